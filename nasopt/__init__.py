@@ -1,0 +1,40 @@
+"""nasopt: find the best neural architecture in as few evaluations as possible.
+
+Ask/tell over search spaces (NAS-Bench-101/201 cells, categorical product spaces, your own)
+with baseline, WeakNAS and ReNAS strategies::
+
+    import nasopt
+    space = nasopt.spaces.NB201Space()
+    opt = nasopt.create("rea", space, seed=0)
+    for _ in range(100):
+        trial = opt.ask()
+        opt.tell(trial, evaluate(trial.arch))
+    print(opt.best.arch, opt.best.value)
+"""
+
+from . import spaces, strategies
+from .core import (
+    CheckpointError,
+    ConfigurationError,
+    DataError,
+    InvalidArchitectureError,
+    NasoptError,
+    Optimizer,
+    SpaceExhaustedError,
+    Trial,
+    TrialError,
+    TrialState,
+    available_strategies,
+    create,
+    load,
+)
+from .strategies import RandomSearch, RegularizedEvolution
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "spaces", "strategies", "CheckpointError", "ConfigurationError", "DataError",
+    "InvalidArchitectureError", "NasoptError", "Optimizer", "SpaceExhaustedError", "Trial",
+    "TrialError", "TrialState", "available_strategies", "create", "load", "RandomSearch",
+    "RegularizedEvolution", "__version__",
+]

@@ -1,0 +1,23 @@
+"""Core: trials, the optimizer base, the strategy registry, errors and persistence."""
+
+from .errors import (
+    CheckpointError,
+    ConfigurationError,
+    DataError,
+    InvalidArchitectureError,
+    NasoptError,
+    SpaceExhaustedError,
+    TrialError,
+)
+from .optimizer import Optimizer
+from .persistence import load
+from .registry import available_strategies, create, register_strategy
+from .space import SearchSpace, register_space, space_from_config
+from .trial import Trial, TrialState
+
+__all__ = [
+    "CheckpointError", "ConfigurationError", "DataError", "InvalidArchitectureError",
+    "NasoptError", "SpaceExhaustedError", "TrialError", "Optimizer", "load",
+    "available_strategies", "create", "register_strategy", "Trial", "TrialState",
+    "SearchSpace", "register_space", "space_from_config",
+]

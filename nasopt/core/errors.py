@@ -1,0 +1,31 @@
+"""Exceptions raised by nasopt. Every error a user can trigger is a :class:`NasoptError`."""
+
+from __future__ import annotations
+
+
+class NasoptError(Exception):
+    """Base class of every error nasopt raises on purpose."""
+
+
+class InvalidArchitectureError(NasoptError, ValueError):
+    """An architecture does not belong to the search space it was given to."""
+
+
+class SpaceExhaustedError(NasoptError):
+    """A finite search space has fewer unseen architectures left than were asked for."""
+
+
+class TrialError(NasoptError, ValueError):
+    """A trial was told in a way the optimizer cannot accept (unknown, twice, bad value...)."""
+
+
+class CheckpointError(NasoptError, ValueError):
+    """A checkpoint or journal file is corrupted, foreign or of an unknown format."""
+
+
+class DataError(NasoptError, OSError):
+    """A benchmark data file is missing, truncated or of the wrong shape."""
+
+
+class ConfigurationError(NasoptError, ValueError):
+    """An option is out of range or inconsistent (negative budget, ``top_n < batch``...)."""

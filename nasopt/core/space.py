@@ -1,0 +1,166 @@
+"""The search-space protocol every strategy talks to.
+
+A space knows how to sample, mutate and cross over its members, check that an object is a
+member, give a canonical hash (isomorphic cells share it), encode a *batch* of members into
+arrays, convert a member to and from JSON-able data, and, when finite, enumerate itself.
+
+Strategies only use this protocol, so a user-defined subclass works with every strategy.
+To write one, subclass :class:`SearchSpace` and implement the abstract methods; override
+the ``*_indices`` fast paths when the space is finite and enumeration is cheap.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .errors import InvalidArchitectureError
+
+Arch = Any
+
+_SPACE_TYPES: dict[str, type["SearchSpace"]] = {}
+
+
+def register_space(cls: type["SearchSpace"]) -> type["SearchSpace"]:
+    """Class decorator: make a space rebuildable from :meth:`SearchSpace.config` by name."""
+    _SPACE_TYPES[cls.type_name] = cls
+    return cls
+
+
+def space_from_config(config: dict) -> "SearchSpace":
+    """Rebuild a space from the dict returned by :meth:`SearchSpace.config`."""
+    try:
+        cls = _SPACE_TYPES[config["type"]]
+    except (KeyError, TypeError):
+        raise InvalidArchitectureError(
+            f"cannot rebuild a search space from {config!r}: unknown type; "
+            f"known: {sorted(_SPACE_TYPES)} (pass space= explicitly for your own spaces)"
+        ) from None
+    return cls.from_config(config)
+
+
+class SearchSpace(abc.ABC):
+    """Abstract search space. See the module docstring for the contract."""
+
+    #: Name used in :meth:`config` and error messages.
+    type_name: ClassVar[str] = "custom"
+    #: Names accepted by :meth:`encode`; the first is the default.
+    encodings: ClassVar[tuple[str, ...]] = ("onehot",)
+
+    # ----------------------------------------------------------------- membership
+    @abc.abstractmethod
+    def check(self, arch: Arch) -> str | None:
+        """Return ``None`` when ``arch`` is a valid member, else a short reason why not."""
+
+    def is_valid(self, arch: Arch) -> bool:
+        """True when ``arch`` is a valid member of this space."""
+        try:
+            return self.check(arch) is None
+        except Exception:  # noqa: BLE001 - any failure to inspect means "not a member"
+            return False
+
+    def validate(self, arch: Arch) -> Arch:
+        """Return ``arch`` unchanged if valid, else raise :class:`InvalidArchitectureError`
+        naming this space and what is wrong."""
+        try:
+            reason = self.check(arch)
+        except Exception as exc:  # noqa: BLE001
+            reason = f"could not be read ({type(exc).__name__}: {exc})"
+        if reason is not None:
+            raise InvalidArchitectureError(f"{arch!r} is not a member of {self!r}: {reason}")
+        return arch
+
+    # ----------------------------------------------------------------- identity
+    @abc.abstractmethod
+    def key(self, arch: Arch) -> str:
+        """Canonical hash: equal for architectures that compute the same function
+        (e.g. isomorphic cells), different otherwise. ``arch`` is assumed valid."""
+
+    def keys(self, archs: Sequence[Arch]) -> list[str]:
+        """:meth:`key` of each architecture."""
+        return [self.key(a) for a in archs]
+
+    # ----------------------------------------------------------------- sampling and variation
+    @abc.abstractmethod
+    def sample(self, rng: np.random.Generator) -> Arch:
+        """One architecture drawn uniformly from the valid members."""
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> list[Arch]:
+        """``n`` independent uniform draws (duplicates possible)."""
+        return [self.sample(rng) for _ in range(n)]
+
+    @abc.abstractmethod
+    def mutate(self, arch: Arch, rng: np.random.Generator) -> Arch:
+        """A valid neighbour of ``arch`` that differs from it."""
+
+    @abc.abstractmethod
+    def crossover(self, a: Arch, b: Arch, rng: np.random.Generator) -> Arch:
+        """A valid child that mixes the choices of ``a`` and ``b``."""
+
+    # ----------------------------------------------------------------- encodings
+    @abc.abstractmethod
+    def encode(self, archs: Sequence[Arch], encoding: str | None = None) -> np.ndarray:
+        """Encode a batch of architectures into a float32 array ``(len(archs), ...)``."""
+
+    def _check_encoding(self, encoding: str | None) -> str:
+        encoding = encoding or self.encodings[0]
+        if encoding not in self.encodings:
+            raise ValueError(f"{self!r} has no encoding {encoding!r}; choose from {self.encodings}")
+        return encoding
+
+    # ----------------------------------------------------------------- plain data
+    @abc.abstractmethod
+    def to_data(self, arch: Arch) -> Any:
+        """A JSON-able form of ``arch`` (str, numbers, lists, dicts)."""
+
+    @abc.abstractmethod
+    def from_data(self, data: Any) -> Arch:
+        """Inverse of :meth:`to_data`; raises :class:`InvalidArchitectureError` on bad data."""
+
+    def config(self) -> dict:
+        """A JSON-able dict that :func:`space_from_config` turns back into an equal space."""
+        return {"type": self.type_name}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "SearchSpace":
+        return cls()
+
+    # ----------------------------------------------------------------- enumeration (finite spaces)
+    @property
+    def is_finite(self) -> bool:
+        """True when the space can be enumerated (``len``, ``space[i]``, ``index``)."""
+        return False
+
+    def __len__(self) -> int:
+        raise TypeError(f"{self!r} is not enumerable")
+
+    def __getitem__(self, i: int) -> Arch:
+        raise TypeError(f"{self!r} is not enumerable")
+
+    def index(self, arch: Arch) -> int:
+        """Position of ``arch`` in the enumeration of a finite space."""
+        raise TypeError(f"{self!r} is not enumerable")
+
+    def indices(self, archs: Sequence[Arch]) -> np.ndarray:
+        """:meth:`index` of each architecture, as an int64 array."""
+        return np.fromiter((self.index(a) for a in archs), dtype=np.int64, count=len(archs))
+
+    def encode_indices(self, idx: np.ndarray, encoding: str | None = None) -> np.ndarray:
+        """Encode the members at positions ``idx`` (finite spaces). Override to make it fast."""
+        return self.encode([self[int(i)] for i in np.asarray(idx).ravel()], encoding)
+
+    def key_of_index(self, i: int) -> str:
+        """:meth:`key` of the member at position ``i`` (finite spaces)."""
+        return self.key(self[i])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.config() == other.config()  # type: ignore[union-attr]
+
+    def __hash__(self) -> int:
+        return hash(type(self).__name__)

@@ -1,0 +1,6 @@
+"""Search spaces: the protocol and the built-in NAS-Bench-201, NAS-Bench-101 and product spaces."""
+
+from ..core.space import SearchSpace, register_space, space_from_config
+from .nb201 import NB201Space
+
+__all__ = ["SearchSpace", "register_space", "space_from_config", "NB201Space"]

