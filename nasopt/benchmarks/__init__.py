@@ -1,6 +1,7 @@
 """Tabular benchmarks (objective functions over real benchmark tables)."""
 
+from .macro import Macro, macro_space
 from .nb201 import NB201
 from .tabular import Optimum, TabularBenchmark
 
-__all__ = ["NB201", "Optimum", "TabularBenchmark"]
+__all__ = ["Macro", "macro_space", "NB201", "Optimum", "TabularBenchmark"]

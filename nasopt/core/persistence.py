@@ -31,7 +31,11 @@ from typing import TYPE_CHECKING, Any
 from .space import SearchSpace, space_from_config
 from .errors import CheckpointError, NasoptError
 from .registry import strategy_class
+from .optimizer import check_value
 from .trial import Trial, TrialState
+
+#: First line of a journal (see :mod:`nasopt.core.journal`), told apart from a checkpoint.
+_JOURNAL_MARK = b'"nasopt-journal"'
 
 if TYPE_CHECKING:  # pragma: no cover
     from .optimizer import Optimizer
@@ -101,34 +105,42 @@ def from_state_dict(data: Any, space: SearchSpace | None = None) -> "Optimizer":
             arch = space.from_data(rec["arch"])
             space.validate(arch)
             state = TrialState(rec["state"])
-            value = None if rec["value"] is None else float(rec["value"])
-            if state is TrialState.COMPLETE and value is None:
-                raise CheckpointError(f"trial #{rec['id']} is complete but has no value")
+            value = None if rec["value"] is None else check_value(rec["value"])
+            if (state is TrialState.COMPLETE) != (value is not None):
+                raise CheckpointError(
+                    f"corrupted checkpoint: trial #{rec['id']} is {state.value} "
+                    f"with value {rec['value']!r}"
+                )
             t = Trial(
                 id=int(rec["id"]), arch=arch, state=state, value=value,
                 error=rec["error"], key=space.key(arch), owner=opt._owner,
             )
+            if t.id in opt._trials or not 0 <= t.id < opt._next_id:
+                raise CheckpointError(
+                    f"corrupted checkpoint: trial id {t.id} repeated or beyond next_id {opt._next_id}"
+                )
             opt._trials[t.id] = t
             opt._seen.setdefault(t.key, t.id)
             if t.is_pending:
                 opt._pending[t.id] = None
-        for i in data["told"]:
-            t = opt._trials[int(i)]
-            opt._told.append(t.id)
-            if t.is_complete and (
-                opt._best_id is None or opt._score(t.value) > opt._score(opt.best.value)
-            ):
-                opt._best_id = t.id
+        told = [int(i) for i in data["told"]]
+        finished = {t.id for t in opt._trials.values() if not t.is_pending}
+        if len(set(told)) != len(told) or set(told) != finished:
+            raise CheckpointError(
+                "corrupted checkpoint: the tell order does not list each finished trial once"
+            )
+        for i in told:
+            opt._append_told(opt._trials[i])
         opt._set_state(data["strategy_state"])
     except CheckpointError:
         raise
-    except (NasoptError, KeyError, TypeError, ValueError, IndexError) as exc:
+    except (NasoptError, KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
         raise CheckpointError(f"corrupted checkpoint: {type(exc).__name__}: {exc}") from exc
     return opt
 
 
-def _open(path: str, mode: str):
-    if str(path).endswith(".gz"):
+def _open(path: str, mode: str, gz: bool | None = None):
+    if str(path).endswith(".gz") if gz is None else gz:
         return gzip.open(path, mode + "t", encoding="utf-8")
     return open(path, mode, encoding="utf-8")
 
@@ -141,7 +153,7 @@ def save_checkpoint(opt: "Optimizer", path: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".nasopt-", dir=directory)
     os.close(fd)
     try:
-        with _open(tmp, "w") as fh:
+        with _open(tmp, "w", gz=path.endswith(".gz")) as fh:
             json.dump(data, fh, allow_nan=False)
             fh.flush()
             if hasattr(fh, "fileno"):
@@ -153,17 +165,37 @@ def save_checkpoint(opt: "Optimizer", path: str) -> None:
         raise
 
 
+def _is_journal(path: str) -> bool:
+    """True when ``path`` starts with a journal header line."""
+    if str(path).endswith(".gz"):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(1 << 20)
+    except OSError:
+        return False
+    return _JOURNAL_MARK in first and b'"nasopt-checkpoint"' not in first
+
+
 def load(path: str, space: SearchSpace | None = None) -> "Optimizer":
-    """Load an optimizer saved with :meth:`Optimizer.save`.
+    """Load an optimizer saved with :meth:`Optimizer.save`, or resume a journal.
+
+    A journal (``Optimizer(..., journal=path)``) is recognised by its header line; the
+    optimizer is rebuilt from it and keeps appending to it (see
+    :func:`nasopt.core.journal.load_journal`).
 
     Args:
-        path: The checkpoint file.
+        path: The checkpoint (or journal) file.
         space: Required only for spaces that cannot be rebuilt from their config (your own
             :class:`SearchSpace` subclasses, ``ProductSpace`` with a non-importable rule).
 
     Raises:
         CheckpointError: the file is not a readable nasopt checkpoint.
     """
+    if _is_journal(path):
+        from .journal import load_journal
+
+        return load_journal(path, space=space)
     try:
         with _open(path, "r") as fh:
             data = json.load(fh)

@@ -2,5 +2,6 @@
 
 from ..core.space import SearchSpace, register_space, space_from_config
 from .nb201 import NB201Space
+from .product import ProductSpace
 
-__all__ = ["SearchSpace", "register_space", "space_from_config", "NB201Space"]
+__all__ = ["SearchSpace", "register_space", "space_from_config", "NB201Space", "ProductSpace"]

@@ -1,0 +1,11 @@
+"""Baseline checks on NAS-Bench-201 (see nasopt/benchmarks/baseline_bench.py).
+
+    NASOPT_DATA=../shared/data python benchmarks/baselines.py --runs 100
+"""
+
+import sys
+
+from nasopt.benchmarks.baseline_bench import main
+
+if __name__ == "__main__":
+    sys.exit(main())

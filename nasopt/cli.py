@@ -1,0 +1,218 @@
+"""The ``nasopt`` command: run searches, benchmarks and plots from the shell.
+
+Examples::
+
+    nasopt search --space nb201 --dataset cifar100 --strategy rea --budget 300 --seed 0
+    nasopt search --space nb201 --strategy weaknas --budget 200 --json run.json
+    nasopt plot run.json --out run.png
+    nasopt bench search --dataset cifar10 --runs 10
+    nasopt strategies
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from typing import Any
+
+#: ``nasopt bench NAME`` → module with a ``main(argv)`` function.
+BENCHES = {
+    "baselines": "nasopt.benchmarks.baseline_bench",
+    "predictors": "nasopt.benchmarks.predictor_bench",
+    "search": "nasopt.benchmarks.search_bench",
+    "renas": "nasopt.benchmarks.renas_bench",
+}
+
+EPILOG = """examples:
+  nasopt search --space nb201 --dataset cifar100 --strategy rea --budget 300 --seed 0
+  nasopt search --space macro --strategy random --budget 100 --json run.json
+  nasopt plot run.json --out run.png
+  nasopt bench baselines --runs 100
+  nasopt bench search --dataset cifar10 --runs 100 --workers 2
+  nasopt bench predictors --dataset cifar10 --repeats 5
+  nasopt bench renas --runs 20
+  nasopt strategies
+"""
+
+
+def _parse_option(text: str) -> tuple[str, Any]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"options are KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(raw)
+    except json.JSONDecodeError:
+        return key, raw
+
+
+def _benchmark(space: str, dataset: str, data: str | None):
+    from .benchmarks import NB201, Macro
+
+    if space == "nb201":
+        return NB201(dataset, path=data)
+    if space == "macro":
+        return Macro(path=data)
+    from .core.errors import ConfigurationError
+
+    raise ConfigurationError(f"unknown --space {space!r}: choose nb201 or macro")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Run one search against a tabular benchmark and print the result."""
+    import nasopt
+    from .core.errors import DataError
+
+    bench = _benchmark(args.space, args.dataset, args.data)
+    opt = nasopt.create(args.strategy, bench.space, seed=args.seed, **dict(args.option or []))
+    progress = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        progress = tqdm(total=args.budget, desc=f"{args.strategy} on {bench!r}", unit="query",
+                        file=sys.stderr, disable=None)
+    trajectory = []
+    start = time.perf_counter()
+    while len(trajectory) < args.budget:
+        for trial in opt.ask(min(args.batch, args.budget - len(trajectory))):
+            value = bench(trial.arch)
+            opt.tell(trial, value)
+            trajectory.append({"id": trial.id, "arch": bench.space.to_data(trial.arch), "value": value,
+                               "best_so_far": opt.best.value})
+            if progress is not None:
+                progress.update(1)
+                progress.set_postfix(best=f"{opt.best.value:.3f}")
+    if progress is not None:
+        progress.close()
+    elapsed = time.perf_counter() - start
+
+    def test_of(arch: Any) -> float | None:
+        try:
+            return bench.test(arch)
+        except DataError:
+            return None
+
+    best, optimum = opt.best, bench.optimum
+    best_test = test_of(best.arch)
+    hit = next((i + 1 for i, t in enumerate(trajectory) if t["value"] >= optimum.value), None)
+    summary = {
+        "space": args.space, "dataset": args.dataset if args.space == "nb201" else None,
+        "strategy": args.strategy, "seed": args.seed, "budget": args.budget, "batch": args.batch,
+        "options": dict(args.option or []), "seconds": elapsed,
+        "best": {"arch": bench.space.to_data(best.arch), "value": best.value, "test": best_test},
+        "optimum": {"arch": bench.space.to_data(optimum.arch), "value": optimum.value,
+                    "test": test_of(optimum.arch)},
+        "regret": optimum.value - best.value, "queries_to_optimum": hit,
+        "trajectory": trajectory,
+    }
+    print(f"best architecture : {best.arch}")
+    print(f"validation        : {best.value:.4f}   (optimum {optimum.value:.4f}, regret {summary['regret']:.4f})")
+    if best_test is None:
+        print(f"test              : n/a ({getattr(bench, 'missing_test', 'no test metric')})")
+    else:
+        print(f"test              : {best_test:.4f}   (test of the optimum {summary['optimum']['test']:.4f})")
+    print(f"queries           : {args.budget} in {elapsed:.1f} s; optimum "
+          + (f"found at query {hit}" if hit else "not found"))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(summary, fh, indent=1)
+        print(f"trajectory written to {args.json}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """Draw the best-so-far curve of a run saved with ``nasopt search --json``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(args.result, encoding="utf-8") as fh:
+        run = json.load(fh)
+    best = [t["best_so_far"] for t in run["trajectory"]]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(range(1, len(best) + 1), best, label=f"{run['strategy']} (seed {run['seed']})")
+    ax.axhline(run["optimum"]["value"], color="grey", ls="--", lw=1, label="optimum")
+    ax.set_xlabel("queries")
+    ax.set_ylabel("best validation accuracy so far")
+    ax.set_title(f"{run['space']} {run.get('dataset') or ''}".strip())
+    ax.legend()
+    fig.tight_layout()
+    out = args.out or args.result.rsplit(".", 1)[0] + ".png"
+    fig.savefig(out, dpi=120)
+    print(f"plot written to {out}")
+    return 0
+
+
+def cmd_strategies(args: argparse.Namespace) -> int:
+    """List the strategies ``--strategy`` accepts."""
+    import nasopt
+
+    for name in nasopt.available_strategies():
+        cls = nasopt.core.registry.strategy_class(name)
+        print(f"{name:10s} {(cls.__doc__ or '').strip().splitlines()[0]}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nasopt", description="Neural architecture search in few evaluations.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("search", help="run one search on a tabular benchmark",
+                       description=cmd_search.__doc__, epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("--space", default="nb201", choices=["nb201", "macro"])
+    s.add_argument("--dataset", default="cifar10", choices=["cifar10", "cifar100", "imagenet16"],
+                   help="NB201 dataset (default cifar10)")
+    s.add_argument("--strategy", default="random", help="see `nasopt strategies` (default random)")
+    s.add_argument("--budget", type=int, default=100, help="number of queries (default 100)")
+    s.add_argument("--batch", type=int, default=1, help="architectures per ask (default 1)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--data", help="benchmark file or directory (default $NASOPT_DATA, then packaged data)")
+    s.add_argument("--option", action="append", type=_parse_option, metavar="KEY=VALUE",
+                   help="strategy option, value parsed as JSON when possible (repeatable)")
+    s.add_argument("--json", help="write the full trajectory to this file")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("plot", help="plot the best-so-far curve of a saved run")
+    p.add_argument("result", help="JSON written by `nasopt search --json`")
+    p.add_argument("--out", help="PNG path (default: next to the JSON)")
+    p.set_defaults(func=cmd_plot)
+
+    b = sub.add_parser("bench", help="run a benchmark script (`nasopt bench NAME --help`)")
+    b.add_argument("name", choices=sorted(BENCHES))
+    b.add_argument("args", nargs=argparse.REMAINDER, help="arguments of the benchmark")
+    b.set_defaults(func=None)
+
+    st = sub.add_parser("strategies", help="list the available strategies")
+    st.set_defaults(func=cmd_strategies)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``nasopt`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 1
+    if args.command == "bench":
+        module = importlib.import_module(BENCHES[args.name])
+        return int(module.main(args.args) or 0)
+    from .core.errors import NasoptError
+
+    try:
+        return int(args.func(args) or 0)
+    except NasoptError as exc:
+        print(f"nasopt: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

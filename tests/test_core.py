@@ -1,0 +1,225 @@
+"""The ask/tell contract of the Optimizer base, exercised through the baseline strategies."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import nasopt
+from nasopt import SpaceExhaustedError, TrialError, TrialState
+from nasopt.core.errors import ConfigurationError, InvalidArchitectureError
+from nasopt.spaces import NB201Space, ProductSpace
+
+SPACE = NB201Space()
+
+
+def score(arch: str) -> float:
+    """A cheap deterministic objective: number of 3x3 convolutions plus a tie-breaker."""
+    return arch.count("nor_conv_3x3") + 0.01 * arch.count("skip_connect")
+
+
+@pytest.mark.parametrize("name", ["random", "rea"])
+def test_ask_returns_one_trial_and_ask_n_returns_a_batch(name):
+    opt = nasopt.create(name, SPACE, seed=0)
+    one = opt.ask()
+    batch = opt.ask(5)
+    assert isinstance(one, nasopt.Trial) and one.state is TrialState.PENDING
+    assert [t.id for t in batch] == [1, 2, 3, 4, 5]
+    assert len(opt.pending) == 6 and len({t.key for t in [one, *batch]}) == 6
+
+
+def test_tell_completes_trials_and_best_tracks_the_maximum():
+    opt = nasopt.RandomSearch(SPACE, seed=1)
+    values = {}
+    for t in opt.ask(20):
+        values[t.id] = score(t.arch)
+        done = opt.tell(t, values[t.id])
+        assert done.state is TrialState.COMPLETE and done.value == values[t.id]
+    assert opt.best.value == max(values.values())
+    assert opt.best.id == min(i for i, v in values.items() if v == max(values.values()))
+    assert not opt.pending and len(opt.trials) == 20
+
+
+def test_minimize_picks_the_smallest_value():
+    opt = nasopt.RandomSearch(SPACE, seed=1, maximize=False)
+    for t in opt.ask(10):
+        opt.tell(t, score(t.arch))
+    assert opt.best.value == min(t.value for t in opt.trials)
+
+
+def test_failed_trials_are_kept_with_their_error_and_never_best():
+    opt = nasopt.RandomSearch(SPACE, seed=2)
+    a, b = opt.ask(2)
+    opt.tell(a, failed=True, error="CUDA out of memory")
+    assert opt.best is None
+    opt.tell(b, 1.0)
+    failed = [t for t in opt.trials if t.state is TrialState.FAILED]
+    assert failed[0].error == "CUDA out of memory" and failed[0].value is None
+    assert opt.best.id == b.id
+
+
+def test_warm_start_tell_of_an_architecture_that_was_never_asked():
+    opt = nasopt.create("rea", SPACE, seed=3)
+    warm = [SPACE[i] for i in range(12)]
+    for arch in warm:
+        opt.tell(arch, score(arch))
+    assert len(opt.completed) == 12 and not opt.pending
+    proposals = [t.arch for t in opt.ask(10)]
+    assert not set(proposals) & set(warm), "a warm-started architecture was proposed again"
+
+
+def test_telling_an_architecture_that_is_pending_completes_its_trial():
+    opt = nasopt.RandomSearch(SPACE, seed=4)
+    t = opt.ask()
+    done = opt.tell(t.arch, 2.0)
+    assert done.id == t.id and not opt.pending
+
+
+def test_telling_an_evaluated_architecture_again_needs_allow_duplicates():
+    opt = nasopt.RandomSearch(SPACE, seed=5)
+    t = opt.ask()
+    opt.tell(t, 1.0)
+    with pytest.raises(TrialError, match="already evaluated"):
+        opt.tell(t.arch, 1.5)
+    dup = nasopt.RandomSearch(SPACE, seed=5, allow_duplicates=True)
+    t = dup.ask()
+    dup.tell(t, 1.0)
+    assert dup.tell(t.arch, 1.5).id != t.id
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "0.9", True, None, [1.0]])
+def test_bad_values_are_refused_and_change_nothing(value):
+    opt = nasopt.RandomSearch(SPACE, seed=6)
+    t = opt.ask()
+    with pytest.raises(TrialError):
+        opt.tell(t, value)
+    assert opt.pending == [t] and opt.best is None
+
+
+def test_double_tell_unknown_and_foreign_trials_are_refused():
+    opt = nasopt.RandomSearch(SPACE, seed=7)
+    other = nasopt.RandomSearch(SPACE, seed=7)
+    t = opt.ask()
+    opt.tell(t, 1.0)
+    with pytest.raises(TrialError, match="already told"):
+        opt.tell(t, 2.0)
+    with pytest.raises(TrialError, match="another run"):
+        opt.tell(other.ask(), 1.0)
+    assert opt.best.value == 1.0 and len(opt.trials) == 1
+
+
+def test_architecture_of_another_space_is_refused_with_the_space_named():
+    opt = nasopt.RandomSearch(SPACE, seed=8)
+    with pytest.raises(InvalidArchitectureError, match="NB201Space"):
+        opt.tell({"layer0": "identity"}, 1.0)
+    with pytest.raises(InvalidArchitectureError, match="unknown operation"):
+        opt.tell("|conv_7x7~0|+|none~0|none~1|+|none~0|none~1|none~2|", 1.0)
+    assert not opt.trials
+
+
+def test_same_seed_same_proposals_different_seed_different_proposals():
+    def run(seed):
+        opt = nasopt.create("rea", SPACE, seed=seed)
+        seq = []
+        for _ in range(40):
+            t = opt.ask()
+            seq.append(t.arch)
+            opt.tell(t, score(t.arch))
+        return seq
+
+    assert run(11) == run(11)
+    assert run(11) != run(12)
+
+
+@pytest.mark.parametrize("name", ["random", "rea"])
+def test_save_and_load_mid_run_continues_identically(tmp_path, name):
+    opt = nasopt.create(name, SPACE, seed=9)
+    for _ in range(25):
+        t = opt.ask()
+        opt.tell(t, score(t.arch))
+    pending = opt.ask(3)
+    path = tmp_path / "run.json"
+    opt.save(path)
+    clone = nasopt.load(path)
+    assert [t.id for t in clone.pending] == [t.id for t in pending]
+    for t in pending:  # tell the pending ones on both, with the trials as loaded
+        opt.tell(t, score(t.arch))
+        clone.tell(next(p for p in clone.pending if p.id == t.id), score(t.arch))
+    for _ in range(30):
+        a, b = opt.ask(), clone.ask()
+        assert a.arch == b.arch and a.id == b.id
+        opt.tell(a, score(a.arch))
+        clone.tell(b, score(b.arch))
+    assert opt.best == clone.best
+
+
+def test_checkpoint_is_plain_json_with_a_format_marker(tmp_path):
+    opt = nasopt.RandomSearch(SPACE, seed=10)
+    opt.tell(opt.ask(), 1.0)
+    opt.save(tmp_path / "c.json")
+    data = json.loads((tmp_path / "c.json").read_text())
+    assert data["format"] == "nasopt-checkpoint" and data["strategy"] == "random"
+    assert data["trials"][0]["arch"].startswith("|")
+    opt.save(tmp_path / "c.json.gz")
+    assert nasopt.load(tmp_path / "c.json.gz").best.value == 1.0
+
+
+def test_random_search_visits_every_member_once_then_says_the_space_is_exhausted():
+    space = ProductSpace({"a": [1, 2, 3], "b": ["x", "y"], "c": [True, False]})
+    opt = nasopt.RandomSearch(space, seed=0)
+    seen = [space.key(t.arch) for t in opt.ask(len(space))]
+    assert sorted(seen) == sorted(space.key_of_index(i) for i in range(len(space)))
+    with pytest.raises(SpaceExhaustedError, match="0 unseen"):
+        opt.ask()
+
+
+def test_asking_more_than_what_is_left_raises_and_changes_nothing():
+    space = ProductSpace({"a": [1, 2, 3]})
+    opt = nasopt.RandomSearch(space, seed=0)
+    opt.ask(2)
+    with pytest.raises(SpaceExhaustedError, match="only 1 unseen"):
+        opt.ask(2)
+    assert len(opt.trials) == 2
+    assert opt.ask().arch not in [t.arch for t in opt.trials[:2]]
+
+
+def test_random_search_on_a_non_enumerable_space_gives_up_with_a_clear_error():
+    space = ProductSpace({"a": [1, 2], "b": [1, 2]}, max_enumerate=0)
+    opt = nasopt.RandomSearch(space, seed=0)
+    opt.ask(4)
+    with pytest.raises(SpaceExhaustedError, match="exhausted"):
+        opt.ask()
+
+
+def test_create_knows_the_baselines_and_names_the_alternatives():
+    assert {"random", "rea"} <= set(nasopt.available_strategies())
+    with pytest.raises(ConfigurationError, match="available"):
+        nasopt.create("nope", SPACE)
+
+
+@pytest.mark.parametrize("kwargs", [{"population": 1}, {"tournament": 0}, {"population": 5, "tournament": 6}])
+def test_rea_options_out_of_range_are_refused(kwargs):
+    with pytest.raises(ConfigurationError):
+        nasopt.RegularizedEvolution(SPACE, **kwargs)
+
+
+@pytest.mark.parametrize("n", [0, -1, 1.5, True])
+def test_ask_needs_a_positive_integer(n):
+    opt = nasopt.RandomSearch(SPACE, seed=0)
+    with pytest.raises(ConfigurationError):
+        opt.ask(n)
+    assert not opt.trials
+
+
+def test_rea_mutates_members_of_its_population_once_it_is_full():
+    opt = nasopt.RegularizedEvolution(SPACE, seed=0, population=10, tournament=3)
+    for _ in range(10):
+        t = opt.ask()
+        opt.tell(t, score(t.arch))
+    population = {t.arch for t in opt.completed}
+    codes = SPACE.op_codes
+    child = opt.ask()
+    distances = [int((codes[SPACE.index(child.arch)] != codes[SPACE.index(p)]).sum()) for p in population]
+    assert min(distances) == 1, "an REA child should be one mutation away from a population member"

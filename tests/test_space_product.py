@@ -1,0 +1,127 @@
+"""ProductSpace: user-defined categorical spaces with a validity rule."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nasopt
+from nasopt.core.errors import ConfigurationError, InvalidArchitectureError
+from nasopt.spaces import ProductSpace, space_from_config
+
+
+def at_most_two_identities(arch: dict) -> bool:
+    """Validity rule used by the tests (importable, so checkpoints can name it)."""
+    return sum(v == "identity" for v in arch.values()) <= 2
+
+
+BLOCKS = ["identity", "k3", "k5"]
+SPACE = ProductSpace({f"layer{i}": BLOCKS for i in range(5)}, valid=at_most_two_identities)
+seeds = st.integers(0, 2**32 - 1)
+
+
+def test_enumeration_is_the_valid_part_of_the_product_in_itertools_order():
+    expected = [dict(zip(SPACE.names, combo)) for combo in itertools.product(BLOCKS, repeat=5)]
+    expected = [a for a in expected if at_most_two_identities(a)]
+    assert len(SPACE) == len(expected) and [SPACE[i] for i in range(len(SPACE))] == expected
+    assert all(SPACE.index(a) == i for i, a in enumerate(expected))
+
+
+@given(seeds)
+def test_sampling_mutation_and_crossover_respect_the_rule(seed):
+    rng = np.random.default_rng(seed)
+    a, b = SPACE.sample(rng), SPACE.sample(rng)
+    child = SPACE.mutate(a, rng)
+    assert SPACE.is_valid(a) and SPACE.is_valid(child) and child != a
+    assert sum(child[n] != a[n] for n in SPACE.names) == 1
+    assert SPACE.is_valid(SPACE.crossover(a, b, rng))
+
+
+@given(st.integers(0, 3**5 - 1))
+def test_encode_decode_round_trip(flat):
+    i = flat % len(SPACE)
+    arch = SPACE[i]
+    assert SPACE.from_data(SPACE.to_data(arch)) == arch
+    onehot = SPACE.encode([arch])[0]
+    decoded = {n: BLOCKS[int(k)] for n, k in zip(SPACE.names, onehot.reshape(5, 3).argmax(1))}
+    assert decoded == arch
+    assert np.array_equal(SPACE.encode_indices(np.array([i]))[0], onehot)
+
+
+def test_mixed_choice_types_are_kept_apart():
+    space = ProductSpace({"x": [1, 1.0, True, "1", None]})
+    assert len(space) == 5 and len({space.key(space[i]) for i in range(5)}) == 5
+    assert space.index({"x": True}) == 2
+
+
+@pytest.mark.parametrize(
+    "choices, message",
+    [
+        ({}, "non-empty mapping"),
+        ({"a": []}, "has no choices"),
+        ({"a": [1, 1]}, "twice"),
+        ({"a": "abc"}, "must be a list"),
+        ({"": [1]}, "non-empty strings"),
+        ({"a": [[1, 2]]}, "must be str, int"),
+        ({"a": [float("nan")]}, "finite float"),
+    ],
+)
+def test_empty_or_inconsistent_definitions_are_refused(choices, message):
+    with pytest.raises(ConfigurationError, match=message):
+        ProductSpace(choices)
+
+
+def test_a_rule_that_rejects_everything_is_reported():
+    space = ProductSpace({"a": [1, 2]}, valid=lambda arch: False)
+    with pytest.raises(ConfigurationError, match="rejects every combination"):
+        space.sample(np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    "arch, reason",
+    [
+        ({"layer0": "k3"}, "missing"),
+        ({**{f"layer{i}": "k3" for i in range(5)}, "extra": 1}, "unknown ['extra']"),
+        ({f"layer{i}": "k7" for i in range(5)}, "is not one of"),
+        ({f"layer{i}": "identity" for i in range(5)}, "rejected by the validity rule"),
+        (["k3"] * 5, "expected a dict"),
+    ],
+)
+def test_non_members_are_rejected_with_the_reason(arch, reason):
+    assert reason in SPACE.check(arch)
+    with pytest.raises(InvalidArchitectureError, match="ProductSpace"):
+        SPACE.validate(arch)
+
+
+def test_config_names_an_importable_rule_and_rebuilds_the_space(tmp_path):
+    assert space_from_config(SPACE.config()) == SPACE
+    opt = nasopt.create("rea", SPACE, seed=0)
+    for _ in range(15):
+        t = opt.ask()
+        opt.tell(t, float(sum(v == "k5" for v in t.arch.values())))
+    opt.save(tmp_path / "run.json")
+    assert nasopt.load(tmp_path / "run.json").best == opt.best
+
+
+def test_a_lambda_rule_needs_the_space_passed_to_load(tmp_path):
+    space = ProductSpace({"a": [1, 2, 3]}, valid=lambda arch: arch["a"] != 2)
+    opt = nasopt.RandomSearch(space, seed=0)
+    opt.tell(opt.ask(), 1.0)
+    opt.save(tmp_path / "run.json")
+    with pytest.raises(nasopt.CheckpointError, match="pass the space explicitly"):
+        nasopt.load(tmp_path / "run.json")
+    assert nasopt.load(tmp_path / "run.json", space=space).best.value == 1.0
+
+
+def test_large_products_are_searched_without_enumeration():
+    space = ProductSpace({f"p{i}": list(range(10)) for i in range(12)})  # 10**12 combinations
+    assert not space.is_finite
+    opt = nasopt.create("rea", space, seed=0)
+    for _ in range(30):
+        t = opt.ask()
+        opt.tell(t, float(sum(t.arch.values())))
+    assert len({space.key(t.arch) for t in opt.trials}) == 30
