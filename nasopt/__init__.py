@@ -12,12 +12,13 @@ with baseline, WeakNAS and ReNAS strategies::
     print(opt.best.arch, opt.best.value)
 """
 
-from . import spaces, strategies
+from . import benchmarks, spaces, strategies
 from .core import (
     CheckpointError,
     ConfigurationError,
     DataError,
     InvalidArchitectureError,
+    JournalWarning,
     NasoptError,
     Optimizer,
     SpaceExhaustedError,
@@ -33,8 +34,8 @@ from .strategies import RandomSearch, RegularizedEvolution
 __version__ = "0.1.0"
 
 __all__ = [
-    "spaces", "strategies", "CheckpointError", "ConfigurationError", "DataError",
-    "InvalidArchitectureError", "NasoptError", "Optimizer", "SpaceExhaustedError", "Trial",
+    "benchmarks", "spaces", "strategies", "CheckpointError", "ConfigurationError", "DataError",
+    "InvalidArchitectureError", "JournalWarning", "NasoptError", "Optimizer", "SpaceExhaustedError", "Trial",
     "TrialError", "TrialState", "available_strategies", "create", "load", "RandomSearch",
     "RegularizedEvolution", "__version__",
 ]

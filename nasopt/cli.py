@@ -24,6 +24,8 @@ BENCHES = {
     "predictors": "nasopt.benchmarks.predictor_bench",
     "search": "nasopt.benchmarks.search_bench",
     "renas": "nasopt.benchmarks.renas_bench",
+    "nb101": "nasopt.benchmarks.nb101",
+    "tfrecord": "nasopt.benchmarks.tfrecord",
 }
 
 EPILOG = """examples:
@@ -204,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.command == "bench":
         module = importlib.import_module(BENCHES[args.name])
-        return int(module.main(args.args) or 0)
+        code = module.main(args.args)
+        return code if isinstance(code, int) else 0
     from .core.errors import NasoptError
 
     try:

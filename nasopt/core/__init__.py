@@ -9,6 +9,7 @@ from .errors import (
     SpaceExhaustedError,
     TrialError,
 )
+from .journal import JournalWarning, load_journal
 from .optimizer import Optimizer
 from .persistence import load
 from .registry import available_strategies, create, register_strategy
@@ -17,7 +18,7 @@ from .trial import Trial, TrialState
 
 __all__ = [
     "CheckpointError", "ConfigurationError", "DataError", "InvalidArchitectureError",
-    "NasoptError", "SpaceExhaustedError", "TrialError", "Optimizer", "load",
+    "NasoptError", "JournalWarning", "load_journal", "SpaceExhaustedError", "TrialError", "Optimizer", "load",
     "available_strategies", "create", "register_strategy", "Trial", "TrialState",
     "SearchSpace", "register_space", "space_from_config",
 ]

@@ -4,13 +4,34 @@ A strategy subclasses :class:`Optimizer` and implements :meth:`Optimizer._propos
 architectures next). It may also react to results in :meth:`Optimizer._on_tell` and persist
 extra state through :meth:`Optimizer._get_state` / :meth:`Optimizer._set_state`; everything
 else (trial ids, pending set, history, duplicates, seeding, direction, validation of input,
-persistence, thread safety) lives here.
+persistence, the journal, thread safety) lives here.
+
+Guarantees kept by this class (tested in ``tests/test_bad_input.py``, ``test_concurrency.py``,
+``test_fuzz.py``, ``test_crash.py``):
+
+* every public method takes the optimizer's lock, so ``ask``/``tell`` may be called from
+  many threads;
+* a call that raises leaves the optimizer unchanged: input is validated before anything is
+  recorded, and a failed :meth:`Optimizer.ask` (space exhausted, strategy error, journal
+  write error) rolls the random generator, the sampling permutation, the trial counter and
+  the strategy state back to what they were;
+* with ``journal=path`` every ask and tell is appended to an fsynced journal before the call
+  returns, and reopening the journal rebuilds the optimizer exactly (see
+  :mod:`nasopt.core.journal`).
+
+Strategy contract for persistence: :meth:`Optimizer._get_state` returns JSON-able data that
+:meth:`Optimizer._set_state` restores, and :meth:`Optimizer._on_tell` is a deterministic
+function of the optimizer's state and the told trial (the journal replays it).
 """
 
 from __future__ import annotations
 
+import copy
+import functools
+import json
 import math
 import numbers
+import os
 import threading
 import uuid
 from collections.abc import Sequence
@@ -53,6 +74,13 @@ class Optimizer:
         maximize: ``True`` (default) when larger objective values are better.
         allow_duplicates: Allow proposing / telling an architecture whose canonical hash was
             already seen. Off by default: each distinct architecture is evaluated once.
+        journal: Path of an append-only journal (JSON lines, see :mod:`nasopt.core.journal`).
+            Every ask and tell is written and fsynced before the call returns. When the file
+            already holds a journal, the optimizer is rebuilt from it (history, pending
+            trials, strategy and random state) and continues exactly where it stopped; the
+            constructor arguments must then be those of the journal (``seed=None`` takes the
+            journal's seed), else :class:`~nasopt.core.errors.CheckpointError`. Call
+            :meth:`close` (or use the optimizer as a context manager) to release the file.
     """
 
     #: Registry name, set by :func:`nasopt.core.registry.register_strategy`.
@@ -65,11 +93,20 @@ class Optimizer:
         seed: int | None = None,
         maximize: bool = True,
         allow_duplicates: bool = False,
+        journal: str | os.PathLike | None = None,
     ) -> None:
         if not isinstance(space, SearchSpace):
             raise ConfigurationError(
                 f"space must be a nasopt SearchSpace, got {type(space).__name__}"
             )
+        self._journal = None
+        self._journal_path: str | None = None
+        if journal is not None:
+            from .journal import journal_seed
+
+            self._journal_path = os.fspath(journal)
+            if seed is None:  # reopening: take the journal's seed
+                seed = journal_seed(self._journal_path)
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
@@ -87,10 +124,45 @@ class Optimizer:
         self._seen: dict[str, int] = {}  # canonical key -> id of the trial that holds it
         self._next_id = 0
         self._best_id: int | None = None
+        # completed trials in tell order, kept incrementally so _history() is O(1) per call
+        self._done_ids: list[int] = []
+        self._done_archs: list[Any] = []
+        self._done_scores = np.empty(64, dtype=float)
         # finite spaces: uniform sampling without replacement walks a seeded permutation
         self._perm_seed: int | None = None
         self._perm_pos = 0
         self._perm: np.ndarray | None = None
+        if self.__dict__.get("_init_depth", 0) == 0:  # no subclass __init__ still running
+            self._finish_init()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Wrap each subclass ``__init__`` so that :meth:`_finish_init` (which opens the
+        journal, and needs the subclass options) runs once the outermost one returns."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None or getattr(init, "_nasopt_wrapped", False):
+            return
+
+        @functools.wraps(init)
+        def __init__(self: "Optimizer", *args: Any, **kw: Any) -> None:
+            depth = self.__dict__.get("_init_depth", 0)
+            self.__dict__["_init_depth"] = depth + 1
+            try:
+                init(self, *args, **kw)
+            finally:
+                self.__dict__["_init_depth"] = depth
+            if depth == 0:
+                self._finish_init()
+
+        __init__._nasopt_wrapped = True  # type: ignore[attr-defined]
+        cls.__init__ = __init__  # type: ignore[method-assign]
+
+    def _finish_init(self) -> None:
+        """Runs after the whole constructor: attach (create or replay) the journal."""
+        if self._journal_path is not None and self._journal is None:
+            from .journal import Journal
+
+            self._journal = Journal.attach(self, self._journal_path)
 
     # ================================================================ public interface
     @overload
@@ -109,9 +181,15 @@ class Optimizer:
             raise ConfigurationError(f"ask(n) needs a positive integer n, got {n!r}")
         k = int(k)
         with self._lock:
-            archs = self._propose(k)
-            trials = self._register_proposals(archs, k)
-            self._after_ask(trials)
+            self._check_open()
+            snap = self._snapshot()
+            try:
+                archs = self._propose(k)
+                trials = self._register_proposals(archs, k)
+                self._after_ask(trials, snap)
+            except BaseException:
+                self._rollback(snap)
+                raise
         return trials[0] if n is None else trials
 
     def tell(
@@ -147,8 +225,13 @@ class Optimizer:
                 raise TrialError("tell() needs a value, or failed=True for a failed evaluation")
             number = check_value(value)
         with self._lock:
-            stored = self._resolve(trial)
+            self._check_open()
+            stored, new = self._resolve_only(trial)
             done = stored._finished(number, failed, None if error is None else str(error))
+            if self._journal is not None:  # durable before anything changes in memory
+                self._journal.write_tell(self, done, new)
+            if new:
+                self._add_trial(stored, pending=False)
             self._record(done)
             self._after_tell(done)
             return done
@@ -156,7 +239,8 @@ class Optimizer:
     @property
     def best(self) -> Trial | None:
         """The best completed trial so far (earliest on ties), or ``None``."""
-        return None if self._best_id is None else self._trials[self._best_id]
+        with self._lock:
+            return None if self._best_id is None else self._trials[self._best_id]
 
     @property
     def trials(self) -> list[Trial]:
@@ -174,7 +258,7 @@ class Optimizer:
     def completed(self) -> list[Trial]:
         """Completed trials in the order their results arrived."""
         with self._lock:
-            return [t for t in (self._trials[i] for i in self._told) if t.is_complete]
+            return [self._trials[i] for i in self._done_ids]
 
     def save(self, path: str) -> None:
         """Write a checkpoint (JSON; see :mod:`nasopt.core.persistence`) that
@@ -184,8 +268,36 @@ class Optimizer:
         with self._lock:
             save_checkpoint(self, path)
 
+    @property
+    def journal_path(self) -> str | None:
+        """Path of the journal this optimizer appends to, or ``None``."""
+        return self._journal_path
+
+    def close(self) -> None:
+        """Close the journal (releasing its file lock); the optimizer stays readable, but
+        ``ask``/``tell`` then raise. Without a journal this does nothing."""
+        with self._lock:
+            if self._journal is not None:
+                self._journal.close()
+                self._closed = True
+
+    def __enter__(self) -> "Optimizer":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        journal = self.__dict__.get("_journal")
+        if journal is not None:
+            try:
+                journal.close()
+            except Exception:  # noqa: BLE001 - never raise from a finalizer
+                pass
+
     def __len__(self) -> int:
-        return len(self._trials)
+        with self._lock:
+            return len(self._trials)
 
     def __repr__(self) -> str:
         return (
@@ -220,8 +332,9 @@ class Optimizer:
 
     def _history(self) -> tuple[list[Any], np.ndarray]:
         """Completed architectures (in tell order) and their scores (larger is better)."""
-        done = self.completed
-        return [t.arch for t in done], np.array([self._score(t.value) for t in done], dtype=float)
+        with self._lock:
+            n = len(self._done_ids)
+            return list(self._done_archs), self._done_scores[:n].copy()
 
     def _is_seen(self, arch: Any) -> bool:
         """True when an architecture with the same canonical hash was asked or told."""
@@ -296,15 +409,30 @@ class Optimizer:
         trials = []
         for arch, key in zip(archs, keys):
             t = Trial(id=self._next_id, arch=arch, key=key, owner=self._owner)
-            self._next_id += 1
-            self._trials[t.id] = t
-            self._pending[t.id] = None
-            self._seen.setdefault(key, t.id)
+            self._add_trial(t, pending=True)
             trials.append(t)
         return trials
 
+    def _add_trial(self, t: Trial, pending: bool) -> None:
+        """Store a new trial (its id must be the next one)."""
+        if t.id != self._next_id:
+            raise RuntimeError(f"trial id {t.id} out of sequence (next is {self._next_id})")
+        self._next_id += 1
+        self._trials[t.id] = t
+        if pending:
+            self._pending[t.id] = None
+        self._seen.setdefault(t.key, t.id)
+
     def _resolve(self, trial: Any) -> Trial:
         """The stored pending trial that a tell() refers to (creating one for a warm start)."""
+        t, new = self._resolve_only(trial)
+        if new:
+            self._add_trial(t, pending=False)
+        return t
+
+    def _resolve_only(self, trial: Any) -> tuple[Trial, bool]:
+        """``(trial, is_new)`` for a tell(), storing nothing: the pending trial it refers to,
+        or a new trial (next id) for an architecture told without being asked."""
         if isinstance(trial, Trial):
             if trial.owner != self._owner:
                 raise TrialError(
@@ -319,36 +447,114 @@ class Optimizer:
                     + (f", value {stored.value}" if stored.is_complete else "")
                     + "); a trial is told once"
                 )
-            return stored
+            return stored, False
         arch = self.space.validate(trial)
         key = self.space.key(arch)
         holder = self._seen.get(key)
         if holder is not None:
             held = self._trials[holder]
             if held.is_pending:
-                return held
+                return held, False
             if not self.allow_duplicates:
                 raise TrialError(
                     f"architecture {arch!r} was already evaluated as trial #{holder} "
                     f"({held.state.value}); pass allow_duplicates=True to record it again"
                 )
-        t = Trial(id=self._next_id, arch=arch, key=key, owner=self._owner)
-        self._next_id += 1
-        self._trials[t.id] = t
-        self._seen.setdefault(key, t.id)
-        return t
+        return Trial(id=self._next_id, arch=arch, key=key, owner=self._owner), True
 
     def _record(self, done: Trial) -> None:
+        """Store a finished trial: history, best, pending set."""
         self._trials[done.id] = done
         self._pending.pop(done.id, None)
+        self._append_told(done)
+
+    def _append_told(self, done: Trial) -> None:
+        """Append a finished trial to the tell order (history and best)."""
         self._told.append(done.id)
         if done.is_complete:
-            best = self.best
-            if best is None or self._score(done.value) > self._score(best.value):
+            score = self._score(done.value)
+            n = len(self._done_ids)
+            if n == len(self._done_scores):
+                grown = np.empty(2 * n, dtype=float)
+                grown[:n] = self._done_scores
+                self._done_scores = grown
+            self._done_scores[n] = score
+            self._done_ids.append(done.id)
+            self._done_archs.append(done.arch)
+            if self._best_id is None or score > self._score(self._trials[self._best_id].value):
                 self._best_id = done.id
 
-    def _after_ask(self, trials: list[Trial]) -> None:
+    def _check_open(self) -> None:
+        if self.__dict__.get("_closed"):
+            from .errors import CheckpointError
+
+            raise CheckpointError(
+                f"this optimizer's journal {self._journal_path} was closed; reopen it with the "
+                "same constructor arguments to continue the run"
+            )
+
+    def _state_json(self) -> str:
+        """The strategy state as canonical JSON (also a deep copy for rollbacks)."""
+        return json.dumps(self._get_state(), sort_keys=True, default=_jsonable)
+
+    def _state_copy(self) -> Any:
+        """:meth:`_state_json`, or a deep copy when the state is not JSON-able (allowed
+        without a journal: only :meth:`save` and the journal need JSON)."""
+        try:
+            return self._state_json()
+        except (TypeError, ValueError):
+            if self._journal is not None:
+                raise
+            return _Opaque(copy.deepcopy(self._get_state()))
+
+    def _snapshot(self) -> dict:
+        """What :meth:`ask` may change, captured before it runs (see :meth:`_rollback`)."""
+        return {
+            "rng": self._rng.bit_generator.state,
+            "perm": (self._perm_seed, self._perm_pos, self._perm),
+            "next_id": self._next_id,
+            "state": self._state_copy(),
+        }
+
+    def _rollback(self, snap: dict) -> None:
+        """Undo a failed :meth:`ask`: drop the trials it registered, restore the random
+        generator, the permutation walk and the strategy state."""
+        for i in range(snap["next_id"], self._next_id):
+            t = self._trials.pop(i, None)
+            self._pending.pop(i, None)
+            if t is not None and self._seen.get(t.key) == i:
+                del self._seen[t.key]
+        self._next_id = snap["next_id"]
+        self._rng.bit_generator.state = snap["rng"]
+        self._perm_seed, self._perm_pos, self._perm = snap["perm"]
+        before = snap["state"]
+        if isinstance(before, _Opaque):
+            self._set_state(copy.deepcopy(before.state))
+        elif self._state_copy() != before:
+            self._set_state(json.loads(before))
+
+    def _after_ask(self, trials: list[Trial], snap: dict | None = None) -> None:
         """Hook for the persistence layer (journal); strategies use :meth:`_propose`."""
+        if self._journal is not None:
+            state = self._state_json()
+            unchanged = snap is not None and state == snap["state"]
+            self._journal.write_ask(self, trials, None if unchanged else state)
 
     def _after_tell(self, trial: Trial) -> None:
         self._on_tell(trial)
+
+
+def _jsonable(obj: Any) -> Any:
+    """``json.dumps`` fallback for numpy scalars and arrays in strategy states."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"strategy state holds a {type(obj).__name__}, which is not JSON-able")
+
+
+class _Opaque:
+    """A strategy state that is not JSON-able, kept as a deep copy for rollbacks."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state

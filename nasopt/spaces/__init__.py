@@ -1,7 +1,9 @@
 """Search spaces: the protocol and the built-in NAS-Bench-201, NAS-Bench-101 and product spaces."""
 
 from ..core.space import SearchSpace, register_space, space_from_config
+from .nb101 import NB101Cell, NB101Space, NB101TableSpace
 from .nb201 import NB201Space
 from .product import ProductSpace
 
-__all__ = ["SearchSpace", "register_space", "space_from_config", "NB201Space", "ProductSpace"]
+__all__ = ["SearchSpace", "register_space", "space_from_config", "NB201Space", "ProductSpace",
+           "NB101Cell", "NB101Space", "NB101TableSpace"]

@@ -1,0 +1,436 @@
+"""Append-only run journal: every ask and tell, durable before the call returns.
+
+``Optimizer(space, ..., journal="run.jsonl")`` (any strategy) writes one JSON object per
+line, each appended with a single ``write`` and ``fsync``-ed before ``ask``/``tell``
+returns. Reopening the same path with the same constructor arguments (or
+``nasopt.load("run.jsonl")``) rebuilds the optimizer exactly: history, pending trials,
+strategy state and random state, so the run continues as if it had never stopped.
+
+Format (version 1)::
+
+    {"format": "nasopt-journal", "version": 1, "strategy": "rea", "options": {...},
+     "space": {...SearchSpace.config()...}, "seed": 0, "maximize": true,
+     "allow_duplicates": false, "owner": "<hex token of the run>"}
+    {"e": "ask", "trials": [[id, arch_data], ...], "rng": {...}, "perm": [seed, pos],
+     "state": {...}}
+    {"e": "tell", "id": 3, "status": "complete", "value": 91.2, "error": null}
+    {"e": "tell", "id": 4, "status": "complete", "value": 88.0, "error": null,
+     "arch": arch_data}
+
+* ``ask`` records are **snapshots**, not instructions to re-run the strategy: they hold the
+  proposed architectures (``SearchSpace.to_data``) and the state *after* the ask: the numpy
+  generator state (``rng``), the position in the finite-space sampling permutation
+  (``perm``) and the strategy state (``Optimizer._get_state()``; left out when the ask did
+  not change it). Replaying a journal therefore never calls ``_propose``: reopening a
+  WeakNAS run costs reading the file, not refitting a predictor per batch.
+* ``tell`` records hold the result; ``arch`` is present when the architecture was told
+  without being asked (warm start), which creates a new trial. Replay re-runs the tell
+  bookkeeping and the strategy's ``_on_tell`` hook, which must be deterministic.
+
+Crash safety: a record is complete only with its trailing newline. A last line without one
+(or that does not parse) is a torn write from a crash: it is skipped with a
+:class:`JournalWarning` and cut off when the journal is reopened for writing; nothing before
+it is lost. A damaged line anywhere else, a header of another format or version, or a header
+written by another strategy, space, options, seed or direction is refused with
+:class:`~nasopt.core.errors.CheckpointError`. If a write fails (disk full), the journal is
+truncated back to its last complete record and the call raises, leaving the optimizer
+unchanged.
+
+A journal is held by one optimizer at a time: it is locked (``flock``) while open; call
+:meth:`Optimizer.close` (or use ``with``) before reopening it in the same process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from .errors import CheckpointError, NasoptError
+from .trial import Trial, TrialState
+
+try:  # advisory lock: POSIX only
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .optimizer import Optimizer
+    from .space import SearchSpace
+
+FORMAT = "nasopt-journal"
+VERSION = 1
+#: fsync every record (turn off only to speed up tests: a crash of the *machine* could then
+#: lose the last records; a killed *process* never does).
+FSYNC = True
+#: Header fields that must match between a journal and the optimizer reopening it.
+IDENTITY = ("strategy", "space", "options", "seed", "maximize", "allow_duplicates")
+
+
+class JournalWarning(UserWarning):
+    """A journal was recovered from a crash (a torn last record was skipped)."""
+
+
+# ====================================================================== reading
+def read_journal(path: str) -> tuple[dict | None, list[tuple[int, dict]], int, int]:
+    """Parse a journal file.
+
+    Returns:
+        ``(header, records, good_len, torn_len)``: the header (``None`` for an empty file
+        or one whose only line is torn), the event records with their line numbers, the
+        length in bytes of the intact prefix, and the number of bytes of a torn last line
+        (0 when there is none).
+
+    Raises:
+        CheckpointError: a damaged line before the last one, or a file that is not a
+            nasopt journal of a supported version.
+    """
+    with open(path, "rb") as fh:
+        data = fh.read()
+    lines = data.split(b"\n")
+    tail = lines.pop()  # bytes after the last newline: b"" when the file ends cleanly
+    if tail and not lines:  # a single line without newline: a torn header, or a foreign file
+        _check_torn_header(tail, path)
+        return None, [], 0, len(tail)
+    parsed: list[tuple[int, dict]] = []
+    good_len = 0
+    torn_len = len(tail)
+    for k, raw in enumerate(lines, start=1):
+        try:
+            rec = json.loads(raw.decode("utf-8"))
+            if not isinstance(rec, dict):
+                raise ValueError("a record must be a JSON object")
+        except ValueError as exc:
+            if k == 1:
+                _check_torn_header(raw, path)
+            if k == len(lines) and not tail:  # the last line: a torn write that got a newline
+                torn_len = len(raw) + 1
+                break
+            raise CheckpointError(
+                f"{path}: line {k} is damaged ({exc}); the journal cannot be replayed past it"
+            ) from None
+        if k == 1:
+            check_format(rec, path)
+        parsed.append((k, rec))
+        good_len += len(raw) + 1
+    if not parsed:
+        return None, [], good_len, torn_len
+    (_, header), records = parsed[0], parsed[1:]
+    return header, records, good_len, torn_len
+
+
+_HEADER_PREFIX = ('{"format":"%s",' % FORMAT).encode()
+
+
+def _check_torn_header(raw: bytes, path: str) -> None:
+    """A first line that is incomplete must be the start of a journal header; anything else
+    is another kind of file, which is never truncated."""
+    try:
+        rec = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        rec = None
+    if isinstance(rec, dict):  # complete JSON without its newline
+        check_format(rec, path)
+        return
+    if not (raw.startswith(_HEADER_PREFIX) or _HEADER_PREFIX.startswith(raw)):
+        raise CheckpointError(
+            f"{path}: not a nasopt journal (its first line is not a journal header); "
+            "use another journal path"
+        )
+
+
+def check_format(header: dict, path: str) -> None:
+    """Refuse a first line that is not a nasopt journal header of a known version."""
+    if header.get("format") != FORMAT:
+        what = ("a nasopt checkpoint" if header.get("format") == "nasopt-checkpoint"
+                else "not a nasopt journal")
+        raise CheckpointError(
+            f"{path}: {what} (first line has no \"format\": \"{FORMAT}\" marker); "
+            "use nasopt.load() for checkpoints or another journal path"
+        )
+    if header.get("version") != VERSION:
+        raise CheckpointError(
+            f"{path}: unsupported journal version {header.get('version')!r} "
+            f"(this nasopt reads version {VERSION})"
+        )
+
+
+def journal_seed(path: str) -> int | None:
+    """The seed recorded in the header of the journal at ``path``, or ``None`` when the file
+    is absent, empty or unreadable (errors are reported when the journal is attached)."""
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline()
+        header = json.loads(first.decode("utf-8"))
+        seed = header.get("seed") if header.get("format") == FORMAT else None
+    except (OSError, ValueError, AttributeError):
+        return None
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0 else None
+
+
+def header_of(opt: "Optimizer") -> dict:
+    """The header line a journal of ``opt`` starts with."""
+    from .optimizer import _jsonable
+
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "strategy": opt.name,
+        "options": json.loads(json.dumps(opt._options(), default=_jsonable)),
+        "space": json.loads(json.dumps(opt.space.config(), default=_jsonable)),
+        "seed": opt.seed,
+        "maximize": opt.maximize,
+        "allow_duplicates": opt.allow_duplicates,
+        "owner": opt._owner,
+    }
+
+
+def check_identity(header: dict, expected: dict, path: str) -> None:
+    """Refuse a journal written by a different run configuration."""
+    diffs = [
+        f"{field}: journal has {header.get(field)!r}, this optimizer {expected[field]!r}"
+        for field in IDENTITY
+        if header.get(field) != expected[field]
+    ]
+    if diffs:
+        raise CheckpointError(
+            f"{path} was written by a different run; refusing to mix them ("
+            + "; ".join(diffs)
+            + "). Reopen it with the same constructor arguments, or use another journal path."
+        )
+
+
+def _lazy_state(opt: "Optimizer") -> bool:
+    """True when replay may apply only the last strategy state: ``_on_tell`` is not
+    overridden, so nothing during replay reads the intermediate states."""
+    from .optimizer import Optimizer
+
+    cls = type(opt)
+    return cls._on_tell is Optimizer._on_tell and cls._after_tell is Optimizer._after_tell
+
+
+def replay(opt: "Optimizer", header: dict, records: list[tuple[int, dict]], path: str) -> None:
+    """Apply journal ``records`` to a freshly built ``opt`` (same identity as ``header``)."""
+    from .optimizer import check_value
+
+    space = opt.space
+    opt._owner = str(header["owner"])
+    lazy = _lazy_state(opt)
+    state: str | dict | None = None  # strategy state not applied yet
+    for lineno, rec in records:
+        kind = rec.get("e")
+        try:
+            if kind == "ask":
+                for tid, data in rec["trials"]:
+                    arch = space.from_data(data)
+                    space.validate(arch)
+                    t = Trial(id=int(tid), arch=arch, key=space.key(arch), owner=opt._owner)
+                    opt._add_trial(t, pending=True)
+                opt._rng.bit_generator.state = rec["rng"]
+                perm_seed, perm_pos = rec["perm"]
+                if perm_seed != opt._perm_seed:
+                    opt._perm = None
+                opt._perm_seed, opt._perm_pos = perm_seed, int(perm_pos)
+                if "state" in rec:
+                    state = rec["state"]
+                    if not lazy:
+                        opt._set_state(state)
+                        state = None
+            elif kind == "tell":
+                tid = int(rec["id"])
+                status = TrialState(rec["status"])
+                if status is TrialState.PENDING:
+                    raise ValueError("a tell record cannot leave a trial pending")
+                value = rec.get("value")
+                if (status is TrialState.COMPLETE) != (value is not None):
+                    raise ValueError(f"{status.value} trial with value {value!r}")
+                if "arch" in rec:  # told without being asked: a new trial
+                    arch = space.from_data(rec["arch"])
+                    space.validate(arch)
+                    t = Trial(id=tid, arch=arch, key=space.key(arch), owner=opt._owner)
+                    opt._add_trial(t, pending=False)
+                else:
+                    t = opt._trials.get(tid)
+                    if t is None or not t.is_pending:
+                        raise ValueError(f"trial #{tid} is unknown or already told")
+                done = t._finished(None if value is None else check_value(value),
+                                   status is TrialState.FAILED, rec.get("error"))
+                opt._record(done)
+                opt._after_tell(done)
+            else:
+                raise ValueError(f"unknown record type {kind!r}")
+        except CheckpointError:
+            raise
+        except (NasoptError, KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+            raise CheckpointError(
+                f"{path}: line {lineno}: cannot replay this {kind} record "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
+    if state is not None:
+        opt._set_state(state)
+
+
+# ====================================================================== writing
+class Journal:
+    """The open, locked journal file of one optimizer (built by :meth:`attach`)."""
+
+    def __init__(self, path: str, fd: int, size: int) -> None:
+        self.path = path
+        self._fd: int | None = fd
+        self._size = size
+        self._broken: str | None = None
+
+    @classmethod
+    def attach(cls, opt: "Optimizer", path: str) -> "Journal":
+        """Open (creating it if needed) and lock the journal at ``path``; replay it into
+        ``opt`` when it already holds records, else write its header."""
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    raise CheckpointError(
+                        f"journal {path} is in use by another optimizer (in this or another "
+                        "process); close() that one first"
+                    ) from None
+            header, records, good_len, torn_len = read_journal(path)
+            expected = header_of(opt)
+            if header is not None:
+                check_identity(header, expected, path)
+            if torn_len:
+                warnings.warn(
+                    f"journal {path}: skipped a torn last record ({torn_len} bytes, from a crash "
+                    f"while it was written); the {len(records)} records before it are intact",
+                    JournalWarning,
+                    stacklevel=4,
+                )
+                os.ftruncate(fd, good_len)
+                os.fsync(fd)
+            journal = cls(path, fd, good_len)
+            if header is None:
+                journal._append(json.dumps(expected, separators=(",", ":")))
+                _fsync_dir(path)
+            else:
+                replay(opt, header, records, path)
+            return journal
+        except BaseException:
+            os.close(fd)  # also releases the lock
+            raise
+
+    # ------------------------------------------------------------------ records
+    def write_ask(self, opt: "Optimizer", trials: list[Trial], state_json: str | None) -> None:
+        """Append the record of an ask of ``trials`` by ``opt``."""
+        from .optimizer import _jsonable
+
+        body = {
+            "e": "ask",
+            "trials": [[t.id, opt.space.to_data(t.arch)] for t in trials],
+            "rng": opt._rng.bit_generator.state,
+            "perm": [opt._perm_seed, opt._perm_pos],
+        }
+        line = json.dumps(body, separators=(",", ":"), default=_jsonable)
+        if state_json is not None:
+            line = line[:-1] + ',"state":' + state_json + "}"
+        self._append(line)
+
+    def write_tell(self, opt: "Optimizer", done: Trial, new: bool) -> None:
+        """Append the record of a tell (``new``: the trial was not asked before)."""
+        from .optimizer import _jsonable
+
+        body: dict[str, Any] = {"e": "tell", "id": done.id, "status": done.state.value,
+                                "value": done.value, "error": done.error}
+        if new:
+            body["arch"] = opt.space.to_data(done.arch)
+        self._append(json.dumps(body, separators=(",", ":"), allow_nan=False, default=_jsonable))
+
+    def _append(self, line: str) -> None:
+        """Write one record durably, or leave the file as it was and raise."""
+        if self._fd is None:
+            raise CheckpointError(f"journal {self.path} is closed")
+        if self._broken:
+            raise CheckpointError(f"journal {self.path} cannot be written any more: {self._broken}")
+        data = line.encode("utf-8") + b"\n"
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            if FSYNC:
+                os.fsync(self._fd)
+        except OSError as exc:
+            try:
+                os.ftruncate(self._fd, self._size)
+                os.fsync(self._fd)
+            except OSError as exc2:
+                self._broken = f"a failed write could not be undone ({exc2})"
+            raise CheckpointError(f"could not append to journal {self.path}: {exc}") from exc
+        self._size += len(data)
+
+    def close(self) -> None:
+        """Release the lock and close the file (idempotent)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+
+def _fsync_dir(path: str) -> None:
+    """Make a new file's directory entry durable (best effort)."""
+    try:
+        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    except OSError:  # pragma: no cover
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+# ====================================================================== loading
+def load_journal(path: str, space: "SearchSpace | None" = None, attach: bool = True) -> "Optimizer":
+    """Rebuild the optimizer recorded in the journal at ``path``.
+
+    Args:
+        path: The journal.
+        space: Needed only when the space cannot be rebuilt from its config (your own
+            :class:`~nasopt.core.space.SearchSpace` subclasses).
+        attach: Keep appending to the journal (default; the file is locked until
+            :meth:`Optimizer.close`). ``False`` rebuilds a detached copy and leaves the file
+            untouched (to inspect a journal another process is writing).
+
+    Raises:
+        CheckpointError: not a journal, damaged, or written for another space.
+    """
+    from .optimizer import _jsonable
+    from .registry import strategy_class
+    from .space import space_from_config
+
+    header, records, _, torn_len = read_journal(os.fspath(path))
+    if header is None:
+        raise CheckpointError(f"{path}: empty journal (no header line)")
+    try:
+        if space is None:
+            space = space_from_config(header["space"])
+        elif json.loads(json.dumps(space.config(), default=_jsonable)) != header["space"]:
+            raise CheckpointError(
+                f"{path} was written for space {header['space']!r}, not {space.config()!r}"
+            )
+        cls = strategy_class(header["strategy"])
+        kwargs = dict(seed=header["seed"], maximize=header["maximize"],
+                      allow_duplicates=header["allow_duplicates"], **header["options"])
+    except CheckpointError:
+        raise
+    except (NasoptError, KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: bad journal header ({type(exc).__name__}: {exc})") from exc
+    if attach:
+        return cls(space, journal=path, **kwargs)
+    if torn_len:
+        warnings.warn(f"journal {path}: ignoring a torn last record ({torn_len} bytes)",
+                      JournalWarning, stacklevel=2)
+    opt = cls(space, **kwargs)
+    check_identity(header, header_of(opt), path)
+    replay(opt, header, records, path)
+    return opt

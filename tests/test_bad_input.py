@@ -1,0 +1,392 @@
+"""Bad input, one case per row of the table in ``docs/reliability.md``: each raises the
+documented error class with the documented message, and leaves the optimizer unchanged
+(``persistence.state_dict`` before == after)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import warnings
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import nasopt
+from nasopt.core import persistence
+from nasopt.core.errors import (
+    CheckpointError, ConfigurationError, DataError, InvalidArchitectureError, TrialError,
+)
+from nasopt.core.trial import Trial
+from nasopt.spaces import NB201Space
+from nasopt.spaces.product import ProductSpace
+
+DOC = Path(__file__).parent.parent / "docs" / "reliability.md"
+A = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+
+
+@pytest.fixture(scope="module")
+def space() -> NB201Space:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = NB201Space()
+        s[0]
+    return s
+
+
+def _ctx(space: NB201Space) -> SimpleNamespace:
+    """An REA run with completed, failed and pending trials, and a trial of another run."""
+    opt = nasopt.create("rea", space, seed=0, population=3, tournament=2)
+    done = opt.ask()
+    opt.tell(done, 1.0)
+    failed = opt.ask()
+    opt.tell(failed, failed=True, error="out of memory")
+    pending = opt.ask()
+    other = nasopt.create("rea", space, seed=0, population=3, tournament=2).ask()
+    return SimpleNamespace(opt=opt, done=done, failed=failed, pending=pending, other=other,
+                           space=space)
+
+
+def _nb101():
+    return pytest.importorskip("nasopt.spaces.nb101")
+
+
+def _nb101_tell(matrix, ops):
+    nb101 = _nb101()
+    opt = nasopt.create("random", nb101.NB101Space(), seed=0)
+    opt.tell(opt.ask(), 1.0)
+    before = persistence.state_dict(opt)
+    try:
+        opt.tell(nb101.NB101Cell(np.array(matrix, dtype=np.uint8), ops), 2.0)
+    finally:
+        assert persistence.state_dict(opt) == before
+
+
+def _ten_edges() -> np.ndarray:
+    """A 7-vertex cell, every vertex on a path, with 10 edges (the limit is 9)."""
+    m = np.eye(7, k=1, dtype=np.uint8)  # the chain 0->1->...->6: 6 edges
+    m[0, 2] = m[0, 3] = m[0, 4] = m[0, 5] = 1
+    return m
+
+
+# ---------------------------------------------------------------- bad data files
+def _npz(tmp_path: Path, name: str, **arrays) -> Path:
+    p = tmp_path / name
+    np.savez(p, **arrays)
+    return p
+
+
+def _bench(path):
+    from nasopt.benchmarks import NB201
+
+    return NB201("cifar10", path=path)
+
+
+def _nb201_truncated(tmp_path, data_dir):
+    raw = (Path(data_dir) / "nb201.npz").read_bytes()
+    p = tmp_path / "nb201.npz"
+    p.write_bytes(raw[: len(raw) // 3])
+    return _bench(p)
+
+
+def _nb201_wrong_shape(tmp_path, data_dir):
+    with np.load(Path(data_dir) / "nb201.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["cifar10_valid_valid_acc"] = arrays["cifar10_valid_valid_acc"][:100]
+    return _bench(_npz(tmp_path, "nb201.npz", **arrays))
+
+
+def _nb201_missing_array(tmp_path, data_dir):
+    with np.load(Path(data_dir) / "nb201.npz") as z:
+        arrays = {k: z[k] for k in z.files if k != "cifar10_test_acc"}
+    return _bench(_npz(tmp_path, "nb201.npz", **arrays))
+
+
+# ---------------------------------------------------------------- bad checkpoints
+def _checkpoint(tmp_path, space) -> tuple[Path, dict]:
+    opt = nasopt.create("rea", space, seed=0, population=3, tournament=2)
+    opt.tell(opt.ask(), 1.0)
+    opt.ask()
+    p = tmp_path / "run.ckpt"
+    opt.save(p)
+    return p, json.loads(p.read_text())
+
+
+def _load_edited(tmp_path, space, edit, load_space=None):
+    p, data = _checkpoint(tmp_path, space)
+    text = edit(data) if callable(edit) else edit
+    p.write_text(text if isinstance(text, str) else json.dumps(text))
+    return nasopt.load(p, space=load_space)
+
+
+def _set(d, key, value):
+    d[key] = value
+    return d
+
+
+# (row id, what it does, error class, message regex). ``ctx`` cases act on the optimizer
+# from _ctx and must leave it unchanged; the others build nothing that could change.
+OPT_CASES = [
+    ("unknown trial", lambda c: c.opt.tell(Trial(id=99, arch=A, owner=c.opt._owner), 1.0),
+     TrialError, r"trial #99 is unknown to this optimizer"),
+    ("trial of another optimizer", lambda c: c.opt.tell(c.other, 1.0),
+     TrialError, r"trial #0 was not asked by this optimizer \(it belongs to another run\)"),
+    ("double tell", lambda c: c.opt.tell(c.done, 2.0),
+     TrialError, r"trial #0 was already told \(complete, value 1.0\); a trial is told once"),
+    ("tell after failure", lambda c: c.opt.tell(c.failed, 2.0),
+     TrialError, r"trial #1 was already told \(failed\); a trial is told once"),
+    ("failure after failure", lambda c: c.opt.tell(c.failed, failed=True),
+     TrialError, r"trial #1 was already told \(failed\)"),
+    ("NaN value", lambda c: c.opt.tell(c.pending, float("nan")),
+     TrialError, r"value must be finite, got nan; use tell\(trial, failed=True\)"),
+    ("+inf value", lambda c: c.opt.tell(c.pending, float("inf")),
+     TrialError, r"value must be finite, got inf"),
+    ("-inf value", lambda c: c.opt.tell(c.pending, -np.inf),
+     TrialError, r"value must be finite, got -inf"),
+    ("numpy NaN value", lambda c: c.opt.tell(c.pending, np.float32("nan")),
+     TrialError, r"value must be finite, got nan"),
+    ("string value", lambda c: c.opt.tell(c.pending, "0.93"),
+     TrialError, r"value must be a finite real number, got '0.93' \(str\)"),
+    ("list value", lambda c: c.opt.tell(c.pending, [0.9]),
+     TrialError, r"value must be a finite real number, got \[0.9\] \(list\)"),
+    ("complex value", lambda c: c.opt.tell(c.pending, 1 + 2j),
+     TrialError, r"value must be a finite real number, got \(1\+2j\) \(complex\)"),
+    ("bool value", lambda c: c.opt.tell(c.pending, True),
+     TrialError, r"value must be a finite real number, got True \(bool\)"),
+    ("numpy bool value", lambda c: c.opt.tell(c.pending, np.bool_(False)),
+     TrialError, r"value must be a finite real number, got .*False.* \(bool_?\)"),
+    ("no value", lambda c: c.opt.tell(c.pending),
+     TrialError, r"tell\(\) needs a value, or failed=True for a failed evaluation"),
+    ("value with failed=True", lambda c: c.opt.tell(c.pending, 0.5, failed=True),
+     TrialError, r"a failed trial takes no value: call tell\(trial, failed=True\)"),
+    ("warm start of an evaluated architecture", lambda c: c.opt.tell(c.done.arch, 2.0),
+     TrialError, r"was already evaluated as trial #0 \(complete\); pass allow_duplicates=True"),
+    ("architecture of another space", lambda c: c.opt.tell({"a": 1}, 1.0),
+     InvalidArchitectureError,
+     r"is not a member of NB201Space\(\): expected an architecture string, got dict"),
+    ("NB201 string with 2 node groups", lambda c: c.opt.tell("|none~0|+|none~0|none~1|", 1.0),
+     InvalidArchitectureError,
+     r"not a member of NB201Space\(\): expected 3 node groups separated by '\+'"),
+    ("NB201 unknown operation", lambda c: c.opt.tell(A.replace("skip_connect", "conv_5x5"), 1.0),
+     InvalidArchitectureError, r"unknown operation 'conv_5x5'"),
+    ("NB201 edge from the wrong node",
+     lambda c: c.opt.tell(A.replace("nor_conv_1x1~2", "nor_conv_1x1~1"), 1.0),
+     InvalidArchitectureError, r"edge 'nor_conv_1x1~1' of node 3 should read from node 2"),
+    ("NB201 node with too many inputs", lambda c: c.opt.tell(A.replace("|+|skip", "|none~2|+|skip"), 1.0),
+     InvalidArchitectureError, r"node 2 needs 2 inputs, got 3"),
+    ("NB201 empty string", lambda c: c.opt.tell("", 1.0),
+     InvalidArchitectureError, r"expected 3 node groups"),
+    ("ask(0)", lambda c: c.opt.ask(0),
+     ConfigurationError, r"ask\(n\) needs a positive integer n, got 0"),
+    ("ask(-3)", lambda c: c.opt.ask(-3),
+     ConfigurationError, r"ask\(n\) needs a positive integer n, got -3"),
+    ("ask(2.5)", lambda c: c.opt.ask(2.5),
+     ConfigurationError, r"ask\(n\) needs a positive integer n, got 2.5"),
+    ("ask(True)", lambda c: c.opt.ask(True),
+     ConfigurationError, r"ask\(n\) needs a positive integer n, got True"),
+]
+
+OTHER_CASES = [
+    # --- NAS-Bench-101 cells
+    ("NB101 cell with 10 edges", lambda t, d, s: _nb101_tell(
+        _ten_edges(), ["input"] + ["conv3x3-bn-relu"] * 5 + ["output"]),
+     InvalidArchitectureError, r"not a member of NB101Space\(.*\): 10 edges > 9"),
+    ("NB101 cell with a cycle", lambda t, d, s: _nb101_tell(
+        [[0, 1, 0, 0], [0, 0, 1, 0], [0, 1, 0, 1], [0, 0, 0, 0]],
+        ["input", "conv3x3-bn-relu", "maxpool3x3", "output"]),
+     InvalidArchitectureError, r"not upper-triangular \(cycle\)"),
+    ("NB101 cell with 8 vertices", lambda t, d, s: _nb101_tell(
+        np.eye(8, k=1, dtype=np.uint8), ["input"] + ["conv1x1-bn-relu"] * 6 + ["output"]),
+     InvalidArchitectureError, r"8 vertices > 7"),
+    ("NB101 cell with an unknown op", lambda t, d, s: _nb101_tell(
+        np.eye(3, k=1, dtype=np.uint8), ["input", "conv5x5", "output"]),
+     InvalidArchitectureError, r"op 'conv5x5' at vertex 1 not allowed"),
+    # --- ProductSpace definitions and members
+    ("empty ProductSpace", lambda t, d, s: ProductSpace({}),
+     ConfigurationError, r"ProductSpace needs a non-empty mapping \{name: \[choices\]\}"),
+    ("ProductSpace parameter without choices", lambda t, d, s: ProductSpace({"depth": []}),
+     ConfigurationError, r"parameter 'depth' has no choices"),
+    ("ProductSpace choice listed twice", lambda t, d, s: ProductSpace({"depth": [2, 4, 2]}),
+     ConfigurationError, r"parameter 'depth' lists a choice twice: \[2, 4, 2\]"),
+    ("ProductSpace choices given as a string", lambda t, d, s: ProductSpace({"op": "conv"}),
+     ConfigurationError, r"choices of 'op' must be a list, got 'conv'"),
+    ("ProductSpace non-scalar choice", lambda t, d, s: ProductSpace({"k": [[3, 3], 5]}),
+     ConfigurationError, r"choices of 'k' must be str, int, finite float, bool or None; got \[3, 3\]"),
+    ("ProductSpace non-finite choice", lambda t, d, s: ProductSpace({"lr": [0.1, float("nan")]}),
+     ConfigurationError, r"choices of 'lr' must be .*; got nan"),
+    ("ProductSpace empty parameter name", lambda t, d, s: ProductSpace({"": [1, 2]}),
+     ConfigurationError, r"parameter names must be non-empty strings, got ''"),
+    ("ProductSpace rule that is not callable", lambda t, d, s: ProductSpace({"a": [1, 2]}, valid=True),
+     ConfigurationError, r"valid must be a callable taking the architecture dict, got True"),
+    ("ProductSpace rule rejecting everything",
+     lambda t, d, s: len(ProductSpace({"a": [1, 2]}, valid=lambda a: False)),
+     ConfigurationError, r"the validity rule of ProductSpace\(.*\) rejects every combination"),
+    ("ProductSpace member with an unknown parameter", lambda t, d, s: nasopt.create(
+        "random", ProductSpace({"a": [1, 2]}), seed=0).tell({"a": 1, "b": 2}, 1.0),
+     InvalidArchitectureError, r"parameters missing \[\] / unknown \['b'\]"),
+    ("ProductSpace member with a choice not offered", lambda t, d, s: nasopt.create(
+        "random", ProductSpace({"a": [1, 2]}), seed=0).tell({"a": 3}, 1.0),
+     InvalidArchitectureError, r"a=3 is not one of \[1, 2\]"),
+    # --- options out of range
+    ("REA population 1", lambda t, d, s: nasopt.create("rea", s, population=1),
+     ConfigurationError, r"population must be >= 2, got 1"),
+    ("REA tournament 0", lambda t, d, s: nasopt.create("rea", s, tournament=0),
+     ConfigurationError, r"tournament must be between 1 and population \(10\), got 0"),
+    ("REA tournament > population", lambda t, d, s: nasopt.create("rea", s, population=4, tournament=5),
+     ConfigurationError, r"tournament must be between 1 and population \(4\), got 5"),
+    ("WeakNAS top_n < batch", lambda t, d, s: nasopt.create(
+        "weaknas", s, top_n=5, batch=10) if _weaknas() else None,
+     ConfigurationError, r"top_n \(5\) must be >= batch \(10\)"),
+    ("negative seed", lambda t, d, s: nasopt.create("random", s, seed=-1),
+     ConfigurationError, r"seed must be a non-negative integer, got -1"),
+    ("non-integer seed", lambda t, d, s: nasopt.create("random", s, seed="0"),
+     ConfigurationError, r"seed must be a non-negative integer, got '0'"),
+    ("space that is not a SearchSpace", lambda t, d, s: nasopt.create("random", ["a", "b"]),
+     ConfigurationError, r"space must be a nasopt SearchSpace, got list"),
+    ("unknown strategy", lambda t, d, s: nasopt.create("bayesian", s),
+     ConfigurationError, r"unknown strategy 'bayesian'; available: .*random.*rea"),
+    # --- checkpoints
+    ("checkpoint: not JSON", lambda t, d, s: _load_edited(t, s, "\x00garbage{"),
+     CheckpointError, r"run.ckpt: not a readable nasopt checkpoint"),
+    ("checkpoint: truncated", lambda t, d, s: _load_edited(t, s, lambda x: json.dumps(x)[:200]),
+     CheckpointError, r"run.ckpt: not a readable nasopt checkpoint"),
+    ("checkpoint: empty file", lambda t, d, s: _load_edited(t, s, ""),
+     CheckpointError, r"run.ckpt: not a readable nasopt checkpoint"),
+    ("checkpoint: foreign JSON", lambda t, d, s: _load_edited(t, s, {"study": "optuna", "trials": []}),
+     CheckpointError, r"not a nasopt checkpoint \(missing format marker\)"),
+    ("checkpoint: other version", lambda t, d, s: _load_edited(t, s, lambda x: _set(x, "version", 2)),
+     CheckpointError, r"unsupported checkpoint version 2"),
+    ("checkpoint: other space",
+     lambda t, d, s: _load_edited(t, s, lambda x: x, load_space=ProductSpace({"a": [1, 2]})),
+     CheckpointError, r"checkpoint was written for space \{'type': 'nb201'\}, not \{'type': 'product'"),
+    ("checkpoint: unknown strategy",
+     lambda t, d, s: _load_edited(t, s, lambda x: _set(x, "strategy", "nope")),
+     CheckpointError, r"corrupted checkpoint: ConfigurationError: unknown strategy 'nope'"),
+    ("checkpoint: bad trial state", lambda t, d, s: _load_edited(
+        t, s, lambda x: (x["trials"][0].update(state="done"), x)[1]),
+     CheckpointError, r"corrupted checkpoint: ValueError: 'done' is not a valid TrialState"),
+    ("checkpoint: NaN value", lambda t, d, s: _load_edited(
+        t, s, lambda x: json.dumps(x).replace('"value": 1.0', '"value": NaN')),
+     CheckpointError, r"corrupted checkpoint: TrialError: value must be finite, got nan"),
+    ("checkpoint: invalid architecture", lambda t, d, s: _load_edited(
+        t, s, lambda x: (x["trials"][0].update(arch="|none~0|"), x)[1]),
+     CheckpointError, r"corrupted checkpoint: InvalidArchitectureError: '\|none~0\|' is not a member"),
+    ("checkpoint: tell order inconsistent", lambda t, d, s: _load_edited(
+        t, s, lambda x: _set(x, "told", [0, 0])),
+     CheckpointError, r"the tell order does not list each finished trial once"),
+    ("checkpoint: corrupted gzip", lambda t, d, s: _bad_gzip(t),
+     CheckpointError, r"run.ckpt.gz: not a readable nasopt checkpoint"),
+    # --- benchmark data files
+    ("benchmark data file missing", lambda t, d, s: _bench(t / "nowhere" / "nb201.npz"),
+     DataError, r"data file not found: .*nowhere/nb201.npz \(expected nb201.npz\)"),
+    ("benchmark data file truncated", lambda t, d, s: _nb201_truncated(t, d),
+     DataError, r"nb201.npz: not a readable .npz archive"),
+    ("benchmark data file not an npz", lambda t, d, s: _bench(_text_file(t)),
+     DataError, r"nb201.npz: not a readable .npz archive"),
+    ("benchmark array of the wrong shape", lambda t, d, s: _nb201_wrong_shape(t, d),
+     DataError, r"array 'cifar10_valid_valid_acc' has shape \(100,\), expected \(15625,\)"),
+    ("benchmark array missing", lambda t, d, s: _nb201_missing_array(t, d),
+     DataError, r"missing array 'cifar10_test_acc'"),
+]
+
+
+def _weaknas() -> bool:
+    pytest.importorskip("nasopt.strategies.weaknas")
+    return True
+
+
+def _bad_gzip(tmp_path):
+    p = tmp_path / "run.ckpt.gz"
+    p.write_bytes(gzip.compress(b'{"format": "nasopt-checkpoint"')[:-6])
+    return nasopt.load(p)
+
+
+def _text_file(tmp_path):
+    p = tmp_path / "nb201.npz"
+    p.write_text("arch,acc\n")
+    return p
+
+
+@pytest.mark.parametrize("case", OPT_CASES, ids=[c[0] for c in OPT_CASES])
+def test_bad_call_raises_and_leaves_the_optimizer_unchanged(space, case):
+    _, act, error, message = case
+    ctx = _ctx(space)
+    before = persistence.state_dict(ctx.opt)
+    with pytest.raises(error, match=message):
+        act(ctx)
+    assert persistence.state_dict(ctx.opt) == before
+    ctx.opt.tell(ctx.pending, 0.5)  # and it still works
+    assert ctx.opt.ask() is not None
+
+
+DATA_ROWS = {"benchmark data file truncated", "benchmark array of the wrong shape",
+             "benchmark array missing"}
+
+
+@pytest.mark.parametrize("case", OTHER_CASES, ids=[c[0] for c in OTHER_CASES])
+def test_bad_definition_file_or_option_raises_a_clear_error(tmp_path, space, case, request):
+    name, act, error, message = case
+    data_dir = request.getfixturevalue("nb201_data").parent if name in DATA_ROWS else None
+    with pytest.raises(error, match=message):
+        act(tmp_path, data_dir, space)
+
+
+def test_failed_ask_on_an_exhausted_space_leaves_the_optimizer_unchanged():
+    tiny = ProductSpace({"a": [0, 1], "b": ["x", "y"]})
+    for name in ("random", "rea"):
+        opts = {"population": 2, "tournament": 1} if name == "rea" else {}
+        opt = nasopt.create(name, tiny, seed=0, **opts)
+        opt.tell(opt.ask(3)[0], 1.0)
+        before = persistence.state_dict(opt)
+        with pytest.raises(nasopt.SpaceExhaustedError, match="only 1 unseen architectures left, 2 asked"):
+            opt.ask(2)
+        assert persistence.state_dict(opt) == before
+
+
+def test_every_row_of_the_documented_table_is_tested():
+    rows = re.findall(r"^\| (.+?) \| `(\w+)` \|", DOC.read_text(), flags=re.M)
+    documented = {(r[0], r[1]) for r in rows if r[0] not in ("Bad input",)}
+    tested = {(c[0], c[2].__name__) for c in OPT_CASES + OTHER_CASES}
+    tested.add(("exhausted finite space", "SpaceExhaustedError"))
+    assert documented == tested
+
+
+def markdown_table(data_dir: Path) -> str:
+    """The table of docs/reliability.md, with the messages the cases really produce."""
+    import tempfile
+
+    space = NB201Space()
+    rows = []
+    for name, act, err, _ in OPT_CASES:
+        try:
+            act(_ctx(space))
+        except err as exc:
+            rows.append((name, err.__name__, str(exc)))
+    for name, act, err, _ in OTHER_CASES:
+        with tempfile.TemporaryDirectory() as d:
+            try:
+                act(Path(d), data_dir, space)
+            except err as exc:
+                rows.append((name, err.__name__, str(exc).replace(d, "<dir>")))
+    rows.append(("exhausted finite space", "SpaceExhaustedError",
+                 "ProductSpace(...) has only 1 unseen architectures left, 2 asked"))
+
+    def cell(msg: str) -> str:
+        msg = re.sub(r"(NB101Cell\(matrix=.*?\]\)|'[^']*'|\{[^}]*\}) is not a member",
+                     "<arch> is not a member", msg)
+        if msg.startswith("architecture '"):
+            msg = "architecture <arch>" + msg.split("'", 2)[2]
+        msg = msg.replace("|", "\\|")
+        return msg if len(msg) < 170 else msg[:167] + "..."
+
+    lines = ["| Bad input | Error class | Message |", "| --- | --- | --- |"]
+    lines += [f"| {n} | `{c}` | {cell(m)} |" for n, c, m in rows]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # regenerate the table: python tests/test_bad_input.py
+    import os
+
+    print(markdown_table(Path(os.environ["NASOPT_DATA"])))

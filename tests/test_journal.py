@@ -1,0 +1,483 @@
+"""The append-only journal: exact rebuild on reopen, torn last records, foreign journals,
+locking, failed writes, and replay cost (no strategy re-run)."""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import json
+import os
+import random
+import warnings
+import zlib
+
+import numpy as np
+import pytest
+
+import nasopt
+from nasopt.core import persistence
+from nasopt.core.errors import CheckpointError, SpaceExhaustedError
+from nasopt.core import journal as journal_mod
+from nasopt.core.journal import JournalWarning, load_journal, read_journal
+from nasopt.core.optimizer import Optimizer
+from nasopt.spaces import NB201Space
+from nasopt.spaces.product import ProductSpace
+
+
+def objective(arch) -> float:
+    """A cheap deterministic objective for any space."""
+    return (zlib.crc32(json.dumps(arch, sort_keys=True).encode()) % 10_000) / 100
+
+
+def _strategy_cases() -> list:
+    cases = [("random", {}), ("rea", {"population": 4, "tournament": 2})]
+    for module, name, opts in [
+        ("nasopt.strategies.weaknas", "weaknas",
+         {"surrogate": "nn", "init": 4, "batch": 3, "top_n": 8,
+          "surrogate_options": {"epochs": 20, "hidden": [16]}}),
+        ("nasopt.strategies.renas", "renas",
+         {"surrogate": "gbrt", "init": 5, "top_k": 3, "population": 6, "generations": 2,
+          "traverse": False, "surrogate_options": {"n_estimators": 5, "max_depth": 3}}),
+    ]:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            continue
+        cases.append((name, opts))
+    return cases
+
+
+STRATEGIES = _strategy_cases()
+
+
+def make_ops(seed: int, n: int, space) -> list[tuple]:
+    """A random but fixed script of calls (resolved against the optimizer's state, so the
+    same script on two optimizers in the same state makes the same calls)."""
+    rnd = random.Random(seed)
+    ops: list[tuple] = []
+    for _ in range(n):
+        r = rnd.random()
+        if r < 0.35:
+            ops.append(("ask", rnd.choice([1, 1, 2, 3])))
+        elif r < 0.75:
+            ops.append(("tell", rnd.randrange(4)))
+        elif r < 0.85:
+            ops.append(("fail", rnd.randrange(4)))
+        else:
+            ops.append(("warm", rnd.randrange(len(space)) if space.is_finite else rnd.random()))
+    return ops
+
+
+def apply_op(opt: Optimizer, op: tuple) -> None:
+    kind, arg = op
+    if kind == "ask":
+        opt.ask(arg)
+    elif kind in ("tell", "fail"):
+        pending = opt.pending
+        if not pending:
+            return
+        t = pending[arg % len(pending)]
+        if kind == "tell":
+            opt.tell(t, objective(opt.space.to_data(t.arch)))
+        else:
+            opt.tell(t, failed=True, error=f"boom {t.id}")
+    else:
+        if opt.space.is_finite:
+            arch = opt.space[arg]
+        else:
+            arch = opt.space.sample(np.random.default_rng(int(arg * 1e9)))
+        if not opt._is_seen(arch):
+            opt.tell(arch, objective(opt.space.to_data(arch)))
+
+
+def comparable(opt: Optimizer) -> dict:
+    """state_dict without the run token (differs between independent runs)."""
+    d = persistence.state_dict(opt)
+    d.pop("owner")
+    return d
+
+
+@pytest.fixture(autouse=True)
+def _no_fsync(monkeypatch):
+    """fsync costs ~7 ms per record on a loaded CI disk; these tests check the file format
+    and recovery logic (tests/test_crash.py keeps fsync on)."""
+    monkeypatch.setattr(journal_mod, "FSYNC", False)
+
+
+@pytest.fixture(scope="module")
+def space() -> NB201Space:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = NB201Space()
+        s[0]
+    return s
+
+
+@pytest.mark.parametrize("name,opts", STRATEGIES, ids=[c[0] for c in STRATEGIES])
+def test_reopen_rebuilds_exactly_and_continues_like_an_uninterrupted_run(tmp_path, space, name, opts):
+    ops = make_ops(1, 70 if name in ("random", "rea") else 40, space)
+    ref = nasopt.create(name, space, seed=11, **opts)
+    for op in ops:
+        apply_op(ref, op)
+    path = tmp_path / "run.jsonl"
+    opt = nasopt.create(name, space, seed=11, journal=path, **opts)
+    pos = 0
+    for cut in (0, 9, 30, len(ops)):
+        for op in ops[pos:cut]:
+            apply_op(opt, op)
+        pos = cut
+        before = persistence.state_dict(opt)
+        opt.close()
+        opt = nasopt.create(name, space, seed=11, journal=path, **opts)
+        assert persistence.state_dict(opt) == before  # history, pending, rng, strategy state
+    assert comparable(opt) == comparable(ref)
+    assert [(t.id, t.arch, t.state, t.value) for t in opt.trials] == [
+        (t.id, t.arch, t.state, t.value) for t in ref.trials]
+    opt.close()
+
+
+def test_reopen_without_seed_takes_the_journal_seed(tmp_path, space):
+    path = tmp_path / "run.jsonl"
+    with nasopt.create("rea", space, journal=path) as opt:  # seed drawn at random
+        for op in make_ops(2, 30, space):
+            apply_op(opt, op)
+        seed, before = opt.seed, persistence.state_dict(opt)
+    with nasopt.create("rea", space, journal=path) as again:
+        assert again.seed == seed and persistence.state_dict(again) == before
+
+
+def test_nasopt_load_resumes_a_journal(tmp_path, space):
+    path = tmp_path / "run.jsonl"
+    with nasopt.create("rea", space, seed=3, population=5, journal=path) as opt:
+        for op in make_ops(3, 40, space):
+            apply_op(opt, op)
+        before = persistence.state_dict(opt)
+    resumed = nasopt.load(path)
+    assert type(resumed).__name__ == "RegularizedEvolution" and resumed.journal_path == str(path)
+    assert persistence.state_dict(resumed) == before
+    resumed.tell(resumed.ask(), 1.0)  # keeps appending
+    resumed.close()
+    with nasopt.create("rea", space, seed=3, population=5, journal=path) as again:
+        assert len(again.trials) == len(before["trials"]) + 1
+
+
+def test_detached_load_leaves_the_journal_untouched_and_unlocked(tmp_path, space):
+    path = tmp_path / "run.jsonl"
+    opt = nasopt.create("random", space, seed=0, journal=path)
+    opt.tell(opt.ask(), 5.0)
+    raw = path.read_bytes()
+    with open(path, "ab") as fh:
+        fh.write(b'{"e":"tell","id":')  # a record being written right now
+    with pytest.warns(JournalWarning):
+        copy = load_journal(path, attach=False)  # while `opt` holds the lock
+    assert len(copy.completed) == 1 and path.read_bytes() == raw + b'{"e":"tell","id":'
+    opt.close()
+
+
+def _record_run(path, space, name="rea", opts=None, n_ops=45):
+    """Run a script with a journal; return {file size after each record: state_dict}."""
+    opts = {"population": 4, "tournament": 2} if opts is None else opts
+    states = {}
+    with nasopt.create(name, space, seed=5, journal=path, **opts) as opt:
+        states[path.stat().st_size] = persistence.state_dict(opt)
+        for op in make_ops(4, n_ops, space):
+            apply_op(opt, op)
+            states[path.stat().st_size] = persistence.state_dict(opt)
+    return states
+
+
+def test_torn_last_record_is_skipped_with_a_warning_and_nothing_before_is_lost(tmp_path, space):
+    full = tmp_path / "full.jsonl"
+    states = _record_run(full, space)
+    data = full.read_bytes()
+    bounds = sorted(states)
+    header_len = bounds[0]
+    rnd = random.Random(0)
+    cuts = set(bounds) | {b - 1 for b in bounds} | {b + 1 for b in bounds[:-1]}
+    cuts |= {rnd.randrange(header_len, len(data)) for _ in range(25)}
+    for cut in sorted(c for c in cuts if header_len <= c <= len(data)):
+        path = tmp_path / f"cut{cut}.jsonl"
+        path.write_bytes(data[:cut])
+        good = max(b for b in bounds if b <= cut)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            opt = nasopt.create("rea", space, seed=5, population=4, tournament=2, journal=path)
+        torn = [w for w in caught if issubclass(w.category, JournalWarning)]
+        assert bool(torn) == (cut != good), cut
+        assert persistence.state_dict(opt) == states[good], cut
+        assert path.stat().st_size == good  # the torn bytes were cut off
+        opt.tell(opt.ask(), 1.0)  # appending after a recovery gives a clean journal
+        after = persistence.state_dict(opt)
+        opt.close()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", JournalWarning)
+            again = nasopt.create("rea", space, seed=5, population=4, tournament=2, journal=path)
+        assert persistence.state_dict(again) == after
+        again.close()
+        path.unlink()
+
+
+def test_torn_header_starts_a_fresh_journal(tmp_path, space):
+    path = tmp_path / "run.jsonl"
+    with nasopt.create("random", space, seed=1, journal=path):
+        pass
+    header = path.read_bytes()
+    for cut in (1, 10, len(header) - 1):
+        path.write_bytes(header[:cut])
+        with pytest.warns(JournalWarning, match="torn"):
+            opt = nasopt.create("random", space, seed=1, journal=path)
+        assert len(opt.trials) == 0 and path.read_bytes().endswith(b"}\n")
+        opt.close()
+
+
+def test_damaged_line_before_the_last_is_refused(tmp_path, space):
+    path = tmp_path / "run.jsonl"
+    _record_run(path, space, n_ops=15)
+    lines = path.read_bytes().split(b"\n")
+    lines[3] = lines[3][:-5] + b"#" + lines[3][-4:]
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(CheckpointError, match="line 4 is damaged"):
+        nasopt.create("rea", space, seed=5, population=4, tournament=2, journal=path)
+
+
+def test_record_that_contradicts_the_history_is_refused(tmp_path, space):
+    path = tmp_path / "run.jsonl"
+    with nasopt.create("random", space, seed=1, journal=path) as opt:
+        t = opt.ask()
+        opt.tell(t, 1.0)
+    with open(path, "a") as fh:  # a second tell of the same trial
+        fh.write(json.dumps({"e": "tell", "id": t.id, "status": "complete", "value": 2.0,
+                             "error": None}) + "\n")
+    with pytest.raises(CheckpointError, match=r"line 4: cannot replay this tell record.*already told"):
+        nasopt.create("random", space, seed=1, journal=path)
+
+
+@pytest.mark.parametrize("change,message", [
+    (dict(name="random", opts={}), "strategy: journal has 'rea'"),
+    (dict(opts={"population": 5, "tournament": 2}), "options: journal has"),
+    (dict(seed=6), "seed: journal has 5, this optimizer 6"),
+    (dict(maximize=False), "maximize: journal has True"),
+    (dict(allow_duplicates=True), "allow_duplicates: journal has False"),
+    (dict(space="product"), "space: journal has {'type': 'nb201'}"),
+])
+def test_journal_of_another_run_is_refused(tmp_path, space, change, message):
+    path = tmp_path / "run.jsonl"
+    _record_run(path, space, n_ops=10)
+    raw = path.read_bytes()
+    other = ProductSpace({"a": [1, 2, 3]}) if change.get("space") == "product" else space
+    kw = {"seed": change.get("seed", 5), "maximize": change.get("maximize", True),
+          "allow_duplicates": change.get("allow_duplicates", False)}
+    with pytest.raises(CheckpointError, match="written by a different run") as err:
+        nasopt.create(change.get("name", "rea"), other, journal=path, **kw,
+                      **change.get("opts", {"population": 4, "tournament": 2}))
+    assert message in str(err.value)
+    assert path.read_bytes() == raw  # never modified
+
+
+def test_checkpoint_or_foreign_file_is_refused_and_left_untouched(tmp_path, space):
+    opt = nasopt.create("random", space, seed=0)
+    opt.tell(opt.ask(), 1.0)
+    ckpt = tmp_path / "run.ckpt"
+    opt.save(ckpt)
+    raw = ckpt.read_bytes()
+    with pytest.raises(CheckpointError, match="a nasopt checkpoint"):
+        nasopt.create("random", space, seed=0, journal=ckpt)
+    assert ckpt.read_bytes() == raw
+    for content in (b"hello world", b"a,b,c\n1,2,3\n", b"[1, 2]\n", b"not json\n"):
+        other = tmp_path / "other.txt"
+        other.write_bytes(content)
+        with pytest.raises(CheckpointError, match="not a nasopt journal"):
+            nasopt.create("random", space, seed=0, journal=other)
+        assert other.read_bytes() == content
+
+
+def test_journal_of_another_version_is_refused(tmp_path, space):
+    path = tmp_path / "run.jsonl"
+    _record_run(path, space, n_ops=5)
+    lines = path.read_text().split("\n")
+    header = json.loads(lines[0])
+    header["version"] = 99
+    path.write_text("\n".join([json.dumps(header)] + lines[1:]))
+    with pytest.raises(CheckpointError, match="unsupported journal version 99"):
+        nasopt.create("rea", space, seed=5, population=4, tournament=2, journal=path)
+    with pytest.raises(CheckpointError, match="unsupported journal version 99"):
+        nasopt.load(path)
+
+
+def test_a_journal_is_held_by_one_optimizer_at_a_time(tmp_path, space):
+    path = tmp_path / "run.jsonl"
+    opt = nasopt.create("random", space, seed=0, journal=path)
+    with pytest.raises(CheckpointError, match="in use by another optimizer"):
+        nasopt.create("random", space, seed=0, journal=path)
+    opt.close()
+    with pytest.raises(CheckpointError, match="was closed"):
+        opt.ask()
+    assert opt.best is None and opt.trials == []  # still readable
+    nasopt.create("random", space, seed=0, journal=path).close()
+
+
+def _failing_write(monkeypatch, after_bytes: int = 7):
+    real = os.write
+
+    def write(fd, data):
+        real(fd, bytes(data)[:after_bytes])  # a partial write, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", write)
+
+
+def test_failed_journal_write_leaves_optimizer_and_file_unchanged(tmp_path, space, monkeypatch):
+    path = tmp_path / "run.jsonl"
+    opt = nasopt.create("rea", space, seed=2, population=3, tournament=2, journal=path)
+    for op in make_ops(5, 30, space):
+        apply_op(opt, op)
+    pending = opt.ask()
+    before, raw = persistence.state_dict(opt), path.read_bytes()
+    with monkeypatch.context() as m:
+        _failing_write(m)
+        with pytest.raises(CheckpointError, match="could not append to journal.*No space left"):
+            opt.ask(2)
+        assert persistence.state_dict(opt) == before and path.read_bytes() == raw
+        with pytest.raises(CheckpointError, match="could not append to journal"):
+            opt.tell(pending, 3.0)
+        assert persistence.state_dict(opt) == before and path.read_bytes() == raw
+        with pytest.raises(CheckpointError, match="could not append to journal"):
+            opt.tell(space[77] if not opt._is_seen(space[77]) else space[78], 3.0)
+        assert persistence.state_dict(opt) == before and path.read_bytes() == raw
+    opt.tell(pending, 3.0)  # the disk has room again
+    opt.ask(2)
+    after = persistence.state_dict(opt)
+    opt.close()
+    with nasopt.create("rea", space, seed=2, population=3, tournament=2, journal=path) as again:
+        assert persistence.state_dict(again) == after
+
+
+def test_failed_ask_rolls_back_rng_and_permutation(tmp_path):
+    tiny = ProductSpace({"a": [0, 1], "b": ["x", "y"]})  # 4 members
+    opt = nasopt.create("random", tiny, seed=0, journal=tmp_path / "run.jsonl")
+    opt.tell(opt.ask(), 1.0)
+    before, size = persistence.state_dict(opt), os.path.getsize(tmp_path / "run.jsonl")
+    with pytest.raises(SpaceExhaustedError):
+        opt.ask(4)
+    assert persistence.state_dict(opt) == before
+    assert os.path.getsize(tmp_path / "run.jsonl") == size
+    opt.close()
+
+
+class _CountingStrategy(Optimizer):
+    """Random search that counts proposals and keeps a tell-driven state using the RNG."""
+
+    name = "test-counting"
+    proposals = 0
+
+    def __init__(self, space, **kw):
+        super().__init__(space, **kw)
+        self.total = 0.0
+        self.draws: list[int] = []
+
+    def _propose(self, n):
+        type(self).proposals += 1
+        self.draws.append(int(self._rng.integers(1000)))
+        return self._random_unseen(n)
+
+    def _on_tell(self, trial):
+        if trial.is_complete:
+            self.total += trial.value + float(self._rng.random())
+
+    def _get_state(self):
+        return {"total": self.total, "draws": self.draws}
+
+    def _set_state(self, state):
+        self.total, self.draws = float(state["total"]), list(state["draws"])
+
+
+def test_replay_never_reruns_the_strategy_and_replays_on_tell(tmp_path, space):
+    path = tmp_path / "run.jsonl"
+    opt = _CountingStrategy(space, seed=4, journal=path)
+    for op in make_ops(6, 60, space):
+        apply_op(opt, op)
+    before = persistence.state_dict(opt)
+    opt.close()
+    _CountingStrategy.proposals = 0
+    again = _CountingStrategy(space, seed=4, journal=path)
+    assert _CountingStrategy.proposals == 0
+    assert persistence.state_dict(again) == before and again.total == opt.total
+    again.close()
+
+
+def test_journal_records_are_one_json_object_per_line(tmp_path, space):
+    path = tmp_path / "run.jsonl"
+    _record_run(path, space, n_ops=20)
+    header, records, good, torn = read_journal(str(path))
+    assert header["format"] == "nasopt-journal" and header["version"] == 1
+    assert header["strategy"] == "rea" and header["space"] == space.config()
+    assert torn == 0 and good == path.stat().st_size
+    kinds = {rec["e"] for _, rec in records}
+    assert kinds <= {"ask", "tell"} and "ask" in kinds and "tell" in kinds
+    for _, rec in records:
+        if rec["e"] == "ask":
+            assert set(rec) >= {"trials", "rng", "perm"}
+
+
+def test_journal_of_nb101_cells_and_a_space_given_explicitly(tmp_path):
+    nb101 = pytest.importorskip("nasopt.spaces.nb101")
+    space = nb101.NB101Space()
+    path = tmp_path / "run.jsonl"
+    with nasopt.create("rea", space, seed=1, population=4, tournament=2, journal=path) as opt:
+        for op in make_ops(7, 40, ProductSpace({"x": list(range(50))})):
+            if op[0] != "warm":
+                apply_op(opt, op)
+        before = persistence.state_dict(opt)
+    with nasopt.create("rea", space, seed=1, population=4, tournament=2, journal=path) as again:
+        assert persistence.state_dict(again) == before
+        assert all(isinstance(t.arch, nb101.NB101Cell) for t in again.trials)
+
+
+def _even(arch: dict) -> bool:
+    return (arch["a"] + arch["b"]) % 2 == 0
+
+
+def test_user_space_that_cannot_be_rebuilt_is_passed_to_load(tmp_path):
+    space = ProductSpace({"a": list(range(6)), "b": list(range(6))}, valid=lambda a: _even(a))
+    path = tmp_path / "run.jsonl"
+    with nasopt.create("random", space, seed=0, journal=path) as opt:
+        for op in make_ops(8, 25, space):
+            apply_op(opt, op)
+        before = persistence.state_dict(opt)
+    with pytest.raises(CheckpointError, match="pass the space explicitly"):
+        nasopt.load(path)
+    again = nasopt.load(path, space=space)
+    assert persistence.state_dict(again) == before
+    again.close()
+
+
+class _SetState(Optimizer):
+    """A strategy whose state is not JSON-able (allowed without save/journal)."""
+
+    name = "test-set-state"
+
+    def __init__(self, space, **kw):
+        super().__init__(space, **kw)
+        self.marks: set = set()
+
+    def _propose(self, n):
+        self.marks.add(len(self.marks))
+        return self._random_unseen(n)
+
+    def _get_state(self):
+        return {"marks": self.marks}
+
+    def _set_state(self, state):
+        self.marks = set(state["marks"])
+
+
+def test_failed_ask_restores_a_state_that_is_not_json(tmp_path):
+    tiny = ProductSpace({"a": [0, 1, 2]})
+    opt = _SetState(tiny, seed=0)
+    opt.ask(2)
+    marks = set(opt.marks)
+    with pytest.raises(SpaceExhaustedError):
+        opt.ask(2)
+    assert opt.marks == marks
+    with pytest.raises(TypeError, match="not JSON-able"):
+        _SetState(tiny, seed=0, journal=tmp_path / "run.jsonl").ask()
