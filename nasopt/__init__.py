@@ -12,7 +12,7 @@ with baseline, WeakNAS and ReNAS strategies::
     print(opt.best.arch, opt.best.value)
 """
 
-from . import benchmarks, spaces, strategies
+from . import benchmarks, spaces, strategies, surrogates
 from .core import (
     CheckpointError,
     ConfigurationError,
@@ -29,13 +29,15 @@ from .core import (
     create,
     load,
 )
+from .driver import optimize
 from .strategies import RandomSearch, RegularizedEvolution
+from .surrogates import available_surrogates, make_surrogate
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "benchmarks", "spaces", "strategies", "CheckpointError", "ConfigurationError", "DataError",
+    "benchmarks", "spaces", "strategies", "surrogates", "make_surrogate", "available_surrogates", "CheckpointError", "ConfigurationError", "DataError",
     "InvalidArchitectureError", "JournalWarning", "NasoptError", "Optimizer", "SpaceExhaustedError", "Trial",
-    "TrialError", "TrialState", "available_strategies", "create", "load", "RandomSearch",
+    "TrialError", "TrialState", "available_strategies", "create", "load", "optimize", "RandomSearch",
     "RegularizedEvolution", "__version__",
 ]

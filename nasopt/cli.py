@@ -26,6 +26,9 @@ BENCHES = {
     "renas": "nasopt.benchmarks.renas_bench",
     "nb101": "nasopt.benchmarks.nb101",
     "tfrecord": "nasopt.benchmarks.tfrecord",
+    "surrogate-speed": "nasopt.benchmarks.surrogate_speed",
+    "parallel": "nasopt.integrations.parallel_benchmark",
+    "parallel-equivalence": "nasopt.integrations.parallel_equivalence",
 }
 
 EPILOG = """examples:

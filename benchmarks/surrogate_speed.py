@@ -1,0 +1,11 @@
+"""Fit and scoring times of every surrogate on NAS-Bench-201 (writes results/surrogate_speed.{json,md}).
+
+    NASOPT_DATA=../shared/data python benchmarks/surrogate_speed.py --repeats 3
+"""
+
+import sys
+
+from nasopt.benchmarks.surrogate_speed import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,294 @@
+"""Surrogate estimators: construction by name, shapes, determinism, devices, losses, CV."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from nasopt.core.errors import ConfigurationError
+from nasopt.surrogates import (
+    GBRT, MLP, RandomForest, ReNASPredictor, available_surrogates, kendall_tau, make_surrogate, select_by_cv,
+)
+
+FAST = {
+    "mlp": dict(hidden_layer_sizes=(32, 32), epochs=15),
+    "gbrt": dict(n_estimators=30, max_depth=4),
+    "rf": dict(n_estimators=20),
+    "renas": dict(epochs=15, batch_size=128),
+}
+NEURAL = ("mlp", "renas")
+no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available on this machine")
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (none here)")
+
+
+def _data(n=120, d=12, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    y = X[:, 0] - 0.5 * X[:, 1] ** 2 + 0.3 * X[:, 2] * X[:, 3] + 0.05 * rng.normal(size=n)
+    return X, y
+
+
+def _tensors(n=96, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5, 4, 4)).astype(np.float32)
+    y = X[:, 0, 0, 1] + X[:, 1, 2, 3] - 0.3 * X[:, 3, 1, 2] ** 2
+    return X, y
+
+
+def _inputs(name, **kw):
+    return _tensors(**kw) if name == "renas" else _data(**kw)
+
+
+def test_every_name_builds_its_class():
+    assert available_surrogates() == ["gbrt", "mlp", "renas", "rf"]
+    classes = {"mlp": MLP, "gbrt": GBRT, "rf": RandomForest, "renas": ReNASPredictor}
+    for name, cls in classes.items():
+        est = make_surrogate(name, random_state=3)
+        assert type(est) is cls and est.random_state == 3
+
+
+def test_unknown_name_or_option_is_a_clear_error():
+    with pytest.raises(ConfigurationError, match="available: gbrt, mlp, renas, rf"):
+        make_surrogate("svm")
+    with pytest.raises(ConfigurationError, match="no option"):
+        make_surrogate("rf", margin=0.1)
+
+
+@pytest.mark.parametrize("name", ["mlp", "gbrt", "rf", "renas"])
+def test_fit_returns_self_and_predict_gives_one_float_per_row(name):
+    X, y = _inputs(name)
+    est = make_surrogate(name, random_state=0, **FAST[name])
+    assert est.fit(X, y) is est
+    pred = est.predict(X[:17])
+    assert pred.shape == (17,) and pred.dtype == np.float64 and np.all(np.isfinite(pred))
+    assert est.n_features_in_ == X.shape[1]
+
+
+@pytest.mark.parametrize("name", ["mlp", "gbrt", "rf", "renas"])
+def test_every_surrogate_learns_the_toy_target(name):
+    X, y = _inputs(name, n=300)
+    opts = {**FAST[name], "epochs": 60} if name in NEURAL else FAST[name]
+    est = make_surrogate(name, random_state=0, **opts)
+    est.fit(X[:200], y[:200])
+    assert kendall_tau(y[200:], est.predict(X[200:])) > 0.4
+
+
+@pytest.mark.parametrize("name", ["mlp", "gbrt", "rf", "renas"])
+def test_same_seed_same_predictions_different_seed_different(name):
+    X, y = _inputs(name)
+    opts = dict(FAST[name], subsample=0.7) if name == "gbrt" else FAST[name]
+    a = make_surrogate(name, random_state=5, **opts).fit(X, y).predict(X)
+    b = make_surrogate(name, random_state=5, **opts).fit(X, y).predict(X)
+    c = make_surrogate(name, random_state=6, **opts).fit(X, y).predict(X)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("name", NEURAL)
+@pytest.mark.parametrize("loss", ["mse", "hinge"])
+def test_results_do_not_depend_on_torch_thread_count(name, loss):
+    X, y = _inputs(name)
+    before = torch.get_num_threads()
+    try:
+        out = []
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            est = make_surrogate(name, random_state=1, loss=loss, lam=0.2, **FAST[name])
+            out.append(est.fit(X, y).predict(X))
+            assert torch.get_num_threads() == threads  # restored after fit / predict
+    finally:
+        torch.set_num_threads(before)
+    assert np.array_equal(out[0], out[1])
+
+
+@pytest.mark.parametrize("name", NEURAL)
+def test_fit_leaves_torch_global_rng_alone(name):
+    X, y = _inputs(name)
+    state = torch.random.get_rng_state()
+    make_surrogate(name, random_state=0, **FAST[name]).fit(X, y)
+    assert torch.equal(state, torch.random.get_rng_state())
+
+
+@pytest.mark.parametrize("name", NEURAL)
+def test_prediction_in_small_chunks_matches_one_pass(name):
+    X, y = _inputs(name)
+    est = make_surrogate(name, random_state=0, **FAST[name]).fit(X, y)
+    whole = est.predict(X)
+    est.set_params(predict_batch_size=7)
+    np.testing.assert_allclose(est.predict(X), whole, rtol=1e-5, atol=1e-6)
+
+
+def test_ranking_loss_beats_mse_on_a_skewed_toy_problem():
+    # y is a steep monotone function of a linear score: MSE chases the few huge targets,
+    # a ranking loss only has to get the order right.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 8)).astype(np.float32)
+    y = np.exp(4 * X @ rng.normal(size=8) / np.sqrt(8))
+    taus = {}
+    for loss in ("mse", "hinge", "logistic"):
+        fits = [MLP((32,), epochs=40, loss=loss, random_state=s).fit(X[:100], y[:100]) for s in range(2)]
+        taus[loss] = np.mean([kendall_tau(y[100:], est.predict(X[100:])) for est in fits])
+    assert taus["hinge"] > taus["mse"] + 0.05
+    assert taus["logistic"] > taus["mse"] + 0.05
+
+
+def test_ranking_predictions_keep_the_score_order_and_the_target_scale():
+    X, y = _data()
+    est = MLP((32,), epochs=20, loss="logistic", random_state=0).fit(X, y)
+    pred = est.predict(X)
+    assert pred.mean() == pytest.approx(y.mean(), abs=1e-6 + 1e-6 * abs(y.mean()))
+    assert pred.std() == pytest.approx(y.std(), rel=1e-4)
+    assert est.out_scale_ > 0  # order-preserving
+
+
+def test_gbrt_pairwise_ranking_objective_learns_the_order():
+    X, y = _data(n=300)
+    est = GBRT(n_estimators=50, loss="logistic", random_state=0).fit(X[:200], y[:200])
+    assert kendall_tau(y[200:], est.predict(X[200:])) > 0.4
+
+
+@pytest.mark.parametrize(
+    "name,loss", [("gbrt", "hinge"), ("rf", "logistic"), ("mlp", "l1"), ("renas", "rank")]
+)
+def test_unsupported_loss_is_a_configuration_error(name, loss):
+    X, y = _inputs(name)
+    with pytest.raises(ConfigurationError, match="loss"):
+        make_surrogate(name, loss=loss, **FAST[name]).fit(X, y)
+
+
+@no_cuda
+@pytest.mark.parametrize("name", ["mlp", "renas", "gbrt"])
+def test_cuda_without_a_gpu_is_a_clear_error(name):
+    X, y = _inputs(name)
+    with pytest.raises(ConfigurationError, match="CUDA"):
+        make_surrogate(name, device="cuda", **FAST[name]).fit(X, y)
+
+
+def test_rf_is_cpu_only():
+    X, y = _data()
+    with pytest.raises(ConfigurationError, match="CPU"):
+        RandomForest(device="cuda").fit(X, y)
+
+
+def test_auto_device_falls_back_to_cpu_without_cuda():
+    X, y = _data()
+    est = MLP((8,), epochs=2, device="auto", random_state=0).fit(X, y)
+    assert est.device_ == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@pytest.mark.cuda
+@needs_cuda
+@pytest.mark.parametrize("name", ["mlp", "renas", "gbrt"])
+def test_cuda_path_fits_and_ranks_like_cpu(name):
+    X, y = _inputs(name, n=300)
+    opts = {**FAST[name], "epochs": 60} if name in NEURAL else FAST[name]
+    cpu = make_surrogate(name, random_state=0, device="cpu", **opts).fit(X[:200], y[:200])
+    gpu = make_surrogate(name, random_state=0, device="cuda", **opts).fit(X[:200], y[:200])
+    p_cpu, p_gpu = cpu.predict(X[200:]), gpu.predict(X[200:])
+    assert p_gpu.shape == (100,) and np.all(np.isfinite(p_gpu))
+    assert kendall_tau(p_cpu, p_gpu) > 0.8
+    assert kendall_tau(y[200:], p_gpu) > 0.4
+
+
+def test_renas_accepts_flat_and_image_inputs_and_checks_the_shape():
+    X, y = _tensors()
+    est = ReNASPredictor(epochs=3, random_state=0).fit(X, y)
+    with pytest.raises(ValueError):
+        est.predict(X[:, :, :3, :])
+    with pytest.raises(ValueError):
+        est.predict(X.reshape(len(X), -1))
+    flat = ReNASPredictor(epochs=3, random_state=0).fit(X.reshape(len(X), -1), y)
+    assert flat.predict(X.reshape(len(X), -1)).shape == (len(X),)
+    assert ReNASPredictor(epochs=3, random_state=0).fit(X[:, 0], y).predict(X[:5, 0]).shape == (5,)
+
+
+def test_renas_network_is_the_official_lenet_layout():
+    X, y = _tensors()
+    net = ReNASPredictor(epochs=1, random_state=0).fit(X, y).net_.net
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.in_channels, c.out_channels, c.kernel_size, c.padding, c.bias) for c in convs] == [
+        (5, 10, (3, 3), (1, 1), None), (10, 128, (3, 3), (1, 1), None)]
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules()) == 2
+    fcs = [(m.in_features, m.out_features) for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    assert fcs == [(128 * 16, 120), (120, 84), (84, 1)]
+
+
+def test_renas_standardises_every_input_element_on_the_training_set():
+    X, y = _tensors()
+    X = X * 1000 + 7
+    est = ReNASPredictor(epochs=2, random_state=0).fit(X, y)
+    np.testing.assert_allclose(est.x_mean_, X.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(est.x_std_, X.std(0), rtol=1e-4)
+    const = np.zeros_like(X)
+    assert np.all(ReNASPredictor(epochs=1).fit(const, y).x_std_ == 1)
+
+
+def test_constant_target_gives_a_constant_prediction():
+    X, _ = _data()
+    y = np.full(len(X), 3.5)
+    for est in (MLP((8,), epochs=3, loss="hinge", random_state=0), MLP((8,), epochs=3, random_state=0)):
+        np.testing.assert_allclose(est.fit(X, y).predict(X), 3.5, atol=1e-6)
+
+
+def test_fitted_surrogates_pickle_round_trip():
+    X, y = _tensors()
+    est = ReNASPredictor(epochs=2, random_state=0).fit(X, y)
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(again.predict(X), est.predict(X))
+
+
+def test_cv_picks_margin_and_lambda_from_the_grid_on_training_folds():
+    X, y = _tensors(n=60)
+    grid = {"margin": [0.1, 1.0], "lam": [0.0, 0.5]}
+    est = ReNASPredictor(margin="cv", lam="cv", cv_grid=grid, epochs=5, random_state=0).fit(X, y)
+    assert est.margin_ in grid["margin"] and est.lam_ in grid["lam"]
+    assert len(est.cv_results_) == 4 and all(len(r["taus"]) == 3 for r in est.cv_results_)
+    best = max(est.cv_results_, key=lambda r: r["tau"])
+    assert (est.margin_, est.lam_) == (best["params"]["margin"], best["params"]["lam"])
+    # the helper gives the same choice
+    params, _ = select_by_cv(ReNASPredictor(epochs=5, random_state=0), X, y, grid, random_state=0)
+    assert params == best["params"]
+
+
+def test_cv_with_too_few_samples_falls_back_to_the_documented_defaults():
+    from nasopt.surrogates.cv import FALLBACK
+
+    X, y = _data(n=5)
+    est = MLP((8,), epochs=2, loss="hinge", margin="cv", lam="cv", random_state=0).fit(X, y)
+    assert (est.margin_, est.lam_) == (FALLBACK["margin"], FALLBACK["lam"])
+
+
+def test_select_by_cv_never_sees_the_held_out_rows_while_fitting():
+    seen = []
+
+    class Spy(MLP):
+        def fit(self, X, y):
+            seen.append(len(X))
+            return super().fit(X, y)
+
+    X, y = _data(n=30)
+    select_by_cv(Spy((8,), epochs=2), X, y, {"margin": [0.1]}, cv=3, random_state=0)
+    assert seen == [20, 20, 20]
+
+
+def test_bad_options_raise_configuration_errors():
+    X, y = _data()
+    for bad in (dict(epochs=0), dict(batch_size=1), dict(lr=0.0), dict(margin="auto"), dict(n_threads=0)):
+        with pytest.raises(ConfigurationError):
+            MLP(**bad).fit(X, y)
+
+
+def test_speed_benchmark_writes_json_and_markdown(nb201_data, tmp_path):
+    import json
+
+    from nasopt.benchmarks.surrogate_speed import main
+
+    main(["--surrogates", "gbrt", "--sizes", "16", "--repeats", "1", "--data", str(nb201_data),
+          "--out", str(tmp_path)])
+    rows = json.loads((tmp_path / "surrogate_speed.json").read_text())["rows"]
+    assert [(r["surrogate"], r["n_train"]) for r in rows] == [("gbrt", 16)]
+    assert rows[0]["score_all_cpu_s"] > 0 and -1 <= rows[0]["tau_outside_train"] <= 1
+    assert "| gbrt | 16 |" in (tmp_path / "surrogate_speed.md").read_text()
