@@ -1,0 +1,316 @@
+"""The parallel driver: :func:`optimize` keeps ``k`` evaluations in flight on any executor.
+
+Works with every :class:`concurrent.futures.Executor`: threads, processes, or a Dask
+cluster through ``distributed.Client.get_executor()``. The optimizer is only touched from
+the calling thread; the executor runs ``objective(arch)`` and nothing else, so the objective
+(and the architectures) must be picklable for process or cluster executors.
+
+Scheduling:
+
+* ``batch_size=None`` (default, asynchronous): a new architecture is asked as soon as a
+  slot frees up, so ``n_parallel`` evaluations are always running.
+* ``batch_size=b`` (synchronous batches): ``ask(b)``, evaluate the batch, tell every
+  result, then ask the next batch. With results told in the order they finish, a run whose
+  evaluations finish in ask order makes exactly the same calls as the sequential loop
+  ``for t in opt.ask(b): opt.tell(t, objective(t.arch))``.
+* ``ordered=True``: results are told in the order the trials were asked, whatever order
+  they finish in (later results wait for earlier ones), and in asynchronous mode a new
+  trial is asked only after each in-order tell. The run is then reproducible (same seed,
+  same trajectory) whatever the timing, at the price of idle slots while an early
+  evaluation is slow.
+
+Stopping: ``stop(opt) -> bool`` is checked after each result (no new submissions once it
+returns ``True``; running evaluations are waited for and told). Ctrl-C
+(:class:`KeyboardInterrupt`) cancels what has not started, writes the checkpoint and
+re-raises; trials still running stay *pending* in the checkpoint, and a later
+``optimize(objective, nasopt.load(path), ...)`` evaluates them first. A finite space that
+runs out of unseen architectures ends the run with a :class:`RuntimeWarning`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import math
+import numbers
+import sys
+import traceback
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from .core.errors import ConfigurationError, SpaceExhaustedError
+from .core.optimizer import Optimizer
+from .core.trial import Trial
+
+__all__ = ["optimize", "format_error"]
+
+
+def format_error(exc: BaseException) -> str:
+    """The text kept with a failed trial: exception type, message and the innermost frame."""
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    tb = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ is not None else []
+    if tb:
+        frame = tb[-1]
+        text += f" (at {frame.filename}:{frame.lineno} in {frame.name})"
+    return text
+
+
+def _as_value(result: Any) -> tuple[float | None, str | None]:
+    """(value, None) for a finite real result, else (None, why it is not usable)."""
+    if isinstance(result, bool) or not isinstance(result, numbers.Real):
+        return None, f"objective returned {result!r} ({type(result).__name__}), not a number"
+    value = float(result)
+    if not math.isfinite(value):
+        return None, f"objective returned {value!r}"
+    return value, None
+
+
+def _check_count(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ConfigurationError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+class _Progress:
+    """A tqdm bar when enabled and stderr is a terminal, else nothing."""
+
+    def __init__(self, enabled: bool, total: int, opt: Optimizer) -> None:
+        self.opt = opt
+        self.bar = None
+        if enabled and hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc=f"nasopt {opt.name or type(opt).__name__}", unit="trial")
+
+    def update(self, trial: Trial) -> None:
+        if self.bar is None:
+            return
+        best = self.opt.best
+        post = {"best": f"{best.value:.4g}" if best is not None else "-"}
+        failed = sum(t.is_failed for t in self.opt.trials)
+        if failed:
+            post["failed"] = failed
+        self.bar.set_postfix(post, refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class _Run:
+    """State of one :func:`optimize` call."""
+
+    def __init__(self, objective: Callable[[Any], Any], opt: Optimizer, n_trials: int,
+                 executor: cf.Executor | None, n_parallel: int, batch_size: int | None,
+                 ordered: bool, stop: Callable[[Optimizer], bool] | None,
+                 checkpoint: str | None, checkpoint_every: int, catch: tuple[type[BaseException], ...],
+                 progress: _Progress) -> None:
+        self.objective, self.opt, self.budget = objective, opt, n_trials
+        self.executor, self.n_parallel, self.batch_size = executor, n_parallel, batch_size
+        self.ordered = ordered and executor is not None  # inline runs are ordered anyway
+        self.stop, self.catch = stop, catch
+        self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
+        self.progress = progress
+        self.submitted = 0  # evaluations started by this call (counts toward the budget)
+        self.running: dict[cf.Future, Trial] = {}
+        self.queue: list[Trial] = list(opt.pending)  # asked earlier, never evaluated: first
+        self.order: list[int] = []  # ids in ask order, not told yet (ordered mode)
+        self.done: dict[int, tuple[Trial, Any, BaseException | None]] = {}  # waiting (ordered)
+        self.credits = n_parallel  # ordered asynchronous mode: asks allowed before the next tell
+        self.stopping = False
+        self.since_save = 0
+
+    # ------------------------------------------------------------------ evaluation
+    def _submit(self, trial: Trial) -> None:
+        self.submitted += 1
+        if self.executor is None:
+            try:
+                result, exc = self.objective(trial.arch), None
+            except self.catch as err:
+                result, exc = None, err
+            self._tell(trial, result, exc)
+            return
+        self.order.append(trial.id)
+        self.running[self.executor.submit(self.objective, trial.arch)] = trial
+
+    def _collect(self, fut: cf.Future) -> None:
+        trial = self.running.pop(fut)
+        exc = fut.exception()
+        if exc is not None and not isinstance(exc, self.catch):
+            raise exc
+        result = None if exc is not None else fut.result()
+        if not self.ordered:
+            self.order.remove(trial.id)
+            self._tell(trial, result, exc)
+            return
+        self.done[trial.id] = (trial, result, exc)
+        while self.order and self.order[0] in self.done:
+            self._tell(*self.done.pop(self.order.pop(0)))
+            self.credits += 1
+            if self.batch_size is None:
+                self._fill()  # the next ask follows this very tell: timing-independent
+
+    def _tell(self, trial: Trial, result: Any, exc: BaseException | None) -> None:
+        if exc is not None:
+            self.opt.tell(trial, failed=True, error=format_error(exc))
+        else:
+            value, why = _as_value(result)
+            if why is None:
+                self.opt.tell(trial, value)
+            else:
+                self.opt.tell(trial, failed=True, error=why)
+        self.since_save += 1
+        self.progress.update(trial)
+        if self.checkpoint and self.since_save >= self.checkpoint_every:
+            self.save()
+        if self.stop is not None and not self.stopping and self.stop(self.opt):
+            self.stopping = True
+
+    def save(self) -> None:
+        if self.checkpoint:
+            self.opt.save(self.checkpoint)
+            self.since_save = 0
+
+    # ------------------------------------------------------------------ scheduling
+    def _left(self) -> int:
+        return self.budget - self.submitted
+
+    def _fill(self) -> None:
+        """Asynchronous mode: start evaluations while slots and budget allow."""
+        while not self.stopping and self._left() > 0 and (
+            self.credits > 0 if self.ordered else len(self.running) < self.n_parallel
+        ):
+            if not self.queue and not self._ask(1):
+                return
+            trial = self.queue.pop(0)
+            self.credits -= 1
+            self._submit(trial)
+            if self.executor is None:
+                return  # inline: one evaluation per loop turn
+
+    def _ask(self, n: int) -> bool:
+        """Queue ``n`` new trials (fewer when a finite space runs out, which ends the run)."""
+        try:
+            self.queue.extend(self.opt.ask(n))
+            return True
+        except SpaceExhaustedError:
+            pass
+        while n > 1:  # take what is left of the space
+            n -= 1
+            try:
+                self.queue.extend(self.opt.ask(n))
+                break
+            except SpaceExhaustedError:
+                continue
+        warnings.warn(f"the search space is exhausted: stopping after {self.submitted + len(self.queue)} "
+                      "evaluations", RuntimeWarning, stacklevel=4)
+        self.stopping = True
+        return bool(self.queue)
+
+    def _next_batch(self) -> None:
+        """Synchronous mode: start the next batch once the previous one is fully told."""
+        if self.stopping or self.running or self._left() <= 0:
+            return
+        size = min(self.batch_size, self._left())
+        if len(self.queue) < size and not self._ask(size - len(self.queue)) and not self.queue:
+            return
+        batch, self.queue = self.queue[:size], self.queue[size:]
+        for trial in batch:
+            self._submit(trial)
+
+    def run(self) -> None:
+        while True:
+            if self.batch_size is None:
+                self._fill()
+            else:
+                self._next_batch()
+            if not self.running:
+                if self.stopping or self._left() <= 0:
+                    return
+                continue  # inline evaluation: go on
+            finished, _ = cf.wait(list(self.running), return_when=cf.FIRST_COMPLETED)
+            # simultaneous completions are processed in ask order
+            for fut in sorted(finished, key=lambda f: self.running[f].id):
+                self._collect(fut)
+
+    def cancel(self) -> None:
+        for fut in list(self.running):
+            fut.cancel()
+
+
+def optimize(
+    objective: Callable[[Any], float],
+    opt: Optimizer,
+    n_trials: int,
+    *,
+    executor: cf.Executor | None = None,
+    n_parallel: int = 1,
+    batch_size: int | None = None,
+    ordered: bool = False,
+    stop: Callable[[Optimizer], bool] | None = None,
+    checkpoint: str | None = None,
+    checkpoint_every: int = 10,
+    catch: tuple[type[BaseException], ...] | type[BaseException] = Exception,
+    progress: bool = True,
+) -> Optimizer:
+    """Run ``n_trials`` evaluations of ``objective`` proposed by ``opt``, ``n_parallel`` at once.
+
+    Args:
+        objective: ``objective(arch) -> float``; an exception (of a type in ``catch``) or a
+            non-finite / non-numeric result makes the trial *failed*, with the error text kept
+            in ``trial.error``.
+        opt: Any nasopt optimizer (``nasopt.create(...)``, or ``nasopt.load(path)`` to resume:
+            its pending trials are evaluated first and count toward ``n_trials``).
+        n_trials: Evaluations to run in this call.
+        executor: A :class:`concurrent.futures.Executor` (thread or process pool, Dask's
+            ``client.get_executor()``). ``None``: evaluate in this thread when ``n_parallel``
+            is 1, else in a thread pool of ``n_parallel`` workers made (and shut down) here.
+        n_parallel: Evaluations kept in flight (asynchronous mode).
+        batch_size: ``None`` for asynchronous scheduling, or ``b`` for synchronous batches of
+            ``b`` (then up to ``b`` run at once, whatever ``n_parallel``).
+        ordered: Tell results in ask order (reproducible whatever the timing).
+        stop: ``stop(opt) -> bool`` checked after each result; ``True`` ends the run once the
+            running evaluations are told.
+        checkpoint: Path where ``opt.save`` writes every ``checkpoint_every`` results and at
+            the end (also after Ctrl-C or an error).
+        checkpoint_every: Results between two checkpoints.
+        catch: Exception types of the objective turned into failed trials; others propagate.
+        progress: Show a tqdm progress bar (only when stderr is a terminal).
+
+    Returns:
+        ``opt`` itself, with every result told (``opt.best`` is the answer).
+    """
+    if not isinstance(opt, Optimizer):
+        raise ConfigurationError(f"opt must be a nasopt Optimizer, got {type(opt).__name__}")
+    if not callable(objective):
+        raise ConfigurationError(f"objective must be callable, got {objective!r}")
+    n_trials = _check_count("n_trials", n_trials, 0)
+    n_parallel = _check_count("n_parallel", n_parallel, 1)
+    if batch_size is not None:
+        batch_size = _check_count("batch_size", batch_size, 1)
+    checkpoint_every = _check_count("checkpoint_every", checkpoint_every, 1)
+    if isinstance(catch, type):
+        catch = (catch,)
+    if executor is not None and not isinstance(executor, cf.Executor):
+        raise ConfigurationError(
+            f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}"
+        )
+    own = None
+    parallel = batch_size if batch_size is not None else n_parallel
+    if executor is None and parallel > 1:
+        executor = own = cf.ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="nasopt")
+    bar = _Progress(progress, n_trials, opt)
+    run = _Run(objective, opt, n_trials, executor, n_parallel, batch_size, ordered, stop,
+               None if checkpoint is None else str(checkpoint), checkpoint_every, tuple(catch), bar)
+    try:
+        run.run()
+    except BaseException:
+        run.cancel()
+        raise
+    finally:
+        bar.close()
+        if own is not None:
+            own.shutdown(wait=False, cancel_futures=True)
+        run.save()
+    return opt

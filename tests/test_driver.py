@@ -1,0 +1,312 @@
+"""The parallel driver ``nasopt.driver.optimize``: scheduling, failures, stop/resume, executors."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import io
+import math
+import random
+import threading
+import time
+import zlib
+
+import pytest
+
+import nasopt
+from nasopt.core.errors import ConfigurationError
+from nasopt.driver import _Progress, optimize
+from nasopt.spaces import NB201Space
+
+STRATEGIES = [("random", {}), ("rea", {}), ("weaknas", {"surrogate": "quadratic"})]
+OP_WEIGHT = {"none": 0.0, "skip_connect": 1.0, "nor_conv_1x1": 2.0, "nor_conv_3x3": 3.0, "avg_pool_3x3": 0.5}
+
+
+def score(arch: str) -> float:
+    """A deterministic synthetic objective on NB201 strings (no data needed; picklable)."""
+    ops = [item.split("~")[0] for item in arch.replace("+", "").split("|") if item]
+    return sum(OP_WEIGHT[o] for o in ops) + (zlib.crc32(arch.encode()) % 1000) / 1e4
+
+
+def failing_score(arch: str) -> float:
+    """Fails on every architecture with an average pooling on edge 0->1."""
+    if arch.startswith("|avg_pool_3x3~0|"):
+        raise ValueError(f"cannot train {arch}")
+    return score(arch)
+
+
+def make(strategy: str, opts: dict, seed: int = 3) -> nasopt.Optimizer:
+    if strategy == "weaknas":
+        pytest.importorskip("nasopt.strategies.weaknas")
+    return nasopt.create(strategy, NB201Space(), seed=seed, **opts)
+
+
+def sequential(strategy: str, opts: dict, n: int, batch: int) -> list[tuple[str, float]]:
+    """The plain ask/tell loop with batches of ``batch``: the reference trajectory."""
+    opt = make(strategy, opts)
+    while len(opt.trials) < n:
+        for t in opt.ask(min(batch, n - len(opt.trials))):
+            opt.tell(t, score(t.arch))
+    return [(t.arch, t.value) for t in opt.trials]
+
+
+def trajectory(opt: nasopt.Optimizer) -> list[tuple[str, float]]:
+    return [(t.arch, t.value) for t in opt.trials]
+
+
+class InOrderExecutor(cf.Executor):
+    """A thread pool whose tasks complete strictly in submission order (each waits for
+    the previous one), with a shuffled start: evaluations *finish* in ask order."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool = cf.ThreadPoolExecutor(workers)
+        self.events: list[threading.Event] = []
+        self.lock = threading.Lock()
+
+    def submit(self, fn, /, *args, **kwargs):
+        with self.lock:
+            prev = self.events[-1] if self.events else None
+            mine = threading.Event()
+            self.events.append(mine)
+
+        def gated():
+            time.sleep(random.random() * 0.005)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if prev is not None:
+                    prev.wait()
+                mine.set()
+
+        return self.pool.submit(gated)
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def jittered(arch: str) -> float:
+    """Random delay: evaluations finish out of order."""
+    time.sleep(random.random() * 0.01)
+    return score(arch)
+
+
+# ---------------------------------------------------------------------------------- equivalence
+@pytest.mark.parametrize("strategy,opts", STRATEGIES)
+def test_inline_run_is_the_plain_ask_tell_loop(strategy, opts):
+    opt = optimize(score, make(strategy, opts), 24, progress=False)
+    assert trajectory(opt) == sequential(strategy, opts, 24, 1)
+
+
+@pytest.mark.parametrize("strategy,opts", STRATEGIES)
+def test_batches_finishing_in_order_reproduce_the_sequential_batch_loop(strategy, opts):
+    with InOrderExecutor(4) as ex:
+        opt = optimize(score, make(strategy, opts), 24, executor=ex, batch_size=4, progress=False)
+    ref = sequential(strategy, opts, 24, 4)
+    assert trajectory(opt) == ref
+    assert opt.best.arch == max(ref, key=lambda r: r[1])[0]
+
+
+@pytest.mark.parametrize("strategy,opts", STRATEGIES)
+def test_out_of_order_results_are_all_kept_and_ordered_mode_is_reproducible(strategy, opts):
+    random.seed(0)
+    with cf.ThreadPoolExecutor(4) as ex:
+        loose = optimize(jittered, make(strategy, opts), 24, executor=ex, batch_size=4, progress=False)
+        ordered = optimize(jittered, make(strategy, opts), 24, executor=ex, batch_size=4,
+                           ordered=True, progress=False)
+    for opt in (loose, ordered):
+        assert len(opt.completed) == 24 and not opt.pending
+        assert all(t.value == score(t.arch) for t in opt.trials)
+        assert len({t.key for t in opt.trials}) == 24
+    assert trajectory(ordered) == sequential(strategy, opts, 24, 4)
+
+
+def test_ordered_asynchronous_run_is_the_k_in_flight_simulation():
+    # reference: k asked up front, then one new ask after each tell, results in ask order
+    opt = make("rea", {})
+    queue = opt.ask(3)
+    while len(opt.trials) < 30 or queue:
+        t = queue.pop(0)
+        opt.tell(t, score(t.arch))
+        if len(opt.trials) < 30:
+            queue.append(opt.ask())
+    random.seed(1)
+    with cf.ThreadPoolExecutor(3) as ex:
+        run = optimize(jittered, make("rea", {}), 30, executor=ex, n_parallel=3, ordered=True, progress=False)
+    assert trajectory(run) == trajectory(opt)
+
+
+def test_asynchronous_mode_keeps_k_evaluations_in_flight():
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def slow(arch):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.02)
+        with lock:
+            active[0] -= 1
+        return score(arch)
+
+    opt = optimize(slow, make("random", {}), 20, n_parallel=4, progress=False)
+    assert peak[0] == 4
+    assert len(opt.completed) == 20
+
+
+def test_process_pool_executor_runs_the_objective_in_other_processes():
+    with cf.ProcessPoolExecutor(2) as ex:
+        opt = optimize(score, make("rea", {}), 16, executor=ex, batch_size=2, ordered=True, progress=False)
+    assert trajectory(opt) == sequential("rea", {}, 16, 2)
+
+
+# ---------------------------------------------------------------------------------- failures
+def test_objective_exception_becomes_a_failed_trial_with_the_error_text():
+    opt = optimize(failing_score, make("random", {}, seed=0), 60, n_parallel=2, progress=False)
+    failed = [t for t in opt.trials if t.is_failed]
+    assert failed, "expected some architectures with avg_pool on edge 0->1"
+    for t in failed:
+        assert t.arch.startswith("|avg_pool_3x3~0|")
+        assert "ValueError: cannot train" in t.error and t.arch in t.error
+    assert len(opt.completed) + len(failed) == 60
+
+
+@pytest.mark.parametrize("bad", [float("nan"), math.inf, "0.5", None])
+def test_non_finite_or_non_numeric_results_become_failed_trials(bad):
+    opt = optimize(lambda a: bad, make("random", {}), 3, progress=False)
+    assert all(t.is_failed and "objective returned" in t.error for t in opt.trials)
+
+
+def test_exceptions_outside_catch_propagate_after_writing_the_checkpoint(tmp_path):
+    ckpt = tmp_path / "run.json"
+    calls = []
+
+    def objective(arch):
+        calls.append(arch)
+        if len(calls) == 5:
+            raise RuntimeError("disk full")
+        return score(arch)
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        optimize(objective, make("rea", {}), 10, catch=(ValueError,), checkpoint=str(ckpt), progress=False)
+    saved = nasopt.load(str(ckpt))
+    assert len(saved.completed) == 4 and len(saved.pending) == 1
+
+
+# ---------------------------------------------------------------------------------- stop / resume
+def test_stop_callback_ends_the_run_and_waits_for_running_evaluations():
+    with cf.ThreadPoolExecutor(3) as ex:
+        opt = optimize(jittered, make("rea", {}), 100, executor=ex, n_parallel=3,
+                       stop=lambda o: len(o.completed) >= 10, progress=False)
+    assert 10 <= len(opt.completed) <= 12
+    assert not opt.pending
+
+
+def test_interrupted_run_resumes_from_its_checkpoint_and_finishes_the_pending_trial(tmp_path):
+    ckpt = str(tmp_path / "run.json")
+    calls = []
+
+    def objective(arch):
+        calls.append(arch)
+        if len(calls) == 13:
+            raise KeyboardInterrupt
+        return score(arch)
+
+    with pytest.raises(KeyboardInterrupt):
+        optimize(objective, make("rea", {}), 30, checkpoint=ckpt, checkpoint_every=5, progress=False)
+    opt = nasopt.load(ckpt)
+    assert len(opt.completed) == 12 and [t.arch for t in opt.pending] == [calls[12]]
+    optimize(score, opt, 18, checkpoint=ckpt, progress=False)
+    assert len(opt.completed) == 30 and not opt.pending
+    # interrupting + resuming loses nothing: same trajectory as one uninterrupted run
+    assert trajectory(opt) == sequential("rea", {}, 30, 1)
+    assert trajectory(nasopt.load(ckpt)) == trajectory(opt)
+
+
+class CtrlCExecutor(cf.ThreadPoolExecutor):
+    """A thread pool where Ctrl-C hits the main thread at the 7th submission, while slow
+    evaluations are running."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(workers)
+        self.count = 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.count += 1
+        if self.count == 7:
+            raise KeyboardInterrupt
+        return super().submit(fn, *args, **kwargs)
+
+
+def slow_score(arch: str) -> float:
+    time.sleep(0.05)
+    return score(arch)
+
+
+def test_ctrl_c_during_a_threaded_run_keeps_running_trials_pending(tmp_path):
+    ckpt = str(tmp_path / "run.json")
+    with CtrlCExecutor(2) as ex:
+        with pytest.raises(KeyboardInterrupt):
+            optimize(slow_score, make("rea", {}), 40, executor=ex, n_parallel=2, checkpoint=ckpt,
+                     progress=False)
+    opt = nasopt.load(ckpt)
+    # 6 submitted: those told are complete, the rest (and the 7th, asked) stay pending
+    assert len(opt.trials) == 7 and 1 <= len(opt.pending) <= 3
+    assert len(opt.completed) + len(opt.pending) == 7
+    optimize(score, opt, 33 + len(opt.pending), n_parallel=2, progress=False)
+    assert len(opt.completed) == 40 and not opt.pending
+
+
+def test_checkpoint_is_written_periodically(tmp_path):
+    ckpt = str(tmp_path / "run.json")
+    seen = []
+
+    def objective(arch):
+        try:
+            seen.append(len(nasopt.load(ckpt).trials))
+        except FileNotFoundError:
+            seen.append(0)
+        return score(arch)
+
+    optimize(objective, make("random", {}), 12, checkpoint=ckpt, checkpoint_every=4, progress=False)
+    assert seen == [0] * 4 + [4] * 4 + [8] * 4
+    assert len(nasopt.load(ckpt).completed) == 12
+
+
+# ---------------------------------------------------------------------------------- misc
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    opt = make("random", {})
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    assert _Progress(True, 5, opt).bar is None
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty = Tty()
+    monkeypatch.setattr("sys.stderr", tty)
+    assert _Progress(False, 5, opt).bar is None
+    optimize(score, opt, 5, progress=True)
+    assert "5/5" in tty.getvalue() and "best" in tty.getvalue()
+
+
+@pytest.mark.parametrize("kw", [{"n_trials": -1}, {"n_parallel": 0}, {"batch_size": 0},
+                                {"executor": object()}, {"checkpoint_every": 0}])
+def test_bad_arguments_are_configuration_errors(kw):
+    args = {"n_trials": 3, **kw}
+    with pytest.raises(ConfigurationError):
+        optimize(score, make("random", {}), **args)
+
+
+def test_zero_budget_does_nothing():
+    opt = optimize(score, make("random", {}), 0, progress=False)
+    assert not opt.trials
+
+
+@pytest.mark.parametrize("kw", [{}, {"n_parallel": 2}, {"batch_size": 4}, {"n_parallel": 3, "ordered": True}])
+def test_exhausting_a_finite_space_ends_the_run_with_a_warning(kw):
+    from nasopt.spaces.product import ProductSpace
+
+    space = ProductSpace({"a": [1, 2, 3], "b": ["x", "y"]})
+    opt = nasopt.create("random", space, seed=0)
+    with pytest.warns(RuntimeWarning, match="exhausted"):
+        optimize(lambda arch: float(arch["a"]), opt, 10, progress=False, **kw)
+    assert len(opt.completed) == 6 and not opt.pending
+    assert opt.best.value == 3.0

