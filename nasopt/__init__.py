@@ -30,14 +30,15 @@ from .core import (
     load,
 )
 from .driver import optimize
-from .strategies import RandomSearch, RegularizedEvolution
+from .strategies import RandomSearch, ReNAS, RegularizedEvolution, WeakNAS
 from .surrogates import available_surrogates, make_surrogate
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "benchmarks", "spaces", "strategies", "surrogates", "make_surrogate", "available_surrogates", "CheckpointError", "ConfigurationError", "DataError",
-    "InvalidArchitectureError", "JournalWarning", "NasoptError", "Optimizer", "SpaceExhaustedError", "Trial",
-    "TrialError", "TrialState", "available_strategies", "create", "load", "optimize", "RandomSearch",
-    "RegularizedEvolution", "__version__",
+    "benchmarks", "spaces", "strategies", "surrogates", "make_surrogate", "available_surrogates",
+    "CheckpointError", "ConfigurationError", "DataError", "InvalidArchitectureError",
+    "JournalWarning", "NasoptError", "Optimizer", "SpaceExhaustedError", "Trial", "TrialError",
+    "TrialState", "available_strategies", "create", "load", "optimize", "RandomSearch",
+    "RegularizedEvolution", "WeakNAS", "ReNAS", "__version__",
 ]

@@ -37,7 +37,7 @@ EPILOG = """examples:
   nasopt plot run.json --out run.png
   nasopt bench baselines --runs 100
   nasopt bench search --dataset cifar10 --runs 100 --workers 2
-  nasopt bench predictors --dataset cifar10 --repeats 5
+  nasopt bench predictors --datasets cifar10 --repeats 5
   nasopt bench renas --runs 20
   nasopt strategies
 """

@@ -38,6 +38,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from .core.checks import check_int
 from .core.errors import ConfigurationError, SpaceExhaustedError
 from .core.optimizer import Optimizer
 from .core.trial import Trial
@@ -63,12 +64,6 @@ def _as_value(result: Any) -> tuple[float | None, str | None]:
     if not math.isfinite(value):
         return None, f"objective returned {value!r}"
     return value, None
-
-
-def _check_count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ConfigurationError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 class _Progress:
@@ -285,11 +280,11 @@ def optimize(
         raise ConfigurationError(f"opt must be a nasopt Optimizer, got {type(opt).__name__}")
     if not callable(objective):
         raise ConfigurationError(f"objective must be callable, got {objective!r}")
-    n_trials = _check_count("n_trials", n_trials, 0)
-    n_parallel = _check_count("n_parallel", n_parallel, 1)
+    n_trials = check_int("n_trials", n_trials, 0)
+    n_parallel = check_int("n_parallel", n_parallel, 1)
     if batch_size is not None:
-        batch_size = _check_count("batch_size", batch_size, 1)
-    checkpoint_every = _check_count("checkpoint_every", checkpoint_every, 1)
+        batch_size = check_int("batch_size", batch_size, 1)
+    checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
     if isinstance(catch, type):
         catch = (catch,)
     if executor is not None and not isinstance(executor, cf.Executor):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import traceback
 import warnings
 from typing import Callable
@@ -62,8 +63,12 @@ def run_loop(
 def _child(job: dict, bench: Callable[[str], float], space) -> None:
     fd = os.open(job["ack"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
+    pace = float(job.get("pace", 0.0))
+
     def ack(t: nasopt.Trial) -> None:
         os.write(fd, f"{t.id} {'failed' if t.is_failed else repr(t.value)}\n".encode())
+        if pace:  # slow the loop down so that kills land at every stage on any machine
+            time.sleep(pace)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

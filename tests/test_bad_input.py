@@ -23,7 +23,7 @@ from nasopt.core.trial import Trial
 from nasopt.spaces import NB201Space
 from nasopt.spaces.product import ProductSpace
 
-DOC = Path(__file__).parent.parent / "docs" / "reliability.md"
+DOC = Path(__file__).parent.parent / "README.md"  # the table between the bad-input markers
 A = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
 
 
@@ -239,6 +239,19 @@ OTHER_CASES = [
     ("WeakNAS top_n < batch", lambda t, d, s: nasopt.create(
         "weaknas", s, top_n=5, batch=10) if _weaknas() else None,
      ConfigurationError, r"top_n \(5\) must be >= batch \(10\)"),
+    ("WeakNAS init 0", lambda t, d, s: nasopt.create("weaknas", s, init=0) if _weaknas() else None,
+     ConfigurationError, r"init must be an integer >= 1, got 0"),
+    ("ReNAS top_k 0", lambda t, d, s: nasopt.create("renas", s, top_k=0) if _renas() else None,
+     ConfigurationError, r"top_k must be an integer >= 1, got 0"),
+    ("ReNAS crossover probability 1.5", lambda t, d, s: nasopt.create(
+        "renas", s, p_crossover=1.5) if _renas() else None,
+     ConfigurationError, r"p_crossover must be a probability in \[0, 1\], got 1.5"),
+    ("negative budget of optimize()", lambda t, d, s: nasopt.optimize(
+        lambda arch: 1.0, nasopt.create("random", s, seed=0), -5),
+     ConfigurationError, r"n_trials must be an integer >= 0, got -5"),
+    ("optimize() with 0 parallel evaluations", lambda t, d, s: nasopt.optimize(
+        lambda arch: 1.0, nasopt.create("random", s, seed=0), 5, n_parallel=0),
+     ConfigurationError, r"n_parallel must be an integer >= 1, got 0"),
     ("negative seed", lambda t, d, s: nasopt.create("random", s, seed=-1),
      ConfigurationError, r"seed must be a non-negative integer, got -1"),
     ("non-integer seed", lambda t, d, s: nasopt.create("random", s, seed="0"),
@@ -297,6 +310,11 @@ def _weaknas() -> bool:
     return True
 
 
+def _renas() -> bool:
+    pytest.importorskip("nasopt.strategies.renas")
+    return True
+
+
 def _bad_gzip(tmp_path):
     p = tmp_path / "run.ckpt.gz"
     p.write_bytes(gzip.compress(b'{"format": "nasopt-checkpoint"')[:-6])
@@ -346,7 +364,9 @@ def test_failed_ask_on_an_exhausted_space_leaves_the_optimizer_unchanged():
 
 
 def test_every_row_of_the_documented_table_is_tested():
-    rows = re.findall(r"^\| (.+?) \| `(\w+)` \|", DOC.read_text(), flags=re.M)
+    text = DOC.read_text()
+    start, end = text.index("<!-- bad-input-table -->"), text.index("<!-- /bad-input-table -->")
+    rows = re.findall(r"^\| (.+?) \| `(\w+)` \|", text[start:end], flags=re.M)
     documented = {(r[0], r[1]) for r in rows if r[0] not in ("Bad input",)}
     tested = {(c[0], c[2].__name__) for c in OPT_CASES + OTHER_CASES}
     tested.add(("exhausted finite space", "SpaceExhaustedError"))
@@ -354,7 +374,7 @@ def test_every_row_of_the_documented_table_is_tested():
 
 
 def markdown_table(data_dir: Path) -> str:
-    """The table of docs/reliability.md, with the messages the cases really produce."""
+    """The bad-input table of the README, with the messages the cases really produce."""
     import tempfile
 
     space = NB201Space()

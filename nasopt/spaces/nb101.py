@@ -354,7 +354,7 @@ class NB101Space(SearchSpace):
     """
 
     type_name = "nb101"
-    encodings = ("adjacency", "adjacency_full")
+    encodings = ("adjacency", "adjacency_full", "renas", "renas-type")
     CROSSOVER_TRIES = 100
     MUTATION_TRIES = 10_000
 
@@ -476,6 +476,10 @@ class NB101Space(SearchSpace):
     # --------------------------------------------------------------- encodings
     def encode(self, archs: Sequence[NB101Cell], encoding: str | None = None) -> np.ndarray:
         encoding = self._check_encoding(encoding)
+        if encoding in ("renas", "renas-type"):
+            from .renas_features import nb101_tensors
+
+            return nb101_tensors(list(archs), kind="full" if encoding == "renas" else "type")
         mats, codes = pad_cells(archs)
         return encode_padded(mats, codes, encoding)
 
@@ -640,6 +644,8 @@ class NB101TableSpace(NB101Space):
     def encode_indices(self, idx: np.ndarray, encoding: str | None = None) -> np.ndarray:
         encoding = self._check_encoding(encoding)
         idx = np.asarray(idx, dtype=np.int64).ravel()
+        if encoding in ("renas", "renas-type"):
+            return self.encode([self[int(i)] for i in idx], encoding)
         return encode_padded(self.matrices[idx], self.op_codes[idx], encoding)
 
     # --------------------------------------------------------------- plain data, config

@@ -96,12 +96,14 @@ def _parse(arch: str) -> list[int]:
 class NB201Space(SearchSpace):
     """The 15,625 NAS-Bench-201 cells. Members are official architecture strings.
 
-    Encodings: ``"onehot"`` (30-d: 6 edges × 5 ops) and ``"ops"`` (6 op codes as floats).
+    Encodings: ``"onehot"`` (30-d: 6 edges × 5 ops), ``"ops"`` (6 op codes as floats), and the
+    ReNAS feature tensors ``"renas"`` (31×4×4: type matrix + FLOPs/params of the 15 cells) and
+    ``"renas-type"`` (the type matrix only), see :mod:`nasopt.spaces.renas_features`.
     Mutation changes the op of one edge; crossover takes each edge from either parent.
     """
 
     type_name = "nb201"
-    encodings = ("onehot", "ops")
+    encodings = ("onehot", "ops", "renas", "renas-type")
 
     def __init__(self, path: str | None = None) -> None:
         """Args:
@@ -202,6 +204,10 @@ class NB201Space(SearchSpace):
         codes = self.op_codes[np.asarray(idx, dtype=np.int64)]
         if encoding == "ops":
             return codes.astype(np.float32)
+        if encoding in ("renas", "renas-type"):
+            from .renas_features import nb201_tensors
+
+            return nb201_tensors(codes, kind="full" if encoding == "renas" else "type")
         out = np.zeros((len(codes), N_EDGES, N_OPS), dtype=np.float32)
         np.put_along_axis(out, codes[..., None].astype(np.int64), 1.0, axis=2)
         return out.reshape(len(codes), N_EDGES * N_OPS)

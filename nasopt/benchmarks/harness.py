@@ -1,0 +1,252 @@
+"""Run search strategies on a tabular benchmark: many seeds, side by side, in parallel.
+
+A strategy spec is a label plus how to build it: a nasopt strategy name with options, or the
+outside peer ``"tpe"`` (Optuna's default ``TPESampler(seed=...)`` over one categorical
+parameter per NAS-Bench-201 edge). Every strategy gets the same seeds. A run stops at the
+query budget or as soon as the benchmark's optimum (the argmax of the search objective) has
+been queried: from then on the best-by-validation architecture cannot change, so every
+reported metric is already final.
+
+Queries are *distinct* architectures: nasopt strategies never repeat one; TPE may suggest an
+architecture it has already evaluated, which is answered from a cache and not counted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import ConfigurationError
+from .tabular import TabularBenchmark
+
+#: TPE gives up after this many suggestions per counted query (a stuck sampler).
+TPE_MAX_REPEATS = 50
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    """How to build one compared strategy.
+
+    Attributes:
+        label: Name in tables and plots.
+        name: A registered nasopt strategy (``"weaknas"``, ``"rea"``, ``"random"``...) or
+            ``"tpe"`` for Optuna's TPE sampler.
+        options: Constructor keyword arguments (JSON-able).
+        ask_batch: Architectures asked per ``ask(n)`` call (``None``: the strategy's
+            ``batch`` attribute when it has one, else 1).
+    """
+
+    label: str
+    name: str
+    options: dict = field(default_factory=dict)
+    ask_batch: int | None = None
+
+    def to_json(self) -> dict:
+        return {"label": self.label, "name": self.name, "options": self.options,
+                "ask_batch": self.ask_batch}
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_spec(text: str, presets: dict[str, StrategySpec] | None = None) -> StrategySpec:
+    """``"weaknas"``, ``"rea"``, a preset label, or ``"label=name:key=value,key=value"``
+    (values parsed as JSON when they can be, e.g. ``ensemble=3``, ``surrogate_options={...}``
+    is not supported on the command line: use presets)."""
+    presets = presets or {}
+    text = text.strip()
+    if text in presets:
+        return presets[text]
+    label, _, rest = text.partition("=") if "=" in text.split(":")[0] else (None, "", text)
+    name, _, opts = rest.partition(":")
+    options: dict[str, Any] = {}
+    if opts:
+        for item in opts.split(","):
+            k, sep, v = item.partition("=")
+            if not sep:
+                raise ConfigurationError(f"bad option {item!r} in strategy spec {text!r}")
+            options[k.strip()] = _parse_value(v.strip())
+    if name in presets and not options:
+        base = presets[name]
+        return StrategySpec(label or base.label, base.name, base.options, base.ask_batch)
+    if name in presets:
+        base = presets[name]
+        return StrategySpec(label or text, base.name, {**base.options, **options}, base.ask_batch)
+    return StrategySpec(label or text, name, options)
+
+
+# ====================================================================== single runs
+def _run_nasopt(spec: StrategySpec, bench: TabularBenchmark, seed: int, budget: int,
+                optimum: int, stop_at_optimum: bool) -> list[int]:
+    from ..core.registry import create
+    from ..strategies import weaknas  # noqa: F401  (registers "weaknas")
+
+    opt = create(spec.name, bench.space, seed=seed, **spec.options)
+    step = spec.ask_batch or int(getattr(opt, "batch", 1) or 1)
+    space, values = bench.space, bench.values
+    queried: list[int] = []
+    while len(queried) < budget:
+        k = min(step, budget - len(queried))
+        trials = opt.ask(k)
+        idx = space.indices([t.arch for t in trials])
+        for t, i in zip(trials, idx):
+            opt.tell(t, float(values[i]))
+        queried.extend(int(i) for i in idx)
+        if stop_at_optimum and optimum in set(int(i) for i in idx):
+            break
+    return queried
+
+
+def _run_tpe(spec: StrategySpec, bench: TabularBenchmark, seed: int, budget: int,
+             optimum: int, stop_at_optimum: bool) -> list[int]:
+    return tpe_queries(bench, seed, budget, optimum if stop_at_optimum else None, **spec.options)
+
+
+def tpe_queries(bench: TabularBenchmark, seed: int, budget: int, stop_at: int | None = None,
+                **tpe_options: Any) -> list[int]:
+    """Optuna's TPE sampler (``TPESampler(seed=seed, **tpe_options)``) on NAS-Bench-201 as
+    six categorical parameters: the table indices of the distinct architectures it queries,
+    in order, until ``budget`` of them (or the index ``stop_at``) are queried. Repeated
+    suggestions are told their known value and not counted (at most ``TPE_MAX_REPEATS``
+    suggestions per query)."""
+    import optuna
+
+    space = bench.space
+    if not hasattr(space, "op_codes"):
+        raise ConfigurationError("the TPE peer is defined on NAS-Bench-201 (op_codes) only")
+    from ..spaces.nb201 import EDGES, OPS
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.TPESampler(seed=seed, **tpe_options)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    codes = np.asarray(space.op_codes, dtype=np.int64)
+    by_code = np.empty(len(OPS) ** len(EDGES), dtype=np.int64)
+    by_code[codes @ (len(OPS) ** np.arange(len(EDGES)))] = np.arange(len(codes))
+    pw = len(OPS) ** np.arange(len(EDGES))
+    cache: dict[int, float] = {}
+    queried: list[int] = []
+    suggestions = 0
+    while len(queried) < budget and suggestions < TPE_MAX_REPEATS * budget:
+        suggestions += 1
+        trial = study.ask()
+        c = [OPS.index(trial.suggest_categorical(f"edge{e}", list(OPS))) for e in range(len(EDGES))]
+        i = int(by_code[int(np.dot(c, pw))])
+        if i not in cache:
+            cache[i] = float(bench.values[i])
+            queried.append(i)
+        study.tell(trial, cache[i])
+        if i == stop_at:
+            break
+    return queried
+
+
+def run_one(spec: StrategySpec, bench: TabularBenchmark, seed: int, budget: int,
+            stop_at_optimum: bool = True) -> dict:
+    """One search: the queried indices (distinct, in order), their values, timings."""
+    optimum = bench.optimum.index
+    t0, c0 = time.perf_counter(), time.process_time()
+    runner = _run_tpe if spec.name == "tpe" else _run_nasopt
+    queried = runner(spec, bench, seed, budget, optimum, stop_at_optimum)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {
+        "seed": int(seed),
+        "indices": queried,
+        "values": [round(float(bench.values[i]), 6) for i in queried],
+        "stopped_at_optimum": stop_at_optimum and optimum in queried,
+        "wall_s": wall,
+        "cpu_s": cpu,
+    }
+
+
+# ====================================================================== parallel driver
+_BENCH_CACHE: dict[tuple, TabularBenchmark] = {}
+
+
+def _bench(kind: str, dataset: str, metric: str) -> TabularBenchmark:
+    key = (kind, dataset, metric)
+    if key not in _BENCH_CACHE:
+        if kind != "nb201":
+            raise ConfigurationError(f"unknown benchmark {kind!r}")
+        from .nb201 import NB201
+
+        _BENCH_CACHE[key] = NB201(dataset=dataset, metric=metric)
+    return _BENCH_CACHE[key]
+
+
+def _init_worker() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def _job(args: tuple) -> tuple[int, int, dict]:
+    si, seed, spec_json, kind, dataset, metric, budget, stop = args
+    spec = StrategySpec(**spec_json)
+    bench = _bench(kind, dataset, metric)
+    return si, seed, run_one(spec, bench, seed, budget, stop)
+
+
+def run_many(
+    specs: Sequence[StrategySpec],
+    dataset: str = "cifar10",
+    seeds: Sequence[int] = range(10),
+    budget: int = 1000,
+    workers: int = 1,
+    metric: str = "valid",
+    benchmark: str = "nb201",
+    stop_at_optimum: bool = True,
+    progress: bool = False,
+    max_runs: dict[str, int] | None = None,
+) -> dict[str, list[dict]]:
+    """Every strategy on every seed; returns ``{label: [run, ...]}`` in seed order.
+
+    ``max_runs`` caps the number of runs of some strategies (by label; they get the first
+    seeds). Runs go to ``workers`` processes (1 torch thread each); ``workers=1`` runs
+    in-process.
+    """
+    max_runs = max_runs or {}
+    labels = [s.label for s in specs]
+    if len(set(labels)) != len(labels):
+        raise ConfigurationError(f"strategy labels must be distinct, got {labels}")
+    seeds = [int(s) for s in seeds]
+    seeds_of = {s.label: seeds[: max_runs.get(s.label, len(seeds))] for s in specs}
+    jobs = [(si, seed, s.to_json(), benchmark, dataset, metric, budget, stop_at_optimum)
+            for k, seed in enumerate(seeds) for si, s in enumerate(specs) if k < len(seeds_of[s.label])]
+    results: dict[tuple[int, int], dict] = {}
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs), desc=f"{benchmark}/{dataset}", leave=False)
+    if workers <= 1:
+        for job in jobs:
+            si, seed, rec = _job(job)
+            results[(si, seed)] = rec
+            if bar is not None:
+                bar.update()
+    else:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        with ctx.Pool(workers, initializer=_init_worker) as pool:
+            for si, seed, rec in pool.imap_unordered(_job, jobs):
+                results[(si, seed)] = rec
+                if bar is not None:
+                    bar.update()
+    if bar is not None:
+        bar.close()
+    return {s.label: [results[(si, seed)] for seed in seeds_of[s.label]] for si, s in enumerate(specs)}

@@ -1,0 +1,224 @@
+"""Predictor-guided evolutionary algorithm (the search half of ReNAS).
+
+The EA never queries the real objective: its fitness is a *predictor* that scores a batch
+of architectures at once. Each generation is scored with one call on the architectures not
+scored before (scores are cached by canonical key), so the cost is dominated by one
+vectorised predictor call per generation.
+
+Operators come from the search-space protocol only (``sample``, ``mutate``, ``crossover``,
+``key``, ``is_valid``), so the EA runs on every space, user-defined ones included.
+
+The ReNAS paper gives "selection, crossover and mutation probabilities 0.5, 0.3 and 0.2"
+without further detail. They are read here as the make-up of each new generation:
+
+* selection: the best ``round(p_select * population)`` members survive (truncation
+  selection, so the best predicted architecture is never lost);
+* the other slots are filled with offspring of survivors drawn uniformly at random; each
+  offspring is a crossover child with probability ``p_crossover / (p_crossover +
+  p_mutation)`` and a mutant otherwise (with the paper's values: 32 survivors, about 19
+  crossover children and 13 mutants per generation of 64).
+
+Offspring that are invalid (``space.is_valid`` is false: a repair by the space's own
+operators failed) are rejected, as are duplicates of a member of the new generation; after
+``max_tries`` rejected attempts per free slot, the remaining slots are filled with random
+architectures (immigrants), so a population that has converged keeps exploring.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import ConfigurationError
+from ..core.space import SearchSpace
+
+#: Fitness: architectures -> predicted scores (larger is better), one float per architecture.
+Fitness = Callable[[Sequence[Any]], np.ndarray]
+
+
+@dataclass
+class EAResult:
+    """Everything the EA scored.
+
+    Attributes:
+        archs: Every distinct architecture scored, in the order it was first met.
+        keys: Their canonical keys.
+        scores: Their predicted scores (larger is better).
+        population: Keys of the final population.
+        best_history: Best predicted score after each generation (non-decreasing).
+        fitness_calls: Number of fitness calls (one per generation with new members).
+        n_invalid: Offspring rejected as invalid.
+    """
+
+    archs: list[Any]
+    keys: list[str]
+    scores: np.ndarray
+    population: list[str]
+    best_history: np.ndarray
+    fitness_calls: int = 0
+    n_invalid: int = 0
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def best(self) -> Any:
+        """The architecture with the highest predicted score (first found on ties)."""
+        return self.archs[int(np.argmax(self.scores))]
+
+    def ranking(self, exclude: set[str] | frozenset[str] = frozenset(), limit: int | None = None) -> list[Any]:
+        """Scored architectures from best to worst predicted, skipping keys in ``exclude``
+        (ties keep the order of discovery), at most ``limit`` of them."""
+        order = np.argsort(-self.scores, kind="stable")
+        out: list[Any] = []
+        for i in order:
+            if self.keys[i] in exclude:
+                continue
+            out.append(self.archs[i])
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+
+def check_ea_options(population: int, generations: int, p_select: float, p_crossover: float,
+                     p_mutation: float) -> None:
+    """Raise :class:`ConfigurationError` on EA settings that cannot work."""
+    if isinstance(population, bool) or not isinstance(population, (int, np.integer)) or population < 2:
+        raise ConfigurationError(f"population must be an integer >= 2, got {population!r}")
+    if isinstance(generations, bool) or not isinstance(generations, (int, np.integer)) or generations < 0:
+        raise ConfigurationError(f"generations must be an integer >= 0, got {generations!r}")
+    for name, p in (("p_select", p_select), ("p_crossover", p_crossover), ("p_mutation", p_mutation)):
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p <= 1:
+            raise ConfigurationError(f"{name} must be a probability in [0, 1], got {p!r}")
+    if not 0 < p_select < 1:
+        raise ConfigurationError(f"p_select must be strictly between 0 and 1, got {p_select!r}")
+    if p_crossover + p_mutation <= 0:
+        raise ConfigurationError("p_crossover + p_mutation must be > 0: offspring need an operator")
+
+
+def evolve(
+    space: SearchSpace,
+    fitness: Fitness,
+    rng: np.random.Generator,
+    *,
+    population: int = 64,
+    generations: int = 500,
+    p_select: float = 0.5,
+    p_crossover: float = 0.3,
+    p_mutation: float = 0.2,
+    seeds: Sequence[Any] = (),
+    max_tries: int = 20,
+) -> EAResult:
+    """Run the predictor-guided EA and return everything it scored.
+
+    Args:
+        space: The search space (its protocol operators build the offspring).
+        fitness: Scores a list of architectures at once (larger is better).
+        rng: The only source of randomness.
+        population: Members per generation.
+        generations: Number of generations after the initial population.
+        p_select, p_crossover, p_mutation: See the module docstring.
+        seeds: Architectures put in the initial population first (e.g. the best evaluated
+            ones); the rest is drawn at random.
+        max_tries: Rejected offspring attempts tolerated per free slot before immigrants.
+    """
+    check_ea_options(population, generations, p_select, p_crossover, p_mutation)
+    archs: list[Any] = []
+    keys: list[str] = []
+    score_list: list[float] = []
+    where: dict[str, int] = {}
+    calls = 0
+    n_invalid = 0
+
+    def score_new(cands: list[Any], cand_keys: list[str]) -> None:
+        nonlocal calls
+        fresh = [(a, k) for a, k in zip(cands, cand_keys) if k not in where]
+        if not fresh:
+            return
+        values = np.asarray(fitness([a for a, _ in fresh]), dtype=np.float64).reshape(-1)
+        if len(values) != len(fresh):
+            raise ValueError(f"fitness returned {len(values)} scores for {len(fresh)} architectures")
+        calls += 1
+        for (a, k), v in zip(fresh, values):
+            where[k] = len(archs)
+            archs.append(a)
+            keys.append(k)
+            score_list.append(float(v) if math.isfinite(v) else -math.inf)
+
+    def immigrants(n: int, taken: set[str]) -> tuple[list[Any], list[str]]:
+        out, out_keys = [], []
+        for _ in range(max(n, 1) * max_tries):
+            if len(out) >= n:
+                break
+            a = space.sample(rng)
+            k = space.key(a)
+            if k not in taken:
+                taken.add(k)
+                out.append(a)
+                out_keys.append(k)
+        return out, out_keys
+
+    # ---- initial population: seeds first, then random members
+    pop: list[Any] = []
+    pop_keys: list[str] = []
+    taken: set[str] = set()
+    for a in seeds:
+        if len(pop) >= population:
+            break
+        if not space.is_valid(a):
+            continue
+        k = space.key(a)
+        if k not in taken:
+            taken.add(k)
+            pop.append(a)
+            pop_keys.append(k)
+    extra, extra_keys = immigrants(population - len(pop), taken)
+    pop += extra
+    pop_keys += extra_keys
+    score_new(pop, pop_keys)
+
+    n_keep = min(population - 1, max(1, int(round(p_select * population))))
+    p_cx = p_crossover / (p_crossover + p_mutation)
+    best_hist = np.empty(generations, dtype=np.float64)
+    for g in range(generations):
+        fit = np.array([score_list[where[k]] for k in pop_keys])
+        order = np.argsort(-fit, kind="stable")[: min(n_keep, len(pop))]
+        parents = [pop[i] for i in order]
+        parent_keys = [pop_keys[i] for i in order]
+        new, new_keys = list(parents), list(parent_keys)
+        taken = set(parent_keys)
+        need = population - len(new)
+        tries = 0
+        while need > 0 and tries < need * max_tries:
+            tries += 1
+            a = parents[int(rng.integers(len(parents)))]
+            if len(parents) > 1 and rng.random() < p_cx:
+                b = parents[int(rng.integers(len(parents)))]
+                child = space.crossover(a, b, rng)
+            else:
+                child = space.mutate(a, rng)
+            if not space.is_valid(child):
+                n_invalid += 1
+                continue
+            k = space.key(child)
+            if k in taken:
+                continue
+            taken.add(k)
+            new.append(child)
+            new_keys.append(k)
+            need -= 1
+        if need > 0:
+            extra, extra_keys = immigrants(need, taken)
+            new += extra
+            new_keys += extra_keys
+        score_new(new, new_keys)
+        pop, pop_keys = new, new_keys
+        best_hist[g] = max(score_list[where[k]] for k in pop_keys)
+
+    return EAResult(
+        archs=archs, keys=keys, scores=np.asarray(score_list, dtype=np.float64),
+        population=list(pop_keys), best_history=best_hist, fitness_calls=calls,
+        n_invalid=n_invalid,
+    )

@@ -1,0 +1,400 @@
+"""ReNAS (Xu et al., CVPR 2021): a ranking predictor learned from a small random sample,
+then searched by an evolutionary algorithm instead of the real objective.
+
+Protocol (paper): evaluate ``init`` random architectures (NB201 90, NB101 424), fit the
+predictor on them, run the EA on the predictor (no queries; on NB201 the paper scores the
+whole space instead: ``traverse``), evaluate the predicted top-``top_k`` (10).
+
+Beyond the paper, ``rounds > 1`` (or ``rounds=None``, open-ended) refits the predictor on
+every result so far each time ``top_k`` predicted architectures have been served, and
+searches again, so the strategy keeps improving after its first top-k.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import ConfigurationError
+from ..core.optimizer import Optimizer
+from ..core.checks import check_fraction, check_int
+from ..core.registry import register_strategy
+from ..core.space import SearchSpace
+from .ea import check_ea_options, evolve
+
+#: Random training sample per space type (SPEC §1); other spaces use ``GENERIC_INIT``.
+PAPER_INIT = {"nb201": 90, "nb101": 424}
+GENERIC_INIT = 90
+#: ``traverse="auto"`` scores the whole space when it is finite and at most this large.
+TRAVERSE_MAX = 100_000
+#: Predicted architectures kept in the queue after each fit (at least ``top_k``).
+QUEUE_MIN = 100
+#: Completed results needed before a predictor is fitted (with at least two distinct values).
+MIN_TRAIN = 3
+#: Feature encodings built here rather than by ``space.encode``.
+RENAS_ENCODINGS = ("renas", "renas-type")
+
+
+def renas_features(space: SearchSpace, archs: Sequence[Any] | None = None, *,
+                   indices: np.ndarray | None = None, kind: str = "full") -> np.ndarray:
+    """ReNAS feature tensors of ``archs`` (or of the members at ``indices`` of a finite space):
+    ``(B, 31, 4, 4)`` on NB201, ``(B, 19, 7, 7)`` on NB101, or the space's own ``"renas"``
+    encoding. ``kind="type"`` keeps the type channel only."""
+    from ..spaces import renas_features as rf
+
+    if space.type_name == "nb201":
+        idx = space.indices(archs) if indices is None else np.asarray(indices, dtype=np.int64)
+        return rf.nb201_tensors(space.op_codes[idx], kind=kind)
+    if indices is not None:
+        archs = [space[int(i)] for i in np.asarray(indices).ravel()]
+    if space.type_name == "nb101":
+        return rf.nb101_tensors(list(archs), kind=kind)
+    if kind == "full" and "renas" in space.encodings:
+        return space.encode(list(archs), "renas")
+    raise ConfigurationError(
+        f"{space!r} has no ReNAS tensor features (NB201, NB101 or an encoding named 'renas'); "
+        "use a vector surrogate such as surrogate='mlp' with the space's own encoding"
+    )
+
+
+class _Ensemble:
+    """Callable scorer: mean over fitted models of their z-scored predictions (each model's
+    scores are standardised by its mean and spread on the training set, so ranking losses
+    with arbitrary output scales can be averaged)."""
+
+    def __init__(self, models: list, centres: list[float], scales: list[float], featurize) -> None:
+        self.models, self.centres, self.scales, self.featurize = models, centres, scales, featurize
+
+    def score_features(self, X: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(X), dtype=np.float64)
+        for m, c, s in zip(self.models, self.centres, self.scales):
+            out += (np.asarray(m.predict(X), dtype=np.float64).reshape(-1) - c) / s
+        return out / len(self.models)
+
+    def __call__(self, archs: Sequence[Any]) -> np.ndarray:
+        if len(archs) == 0:
+            return np.zeros(0)
+        return self.score_features(self.featurize(archs))
+
+
+@register_strategy("renas")
+class ReNAS(Optimizer):
+    """Predictor-guided evolution (ReNAS).
+
+    Args:
+        space: The search space.
+        surrogate: A :mod:`nasopt.surrogates` name (``"renas"``: the ReNAS CNN on feature
+            tensors, default; ``"mlp"``, ``"gbrt"``, ``"rf"`` on vector encodings) or an
+            unfitted scikit-learn-style estimator (not saved in checkpoints).
+        encoding: Features fed to the predictor: ``"renas"`` / ``"renas-type"`` tensors, or one
+            of ``space.encodings``. Default: ``"renas"`` tensors for the ReNAS CNN on spaces
+            that have them (NB201, NB101), else the space's first encoding (the CNN then
+            sees a vector as 1×1 channels).
+        loss: Loss of the predictor (``"mse"``, ``"hinge"``, ``"logistic"``); ``None`` keeps
+            the surrogate's default.
+        init: Random architectures evaluated before the first fit (NB201 90, NB101 424,
+            other spaces 90, capped by the size of a finite space).
+        top_k: Predicted architectures served per round (10).
+        population, generations, p_select, p_crossover, p_mutation: EA settings (64, 500,
+            0.5 / 0.3 / 0.2; see :mod:`nasopt.strategies.ea`).
+        traverse: ``True`` scores every member of a finite space instead of running the EA
+            (paper protocol on NB201), ``False`` always runs the EA, ``"auto"`` traverses
+            finite spaces of at most ``TRAVERSE_MAX`` members.
+        rounds: Predictor fits (paper: 1). With ``rounds=R``, the predictor is refitted on
+            all results each time ``top_k`` predicted architectures were served, ``R`` times
+            in all; after that the last ranking keeps being served. ``None``: refit every
+            ``top_k`` forever (open-ended).
+        ensemble: Predictors fitted per round with different seeds; their standardised
+            scores are averaged.
+        seed_population: Share of the EA's initial population taken from the best evaluated
+            architectures (the rest is random).
+        surrogate_options: Extra keyword arguments of the surrogate (JSON-able).
+        seed, maximize, allow_duplicates: see :class:`~nasopt.core.optimizer.Optimizer`.
+
+    Results arriving while predicted architectures are pending are used at the next fit;
+    failed evaluations are left out of the training set. Before ``MIN_TRAIN`` results are
+    in (everything pending), extra asks are served at random.
+
+    Attributes:
+        predictor_: The last fitted scorer (callable on a list of architectures, larger is
+            better), or ``None`` before the first fit and after loading a checkpoint.
+        rankings_: Method used at each fit (``"traverse"`` or ``"ea"``).
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        surrogate: Any = "renas",
+        encoding: str | None = None,
+        loss: str | None = None,
+        init: int | None = None,
+        top_k: int = 10,
+        population: int = 64,
+        generations: int = 500,
+        p_select: float = 0.5,
+        p_crossover: float = 0.3,
+        p_mutation: float = 0.2,
+        traverse: bool | str = "auto",
+        rounds: int | None = 1,
+        ensemble: int = 1,
+        seed_population: float = 0.25,
+        surrogate_options: dict | None = None,
+        **optimizer_kw: Any,
+    ) -> None:
+        super().__init__(space, **optimizer_kw)
+        # a name is validated below by building one model
+        if not isinstance(surrogate, str) and not (hasattr(surrogate, "fit") and hasattr(surrogate, "predict")):
+            raise ConfigurationError(
+                f"surrogate must be a surrogate name or an estimator with fit/predict, got {surrogate!r}"
+            )
+        self.surrogate = surrogate
+        has_tensors = space.type_name in ("nb201", "nb101") or "renas" in space.encodings
+        if encoding is None:
+            encoding = "renas" if surrogate == "renas" and has_tensors else None
+        if encoding is not None and encoding not in RENAS_ENCODINGS and encoding not in space.encodings:
+            raise ConfigurationError(
+                f"unknown encoding {encoding!r} for {space!r}; choose from "
+                f"{RENAS_ENCODINGS + tuple(space.encodings)}"
+            )
+        if encoding in RENAS_ENCODINGS and not (
+            space.type_name in ("nb201", "nb101") or (encoding == "renas" and has_tensors)
+        ):
+            raise ConfigurationError(
+                f"encoding {encoding!r} (ReNAS tensors) is not available for {space!r}; use one "
+                f"of the space's encodings {tuple(space.encodings)}"
+            )
+        self.encoding = encoding
+        if loss is not None and loss not in ("mse", "hinge", "logistic", "exponential"):
+            raise ConfigurationError(f"loss must be 'mse', 'hinge', 'logistic' or 'exponential', got {loss!r}")
+        self.loss = loss
+        default_init = PAPER_INIT.get(space.type_name, GENERIC_INIT)
+        init = default_init if init is None else init
+        self.init = check_int("init", init, 1)
+        if space.is_finite and self.init >= len(space):
+            raise ConfigurationError(f"init ({self.init}) must be smaller than the space ({len(space)})")
+        self.top_k = check_int("top_k", top_k, 1)
+        check_ea_options(population, generations, p_select, p_crossover, p_mutation)
+        self.population, self.generations = int(population), int(generations)
+        self.p_select, self.p_crossover, self.p_mutation = float(p_select), float(p_crossover), float(p_mutation)
+        if not (traverse is True or traverse is False or traverse == "auto"):
+            raise ConfigurationError(f"traverse must be True, False or 'auto', got {traverse!r}")
+        if traverse is True and not space.is_finite:
+            raise ConfigurationError(f"traverse=True needs a finite space; {space!r} is not enumerable")
+        self.traverse = traverse
+        self.rounds = None if rounds is None else check_int("rounds", rounds, 1)
+        self.ensemble = check_int("ensemble", ensemble, 1)
+        self.seed_population = check_fraction("seed_population", seed_population)
+        if surrogate_options is not None and not isinstance(surrogate_options, dict):
+            raise ConfigurationError("surrogate_options must be a dict of keyword arguments")
+        self.surrogate_options = dict(surrogate_options or {})
+        try:  # unknown names and bad options fail now, not at the first fit
+            self._new_model(0)
+        except ConfigurationError:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"bad surrogate settings: {exc}") from exc
+        # ---- run state (persisted by _get_state)
+        self._init_asked = 0  # random training architectures proposed so far
+        self._fits = 0  # predictor rounds so far
+        self._served = 0  # predicted architectures served since the last fit
+        self._queue: list[Any] = []  # predicted ranking not served yet, best first
+        self.rankings_: list[str] = []
+        # ---- not persisted
+        self.predictor_: _Ensemble | None = None
+
+    # ------------------------------------------------------------------ persistence
+    def _options(self) -> dict:
+        if not isinstance(self.surrogate, str):
+            raise ConfigurationError(
+                "a ReNAS optimizer with a surrogate object cannot be saved; pass the surrogate "
+                "by name (with surrogate_options) to make it checkpointable"
+            )
+        return {
+            "surrogate": self.surrogate, "encoding": self.encoding, "loss": self.loss,
+            "init": self.init, "top_k": self.top_k, "population": self.population,
+            "generations": self.generations, "p_select": self.p_select,
+            "p_crossover": self.p_crossover, "p_mutation": self.p_mutation,
+            "traverse": self.traverse, "rounds": self.rounds, "ensemble": self.ensemble,
+            "seed_population": self.seed_population,
+            "surrogate_options": dict(self.surrogate_options),
+        }
+
+    def _get_state(self) -> dict:
+        return {
+            "init_asked": self._init_asked, "fits": self._fits, "served": self._served,
+            "queue": [self.space.to_data(a) for a in self._queue],
+            "rankings": list(self.rankings_),
+        }
+
+    def _set_state(self, state: dict) -> None:
+        self._init_asked = int(state["init_asked"])
+        self._fits = int(state["fits"])
+        self._served = int(state["served"])
+        self._queue = [self.space.from_data(a) for a in state["queue"]]
+        self.rankings_ = [str(r) for r in state.get("rankings", [])]
+
+    # ------------------------------------------------------------------ proposing
+    @property
+    def uses_traversal(self) -> bool:
+        """Whether the predictor ranks the whole space (else the EA searches it)."""
+        if self.traverse == "auto":
+            return self.space.is_finite and len(self.space) <= TRAVERSE_MAX
+        return bool(self.traverse)
+
+    def _round_over(self) -> bool:
+        if self._fits == 0 or not self._queue:
+            return True
+        more_rounds = self.rounds is None or self._fits < self.rounds
+        return more_rounds and self._served >= self.top_k
+
+    def _propose(self, n: int) -> list[Any]:
+        out: list[Any] = []
+        batch: set[str] = set()
+
+        def add(archs: list[Any]) -> None:
+            for a in archs:
+                batch.add(self.space.key(a))
+                out.append(a)
+
+        while len(out) < n:
+            left = self.init - self._init_asked
+            if left > 0:
+                m = min(left, n - len(out))
+                add(self._random_excluding(m, batch))
+                self._init_asked += m
+                continue
+            if self._round_over():
+                if not self._refit(batch):
+                    add(self._random_excluding(n - len(out), batch))  # nothing to learn from yet
+                    break
+            arch = self._pop_queue(batch)
+            if arch is None:  # the ranking is used up (everything in it was seen)
+                self._queue = []
+                if not self._refit(batch) or not self._queue:
+                    add(self._random_excluding(n - len(out), batch))
+                    break
+                continue
+            add([arch])
+            self._served += 1
+        return out
+
+    def _pop_queue(self, batch: set[str]) -> Any | None:
+        while self._queue:
+            arch = self._queue.pop(0)
+            k = self.space.key(arch)
+            if k not in batch and (self.allow_duplicates or k not in self._seen):
+                return arch
+        return None
+
+    def _random_excluding(self, m: int, batch: set[str]) -> list[Any]:
+        res: list[Any] = []
+        while len(res) < m:
+            for a in self._random_unseen(m - len(res)):
+                k = self.space.key(a)
+                if k not in batch:
+                    batch.add(k)
+                    res.append(a)
+        for a in res:  # the caller adds them again; keep the set consistent
+            batch.discard(self.space.key(a))
+        return res
+
+    # ------------------------------------------------------------------ predictor
+    def _training_set(self) -> tuple[list[Any], np.ndarray]:
+        done = sorted(self.completed, key=lambda t: t.id)  # independent of tell order
+        return [t.arch for t in done], np.array([self._score(t.value) for t in done], dtype=np.float64)
+
+    def _featurize(self, archs: Sequence[Any]) -> np.ndarray:
+        if self.encoding in RENAS_ENCODINGS:
+            return renas_features(self.space, archs, kind="type" if self.encoding == "renas-type" else "full")
+        return self.space.encode(list(archs), self.encoding)
+
+    def _featurize_indices(self, idx: np.ndarray) -> np.ndarray:
+        if self.encoding in RENAS_ENCODINGS:
+            kind = "type" if self.encoding == "renas-type" else "full"
+            return renas_features(self.space, indices=idx, kind=kind)
+        return self.space.encode_indices(idx, self.encoding)
+
+    def _new_model(self, seed: int) -> Any:
+        if isinstance(self.surrogate, str):
+            from ..surrogates import make_surrogate
+
+            opts = dict(self.surrogate_options)
+            if self.loss is not None:
+                opts["loss"] = self.loss
+            return make_surrogate(self.surrogate, random_state=seed, **opts)
+        from sklearn.base import clone
+
+        model = clone(self.surrogate)
+        if "random_state" in model.get_params():
+            model.set_params(random_state=seed)
+        return model
+
+    def fit_predictor(self) -> _Ensemble | None:
+        """Fit the predictor (ensemble) on every completed result; ``None`` when fewer than
+        ``MIN_TRAIN`` results (or a single distinct value) are in."""
+        archs, y = self._training_set()
+        if len(archs) < MIN_TRAIN or np.ptp(y) == 0:
+            return None
+        X = self._featurize(archs)
+        models, centres, scales = [], [], []
+        for _ in range(self.ensemble):
+            model = self._new_model(int(self._rng.integers(2**31 - 1)))
+            model.fit(X, y)
+            p = np.asarray(model.predict(X), dtype=np.float64).reshape(-1)
+            s = float(p.std())
+            models.append(model)
+            centres.append(float(p.mean()))
+            scales.append(s if s > 0 else 1.0)
+        return _Ensemble(models, centres, scales, self._featurize)
+
+    def _refit(self, batch: set[str]) -> bool:
+        """Fit, rank, and refill the queue; False when there is nothing to learn from."""
+        scorer = self.fit_predictor()
+        if scorer is None:
+            return False
+        self.predictor_ = scorer
+        exclude = set(batch) if self.allow_duplicates else set(self._seen) | batch
+        limit = max(self.top_k, QUEUE_MIN)
+        if self.uses_traversal:
+            self._queue = self._rank_traverse(scorer, exclude, limit)
+            self.rankings_.append("traverse")
+        else:
+            self._queue = self._rank_ea(scorer, exclude, limit)
+            self.rankings_.append("ea")
+        self._fits += 1
+        self._served = 0
+        return True
+
+    def _rank_traverse(self, scorer: _Ensemble, exclude: set[str], limit: int) -> list[Any]:
+        size = len(self.space)
+        scores = np.empty(size, dtype=np.float64)
+        step = 8192
+        for lo in range(0, size, step):
+            idx = np.arange(lo, min(size, lo + step))
+            scores[lo:lo + len(idx)] = scorer.score_features(self._featurize_indices(idx))
+        out: list[Any] = []
+        for i in np.argsort(-scores, kind="stable"):
+            if self.space.key_of_index(int(i)) in exclude:
+                continue
+            out.append(self.space[int(i)])
+            if len(out) >= limit:
+                break
+        return out
+
+    def run_ea(self, scorer: Any) -> Any:
+        """The EA of this strategy's settings on ``scorer`` (an :class:`~nasopt.strategies.ea.EAResult`),
+        its initial population seeded with the best evaluated architectures."""
+        archs, y = self._training_set()
+        n_seed = int(round(self.seed_population * self.population))
+        seeds = [archs[i] for i in np.argsort(-y, kind="stable")[:n_seed]]
+        return evolve(
+            self.space, scorer, self._rng, population=self.population,
+            generations=self.generations, p_select=self.p_select,
+            p_crossover=self.p_crossover, p_mutation=self.p_mutation, seeds=seeds,
+        )
+
+    def _rank_ea(self, scorer: _Ensemble, exclude: set[str], limit: int) -> list[Any]:
+        return self.run_ea(scorer).ranking(exclude=exclude, limit=limit)

@@ -1,0 +1,646 @@
+"""WeakNAS (Wu et al., NeurIPS 2021): progressive weak predictors with top-N sampling.
+
+The loop: evaluate ``init`` random architectures; then, repeatedly, fit a fresh (weak)
+predictor on every result so far, score the candidates (the whole space when it is finite,
+else a pool of uniform samples plus mutations of the best architectures found), take the
+predicted top-``top_n``, drop what was already asked, and draw ``batch`` of them (uniformly
+by default, or with linearly / exponentially decaying weights by rank). Each weak predictor
+only needs to rank the *current* good region correctly, which is easier than ranking the
+whole space.
+
+In the ask/tell loop the drawn batch is a queue served by :meth:`ask`; when it runs dry the
+predictor is refit on everything completed so far, so with the usual ``ask(batch)`` /
+``tell`` cycle the predictor is refit once per batch. Results may arrive in any order,
+failed trials are never re-proposed (and not trained on), and pending trials are excluded
+from new proposals.
+
+Beyond the paper (all optional, measured in ``benchmarks/search.py``):
+``ensemble`` (several predictors averaged; their spread feeds ``acquisition="ei"``, the
+paper's "BO variant" being ``ensemble=5, acquisition="ei"``), ranking losses (``loss=`` of
+the neural predictors), ``warm_start`` (the neural predictor starts from the previous
+iteration's weights) and ``exploit`` (a share of each batch reserved for the predicted best
+one-step mutations of the best architecture found).
+
+Predictors (``surrogate=``):
+
+* ``"mlp"``, ``"gbrt"``, ``"rf"``, ``"renas"``: the estimators of :mod:`nasopt.surrogates`
+  (built with ``make_surrogate(name, **surrogate_options)``; the paper's settings are the
+  MLP 4 x 1000, XGBoost 1000 trees depth 20 and random forest 1000 trees depth 10).
+* ``"nn"``: a small batched ensemble of MLPs trained full-batch (numpy; fast; the default).
+* ``"quadratic"``: ridge regression on the encoding and all its pairwise products.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import ConfigurationError
+from ..core.optimizer import Optimizer
+from ..core.registry import register_strategy
+from ..core.space import SearchSpace
+
+#: Settings of the paper per search space type (``SearchSpace.type_name``).
+PAPER_DEFAULTS: dict[str, dict[str, int]] = {
+    "nb201": {"init": 10, "batch": 10, "top_n": 100},
+    "nb101": {"init": 100, "batch": 10, "top_n": 100},
+}
+#: Used for every other space.
+GENERIC_DEFAULTS: dict[str, int] = {"init": 10, "batch": 10, "top_n": 100}
+#: The batch size ``M`` of the default configuration (the paper's 10 on every space).
+DEFAULT_BATCH = 10
+#: Options that reproduce the paper's loop (with any predictor): uniform sampling of ``M``
+#: from the predicted top-``N`` with the SPEC's ``M0, M, N``, MSE on z-scored targets.
+PAPER_OPTIONS: dict[str, Any] = {
+    "sampling": "uniform", "exploit": 0.0, "loss": "mse", "ensemble": 1, "patience": 0,
+}
+
+#: Mutations drawn per parent when collecting its neighbours for ``exploit``.
+EXPLOIT_DRAWS = 200
+#: At most this many parents (best results first) are searched for unseen neighbours.
+MAX_EXPLOIT_PARENTS = 20
+
+SAMPLINGS = ("uniform", "linear", "exp", "greedy")
+WIDEN_SAMPLINGS = ("uniform", "linear", "exp")
+ACQUISITIONS = ("mean", "ei", "ucb")
+TARGETS = ("zscore", "rank", "raw")
+INTERNAL = ("nn", "quadratic")
+SHARED = ("mlp", "gbrt", "rf", "renas")
+LOSSES = ("mse", "hinge", "logistic", "exponential")
+
+
+# ====================================================================== internal predictors
+class _Quadratic:
+    """Ridge regression on ``[x, x_i * x_j (i < j)]``; solved in the dual when n < p."""
+
+    def __init__(self, alpha: float = 1.0, **_: Any) -> None:
+        self.alpha = float(alpha)
+
+    @staticmethod
+    def _features(X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+        i, j = np.triu_indices(X.shape[1], k=1)
+        return np.hstack([X, X[:, i] * X[:, j]])
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> "_Quadratic":
+        F = self._features(X)
+        self.mean_ = F.mean(0)
+        F = F - self.mean_
+        self.bias_ = float(np.mean(y))
+        yc = np.asarray(y, dtype=np.float64) - self.bias_
+        n, p = F.shape
+        if n < p:
+            K = F @ F.T + self.alpha * np.eye(n)
+            self.coef_ = F.T @ np.linalg.solve(K, yc)
+        else:
+            self.coef_ = np.linalg.solve(F.T @ F + self.alpha * np.eye(p), F.T @ yc)
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return (self._features(X) - self.mean_) @ self.coef_ + self.bias_
+
+
+class _BatchedMLP:
+    """``members`` independent ReLU MLPs trained together, full batch, with Adam (numpy).
+
+    One array holds every member's weights, so an ensemble costs little more than a single
+    network; at these sizes (a few hundred samples, tens of units) plain numpy with hand-written
+    backpropagation is several times faster than an autograd framework, and float64 keeps the
+    result independent of the thread count. ``loss`` is ``"mse"`` or a pairwise ranking loss
+    (``"hinge"``, ``"logistic"``) on ``pairs`` random pairs per step. ``init_state``
+    warm-starts from :meth:`state`.
+    """
+
+    def __init__(
+        self,
+        members: int = 1,
+        hidden: Sequence[int] = (64, 64),
+        epochs: int = 200,
+        lr: float = 1e-2,
+        weight_decay: float = 0.0,
+        loss: str = "mse",
+        pairs: int = 2048,
+        margin: float = 0.1,
+        seed: int = 0,
+        init_state: list | None = None,
+    ) -> None:
+        self.members, self.hidden, self.epochs, self.lr = int(members), tuple(hidden), int(epochs), lr
+        self.weight_decay, self.loss, self.pairs, self.margin = weight_decay, loss, int(pairs), margin
+        self.seed, self.init_state = int(seed), init_state
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> "_BatchedMLP":
+        rng = np.random.default_rng(self.seed)
+        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+        y = np.asarray(y, dtype=np.float64)
+        n, K = len(X), self.members
+        sizes = (X.shape[1], *self.hidden, 1)
+        params: list[np.ndarray] = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            bound = 1.0 / math.sqrt(a)
+            params.append(rng.uniform(-bound, bound, size=(K, a, b)))
+            params.append(rng.uniform(-bound, bound, size=(K, 1, b)))
+        if self.init_state is not None and [p.shape for p in params] == [
+            np.shape(s) for s in self.init_state
+        ]:
+            params = [np.array(s, dtype=np.float64) for s in self.init_state]
+        m1 = [np.zeros_like(p) for p in params]
+        m2 = [np.zeros_like(p) for p in params]
+        b1, b2, eps = 0.9, 0.999, 1e-8
+        rank = self.loss != "mse" and n >= 2
+        L = len(params) // 2
+        for step in range(1, self.epochs + 1):
+            # forward, keeping pre-activations
+            acts = [np.broadcast_to(X, (K, n, X.shape[1]))]
+            for k in range(L):
+                z = acts[-1] @ params[2 * k] + params[2 * k + 1]
+                acts.append(np.maximum(z, 0.0) if k < L - 1 else z)
+            out = acts[-1][..., 0]  # (K, n)
+            if not rank:
+                g = 2.0 * (out - y) / n
+            else:
+                i = rng.integers(n, size=(K, self.pairs))
+                j = rng.integers(n, size=(K, self.pairs))
+                s = np.sign(y[i] - y[j])
+                oi, oj = np.take_along_axis(out, i, 1), np.take_along_axis(out, j, 1)
+                zz = (oi - oj) * s
+                if self.loss == "hinge":
+                    dz = -(zz < self.margin).astype(np.float64)
+                elif self.loss == "exponential":
+                    dz = -np.exp(-np.clip(zz, -50, 50))
+                else:
+                    dz = -1.0 / (1.0 + np.exp(np.clip(zz, -50, 50)))
+                dz = dz * s / self.pairs  # s == 0 (ties) gives no gradient
+                g = np.zeros((K, n))
+                rows = np.repeat(np.arange(K), self.pairs)
+                np.add.at(g, (rows, i.ravel()), dz.ravel())
+                np.add.at(g, (rows, j.ravel()), -dz.ravel())
+            grad_out = g[..., None]
+            grads: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
+            for k in range(L - 1, -1, -1):
+                grads[2 * k] = acts[k].transpose(0, 2, 1) @ grad_out
+                grads[2 * k + 1] = grad_out.sum(1, keepdims=True)
+                if k:
+                    grad_out = (grad_out @ params[2 * k].transpose(0, 2, 1)) * (acts[k] > 0)
+            lr_t = self.lr * math.sqrt(1 - b2**step) / (1 - b1**step)
+            for p, gr, a, v in zip(params, grads, m1, m2):
+                if self.weight_decay:
+                    gr = gr + self.weight_decay * p
+                a *= b1
+                a += (1 - b1) * gr
+                v *= b2
+                v += (1 - b2) * gr * gr
+                p -= lr_t * a / (np.sqrt(v) + eps)
+        self.params_ = params
+        return self
+
+    def predict_members(self, X: np.ndarray) -> np.ndarray:
+        """Predictions of every member, shape ``(members, len(X))``."""
+        h = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+        L = len(self.params_) // 2
+        for k in range(L):
+            h = h @ self.params_[2 * k] + self.params_[2 * k + 1]
+            if k < L - 1:
+                h = np.maximum(h, 0.0)
+        return h[..., 0]
+
+    def state(self) -> list:
+        return [p.tolist() for p in self.params_]
+
+
+# ====================================================================== the strategy
+def _check_int(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ConfigurationError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise ConfigurationError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+@register_strategy("weaknas")
+class WeakNAS(Optimizer):
+    """WeakNAS: progressive weak predictors, sampling from the predicted top-N.
+
+    The default configuration was tuned on NAS-Bench-201 validation accuracy (seeds 0-9; see
+    ``benchmarks/search.py`` for the held-out comparison): an ensemble of 2 small MLPs
+    (2 x 64, MSE on z-scored targets, averaged), batches of 10, half of each batch from the
+    predicted best unseen neighbours of the best result (stepping back to the next best
+    results when a neighbourhood is used up) and the other half greedily from the predicted
+    top of the space. ``WeakNAS(space, **PAPER_OPTIONS)`` is the paper's loop.
+
+    Args:
+        space: The search space.
+        surrogate: ``"nn"`` (default: small batched MLP ensemble), ``"quadratic"``, or a
+            :mod:`nasopt.surrogates` name (``"mlp"``, ``"gbrt"``, ``"rf"``, ``"renas"``).
+        init: ``M0``, random architectures before the first predictor (SPEC per space:
+            NB201 10, NB101 100).
+        batch: ``M``, architectures drawn per iteration (10).
+        top_n: ``N``, size of the predicted top list the batch is drawn from (100); must be
+            at least ``batch``.
+        sampling: How the batch is drawn from the top-N: ``"greedy"`` (default: the best
+            ``batch``), ``"uniform"`` (paper), ``"linear"`` or ``"exp"`` decay by rank.
+        top_n_unseen: ``False`` (paper): the top-N is taken over the whole candidate set and
+            the architectures already asked are then removed; ``True``: the top-N unseen.
+        pool_size: Candidates scored per iteration on spaces that cannot be enumerated
+            (uniform samples plus mutations of the best found).
+        ensemble: Number of predictors averaged (each with its own seed / bootstrap;
+            default 2, paper 1).
+        acquisition: ``"mean"`` (paper), ``"ei"`` (expected improvement over the best
+            result, from the ensemble's mean and spread) or ``"ucb"`` (mean + ``kappa`` std).
+        kappa: Exploration weight of ``"ucb"``.
+        warm_start: Start each neural predictor from the previous one's weights (``"nn"``).
+        exploit: Share of each batch (0..1; default 0.5, paper 0) given to the predicted
+            best unseen one-step mutations of the best result found.
+        exploit_parents: Pool the neighbours of at least this many best results.
+        target: Training targets: ``"zscore"`` (official code), ``"rank"`` or ``"raw"``.
+        encoding: Encoding fed to the predictor (default: the space's first).
+        loss: Loss of the neural predictors: ``"mse"``, ``"hinge"``, ``"logistic"`` or
+            ``"exponential"`` (default ``"mse"``).
+        surrogate_options: Extra keyword arguments of the predictor (JSON-able).
+        seed, maximize, allow_duplicates: see :class:`~nasopt.core.optimizer.Optimizer`.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        surrogate: str = "nn",
+        init: int | None = None,
+        batch: int | None = None,
+        top_n: int | None = None,
+        sampling: str = "greedy",
+        top_n_unseen: bool = False,
+        pool_size: int = 2000,
+        ensemble: int = 2,
+        acquisition: str = "mean",
+        kappa: float = 1.0,
+        warm_start: bool = False,
+        exploit: float = 0.5,
+        exploit_parents: int = 1,
+        patience: int = 3,
+        widen_sampling: str = "uniform",
+        target: str = "zscore",
+        encoding: str | None = None,
+        loss: str | None = None,
+        surrogate_options: dict | None = None,
+        **optimizer_kw: Any,
+    ) -> None:
+        super().__init__(space, **optimizer_kw)
+        defaults = PAPER_DEFAULTS.get(space.type_name, GENERIC_DEFAULTS)
+        self.surrogate = _check_choice("surrogate", surrogate, INTERNAL + SHARED)
+        self.init = _check_int("init", defaults["init"] if init is None else init, 1)
+        self.batch = _check_int("batch", DEFAULT_BATCH if batch is None else batch, 1)
+        self.top_n = _check_int("top_n", defaults["top_n"] if top_n is None else top_n, 1)
+        if self.top_n < self.batch:
+            raise ConfigurationError(
+                f"top_n ({self.top_n}) must be >= batch ({self.batch}): the batch is drawn "
+                "from the predicted top-N"
+            )
+        self.sampling = _check_choice("sampling", sampling, SAMPLINGS)
+        self.top_n_unseen = bool(top_n_unseen)
+        self.pool_size = _check_int("pool_size", pool_size, 1)
+        if not space.is_finite and self.pool_size < self.top_n:
+            raise ConfigurationError(
+                f"pool_size ({self.pool_size}) must be >= top_n ({self.top_n})"
+            )
+        self.ensemble = _check_int("ensemble", ensemble, 1)
+        self.acquisition = _check_choice("acquisition", acquisition, ACQUISITIONS)
+        if self.acquisition != "mean" and self.ensemble < 2:
+            raise ConfigurationError(
+                f"acquisition={acquisition!r} needs an ensemble of at least 2 predictors "
+                f"(got ensemble={ensemble})"
+            )
+        if not isinstance(kappa, numbers.Real) or kappa < 0:
+            raise ConfigurationError(f"kappa must be a non-negative number, got {kappa!r}")
+        self.kappa = float(kappa)
+        self.warm_start = bool(warm_start)
+        if self.warm_start and self.surrogate != "nn":
+            raise ConfigurationError("warm_start is available for surrogate='nn' only")
+        if isinstance(exploit, bool) or not isinstance(exploit, numbers.Real) or not 0 <= exploit <= 1:
+            raise ConfigurationError(f"exploit must be a number in [0, 1], got {exploit!r}")
+        self.exploit = float(exploit)
+        self.exploit_parents = _check_int("exploit_parents", exploit_parents, 1)
+        self.patience = _check_int("patience", 0 if patience is None else patience, 0)
+        self.widen_sampling = _check_choice("widen_sampling", widen_sampling, WIDEN_SAMPLINGS)
+        self.target = _check_choice("target", target, TARGETS)
+        self.encoding = None if encoding is None else space._check_encoding(encoding)
+        if loss is None:
+            loss = "mse"
+        self.loss = _check_choice("loss", loss, LOSSES)
+        if self.loss != "mse" and self.surrogate in ("rf", "quadratic"):
+            raise ConfigurationError(f"loss={loss!r} needs a neural predictor, not {surrogate!r}")
+        if surrogate_options is not None and not isinstance(surrogate_options, dict):
+            raise ConfigurationError("surrogate_options must be a dict of keyword arguments")
+        self.surrogate_options = dict(surrogate_options or {})
+        # --- run state (persisted)
+        self._queue: list[Any] = []  # drawn but not served yet
+        self._fits = 0
+        self._warm: list | None = None
+        self._best: float | None = None  # best score at the last refit
+        self._stall = 0  # refits in a row without improving the best score
+        # --- caches (rebuilt on demand)
+        self._X_all: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ persistence
+    def _options(self) -> dict:
+        return {
+            "surrogate": self.surrogate, "init": self.init, "batch": self.batch,
+            "top_n": self.top_n, "sampling": self.sampling, "top_n_unseen": self.top_n_unseen,
+            "pool_size": self.pool_size, "ensemble": self.ensemble,
+            "acquisition": self.acquisition, "kappa": self.kappa, "warm_start": self.warm_start,
+            "exploit": self.exploit, "exploit_parents": self.exploit_parents,
+            "patience": self.patience, "widen_sampling": self.widen_sampling,
+            "target": self.target, "encoding": self.encoding, "loss": self.loss, "surrogate_options": dict(self.surrogate_options),
+        }
+
+    def _get_state(self) -> dict:
+        return {
+            "queue": [self.space.to_data(a) for a in self._queue],
+            "fits": self._fits,
+            "warm": self._warm,
+            "best": self._best,
+            "stall": self._stall,
+        }
+
+    def _set_state(self, state: dict) -> None:
+        self._queue = [self.space.from_data(a) for a in state.get("queue", [])]
+        self._fits = int(state.get("fits", 0))
+        self._warm = state.get("warm")
+        best = state.get("best")
+        self._best = None if best is None else float(best)
+        self._stall = int(state.get("stall", 0))
+
+    # ------------------------------------------------------------------ proposing
+    def _propose(self, n: int) -> list[Any]:
+        out: list[Any] = []
+        keys: set[str] = set()
+        n_random = min(n, max(0, self.init - len(self._trials)))
+        n_done = len(self.completed)
+        if n_done < 2:  # nothing to learn from yet (everything pending or failed)
+            n_random = n
+        if n_random:
+            out = self._random_unseen(n_random)
+            keys = set(self.space.keys(out))
+        while len(out) < n:
+            # serve the queue, skipping what was asked or told meanwhile
+            while self._queue and len(out) < n:
+                arch = self._queue.pop(0)
+                key = self.space.key(arch)
+                if key not in keys and (self.allow_duplicates or key not in self._seen):
+                    out.append(arch)
+                    keys.add(key)
+            if len(out) < n:
+                self._queue = self._next_batch(max(self.batch, n - len(out)), keys)
+                if not self._queue:
+                    break  # the space is used up; the base class reports it
+        return out
+
+    # ------------------------------------------------------------------ one iteration
+    def _targets(self, scores: np.ndarray) -> np.ndarray:
+        if self.target == "raw":
+            return scores.astype(np.float64)
+        if self.target == "rank":
+            order = np.argsort(np.argsort(scores, kind="stable"), kind="stable")
+            return order / max(1, len(scores) - 1) - 0.5
+        sd = scores.std()
+        return (scores - scores.mean()) / (sd if sd > 0 else 1.0)
+
+    def _encode_all(self) -> np.ndarray:
+        if self._X_all is None:
+            X = self.space.encode_indices(np.arange(len(self.space)), self.encoding)
+            self._X_all = np.asarray(X, dtype=np.float32)
+        return self._X_all
+
+    def _fit_predict(self, X: np.ndarray, y: np.ndarray, Xc: np.ndarray) -> np.ndarray:
+        """Fit ``ensemble`` predictors on (X, y); predictions on Xc, shape (ensemble, m)."""
+        seeds = self._rng.integers(2**31 - 1, size=self.ensemble)
+        opts = dict(self.surrogate_options)
+        if self.surrogate == "nn":
+            model = _BatchedMLP(
+                members=self.ensemble, loss=self.loss, seed=int(seeds[0]),
+                init_state=self._warm if self.warm_start else None, **opts,
+            ).fit(X, y)
+            if self.warm_start:
+                self._warm = model.state()
+            return model.predict_members(Xc)
+        preds = []
+        for k in range(self.ensemble):
+            Xk, yk = X, y
+            if self.ensemble > 1:  # bootstrap: each member sees a different resample
+                idx = np.random.default_rng(int(seeds[k])).integers(len(X), size=len(X))
+                Xk, yk = X[idx], y[idx]
+            if self.surrogate == "quadratic":
+                model = _Quadratic(**opts)
+            else:
+                from ..surrogates import make_surrogate
+
+                if self.loss != "mse":
+                    opts["loss"] = self.loss
+                model = make_surrogate(self.surrogate, random_state=int(seeds[k]), **opts)
+            model.fit(Xk.reshape(len(Xk), -1), yk)
+            preds.append(np.asarray(model.predict(Xc.reshape(len(Xc), -1)), dtype=np.float64))
+        return np.stack(preds)
+
+    def _acquire(self, preds: np.ndarray, best: float) -> np.ndarray:
+        mean = preds.mean(0)
+        if self.acquisition == "mean":
+            return mean
+        std = preds.std(0) + 1e-9
+        if self.acquisition == "ucb":
+            return mean + self.kappa * std
+        from scipy.special import ndtr
+
+        z = (mean - best) / std
+        pdf = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+        return (mean - best) * ndtr(z) + std * pdf
+
+    def _pool(self, exclude: set[str]) -> list[Any]:
+        """Candidates for a space that cannot be enumerated: up to ``pool_size`` distinct
+        unseen architectures, half one- and two-step mutations of the 5 best results,
+        the rest uniform samples."""
+        archs, scores = self._history()
+        order = np.argsort(-scores, kind="stable")
+        parents = [archs[int(i)] for i in order[: max(1, min(5, len(order)))]]
+        pool: list[Any] = []
+        seen = set(exclude)
+        n_mut = self.pool_size // 2
+        draws = 0
+        while len(pool) < n_mut and draws < 20 * n_mut:
+            draws += 1
+            parent = parents[int(self._rng.integers(len(parents)))]
+            child = self.space.mutate(parent, self._rng)
+            if draws % 2 == 0:  # two-step neighbours widen the local pool
+                child = self.space.mutate(child, self._rng)
+            key = self.space.key(child)
+            if key not in seen and (self.allow_duplicates or key not in self._seen):
+                seen.add(key)
+                pool.append(child)
+        draws = 0
+        while len(pool) < self.pool_size and draws < 20 * self.pool_size:
+            draws += 1
+            arch = self.space.sample(self._rng)
+            key = self.space.key(arch)
+            if key not in seen and (self.allow_duplicates or key not in self._seen):
+                seen.add(key)
+                pool.append(arch)
+        return pool
+
+    def _next_batch(self, m: int, exclude: set[str]) -> list[Any]:
+        """Fit the predictor on all completed results and draw the next ``m`` proposals."""
+        archs, scores = self._history()
+        y = self._targets(scores)
+        finite = self.space.is_finite
+        pool: list[Any] | None = None
+        if finite:
+            Xc = self._encode_all()
+            X = Xc[self.space.indices(archs)]
+            n_all = len(self.space)
+        else:
+            pool = self._pool(exclude)
+            if not pool:
+                return []
+            X = np.asarray(self.space.encode(archs, self.encoding), dtype=np.float32)
+            Xc = np.asarray(self.space.encode(pool, self.encoding), dtype=np.float32)
+            n_all = len(pool)
+        preds = self._fit_predict(X, y, Xc)
+        self._fits += 1
+        self._update_stagnation(float(scores.max()))
+        acq = self._acquire(preds, float(y.max()))
+        # unavailable candidates: asked/told before or already drawn in this call
+        if finite:
+            taken = np.zeros(n_all, dtype=bool)
+            seen_archs = [t.arch for t in self._trials.values()] if not self.allow_duplicates else []
+            extra = [a for a in self._queue]
+            if seen_archs or extra:
+                taken[self.space.indices(seen_archs + extra)] = True
+
+            def key_ok(i: int) -> bool:
+                k = self.space.key_of_index(i)
+                return k not in exclude and (self.allow_duplicates or k not in self._seen)
+
+            member = lambda i: self.space[int(i)]  # noqa: E731
+        else:
+            taken = np.zeros(n_all, dtype=bool)
+
+            def key_ok(i: int) -> bool:
+                return True  # the pool holds unseen, distinct architectures only
+
+            member = lambda i: pool[int(i)]  # noqa: E731
+        chosen: list[int] = []
+        n_exploit = int(round(self.exploit * m)) if archs else 0
+        if n_exploit:
+            chosen += self._exploit(acq, taken, key_ok, n_exploit, archs, scores, pool)
+            for i in chosen:
+                taken[i] = True
+        level = self.stagnation_level
+        if level:  # stagnating: draw the rest from a predicted top list 2**level times wider
+            n_top = min(self.top_n << min(level, 60), n_all)
+            chosen += self._draw(acq, taken, key_ok, m - len(chosen), n_top=n_top,
+                                 sampling=self.widen_sampling, unseen=True)
+        else:
+            chosen += self._draw(acq, taken, key_ok, m - len(chosen))
+        return [member(i) for i in chosen]
+
+    # ------------------------------------------------------------------ stagnation
+    @property
+    def stagnation_level(self) -> int:
+        """How many times the top-N list is doubled for the next batch: one more for every
+        ``patience`` refits in a row without a better result (0 when ``patience`` is 0)."""
+        return self._stall // self.patience if self.patience else 0
+
+    def _update_stagnation(self, best: float) -> None:
+        """Called once per refit with the best score so far."""
+        if self._best is None or best > self._best:
+            self._best, self._stall = best, 0
+        else:
+            self._stall += 1
+
+    def _ranked_available(self, acq: np.ndarray, taken: np.ndarray, key_ok, k: int) -> list[int]:
+        """Up to ``k`` best-scored available candidate positions, best first."""
+        masked = np.where(taken, -np.inf, acq)
+        out: list[int] = []
+        chunk = max(k, 64)
+        while len(out) < k:
+            avail = int(np.isfinite(masked).sum())
+            if avail == 0:
+                break
+            c = min(chunk, avail)
+            top = np.argpartition(-masked, c - 1)[:c]
+            top = top[np.argsort(-masked[top], kind="stable")]
+            for i in top:
+                i = int(i)
+                masked[i] = -np.inf
+                if key_ok(i):
+                    out.append(i)
+                    if len(out) == k:
+                        break
+            chunk *= 2
+        return out
+
+    def _draw(self, acq: np.ndarray, taken: np.ndarray, key_ok, m: int, n_top: int | None = None,
+              sampling: str | None = None, unseen: bool | None = None) -> list[int]:
+        if m <= 0:
+            return []
+        n_top = max(self.top_n if n_top is None else n_top, m)
+        sampling = self.sampling if sampling is None else sampling
+        unseen = self.top_n_unseen if unseen is None else unseen
+        if sampling == "greedy":
+            return self._ranked_available(acq, taken, key_ok, m)
+        if unseen:
+            cands = self._ranked_available(acq, taken, key_ok, n_top)
+        else:  # paper: the top-N of all candidates, minus those asked before
+            k = min(n_top, len(acq))
+            top = np.argpartition(-acq, k - 1)[:k]
+            top = top[np.argsort(-acq[top], kind="stable")]
+            cands = [int(i) for i in top if not taken[i] and key_ok(int(i))]
+        if len(cands) <= m:  # fewer than M left in the top-N: greedy top-M unsampled
+            return self._ranked_available(acq, taken, key_ok, m)
+        r = np.arange(len(cands), dtype=np.float64)
+        if sampling == "uniform":
+            w = np.ones_like(r)
+        elif sampling == "linear":
+            w = len(cands) - r
+        else:
+            w = np.exp(-r / max(1.0, len(cands) / 4.0))
+        pick = self._rng.choice(len(cands), size=m, replace=False, p=w / w.sum())
+        return [cands[int(i)] for i in np.sort(pick)]
+
+    def _exploit(self, acq, taken, key_ok, k, archs, scores, pool) -> list[int]:
+        """The ``k`` best-predicted unseen one-step mutations of the best results.
+
+        Neighbours of the ``exploit_parents`` best results are pooled; while fewer than ``k``
+        of them are still available, the neighbours of the next best results are added
+        (a local search that steps back when a neighbourhood is used up).
+        """
+        finite = pool is None
+        order = np.argsort(-scores, kind="stable")
+        pos = None if finite else {self.space.key(a): i for i, a in enumerate(pool)}
+        found: set[int] = set()
+        for rank, p in enumerate(order[:MAX_EXPLOIT_PARENTS]):
+            for _ in range(EXPLOIT_DRAWS):
+                child = self.space.mutate(archs[int(p)], self._rng)
+                if finite:
+                    found.add(int(self.space.index(child)))
+                else:
+                    i = pos.get(self.space.key(child))
+                    if i is not None:
+                        found.add(i)
+            if rank + 1 < self.exploit_parents:
+                continue
+            idx = np.fromiter(found, dtype=np.int64, count=len(found))
+            avail = idx[~taken[idx]] if len(idx) else idx
+            if len(avail) >= k:
+                break
+        if not found:
+            return []
+        idx = np.fromiter(found, dtype=np.int64, count=len(found))
+        mask = np.ones(len(acq), dtype=bool)
+        mask[idx] = False
+        return self._ranked_available(acq, taken | mask, key_ok, k)

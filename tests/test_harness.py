@@ -1,0 +1,127 @@
+"""The multi-run search harness: metrics on a tiny synthetic benchmark, strategy specs,
+parallel runs, and one tiny end-to-end run of ``nasopt bench search``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from nasopt.benchmarks.harness import StrategySpec, parse_spec, run_many, run_one
+from nasopt.benchmarks.metrics import at_budgets, best_so_far, queries_to_optimum, summarize
+from nasopt.benchmarks.tabular import TabularBenchmark
+from nasopt.core.errors import ConfigurationError
+from nasopt.spaces import ProductSpace
+
+
+class TinyBench(TabularBenchmark):
+    """64 members, objective = a fixed random permutation of 0..63 (unique optimum)."""
+
+    def __init__(self) -> None:
+        self.space = ProductSpace({"a": [0, 1, 2, 3], "b": [0, 1, 2, 3], "c": [0, 1, 2, 3]})
+        rng = np.random.default_rng(0)
+        self.values = rng.permutation(64).astype(np.float64)
+        self.test_values = self.values + rng.normal(0, 0.5, 64)
+        self.metrics = {}
+
+
+def test_queries_to_optimum_counts_the_position_at_which_it_was_queried():
+    assert queries_to_optimum([5, 3, 9, 7], 9) == 3
+    assert queries_to_optimum([5, 3], 9) is None
+    assert queries_to_optimum([9], 9) == 1
+
+
+def test_best_so_far_keeps_the_earliest_of_ties_and_follows_improvements():
+    values = np.array([1.0, 5.0, 3.0, 5.0, 7.0])
+    assert best_so_far([0, 2, 1, 3, 4], values).tolist() == [0, 2, 1, 1, 4]
+    assert best_so_far([3, 1], values).tolist() == [3, 3]
+    assert best_so_far([4, 0], -values, maximize=True).tolist() == [4, 0]
+
+
+def test_at_budgets_reports_the_test_value_of_the_best_by_validation():
+    values = np.array([1.0, 2.0, 3.0, 0.0])
+    test = np.array([10.0, 30.0, 20.0, 40.0])
+    rec = at_budgets([0, 1, 3, 2], values, test, budgets=[1, 2, 3, 4, 10])
+    assert rec[1]["test"] == 10.0 and rec[2]["test"] == 30.0 and rec[3]["test"] == 30.0
+    assert rec[4]["test"] == 20.0 and 10 not in rec
+    assert at_budgets([0, 2], values, test, budgets=[10], complete=True)[10]["test"] == 20.0
+
+
+def test_summarize_counts_hits_misses_and_regret():
+    values = np.array([1.0, 2.0, 3.0, 4.0])
+    test = np.array([1.0, 2.5, 3.0, 3.5])
+    runs = [
+        {"indices": [0, 3], "wall_s": 1.0, "cpu_s": 1.0, "stopped_at_optimum": True},
+        {"indices": [0, 1, 2, 3], "wall_s": 2.0, "cpu_s": 2.0, "stopped_at_optimum": True},
+        {"indices": [0, 1], "wall_s": 3.0, "cpu_s": 3.0},
+    ]
+    s = summarize(runs, values, test, optimum=3, budget=2, budgets=[1, 2])
+    q = s["queries_to_optimum"]
+    assert q["found"] == 1 and q["mean"] == 2.0 and q["found_rate"] == pytest.approx(1 / 3)
+    assert q["median"] is None  # 2 of 3 runs missed within the budget of 2
+    assert s["at_budget"]["2"]["test_mean_std"][0] == pytest.approx((3.5 + 2.5 + 2.5) / 3)
+    assert s["at_budget"]["1"]["test_regret_mean_std"][0] == pytest.approx(2.5)
+    assert s["wall_s_mean_std"][0] == pytest.approx(2.0)
+
+
+def test_run_one_stops_at_the_optimum_and_counts_distinct_queries():
+    bench = TinyBench()
+    r = run_one(StrategySpec("random", "random"), bench, seed=0, budget=64)
+    assert r["stopped_at_optimum"] and r["indices"][-1] == bench.optimum.index
+    assert len(set(r["indices"])) == len(r["indices"])
+    assert r["values"] == [bench.values[i] for i in r["indices"]]
+    short = run_one(StrategySpec("random", "random"), bench, seed=0, budget=5, stop_at_optimum=False)
+    assert len(short["indices"]) == 5
+
+
+def test_run_many_gives_every_strategy_the_same_seeds_serially_and_in_parallel(monkeypatch):
+    import nasopt.benchmarks.harness as h
+
+    bench = TinyBench()
+    monkeypatch.setitem(h._BENCH_CACHE, ("nb201", "tiny", "valid"), bench)
+    specs = [StrategySpec("rnd", "random"), StrategySpec("rea", "rea", {"population": 4, "tournament": 2}),
+             StrategySpec("wk", "weaknas", {"init": 5, "batch": 5, "top_n": 10})]
+    serial = run_many(specs, "tiny", seeds=[0, 1, 2], budget=30, workers=1, max_runs={"rea": 2})
+    parallel = run_many(specs, "tiny", seeds=[0, 1, 2], budget=30, workers=2, max_runs={"rea": 2})
+    assert [r["seed"] for r in serial["rnd"]] == [0, 1, 2] and len(serial["rea"]) == 2
+    for label in serial:
+        assert [r["indices"] for r in serial[label]] == [r["indices"] for r in parallel[label]]
+    with pytest.raises(ConfigurationError, match="distinct"):
+        run_many([specs[0], specs[0]], "tiny", seeds=[0], budget=5)
+
+
+def test_parse_spec_reads_presets_names_and_options():
+    presets = {"wk": StrategySpec("wk", "weaknas", {"batch": 5})}
+    assert parse_spec("wk", presets) == presets["wk"]
+    s = parse_spec("mine=weaknas:ensemble=3,sampling=uniform", presets)
+    assert (s.label, s.name, s.options) == ("mine", "weaknas", {"ensemble": 3, "sampling": "uniform"})
+    s = parse_spec("wk:top_n=20", presets)
+    assert s.name == "weaknas" and s.options == {"batch": 5, "top_n": 20}
+    with pytest.raises(ConfigurationError):
+        parse_spec("weaknas:batch", presets)
+
+
+def test_search_benchmark_end_to_end_writes_json_table_and_plot(nb201_data, tmp_path, monkeypatch):
+    pytest.importorskip("optuna")
+    pytest.importorskip("matplotlib")
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent))
+    from nasopt.benchmarks.search_bench import main, run
+
+    assert main(["--dataset", "cifar10", "--runs", "1", "--budget", "12", "--strategies", "random",
+                 "--out", str(tmp_path / "m"), "--no-plot", "--quiet"]) == 0
+    out = tmp_path / "s"
+    data = run(["--dataset", "cifar100", "--runs", "2", "--budget", "40", "--workers", "1",
+                 "--strategies", "weaknas,rea,random,tpe", "--out", str(out), "--quiet"])
+    saved = json.loads((tmp_path / "s.json").read_text())
+    assert saved["summary"].keys() == {"weaknas", "rea", "random", "tpe"}
+    assert saved["seeds"] == [0, 1]
+    opt = saved["optimum"]["index"]
+    for label, runs in saved["runs"].items():
+        for r in runs:
+            assert len(r["indices"]) == len(set(r["indices"])) <= 40
+            assert len(r["indices"]) == 40 or opt in r["indices"][-10:]
+    md = (tmp_path / "s.md").read_text()
+    assert "| weaknas | 2 |" in md and "WeakNAS (paper) | 100 | 78.4" in md
+    assert (tmp_path / "s.png").stat().st_size > 1000
+    assert data["summary"]["tpe"]["runs"] == 2

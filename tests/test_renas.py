@@ -1,0 +1,285 @@
+"""The ReNAS strategy: ask sequence, traverse vs EA, iterative rounds, persistence, options."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+import nasopt
+from nasopt.core.errors import ConfigurationError
+from nasopt.core.registry import create
+from nasopt.spaces import NB201Space, ProductSpace
+from nasopt.strategies.renas import ReNAS
+
+#: A fast predictor for the protocol tests (the CNN is exercised separately).
+FAST = {"surrogate": "gbrt", "encoding": "onehot", "surrogate_options": {"n_estimators": 30}}
+
+
+@pytest.fixture(scope="module")
+def space():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # without data the space uses base-5 order
+        s = NB201Space()
+        s.op_codes
+    return s
+
+
+@pytest.fixture(scope="module")
+def objective(space):
+    """A synthetic NB201 objective: additive per-edge effects plus an interaction."""
+    rng = np.random.default_rng(42)
+    table = rng.normal(size=(6, 5))
+    codes = space.op_codes.astype(int)
+    values = table[np.arange(6), codes].sum(axis=1) + 0.5 * (codes[:, 0] == codes[:, 5])
+    return lambda arch: float(values[space.index(arch)])
+
+
+def run(opt, objective, n_asks):
+    """Ask/tell in batches given by n_asks; returns the proposed architectures."""
+    out = []
+    for n in n_asks:
+        trials = opt.ask(n)
+        for t in trials:
+            opt.tell(t, objective(t.arch))
+        out += [t.arch for t in trials]
+    return out
+
+
+def test_first_asks_are_random_then_the_predicted_top_k(space, objective):
+    opt = ReNAS(space, init=30, top_k=5, seed=0, **FAST)
+    first = run(opt, objective, [10, 20])
+    assert opt.predictor_ is None and opt._fits == 0  # no fit during the random sample
+    assert first == ReNAS(space, init=30, seed=0, **FAST)._random_unseen(30)
+    top = opt.ask(5)
+    assert opt._fits == 1 and opt.rankings_ == ["traverse"]
+    # exactly the predictor's 5 best unseen architectures
+    scores = opt.predictor_(list(space[i] for i in range(len(space))))
+    seen = {space.key(a) for a in first}
+    order = [i for i in np.argsort(-scores, kind="stable") if space.key_of_index(int(i)) not in seen]
+    assert [space.index(t.arch) for t in top] == [int(i) for i in order[:5]]
+    # the predicted top is better than the random sample on this objective
+    assert max(objective(t.arch) for t in top) > np.median([objective(a) for a in first])
+
+
+def test_renas_is_registered_and_checkpoint_options_are_json(space):
+    opt = create("renas", space, seed=1, **FAST)
+    assert isinstance(opt, ReNAS) and opt.init == 90 and opt.top_k == 10
+    json.dumps(opt._options())
+    assert opt.uses_traversal
+
+
+def test_traverse_and_ea_agree_on_the_top_architecture(space, objective):
+    kw = dict(init=40, top_k=3, seed=5, **FAST)
+    trav = ReNAS(space, traverse=True, **kw)
+    ea = ReNAS(space, traverse=False, generations=150, **kw)
+    a = run(trav, objective, [40, 3])
+    b = run(ea, objective, [40, 3])
+    assert a[:40] == b[:40]  # same sample, same predictor seed
+    assert trav.rankings_ == ["traverse"] and ea.rankings_ == ["ea"]
+    # the EA finds an architecture with the predictor's best score among the unseen
+    # (tree predictors have ties: traversal then takes the lowest index)
+    s_t, s_e = trav.predictor_(a[40:]), ea.predictor_(b[40:])
+    assert s_e[0] == pytest.approx(s_t[0])
+    assert np.all(np.diff(s_e) <= 1e-12) and np.all(np.diff(s_t) <= 1e-12)
+
+
+def test_iterative_rounds_refit_then_keep_serving_the_last_ranking(space, objective):
+    opt = ReNAS(space, init=20, top_k=5, rounds=3, seed=2, **FAST)
+    run(opt, objective, [20, 5])
+    assert opt._fits == 1
+    run(opt, objective, [5, 5])
+    assert opt._fits == 3
+    run(opt, objective, [5, 7])  # rounds are spent: the last ranking continues
+    assert opt._fits == 3
+    assert len({space.key(t.arch) for t in opt.trials}) == 47
+    endless = ReNAS(space, init=20, top_k=5, rounds=None, seed=2, **FAST)
+    run(endless, objective, [20] + [5] * 5)
+    assert endless._fits == 5
+
+
+def test_iterative_mode_improves_on_the_single_round(space, objective):
+    from sklearn.linear_model import Ridge
+
+    kw = dict(init=20, top_k=10, seed=3, surrogate=Ridge(alpha=1.0), encoding="onehot")
+    single = ReNAS(space, rounds=1, **kw)
+    iterative = ReNAS(space, rounds=4, **kw)
+    run(single, objective, [20, 10, 10, 10, 10])
+    run(iterative, objective, [20, 10, 10, 10, 10])
+    best = max(objective(space[i]) for i in range(len(space)))
+    assert iterative.best.value > single.best.value
+    assert iterative.best.value == pytest.approx(best)
+    with pytest.raises(ConfigurationError, match="cannot be saved"):
+        iterative._options()
+
+
+def test_pending_failed_and_out_of_order_results(space, objective):
+    opt = ReNAS(space, init=12, top_k=4, seed=4, **FAST)
+    trials = opt.ask(12)
+    extra = opt.ask(2)  # nothing told yet: served at random, no fit
+    assert opt._fits == 0 and len({t.arch for t in trials + extra}) == 14
+    for i, t in enumerate(reversed(trials)):
+        if i % 4 == 0:
+            opt.tell(t, failed=True)
+        else:
+            opt.tell(t, objective(t.arch))
+    top = opt.ask(4)  # fitted on the 9 completed results while 2 are still pending
+    assert opt._fits == 1
+    keys = {space.key(t.arch) for t in trials + extra + top}
+    assert len(keys) == 18
+    # the tell order does not matter: the training set is taken in trial order
+    other = ReNAS(space, init=12, top_k=4, seed=4, **FAST)
+    t2 = other.ask(12)
+    other.ask(2)
+    for i, t in enumerate(t2):
+        if (11 - i) % 4 == 0:
+            other.tell(t, failed=True)
+        else:
+            other.tell(t, objective(t.arch))
+    assert [t.arch for t in other.ask(4)] == [t.arch for t in top]
+
+
+def test_too_few_results_fall_back_to_random(space, objective):
+    opt = ReNAS(space, init=3, top_k=2, seed=0, **FAST)
+    t = opt.ask(3)
+    opt.tell(t[0], 1.0)
+    opt.tell(t[1], 1.0)  # a single distinct value: nothing to rank
+    assert len(opt.ask(2)) == 2 and opt._fits == 0
+
+
+@pytest.mark.parametrize("ea", [False, True])
+def test_save_load_mid_run_continues_identically(space, objective, tmp_path, ea):
+    kw = dict(init=15, top_k=4, rounds=3, seed=9, traverse=not ea, generations=30, **FAST)
+    opt = ReNAS(space, **kw)
+    run(opt, objective, [15, 4, 2])  # mid-round, with the queue half served
+    pending = opt.ask(1)[0]
+    path = tmp_path / "renas.json"
+    opt.save(str(path))
+    loaded = nasopt.load(str(path))
+    assert isinstance(loaded, ReNAS) and loaded._queue == opt._queue
+    for o in (opt, loaded):
+        p = next(t for t in o.pending if t.id == pending.id)
+        o.tell(p, objective(p.arch))
+    a = run(opt, objective, [3, 4, 4])
+    b = run(loaded, objective, [3, 4, 4])
+    assert a == b and opt._fits == loaded._fits == 3
+
+
+def test_same_seed_same_trajectory_other_seed_differs(space, objective):
+    a = run(ReNAS(space, init=10, top_k=3, rounds=2, seed=11, **FAST), objective, [10, 3, 3])
+    b = run(ReNAS(space, init=10, top_k=3, rounds=2, seed=11, **FAST), objective, [10, 3, 3])
+    c = run(ReNAS(space, init=10, top_k=3, rounds=2, seed=12, **FAST), objective, [10, 3, 3])
+    assert a == b and a != c
+
+
+def test_minimize_direction(space, objective):
+    neg = lambda a: -objective(a)  # noqa: E731
+    hi = ReNAS(space, init=20, top_k=5, seed=1, **FAST)
+    lo = ReNAS(space, init=20, top_k=5, seed=1, maximize=False, **FAST)
+    assert run(hi, objective, [20, 5]) == run(lo, neg, [20, 5])
+
+
+def test_product_space_uses_the_ea_or_traversal_through_the_protocol():
+    space = ProductSpace({f"p{i}": list(range(4)) for i in range(5)},
+                         valid=lambda d: d["p0"] != d["p1"])
+    f = lambda a: float(sum(a.values()) - 3 * (a["p2"] == 0))  # noqa: E731
+    for traverse in (True, False):
+        opt = ReNAS(space, init=25, top_k=5, traverse=traverse, generations=40, population=16,
+                    seed=0, surrogate="rf", surrogate_options={"n_estimators": 20})
+        run(opt, f, [25, 5])
+        assert opt.rankings_ == ["traverse" if traverse else "ea"]
+        assert all(space.is_valid(t.arch) for t in opt.trials)
+        assert opt.best.value >= 10.0
+
+
+@pytest.mark.slow
+def test_renas_cnn_default_runs_end_to_end_on_nb201(space, objective):
+    """The paper configuration (CNN on 31×4×4 tensors, traversal), with few epochs."""
+    opt = ReNAS(space, init=20, top_k=3, seed=0, surrogate_options={"epochs": 3})
+    assert opt.encoding == "renas" and opt.surrogate == "renas"
+    run(opt, objective, [20, 3])
+    assert opt._fits == 1 and len(opt.completed) == 23
+
+
+@pytest.mark.parametrize("kw", [
+    {"top_k": 0}, {"init": 0}, {"init": 15625}, {"rounds": 0}, {"population": 1},
+    {"generations": -1}, {"p_select": 1.0}, {"p_crossover": 0, "p_mutation": 0},
+    {"traverse": "yes"}, {"ensemble": 0}, {"seed_population": 2.0}, {"surrogate": "nope"},
+    {"surrogate": 3}, {"encoding": "nope"}, {"loss": "l1"}, {"surrogate_options": [1]},
+    {"surrogate_options": {"no_such_option": 1}},
+])
+def test_options_are_validated(space, kw):
+    with pytest.raises(ConfigurationError):
+        ReNAS(space, **kw)
+
+
+def test_traverse_true_needs_a_finite_space_and_tensors_need_nb_spaces():
+    big = ProductSpace({f"p{i}": [0, 1, 2] for i in range(4)}, max_enumerate=10)
+    assert not big.is_finite
+    with pytest.raises(ConfigurationError, match="finite"):
+        ReNAS(big, traverse=True)
+    with pytest.raises(ConfigurationError, match="ReNAS tensors"):
+        ReNAS(big, encoding="renas")
+    opt = ReNAS(big, init=10)  # the CNN falls back to the space's vector encoding
+    assert opt.encoding is None and not opt.uses_traversal
+
+
+def test_data_backed_paper_protocol_beats_random_sample(nb201_cifar100):
+    """On the real CIFAR-100 table, the predicted top-10 after 90 random samples contains
+    an architecture better than the best of the 90 in most seeds (fast predictor)."""
+    bench = nb201_cifar100
+    wins = 0
+    for seed in range(5):
+        opt = ReNAS(bench.space, seed=seed, **FAST)
+        sample = run(opt, bench, [90])
+        top = run(opt, bench, [10])
+        wins += max(bench(a) for a in top) > max(bench(a) for a in sample)
+    assert wins >= 3
+
+
+def test_nb101_space_uses_the_ea_on_renas_tensors():
+    """NB101 (not enumerable): the EA searches the CNN on 19×7×7 tensors; every proposal is a
+    valid, distinct cell."""
+    nb101 = pytest.importorskip("nasopt.spaces.nb101")
+    space = nb101.NB101Space()
+
+    def f(cell):
+        return float(sum(o == "conv3x3-bn-relu" for o in cell.ops) - 0.1 * cell.matrix.sum())
+
+    opt = ReNAS(space, init=20, top_k=4, seed=0, population=16, generations=15,
+                surrogate_options={"epochs": 3})
+    assert opt.encoding == "renas" and not opt.uses_traversal and opt.init == 20
+    assert ReNAS(space, **FAST | {"encoding": None}).init == 424
+    run(opt, f, [20, 4])
+    assert opt.rankings_ == ["ea"]
+    assert all(space.is_valid(t.arch) for t in opt.trials)
+    assert len({space.key(t.arch) for t in opt.trials}) == 24
+
+
+def test_benchmark_writes_its_table(nb201_data, tmp_path):
+    from nasopt.benchmarks import renas_bench
+
+    out = tmp_path / "r"
+    renas_bench.main(["--datasets", "cifar100", "--methods", "random", "tpe", "renas-iter",
+                      "--seeds", "0-1", "--workers", "1", "--data", str(nb201_data),
+                      "--iter", json.dumps({"init": 20, "top_k": 10, "rounds": 2, **FAST}),
+                      "--out", str(out)])
+    res = json.loads(out.with_suffix(".json").read_text())
+    assert {r["method"] for r in res["runs"]} == {"random", "tpe", "renas-iter"}
+    assert all(r["queries"] == 100 and len(set(r["queried"])) == 100 for r in res["runs"])
+    assert "ReNAS (paper)" in out.with_suffix(".md").read_text()
+    # reuse: identical runs are taken from the earlier output, not recomputed
+    renas_bench.main(["--datasets", "cifar100", "--methods", "random", "--seeds", "0-1",
+                      "--workers", "1", "--data", str(nb201_data), "--out", str(out) + "2",
+                      "--reuse", str(out.with_suffix(".json"))])
+    res2 = json.loads((tmp_path / "r2.json").read_text())
+    assert res2["reused_runs"] == 2
+
+
+def test_benchmark_nb101_without_the_table_exits_with_a_message(tmp_path, capsys):
+    from nasopt.benchmarks import renas_bench
+
+    assert renas_bench.main(["--space", "nb101", "--data", str(tmp_path / "missing")]) == 2
+    assert "not found" in capsys.readouterr().err

@@ -1,0 +1,327 @@
+"""WeakNAS in the ask/tell loop: basics, asynchrony, failures, options, persistence,
+determinism and the candidate-pool path for spaces that cannot be enumerated."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nasopt
+from nasopt.core.errors import ConfigurationError
+from nasopt.spaces import ProductSpace
+from nasopt.strategies.weaknas import WeakNAS
+
+CHOICES = {f"p{k}": ["a", "b", "c", "d"] for k in range(6)}  # 4096 members
+WEIGHTS = np.random.default_rng(123).normal(size=(6, 4))
+
+
+def product_space(finite: bool = True) -> ProductSpace:
+    return ProductSpace(CHOICES, max_enumerate=10**6 if finite else 0)
+
+
+def objective(arch: dict) -> float:
+    """Additive score with one interaction: a smooth landscape with a unique optimum."""
+    codes = ["abcd".index(arch[f"p{k}"]) for k in range(6)]
+    v = sum(WEIGHTS[k, c] for k, c in enumerate(codes))
+    return float(v + 0.5 * (codes[0] == codes[1]))
+
+
+def run(opt, rounds: int, batch: int = 10) -> list:
+    seen = []
+    for _ in range(rounds):
+        trials = opt.ask(batch)
+        for t in trials:
+            opt.tell(t, objective(t.arch))
+        seen += [opt.space.key(t.arch) for t in trials]
+    return seen
+
+
+@pytest.fixture(scope="module")
+def nb201_space(nb201_data):
+    return nasopt.spaces.NB201Space(path=str(nb201_data))
+
+
+@pytest.fixture(scope="module")
+def nb201_bench(nb201_data):
+    from nasopt.benchmarks import NB201
+
+    return NB201("cifar100", path=str(nb201_data))
+
+
+def test_weaknas_is_registered_and_uses_paper_defaults_per_space(nb201_space):
+    opt = nasopt.create("weaknas", nb201_space, seed=0)
+    assert isinstance(opt, WeakNAS)
+    assert (opt.init, opt.batch, opt.top_n) == (10, 10, 100)
+
+
+def test_predicted_batches_beat_random_sampling_on_nb201(nb201_bench):
+    opt = WeakNAS(nb201_bench.space, seed=0)
+    values = []
+    for _ in range(6):
+        trials = opt.ask(10)
+        v = [nb201_bench(t.arch) for t in trials]
+        for t, x in zip(trials, v):
+            opt.tell(t, x)
+        values.append(np.mean(v))
+    keys = [t.key for t in opt.trials]
+    assert len(keys) == len(set(keys)) == 60
+    # the first batch is random; predictor-driven batches are far better than the space mean
+    assert np.mean(values[3:]) > np.percentile(nb201_bench.values, 95)
+    assert opt.best.value == max(t.value for t in opt.completed)
+
+
+def test_results_told_in_any_order_and_pending_archs_are_never_reproposed():
+    space = product_space()
+    opt = WeakNAS(space, seed=1, init=8, batch=6, top_n=20)
+    first = opt.ask(8)
+    for t in reversed(first[2:]):
+        opt.tell(t, objective(t.arch))
+    second = opt.ask(6)  # the predictor is fit on the 6 results in; 2 trials still pending
+    pending_keys = {t.key for t in first[:2]}
+    assert not pending_keys & {t.key for t in second}
+    for t in [second[3], first[0], second[0], second[5], second[1], first[1], second[2], second[4]]:
+        opt.tell(t, objective(t.arch))
+    third = opt.ask(6)
+    assert not {t.key for t in third} & {t.key for t in first + second}
+    assert len(opt.pending) == 6 and len(opt.completed) == 14
+
+
+def test_ask_one_at_a_time_serves_the_batch_queue_and_refits_once_per_batch():
+    opt = WeakNAS(product_space(), seed=2, init=10, batch=5, top_n=20)
+    for _ in range(10):
+        t = opt.ask()
+        opt.tell(t, objective(t.arch))
+    for _ in range(15):
+        t = opt.ask()
+        opt.tell(t, objective(t.arch))
+    assert opt._fits == 3  # 15 model-driven proposals, 5 per fit
+
+
+def test_failed_trials_are_not_reproposed_and_not_trained_on():
+    opt = WeakNAS(product_space(), seed=3, init=10, batch=5, top_n=20)
+    failed = set()
+    for r in range(6):
+        for i, t in enumerate(opt.ask(5 if r else 10)):
+            if i % 2 == 0:
+                opt.tell(t, failed=True, error="out of memory")
+                failed.add(t.key)
+            else:
+                opt.tell(t, objective(t.arch))
+    keys = [t.key for t in opt.trials]
+    assert len(keys) == len(set(keys))
+    archs, scores = opt._history()
+    assert len(archs) == len(opt.completed) and not failed & set(opt.space.keys(archs))
+
+
+def test_everything_pending_or_failed_falls_back_to_random_proposals():
+    opt = WeakNAS(product_space(), seed=4, init=4, batch=4, top_n=8)
+    a = opt.ask(4)
+    for t in a:
+        opt.tell(t, failed=True)
+    b = opt.ask(4)  # nothing to learn from: random, but still unseen
+    assert not {t.key for t in a} & {t.key for t in b}
+    assert opt._fits == 0
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"top_n": 5, "batch": 10},
+        {"init": 0},
+        {"batch": -1},
+        {"top_n": 0},
+        {"sampling": "softmax"},
+        {"surrogate": "svm"},
+        {"acquisition": "ei", "ensemble": 1},  # needs an ensemble
+        {"acquisition": "pi", "ensemble": 3},
+        {"ensemble": 0},
+        {"exploit": 1.5},
+        {"exploit": -0.1},
+        {"target": "log"},
+        {"loss": "hinge", "surrogate": "rf"},
+        {"warm_start": True, "surrogate": "gbrt"},
+        {"kappa": -1.0, "ensemble": 2, "acquisition": "ucb"},
+        {"surrogate_options": [1, 2]},
+        {"init": 2.5},
+        {"patience": -1},
+        {"patience": 1.5},
+        {"patience": True},
+        {"widen_sampling": "greedy"},
+        {"widen_sampling": "softmax"},
+    ],
+)
+def test_invalid_options_raise_configuration_error(kw):
+    with pytest.raises(ConfigurationError):
+        WeakNAS(product_space(), **kw)
+
+
+def test_pool_smaller_than_top_n_is_rejected_on_non_enumerable_spaces():
+    with pytest.raises(ConfigurationError, match="pool_size"):
+        WeakNAS(product_space(finite=False), pool_size=50, top_n=100)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"sampling": "uniform", "exploit": 0.0},
+        {"ensemble": 3, "acquisition": "ei", "warm_start": True},
+        {"loss": "hinge", "sampling": "exp"},
+        {"patience": 1, "widen_sampling": "exp"},
+        {"patience": 0},
+    ],
+)
+def test_save_and_load_mid_run_continues_identically(tmp_path, kw):
+    space = product_space()
+    opt = WeakNAS(space, seed=5, init=10, batch=5, top_n=20, **kw)
+    run(opt, 3, batch=5)
+    half = opt.ask(2)  # leave the batch queue half served and two trials pending
+    path = tmp_path / "ckpt.json"
+    opt.save(str(path))
+    clone = nasopt.load(str(path))
+    assert isinstance(clone, WeakNAS) and clone._options() == opt._options()
+    for o in (opt, clone):
+        for t in o.pending:
+            o.tell(t, objective(t.arch))
+    assert run(opt, 4, batch=5) == run(clone, 4, batch=5)
+    assert [t.key for t in half] == [t.key for t in clone.trials[15:17]]
+
+
+def test_same_seed_gives_the_same_first_30_proposals():
+    a, b = WeakNAS(product_space(), seed=6), WeakNAS(product_space(), seed=6)
+    assert run(a, 3) == run(b, 3)
+    c = WeakNAS(product_space(), seed=7)
+    assert run(c, 3) != run(WeakNAS(product_space(), seed=6), 3)
+
+
+@pytest.mark.slow
+def test_proposals_do_not_depend_on_the_torch_thread_count():
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    out = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            for surrogate, opts in (("nn", {}), ("mlp", {"hidden_layer_sizes": [32], "epochs": 5})):
+                opt = WeakNAS(product_space(), seed=8, surrogate=surrogate, surrogate_options=opts)
+                out.append(run(opt, 3))
+    finally:
+        torch.set_num_threads(before)
+    assert out[0] == out[2] and out[1] == out[3]
+
+
+def test_non_enumerable_space_is_searched_on_a_pool_of_samples_and_mutations():
+    space = product_space(finite=False)
+    assert not space.is_finite
+    opt = WeakNAS(space, seed=9, init=10, batch=10, top_n=50, pool_size=300, exploit=0.3)
+    keys = run(opt, 8)
+    assert len(keys) == len(set(keys)) == 80
+    finite = product_space()
+    best = max(objective(finite[i]) for i in range(len(finite)))
+    rand = np.mean([objective(finite[i]) for i in range(len(finite))])
+    assert opt.best.value > rand + 0.8 * (best - rand)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"surrogate": "gbrt", "surrogate_options": {"n_estimators": 20}},
+        {"surrogate": "rf", "surrogate_options": {"n_estimators": 10}, "ensemble": 2, "acquisition": "ucb"},
+        {"surrogate": "quadratic", "target": "rank"},
+        {"surrogate": "nn", "loss": "logistic", "target": "raw", "sampling": "linear", "top_n_unseen": True},
+    ],
+)
+def test_other_predictors_and_acquisitions_run_and_beat_the_space_mean(kw):
+    opt = WeakNAS(product_space(), seed=10, init=10, batch=10, top_n=30, **kw)
+    run(opt, 4)
+    finite = product_space()
+    space_mean = np.mean([objective(finite[i]) for i in range(len(finite))])
+    late = [t.value for t in opt.trials[20:]]
+    assert np.mean(late) > space_mean
+
+
+def test_minimization_searches_for_low_values():
+    opt = WeakNAS(product_space(), seed=11, maximize=False, init=10, batch=10, top_n=30)
+    run(opt, 5)
+    finite = product_space()
+    assert opt.best.value < np.percentile([objective(finite[i]) for i in range(len(finite))], 5)
+
+
+# ====================================================================== stagnation
+SMALL = {f"p{k}": ["a", "b", "c", "d"] for k in range(4)}  # 256 members
+NEEDLE = {"p0": "d", "p1": "d", "p2": "d", "p3": "d"}
+
+
+def trap(arch: dict) -> float:
+    """A smooth basin around "aaaa" (the best 'ordinary' arch) and an isolated needle at
+    "dddd", the global optimum, whose neighbours are the worst of the space: a predictor
+    fit on the basin ranks it last, so greedy + exploit never go there."""
+    codes = ["abcd".index(arch[f"p{k}"]) for k in range(4)]
+    if all(c == 3 for c in codes):
+        return 100.0
+    return -float(sum(codes)) - 5.0 * sum(c == 3 for c in codes)
+
+
+def run_until(opt, objective_fn, target: float, budget: int) -> int:
+    """Queries until ``target`` is reached (or ``budget``+1 when it is not)."""
+    n = 0
+    while n < budget:
+        for t in opt.ask(5):
+            v = objective_fn(t.arch)
+            opt.tell(t, v)
+            n += 1
+            if v >= target:
+                return n
+    return budget + 1
+
+
+def test_stagnation_counter_grows_without_improvement_and_resets_on_improvement():
+    opt = WeakNAS(product_space(), seed=12, init=10, batch=5, top_n=10, patience=2)
+    assert opt.stagnation_level == 0
+    opt._update_stagnation(1.0)
+    assert (opt._best, opt._stall, opt.stagnation_level) == (1.0, 0, 0)
+    for k in range(1, 6):
+        opt._update_stagnation(1.0)  # no improvement
+        assert opt._stall == k and opt.stagnation_level == k // 2
+    opt._update_stagnation(1.5)
+    assert (opt._best, opt._stall, opt.stagnation_level) == (1.5, 0, 0)
+    assert WeakNAS(product_space(), patience=0).stagnation_level == 0
+
+
+def test_constant_objective_widens_the_pool_every_patience_refits():
+    opt = WeakNAS(product_space(), seed=13, init=10, batch=5, top_n=10, patience=2)
+    levels = []
+    for _ in range(12):
+        for t in opt.ask(5):
+            opt.tell(t, 1.0)
+        levels.append(opt.stagnation_level)
+    # first refit sets the best; then one more level every 2 refits without improvement
+    assert levels == sorted(levels) and levels[-1] == (opt._fits - 1) // 2 >= 4
+    keys = [t.key for t in opt.trials]
+    assert len(keys) == len(set(keys))
+
+
+def test_stagnation_widening_escapes_a_trap_that_greedy_exploit_never_leaves():
+    space = ProductSpace(SMALL)
+    budget = 200
+    stuck = [run_until(WeakNAS(space, seed=s, init=10, batch=10, top_n=10, patience=0),
+                       trap, 100.0, budget) for s in range(3)]
+    found = [run_until(WeakNAS(space, seed=s, init=10, batch=10, top_n=10, patience=2),
+                       trap, 100.0, budget) for s in range(3)]
+    assert all(q > budget for q in stuck)  # without the mechanism: never within the budget
+    assert all(q <= budget for q in found), found
+
+
+def test_stagnation_state_survives_save_and_load(tmp_path):
+    opt = WeakNAS(product_space(), seed=14, init=10, batch=5, top_n=10, patience=1)
+    for _ in range(6):
+        for t in opt.ask(5):
+            opt.tell(t, 1.0)  # constant: every refit stagnates
+    assert opt.stagnation_level >= 3
+    path = tmp_path / "ckpt.json"
+    opt.save(str(path))
+    clone = nasopt.load(str(path))
+    assert (clone._best, clone._stall, clone.stagnation_level) == (
+        opt._best, opt._stall, opt.stagnation_level)
+    assert clone._options()["patience"] == 1 and clone._options()["widen_sampling"] == "uniform"
+    assert run(opt, 3, batch=5) == run(clone, 3, batch=5)
