@@ -125,3 +125,21 @@ def test_search_benchmark_end_to_end_writes_json_table_and_plot(nb201_data, tmp_
     assert "| weaknas | 2 |" in md and "WeakNAS (paper) | 100 | 78.4" in md
     assert (tmp_path / "s.png").stat().st_size > 1000
     assert data["summary"]["tpe"]["runs"] == 2
+
+
+def test_reuse_takes_rows_from_earlier_files_and_runs_only_the_rest(nb201_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent))
+    from nasopt.benchmarks.search_bench import run
+    from nasopt.core.errors import ConfigurationError
+
+    common = ["--dataset", "cifar10", "--runs", "2", "--budget", "15", "--no-plot", "--quiet"]
+    first = run(common + ["--strategies", "random", "--out", str(tmp_path / "a")])
+    merged = run(common + ["--strategies", "random,rea", "--out", str(tmp_path / "b"),
+                           "--reuse", str(tmp_path / "a.json")])
+    assert merged["runs"]["random"] == first["runs"]["random"]  # taken, not run again
+    assert len(merged["runs"]["rea"]) == 2 and merged["reused"] == {"random": first["command"]}
+    md = (tmp_path / "b.md").read_text()
+    assert f"Rows random: runs reused from `{first['command']}`" in md and "| rea | 2 |" in md
+    with pytest.raises(ConfigurationError, match="budget is 15, this run's is 20"):
+        run(["--dataset", "cifar10", "--runs", "2", "--budget", "20", "--no-plot", "--quiet",
+             "--strategies", "random", "--out", str(tmp_path / "c"), "--reuse", str(tmp_path / "a.json")])

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..core.errors import ConfigurationError
 from ..strategies.weaknas import PAPER_OPTIONS
 from .harness import StrategySpec, parse_spec, run_many
 from .metrics import CHECKPOINTS, summarize
@@ -69,11 +70,19 @@ def _pm(ms: Sequence[float], digits: int = 2) -> str:
     return f"{m:.{digits}f} ± {s:.{digits}f}"
 
 
-def markdown(summary: dict, dataset: str, budget: int, command: str) -> str:
-    """Tables of one benchmark run."""
+def markdown(summary: dict, dataset: str, budget: int, command: str,
+             reused: dict[str, str] | None = None) -> str:
+    """Tables of one benchmark run; ``reused`` maps the labels of rows taken from earlier
+    result files (``--reuse``) to the commands that produced them."""
     name = DATASET_NAMES.get(dataset, dataset)
     lines = [f"### NAS-Bench-201 {name}: queries to the optimum (validation argmax)", "",
-             f"`{command}`", "",
+             f"`{command}`", ""]
+    by_command: dict[str, list[str]] = {}
+    for label, cmd in (reused or {}).items():
+        by_command.setdefault(cmd, []).append(label)
+    for cmd, labels in by_command.items():
+        lines += [f"Rows {', '.join(labels)}: runs reused from `{cmd}`.", ""]
+    lines += [
              "| strategy | runs | mean ± std (found runs) | median | found ≤ budget | CPU s / run | wall s / run |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for label, s in summary.items():
@@ -96,6 +105,29 @@ def markdown(summary: dict, dataset: str, budget: int, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def load_reused(paths: Sequence[str], labels: Sequence[str], dataset: str, metric: str,
+                budget: int, seeds: Sequence[int]) -> dict[str, dict]:
+    """``{label: {"runs": [...], "command": ...}}`` for every label in ``labels`` found in
+    one of the result files ``paths`` (first file wins). A file of another dataset, metric
+    or budget, or with runs of seeds outside ``seeds``, is refused."""
+    out: dict[str, dict] = {}
+    for path in paths:
+        with open(path) as fh:
+            data = json.load(fh)
+        for key, want in (("dataset", dataset), ("metric", metric), ("budget", budget)):
+            if data.get(key) != want:
+                raise ConfigurationError(f"{path}: {key} is {data.get(key)!r}, this run's is {want!r}")
+        for label in labels:
+            if label in out or label not in data.get("runs", {}):
+                continue
+            runs = data["runs"][label]
+            extra = sorted({r["seed"] for r in runs} - set(seeds))
+            if extra:
+                raise ConfigurationError(f"{path}: runs of {label!r} use seeds {extra[:5]} outside this run's")
+            out[label] = {"runs": runs, "command": data.get("command", path)}
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nasopt bench search", description=__doc__.split("\n")[0])
     p.add_argument("--dataset", default="cifar10", choices=sorted(DATASET_NAMES))
@@ -111,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cap the runs of some strategies, e.g. 'tpe=30' (they use the first seeds)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (1 torch thread each)")
     p.add_argument("--out", default=None, help="output prefix (default results/search_<dataset>)")
+    p.add_argument("--reuse", nargs="+", default=[], metavar="JSON",
+                   help="earlier result files of the same dataset, metric, budget and seeds: a "
+                        "strategy found in one of them (first file wins) takes its runs from there "
+                        "instead of being run again; the table says which rows were reused")
     p.add_argument("--no-plot", action="store_true")
     p.add_argument("--quiet", action="store_true")
     return p
@@ -145,10 +181,14 @@ def run(argv: Sequence[str] | None = None) -> dict:
     for item in filter(None, (x.strip() for x in args.max_runs.split(","))):
         label, _, n = item.partition("=")
         caps[label] = int(n)
+    reused = load_reused(args.reuse, [s.label for s in specs], args.dataset, args.metric,
+                         args.budget, seeds)
     t0 = time.time()
-    results = run_many(specs, args.dataset, seeds, args.budget, workers=args.workers,
-                       metric=args.metric, progress=not args.quiet, max_runs=caps)
+    fresh = [s for s in specs if s.label not in reused]
+    ran = run_many(fresh, args.dataset, seeds, args.budget, workers=args.workers,
+                   metric=args.metric, progress=not args.quiet, max_runs=caps) if fresh else {}
     elapsed = time.time() - t0
+    results = {s.label: reused[s.label]["runs"] if s.label in reused else ran[s.label] for s in specs}
     opt = bench.optimum
     summary = {
         label: summarize(runs, bench.values, bench.test_values, opt.index, args.budget)
@@ -164,6 +204,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
         "paper_queries_to_optimum": PAPER_QUERIES.get(args.dataset, {}),
         "summary": summary,
         "runs": results,
+        "reused": {label: r["command"] for label, r in reused.items()},
         "elapsed_s": elapsed, "workers": args.workers,
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count()},
@@ -172,7 +213,8 @@ def run(argv: Sequence[str] | None = None) -> dict:
     }
     with open(out + ".json", "w") as fh:
         json.dump(data, fh)
-    md = markdown(summary, args.dataset, args.budget, command)
+    md = markdown(summary, args.dataset, args.budget, command,
+                  {label: r["command"] for label, r in reused.items()})
     with open(out + ".md", "w") as fh:
         fh.write(md)
     if not args.no_plot:
