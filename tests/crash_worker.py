@@ -87,11 +87,6 @@ def serve() -> None:
     bench = NB201("cifar10")
     space = bench.space
     space[0]  # build the index tables once, before forking
-    for extra in ("nasopt.strategies.weaknas",):
-        try:
-            __import__(extra)
-        except ImportError:
-            pass
     print("ready", flush=True)
     for line in sys.stdin:
         if not line.strip():

@@ -237,14 +237,14 @@ OTHER_CASES = [
     ("REA tournament > population", lambda t, d, s: nasopt.create("rea", s, population=4, tournament=5),
      ConfigurationError, r"tournament must be between 1 and population \(4\), got 5"),
     ("WeakNAS top_n < batch", lambda t, d, s: nasopt.create(
-        "weaknas", s, top_n=5, batch=10) if _weaknas() else None,
+        "weaknas", s, top_n=5, batch=10),
      ConfigurationError, r"top_n \(5\) must be >= batch \(10\)"),
-    ("WeakNAS init 0", lambda t, d, s: nasopt.create("weaknas", s, init=0) if _weaknas() else None,
+    ("WeakNAS init 0", lambda t, d, s: nasopt.create("weaknas", s, init=0),
      ConfigurationError, r"init must be an integer >= 1, got 0"),
-    ("ReNAS top_k 0", lambda t, d, s: nasopt.create("renas", s, top_k=0) if _renas() else None,
+    ("ReNAS top_k 0", lambda t, d, s: nasopt.create("renas", s, top_k=0),
      ConfigurationError, r"top_k must be an integer >= 1, got 0"),
     ("ReNAS crossover probability 1.5", lambda t, d, s: nasopt.create(
-        "renas", s, p_crossover=1.5) if _renas() else None,
+        "renas", s, p_crossover=1.5),
      ConfigurationError, r"p_crossover must be a probability in \[0, 1\], got 1.5"),
     ("negative budget of optimize()", lambda t, d, s: nasopt.optimize(
         lambda arch: 1.0, nasopt.create("random", s, seed=0), -5),
@@ -303,16 +303,6 @@ OTHER_CASES = [
     ("benchmark array missing", lambda t, d, s: _nb201_missing_array(t, d),
      DataError, r"missing array 'cifar10_test_acc'"),
 ]
-
-
-def _weaknas() -> bool:
-    pytest.importorskip("nasopt.strategies.weaknas")
-    return True
-
-
-def _renas() -> bool:
-    pytest.importorskip("nasopt.strategies.renas")
-    return True
 
 
 def _bad_gzip(tmp_path):

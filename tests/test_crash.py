@@ -162,7 +162,6 @@ def test_sigkill_rea_loses_no_told_result_and_resumes_same_trajectory(tmp_path, 
 
 @pytest.mark.slow
 def test_sigkill_weaknas_resumes_same_trajectory(tmp_path, nb201_data):
-    pytest.importorskip("nasopt.strategies.weaknas")
     stats = _crash_run(tmp_path, "weaknas",
                        {"surrogate": "quadratic", "init": 10, "batch": 5, "top_n": 20},
                        total=40, batch=5, kills=8, seed=3)

@@ -189,6 +189,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
                    metric=args.metric, progress=not args.quiet, max_runs=caps) if fresh else {}
     elapsed = time.time() - t0
     results = {s.label: reused[s.label]["runs"] if s.label in reused else ran[s.label] for s in specs}
+    reused_commands = {label: r["command"] for label, r in reused.items()}
     opt = bench.optimum
     summary = {
         label: summarize(runs, bench.values, bench.test_values, opt.index, args.budget)
@@ -204,7 +205,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
         "paper_queries_to_optimum": PAPER_QUERIES.get(args.dataset, {}),
         "summary": summary,
         "runs": results,
-        "reused": {label: r["command"] for label, r in reused.items()},
+        "reused": reused_commands,
         "elapsed_s": elapsed, "workers": args.workers,
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count()},
@@ -213,8 +214,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
     }
     with open(out + ".json", "w") as fh:
         json.dump(data, fh)
-    md = markdown(summary, args.dataset, args.budget, command,
-                  {label: r["command"] for label, r in reused.items()})
+    md = markdown(summary, args.dataset, args.budget, command, reused_commands)
     with open(out + ".md", "w") as fh:
         fh.write(md)
     if not args.no_plot:
