@@ -278,6 +278,25 @@ def test_benchmark_writes_its_table(nb201_data, tmp_path):
     assert res2["reused_runs"] == 2
 
 
+def test_benchmark_can_search_on_test_accuracy_and_keeps_those_runs_apart(nb201_data, tmp_path):
+    from nasopt.benchmarks import NB201, renas_bench
+
+    args = ["--datasets", "cifar100", "--methods", "random", "--seeds", "0-1", "--workers", "1",
+            "--data", str(nb201_data)]
+    renas_bench.main(args + ["--out", str(tmp_path / "valid")])
+    renas_bench.main(args + ["--metric", "test", "--out", str(tmp_path / "test"),
+                             "--reuse", str(tmp_path / "valid.json")])
+    res = json.loads((tmp_path / "test.json").read_text())
+    assert res["metric"] == "test" and res["reused_runs"] == 0  # validation runs are not reused
+    assert "search on test accuracy" in (tmp_path / "test.md").read_text()
+    bench = NB201("cifar100", path=str(nb201_data))
+    for r in res["runs"]:
+        queried = np.asarray(r["queried"])
+        best = int(queried[np.argmax(bench.test_values[queried])])  # chosen by test accuracy
+        assert r["test"] == pytest.approx(bench.test_values[best])
+        assert r["valid"] == pytest.approx(bench.values[best])  # reported: its validation accuracy
+
+
 def test_benchmark_nb101_without_the_table_exits_with_a_message(tmp_path, capsys):
     from nasopt.benchmarks import renas_bench
 

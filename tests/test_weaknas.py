@@ -9,7 +9,7 @@ import pytest
 import nasopt
 from nasopt.core.errors import ConfigurationError
 from nasopt.spaces import ProductSpace
-from nasopt.strategies.weaknas import WeakNAS
+from nasopt.strategies.weaknas import PAPER_OPTIONS, WeakNAS
 
 CHOICES = {f"p{k}": ["a", "b", "c", "d"] for k in range(6)}  # 4096 members
 WEIGHTS = np.random.default_rng(123).normal(size=(6, 4))
@@ -48,10 +48,17 @@ def nb201_bench(nb201_data):
     return NB201("cifar100", path=str(nb201_data))
 
 
-def test_weaknas_is_registered_and_uses_paper_defaults_per_space(nb201_space):
+def test_weaknas_is_registered_with_tuned_defaults_and_the_paper_settings_on_request(nb201_space):
     opt = nasopt.create("weaknas", nb201_space, seed=0)
     assert isinstance(opt, WeakNAS)
-    assert (opt.init, opt.batch, opt.top_n) == (10, 10, 100)
+    # default configuration on NB201: a larger random start and the hinge ranking loss
+    assert (opt.init, opt.batch, opt.top_n, opt.loss) == (30, 10, 100, "hinge")
+    # the paper's loop takes SPEC's M0 = 10, M = 10, N = 100 and MSE
+    paper = WeakNAS(nb201_space, **PAPER_OPTIONS)
+    assert (paper.init, paper.batch, paper.top_n, paper.loss) == (10, 10, 100, "mse")
+    # spaces without tuned settings keep the paper's generic M0; non-neural predictors MSE
+    generic = WeakNAS(product_space(), surrogate="gbrt")
+    assert (generic.init, generic.loss) == (10, "mse")
 
 
 def test_predicted_batches_beat_random_sampling_on_nb201(nb201_bench):
@@ -143,6 +150,7 @@ def test_everything_pending_or_failed_falls_back_to_random_proposals():
         {"kappa": -1.0, "ensemble": 2, "acquisition": "ucb"},
         {"surrogate_options": [1, 2]},
         {"init": 2.5},
+        {"init": "spec"},
         {"patience": -1},
         {"patience": 1.5},
         {"patience": True},

@@ -16,6 +16,11 @@ same seeds:
                   per edge (6 × 5 ops); repeated suggestions are answered from a cache and
                   not counted, so it also gets ``budget`` distinct queries.
 
+``--metric test`` searches on the test accuracy instead (what many NAS papers' NB201 tables
+did; kept apart from the honest protocol, for comparing with published figures): the
+objective and the selection use the test table, the validation accuracy of the chosen
+architecture is still reported.
+
 NAS-Bench-101 (``--space nb101 --data PATH`` with the official table): ReNAS with 424 random
 samples, the EA on the predictor and the top-10, against REA and random search.
 
@@ -68,16 +73,16 @@ def _parse_seeds(text: str) -> list[int]:
 
 
 @functools.lru_cache(maxsize=8)
-def _bench(space: str, dataset: str, data: str | None) -> Any:
+def _bench(space: str, dataset: str, data: str | None, metric: str = "valid") -> Any:
     if space == "nb201":
         from .nb201 import NB201
 
-        return NB201(dataset, path=data)
+        return NB201(dataset, metric=metric, path=data)
     try:
         from .nb101 import NB101
     except ImportError as exc:  # pragma: no cover - depends on the checkout
         raise SystemExit(f"NB101 benchmark unavailable: {exc}") from exc
-    return NB101(path=data)
+    return NB101(path=data, metric=metric)
 
 
 def _init_worker() -> None:
@@ -104,8 +109,9 @@ def _agreement(opt: Any) -> dict:
 
 
 def run_one(method: str, options: dict, space: str, dataset: str, seed: int, budget: int,
-            data: str | None, agreement: bool = False) -> dict:
-    """One run: the queried architectures' indices and the metrics of the run."""
+            data: str | None, agreement: bool = False, metric: str = "valid") -> dict:
+    """One run: the queried architectures' indices and the metrics of the run (searching on
+    ``metric``; ``valid`` is always the validation accuracy of the best-by-``metric``)."""
     from ..core.registry import create
     from ..strategies import renas as _renas  # noqa: F401 - registers "renas"
 
@@ -113,7 +119,7 @@ def run_one(method: str, options: dict, space: str, dataset: str, seed: int, bud
         from ..strategies import weaknas as _weaknas  # noqa: F401
     except ImportError:  # pragma: no cover
         pass
-    bench = _bench(space, dataset, data)
+    bench = _bench(space, dataset, data, metric)
     t0 = time.perf_counter()
     extra: dict = {}
     if method == "tpe":
@@ -144,8 +150,11 @@ def run_one(method: str, options: dict, space: str, dataset: str, seed: int, bud
     idx = np.asarray(queried, dtype=np.int64)
     vals = bench.values[idx]
     best = int(idx[int(np.argmax(vals))])
+    valid = bench.values if metric == "valid" else _bench(space, dataset, data, "valid").values
     out = {"method": method, "options": options, "dataset": dataset, "seed": seed, "queries": len(idx),
-           "valid": float(bench.values[best]), "seconds": seconds, "queried": idx.tolist(), **extra}
+           "valid": float(valid[best]), "seconds": seconds, "queried": idx.tolist(), **extra}
+    if metric != "valid":
+        out["metric"] = metric
     if bench.test_values is not None:
         out["test"] = float(bench.test_values[best])
         out["max_test"] = float(bench.test_values[idx].max())
@@ -154,7 +163,8 @@ def run_one(method: str, options: dict, space: str, dataset: str, seed: int, bud
 
 def _job_key(job: tuple) -> tuple:
     method, opts, space, ds, seed, budget = job[:6]
-    return (method, json.dumps(opts, sort_keys=True), space, ds, int(seed), int(budget))
+    metric = job[8] if len(job) > 8 else "valid"
+    return (method, json.dumps(opts, sort_keys=True), space, ds, int(seed), int(budget), metric)
 
 
 def _load_reusable(paths: list[str]) -> dict:
@@ -169,7 +179,7 @@ def _load_reusable(paths: list[str]) -> dict:
                 opts = res["iter_options"] if r["method"] == "renas-iter" else (
                     res["renas_options"] if r["method"] in ("renas", "renas-ea") else {})
             key = (r["method"], json.dumps(opts, sort_keys=True), res["space"], r["dataset"],
-                   int(r["seed"]), int(res["budget"]))
+                   int(r["seed"]), int(res["budget"]), res.get("metric", "valid"))
             out[key] = dict(r, options=opts)
     return out
 
@@ -227,11 +237,13 @@ def _fmt(ms: tuple[float, float | None] | None) -> str:
 
 def markdown(summary: dict, datasets: list[str], args: argparse.Namespace, seeds: list[int],
              iter_opts: dict, anchors: bool = True) -> str:
-    """The result table (test of the best-by-validation architecture) next to the anchors."""
+    """The result table (test of the best-by-objective architecture) next to the anchors."""
+    metric = getattr(args, "metric", "valid")
+    objective, short = ("validation", "validation") if metric == "valid" else ("test", "test")
     lines = [
         f"{'NAS-Bench-101' if args.space == 'nb101' else 'NAS-Bench-201'}, {args.budget} distinct queries, {len(seeds)} runs (seeds "
-        f"{seeds[0]}–{seeds[-1]}), search on validation accuracy; test accuracy of the "
-        "best-by-validation architecture among the queried, mean ± std (max test among the "
+        f"{seeds[0]}–{seeds[-1]}), search on {objective} accuracy; test accuracy of the "
+        f"best-by-{short} architecture among the queried, mean ± std (max test among the "
         "queried in brackets).",
         "",
         "| method | " + " | ".join(datasets) + " |",
@@ -297,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--renas", default="{}", help="JSON options of the paper-protocol renas")
     ap.add_argument("--agreement-runs", type=int, default=None,
                     help="check EA↔traverse agreement on the first N seeds only (default: all; 0: none)")
+    ap.add_argument("--metric", choices=("valid", "test"), default="valid",
+                    help="search objective (default: validation accuracy, the honest protocol; "
+                         "'test' for comparing with papers that searched on it)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--reuse", nargs="*", default=[],
                     help="JSON outputs of earlier runs: runs with the same method, options, "
@@ -325,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
                 methods.remove("weaknas")
     out = args.out or f"results/renas_{args.space}"
     try:  # fail early, with the loader's message, when the table is missing
-        _bench(args.space, datasets[0], args.data)
+        _bench(args.space, datasets[0], args.data, args.metric)
     except (DataError, ConfigurationError) as exc:
         print(f"nasopt bench renas: {exc}", file=sys.stderr)
         return 2
@@ -338,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
             for seed in seeds:
                 check = args.agreement_runs is None or seeds.index(seed) < args.agreement_runs
                 jobs.append((m, opts, args.space, ds, seed, args.budget, args.data,
-                             m == "renas" and args.space == "nb201" and check))
+                             m == "renas" and args.space == "nb201" and check, args.metric))
     done = _load_reusable(args.reuse)
     reused = [done[_job_key(j)] for j in jobs if _job_key(j) in done]
     jobs = [j for j in jobs if _job_key(j) not in done]
@@ -365,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarize(runs)
     result = {
         "benchmark": "renas", "space": args.space, "budget": args.budget, "seeds": seeds,
+        "metric": args.metric,
         "datasets": datasets, "methods": methods, "iter_options": iter_opts,
         "iter_configurations": iter_list,
         "renas_options": renas_opts, "anchors": ANCHORS if args.space == "nb201" else {},

@@ -1,0 +1,93 @@
+"""Compare WeakNAS configurations on *training* seeds (how its defaults were chosen).
+
+    NASOPT_DATA=../shared/data python benchmarks/tune_weaknas.py --datasets cifar10,cifar100 \
+        --seeds 0-29 --workers 2 'hinge30={"loss": "hinge", "init": 30}' 'mse10={"loss": "mse", "init": 10}'
+
+Each configuration (``label=JSON options of WeakNAS``) runs on every dataset and seed with
+``nasopt.benchmarks.harness.run_one`` (budget 1,000, stop at the validation optimum). A run
+counts the queries asked until the optimum was among them, whole batches of 10 included
+(1,001 when not found), so its figures are a little above those of ``benchmarks/search.py``,
+which counts the optimum's position. Runs are appended to ``--cache`` (one JSON line each,
+keyed by dataset, options and seed) and never repeated, so configurations can be added one
+at a time. Held-out seeds (1000 and up) are for ``benchmarks/search.py`` only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from multiprocessing import Pool
+
+import numpy as np
+
+from nasopt.benchmarks.harness import StrategySpec, run_one
+from nasopt.benchmarks.nb201 import NB201
+
+BUDGET = 1000
+_BENCH: dict[str, NB201] = {}
+
+
+def _job(args: tuple) -> tuple:
+    dataset, options, seed = args
+    import torch
+
+    torch.set_num_threads(1)
+    if dataset not in _BENCH:
+        _BENCH[dataset] = NB201(dataset)
+    run = run_one(StrategySpec("weaknas", "weaknas", options), _BENCH[dataset], seed, BUDGET)
+    queries = len(run["indices"]) if run["stopped_at_optimum"] else BUDGET + 1
+    return dataset, json.dumps(options, sort_keys=True), seed, queries, run["cpu_s"]
+
+
+def _seeds(text: str) -> list[int]:
+    if "-" in text:
+        a, b = map(int, text.split("-"))
+        return list(range(a, b + 1))
+    return [int(x) for x in text.split(",")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("configs", nargs="+", help="label=JSON options, e.g. 'h30={\"init\": 30}'")
+    p.add_argument("--datasets", default="cifar10,cifar100,imagenet16")
+    p.add_argument("--seeds", default="0-29", help="'A-B' or a comma-separated list")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--cache", default="results/tune_weaknas_runs.jsonl")
+    args = p.parse_args(argv)
+    datasets, seeds = args.datasets.split(","), _seeds(args.seeds)
+    configs = []
+    for item in args.configs:
+        label, _, options = item.partition("=")
+        configs.append((label, json.loads(options)))
+    done: dict[tuple, tuple] = {}
+    if os.path.exists(args.cache):
+        with open(args.cache) as fh:
+            for line in fh:
+                r = json.loads(line)
+                done[(r["ds"], r["opts"], r["seed"])] = (r["q"], r["cpu"])
+    jobs = [(ds, o, s) for _, o in configs for ds in datasets for s in seeds
+            if (ds, json.dumps(o, sort_keys=True), s) not in done]
+    if jobs:
+        with Pool(args.workers) as pool, open(args.cache, "a") as fh:
+            for ds, o, s, q, cpu in pool.imap_unordered(_job, jobs):
+                done[(ds, o, s)] = (q, cpu)
+                fh.write(json.dumps({"ds": ds, "opts": o, "seed": s, "q": q, "cpu": cpu}) + "\n")
+                fh.flush()
+    print(f"mean queries to the optimum (seeds {args.seeds}; {BUDGET + 1} = not found), CPU s per run")
+    print("| config | options | " + " | ".join(datasets) + " |")
+    print("|---|---|" + "---|" * len(datasets))
+    for label, o in configs:
+        key = json.dumps(o, sort_keys=True)
+        cells = []
+        for ds in datasets:
+            q = np.array([done[(ds, key, s)][0] for s in seeds])
+            cpu = np.mean([done[(ds, key, s)][1] for s in seeds])
+            cells.append(f"{q.mean():.1f} (median {np.median(q):.0f}, {cpu:.1f} s)")
+        print(f"| {label} | `{key}` | " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
