@@ -41,7 +41,7 @@ import numpy as np
 
 from .space import SearchSpace
 from .errors import ConfigurationError, SpaceExhaustedError, TrialError
-from .trial import Trial, TrialState
+from .trial import Trial
 
 #: How many rejected draws :meth:`Optimizer._random_unseen` tolerates per architecture on
 #: spaces it cannot enumerate, before it declares the space exhausted.
