@@ -22,7 +22,7 @@ from multiprocessing import Pool
 
 import numpy as np
 
-from nasopt.benchmarks.harness import StrategySpec, run_one
+from nasopt.benchmarks.harness import StrategySpec, parse_seeds, run_one
 from nasopt.benchmarks.nb201 import NB201
 
 BUDGET = 1000
@@ -41,22 +41,15 @@ def _job(args: tuple) -> tuple:
     return dataset, json.dumps(options, sort_keys=True), seed, queries, run["cpu_s"]
 
 
-def _seeds(text: str) -> list[int]:
-    if "-" in text:
-        a, b = map(int, text.split("-"))
-        return list(range(a, b + 1))
-    return [int(x) for x in text.split(",")]
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("configs", nargs="+", help="label=JSON options, e.g. 'h30={\"init\": 30}'")
     p.add_argument("--datasets", default="cifar10,cifar100,imagenet16")
-    p.add_argument("--seeds", default="0-29", help="'A-B' or a comma-separated list")
+    p.add_argument("--seeds", default="0-29", help="'A-B', a comma-separated list, or a mix")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--cache", default="results/tune_weaknas_runs.jsonl")
     args = p.parse_args(argv)
-    datasets, seeds = args.datasets.split(","), _seeds(args.seeds)
+    datasets, seeds = args.datasets.split(","), parse_seeds(args.seeds)
     configs = []
     for item in args.configs:
         label, _, options = item.partition("=")

@@ -59,6 +59,19 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+def parse_seeds(text: str) -> list[int]:
+    """``"0-19"``, ``"0,3,5"`` or a mix (``"0-4,9"``) → list of seeds (ranges inclusive)."""
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if "-" in part:
+            lo, hi = part.split("-")
+            out.extend(range(int(lo), int(hi) + 1))
+        elif part:
+            out.append(int(part))
+    return out
+
+
 def parse_spec(text: str, presets: dict[str, StrategySpec] | None = None) -> StrategySpec:
     """``"weaknas"``, ``"rea"``, a preset label, or ``"label=name:key=value,key=value"``
     (values parsed as JSON when they can be, e.g. ``ensemble=3``, ``surrogate_options={...}``

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ConfigurationError, DataError
-from .harness import tpe_queries
+from .harness import parse_seeds, tpe_queries
 
 #: Published ReNAS Table 5 (test accuracy, 20 runs) and the team's Optuna TPE measurement.
 ANCHORS = {
@@ -57,19 +57,6 @@ DATASETS = ("cifar10", "cifar100", "imagenet16")
 METHODS = ("renas", "renas-iter", "rea", "random", "weaknas", "tpe")
 #: Iterative-mode settings chosen on the development seeds (see the README table).
 ITER_DEFAULT: dict[str, Any] = {"init": 30, "top_k": 10, "rounds": 7}
-
-
-def _parse_seeds(text: str) -> list[int]:
-    """``"0-19"`` or ``"0,3,5"`` → list of seeds."""
-    out: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
-        if "-" in part:
-            lo, hi = part.split("-")
-            out.extend(range(int(lo), int(hi) + 1))
-        elif part:
-            out.append(int(part))
-    return out
 
 
 @functools.lru_cache(maxsize=8)
@@ -163,8 +150,7 @@ def run_one(method: str, options: dict, space: str, dataset: str, seed: int, bud
 
 def _job_key(job: tuple) -> tuple:
     method, opts, space, ds, seed, budget = job[:6]
-    metric = job[8] if len(job) > 8 else "valid"
-    return (method, json.dumps(opts, sort_keys=True), space, ds, int(seed), int(budget), metric)
+    return (method, json.dumps(opts, sort_keys=True), space, ds, int(seed), int(budget), job[8])
 
 
 def _load_reusable(paths: list[str]) -> dict:
@@ -238,12 +224,11 @@ def _fmt(ms: tuple[float, float | None] | None) -> str:
 def markdown(summary: dict, datasets: list[str], args: argparse.Namespace, seeds: list[int],
              iter_opts: dict, anchors: bool = True) -> str:
     """The result table (test of the best-by-objective architecture) next to the anchors."""
-    metric = getattr(args, "metric", "valid")
-    objective, short = ("validation", "validation") if metric == "valid" else ("test", "test")
+    objective = "validation" if args.metric == "valid" else "test"
     lines = [
         f"{'NAS-Bench-101' if args.space == 'nb101' else 'NAS-Bench-201'}, {args.budget} distinct queries, {len(seeds)} runs (seeds "
         f"{seeds[0]}–{seeds[-1]}), search on {objective} accuracy; test accuracy of the "
-        f"best-by-{short} architecture among the queried, mean ± std (max test among the "
+        f"best-by-{objective} architecture among the queried, mean ± std (max test among the "
         "queried in brackets).",
         "",
         "| method | " + " | ".join(datasets) + " |",
@@ -320,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="output stem (default results/renas_<space>)")
     args = ap.parse_args(argv)
 
-    seeds = _parse_seeds(args.seeds)
+    seeds = parse_seeds(args.seeds)
     iter_list = [dict(ITER_DEFAULT)] if not args.iter else [json.loads(t) for t in args.iter]
     iter_opts = iter_list[0]
     renas_opts = json.loads(args.renas)
