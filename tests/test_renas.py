@@ -196,11 +196,16 @@ def test_product_space_uses_the_ea_or_traversal_through_the_protocol():
 
 @pytest.mark.slow
 def test_renas_cnn_default_runs_end_to_end_on_nb201(space, objective):
-    """The paper configuration (CNN on 31×4×4 tensors, traversal), with few epochs."""
+    """The default (CNN on the 35×4×4 one-hot-type tensors, traversal) and the paper's
+    31×4×4 tensor, with few epochs: both fit once and serve the predicted top."""
     opt = ReNAS(space, init=20, top_k=3, seed=0, surrogate_options={"epochs": 3})
-    assert opt.encoding == "renas" and opt.surrogate == "renas"
+    assert opt.encoding == "renas-onehot" and opt.surrogate == "renas"
     run(opt, objective, [20, 3])
     assert opt._fits == 1 and len(opt.completed) == 23
+    assert opt.predictor_.models[0].x_mean_.shape == (35, 4, 4)
+    paper = ReNAS(space, init=20, top_k=3, seed=0, encoding="renas", surrogate_options={"epochs": 3})
+    run(paper, objective, [20, 3])
+    assert paper.predictor_.models[0].x_mean_.shape == (31, 4, 4)
 
 
 @pytest.mark.parametrize("kw", [
@@ -240,8 +245,8 @@ def test_data_backed_paper_protocol_beats_random_sample(nb201_cifar100):
 
 
 def test_nb101_space_uses_the_ea_on_renas_tensors():
-    """NB101 (not enumerable): the EA searches the CNN on 19×7×7 tensors; every proposal is a
-    valid, distinct cell."""
+    """NB101 (not enumerable): the EA searches the CNN on 23×7×7 one-hot-type tensors; every
+    proposal is a valid, distinct cell."""
     nb101 = pytest.importorskip("nasopt.spaces.nb101")
     space = nb101.NB101Space()
 
@@ -250,7 +255,7 @@ def test_nb101_space_uses_the_ea_on_renas_tensors():
 
     opt = ReNAS(space, init=20, top_k=4, seed=0, population=16, generations=15,
                 surrogate_options={"epochs": 3})
-    assert opt.encoding == "renas" and not opt.uses_traversal and opt.init == 20
+    assert opt.encoding == "renas-onehot" and not opt.uses_traversal and opt.init == 20
     assert ReNAS(space, **FAST | {"encoding": None}).init == 424
     run(opt, f, [20, 4])
     assert opt.rankings_ == ["ea"]
@@ -276,6 +281,32 @@ def test_benchmark_writes_its_table(nb201_data, tmp_path):
                       "--reuse", str(out.with_suffix(".json"))])
     res2 = json.loads((tmp_path / "r2.json").read_text())
     assert res2["reused_runs"] == 2
+    # --fresh: a method whose defaults changed is rerun even when reusable runs exist
+    renas_bench.main(["--datasets", "cifar100", "--methods", "random", "--seeds", "0-1",
+                      "--workers", "1", "--data", str(nb201_data), "--out", str(out) + "3",
+                      "--reuse", str(out.with_suffix(".json")), "--fresh", "random"])
+    assert json.loads((tmp_path / "r3.json").read_text())["reused_runs"] == 0
+
+
+def test_benchmark_keeps_several_paper_protocol_configurations_apart(nb201_data, tmp_path):
+    """Repeated --renas options give one row each, labelled with their options."""
+    from nasopt.benchmarks import renas_bench
+
+    fast = {**FAST, "surrogate_options": {"n_estimators": 10}}
+    configs = [fast, {**fast, "init": 80}]
+    args = ["--datasets", "cifar100", "--methods", "renas", "--seeds", "0-1", "--workers", "1",
+            "--agreement-runs", "0", "--data", str(nb201_data), "--out", str(tmp_path / "p")]
+    for c in configs:
+        args += ["--renas", json.dumps(c)]
+    renas_bench.main(args)
+    res = json.loads((tmp_path / "p.json").read_text())
+    assert res["renas_configurations"] == configs
+    assert sorted(json.dumps(r["options"], sort_keys=True) for r in res["runs"]) == sorted(
+        json.dumps(c, sort_keys=True) for c in configs for _ in range(2))
+    assert len(res["summary"]) == 2
+    text = (tmp_path / "p.md").read_text()
+    for c in configs:
+        assert "ReNAS (paper protocol: 90 + top-10, traverse) " + json.dumps(c, sort_keys=True) in text
 
 
 def test_benchmark_can_search_on_test_accuracy_and_keeps_those_runs_apart(nb201_data, tmp_path):

@@ -167,6 +167,19 @@ def pruned_cells(draw):
 
 @settings(max_examples=60, deadline=None)
 @given(pruned_cells())
+def test_onehot_kind_splits_the_type_channel_and_keeps_the_costs(c):
+    """kind="onehot": channel k (k = 0..4) marks the edges into a node of type k + 1 (input,
+    conv1x1, conv3x3, maxpool, output), exactly where the paper's type channel holds k + 1;
+    the 18 cost channels are unchanged."""
+    full, onehot = nb101_tensors([c])[0], nb101_tensors([c], kind="onehot")[0]
+    assert onehot.shape == (23, 7, 7)
+    for k in range(5):
+        np.testing.assert_array_equal(onehot[k], (full[0] == k + 1).astype(np.float32))
+    np.testing.assert_array_equal(onehot[5:], full[1:])
+
+
+@settings(max_examples=60, deadline=None)
+@given(pruned_cells())
 def test_tensor_properties_of_random_cells(c):
     m, ops = c
     x = nb101_tensors([c])[0]
@@ -209,6 +222,16 @@ def test_nb201_tensors_match_a_per_cell_reference():
     assert x.shape == (40, 31, 4, 4) and x.dtype == np.float32
     np.testing.assert_array_equal(x, _nb201_reference(codes))
     np.testing.assert_array_equal(nb201_tensors(codes, kind="type"), x[:, :1])
+    onehot = nb201_tensors(codes, kind="onehot")
+    assert onehot.shape == (40, 35, 4, 4)
+    np.testing.assert_array_equal(onehot[:, 5:], x[:, 1:])  # same cost channels
+    edge = np.zeros((4, 4), dtype=bool)
+    edge[[0, 0, 1, 0, 1, 2], [1, 2, 2, 3, 3, 3]] = True
+    for op in range(5):  # one channel per op code, set on the edges that carry it (none too)
+        np.testing.assert_array_equal(onehot[:, op], ((x[:, 0] == op) & edge).astype(np.float32))
+    assert np.all(onehot[:, :5].sum(axis=1) == edge)  # exactly one type per edge
+    with pytest.raises(ValueError, match="kind"):
+        nb201_tensors(codes, kind="one-hot")
     with pytest.raises(InvalidArchitectureError):
         nb201_tensors(np.full((2, 6), 5))
     with pytest.raises(InvalidArchitectureError):

@@ -16,6 +16,9 @@ renas-3        renas      type matrix   L1 (pairwise hinge), λ = 0
 renas-4        renas      tensor        L1, λ = 0
 renas-5        renas      type matrix   L1 + λ·L2 (triplet continuity)
 renas-6        renas      tensor        L1 + λ·L2
+renas-2+       renas      tensor+       MSE
+renas-4+       renas      tensor+       L1, λ = 0
+renas-6+       renas      tensor+       L1 + λ·L2
 mlp-mse        mlp        one-hot       MSE
 mlp-hinge      mlp        one-hot       pairwise hinge
 gbrt-mse       gbrt       one-hot       squared error
@@ -27,7 +30,8 @@ Every surrogate is built by :func:`nasopt.surrogates.make_surrogate` with its de
 hinge margin ``a`` and λ are the surrogate's defaults; ``--cv`` chooses them by
 cross-validation on each training set instead). "tensor" is
 :func:`nasopt.spaces.renas_features.nb201_tensors` (31×4×4) or ``nb101_tensors`` (19×7×7);
-"type matrix" is its channel 0.
+"type matrix" is its channel 0; "tensor+" is the same tensor with the type matrix as one-hot
+channels (``kind="onehot"``: 35×4×4, 23×7×7), nasopt's default input of the ReNAS CNN.
 
 Spaces: ``--space nb201`` (default; datasets cifar10 / cifar100 / imagenet16, labels = mean
 validation accuracy) or ``--space nb101 --data PATH`` (needs
@@ -73,7 +77,7 @@ class PredictorSpec:
 
     name: str
     surrogate: str
-    encoding: str  # "onehot" | "tensor" | "type"
+    encoding: str  # "onehot" | "tensor" | "type" | "tensor+"
     options: dict[str, Any] = field(default_factory=dict)
     ranking: bool = False  # trained with a ranking loss
     description: str = ""
@@ -88,6 +92,11 @@ PREDICTORS: dict[str, PredictorSpec] = {
         PredictorSpec("renas-4", "renas", "tensor", {"loss": "hinge", "lam": 0.0}, True, "tensor + L1"),
         PredictorSpec("renas-5", "renas", "type", {"loss": "hinge"}, True, "type + L1 + λ·L2"),
         PredictorSpec("renas-6", "renas", "tensor", {"loss": "hinge"}, True, "tensor + L1 + λ·L2"),
+        PredictorSpec("renas-2+", "renas", "tensor+", {"loss": "mse", "lam": 0.0}, False,
+                      "one-hot tensor + MSE"),
+        PredictorSpec("renas-4+", "renas", "tensor+", {"loss": "hinge", "lam": 0.0}, True,
+                      "one-hot tensor + L1"),
+        PredictorSpec("renas-6+", "renas", "tensor+", {"loss": "hinge"}, True, "one-hot tensor + L1 + λ·L2"),
         PredictorSpec("mlp-mse", "mlp", "onehot", {"loss": "mse"}, False, "one-hot + MSE"),
         PredictorSpec("mlp-hinge", "mlp", "onehot", {"loss": "hinge"}, True, "one-hot + pairwise hinge"),
         PredictorSpec("gbrt-mse", "gbrt", "onehot", {"loss": "mse"}, False, "one-hot + squared error"),
@@ -122,7 +131,8 @@ def _nb201_problem(dataset: str, data: str | None, cache: Path) -> Problem:
     bench = NB201(dataset, path=data)
     space = bench.space
     idx = np.arange(len(space))
-    feats = {"onehot": space.encode_indices(idx, "onehot"), "tensor": nb201_tensors(space.op_codes)}
+    feats = {"onehot": space.encode_indices(idx, "onehot"), "tensor": nb201_tensors(space.op_codes),
+             "tensor+": nb201_tensors(space.op_codes, kind="onehot")}
     feats["type"] = np.ascontiguousarray(feats["tensor"][:, :1])
     return Problem("nb201", dataset, np.asarray(bench.values, dtype=np.float64), _save(feats, cache, "nb201"))
 
@@ -146,6 +156,8 @@ def _nb101_problem(data: str | None, cache: Path) -> Problem:
         "onehot": np.concatenate([space.encode_indices(np.arange(s, min(s + chunk, n)), enc)
                                   for s in range(0, n, chunk)]),
         "tensor": np.concatenate([nb101_tensors(cells[s:s + chunk]) for s in range(0, n, chunk)]),
+        "tensor+": np.concatenate([nb101_tensors(cells[s:s + chunk], kind="onehot")
+                                   for s in range(0, n, chunk)]),
     }
     del cells
     feats["type"] = np.ascontiguousarray(feats["tensor"][:, :1])

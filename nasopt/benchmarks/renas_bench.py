@@ -7,9 +7,12 @@ among the queried ("test"), with the best test accuracy among the queried ("max 
 paper's wording) alongside. Every method gets the same budget of distinct queries and the
 same seeds:
 
-* ``renas``       ReNAS, paper settings (CNN on 31×4×4 tensors, hinge L1 + λ·L2, the whole
-                  space ranked by the predictor), plus the EA↔traverse agreement: does the
-                  EA (64 × 500) on the same predictor find the predictor's own top?
+* ``renas``       ReNAS, paper protocol (the ReNAS CNN, hinge L1 + λ·L2, the whole space
+                  ranked by the predictor) at the strategy's defaults (the CNN reads the
+                  tensor with one-hot type channels) or ``--renas`` JSON options, repeatable
+                  (``{"encoding": "renas"}``: the paper's 31×4×4 tensor); plus the
+                  EA↔traverse agreement: does the EA (64 × 500) on the same predictor find
+                  the predictor's own top?
 * ``renas-iter``  ReNAS, iterative mode (``--iter`` JSON options; refits every round)
 * ``rea``, ``random``, ``weaknas``  nasopt strategies at their defaults
 * ``tpe``         Optuna's default ``TPESampler(seed=seed)``, one categorical parameter
@@ -36,6 +39,7 @@ import json
 import multiprocessing as mp
 import os
 import platform
+import shlex
 import signal
 import sys
 import time
@@ -184,10 +188,12 @@ def _stat(x: list[float]) -> tuple[float, float]:
 
 
 def _row(run: dict) -> str:
-    """Table row of a run: the method, plus its options for the iterative mode (several
-    iterative configurations can share one table)."""
-    if run["method"] == "renas-iter":
-        return "renas-iter " + json.dumps(run.get("options", {}), sort_keys=True)
+    """Table row of a run: the method, plus its options for the ReNAS modes (several
+    configurations of each can share one table)."""
+    if run["method"] in ("renas", "renas-iter", "renas-ea") and (
+        run["method"] == "renas-iter" or run.get("options")
+    ):
+        return run["method"] + " " + json.dumps(run.get("options", {}), sort_keys=True)
     return run["method"]
 
 
@@ -240,8 +246,11 @@ def markdown(summary: dict, datasets: list[str], args: argparse.Namespace, seeds
               "rea": "RegularizedEvolution", "random": "RandomSearch", "weaknas": "WeakNAS",
               "tpe": "Optuna TPE (default)"}
     for m in summary:
-        if m.startswith("renas-iter "):
-            labels[m] = "ReNAS iterative " + m[len("renas-iter "):]
+        method, _, opts = m.partition(" ")
+        if method == "renas-iter":
+            labels[m] = "ReNAS iterative " + opts
+        elif opts:
+            labels[m] = labels[method] + " " + opts
     for m in summary:
         cells = []
         for ds in datasets:
@@ -267,8 +276,9 @@ def markdown(summary: dict, datasets: list[str], args: argparse.Namespace, seeds
         if agr:
             lines.append("")
             lines.append(
-                "EA↔traverse agreement (the EA, population 64 × 500 generations, on the ReNAS "
-                "predictor finds the architecture its traversal ranks first): "
+                f"EA↔traverse agreement, {labels.get(m, m)} (the EA, population 64 × 500 "
+                "generations, on the ReNAS predictor finds the architecture its traversal ranks "
+                "first): "
                 + ", ".join(f"{ds} {100 * a:.0f} % of {n} runs" for ds, a, _, n in agr)
                 + f"; EA wall time {np.mean([s for _, _, s, _ in agr]):.1f} s per run (1 thread"
                 + (f", {np.mean([summary[m][ds]['ea_cpu_seconds'] for ds, *_ in agr]):.1f} s CPU)."
@@ -291,7 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--iter", action="append", default=None,
                     help="JSON options of renas-iter, repeat for several configurations "
                          "(default %s)" % json.dumps(ITER_DEFAULT))
-    ap.add_argument("--renas", default="{}", help="JSON options of the paper-protocol renas")
+    ap.add_argument("--renas", action="append", default=None,
+                    help="JSON options of the paper-protocol renas, repeat for several "
+                         "configurations (default {}: the strategy's defaults)")
     ap.add_argument("--agreement-runs", type=int, default=None,
                     help="check EA↔traverse agreement on the first N seeds only (default: all; 0: none)")
     ap.add_argument("--metric", choices=("valid", "test"), default="valid",
@@ -302,13 +314,17 @@ def main(argv: list[str] | None = None) -> int:
                     help="JSON outputs of earlier runs: runs with the same method, options, "
                          "dataset, seed and budget are taken from them instead of recomputed "
                          "(every run is deterministic given its seed)")
+    ap.add_argument("--fresh", nargs="*", default=[], choices=METHODS + ("renas-ea",),
+                    help="methods always rerun, never taken from --reuse (e.g. after their "
+                         "defaults changed)")
     ap.add_argument("--out", default=None, help="output stem (default results/renas_<space>)")
     args = ap.parse_args(argv)
 
     seeds = parse_seeds(args.seeds)
     iter_list = [dict(ITER_DEFAULT)] if not args.iter else [json.loads(t) for t in args.iter]
     iter_opts = iter_list[0]
-    renas_opts = json.loads(args.renas)
+    renas_list = [{}] if not args.renas else [json.loads(t) for t in args.renas]
+    renas_opts = renas_list[0]
     if args.space == "nb101":
         args.budget = args.budget or 434
         datasets = ["cifar10"]
@@ -334,12 +350,12 @@ def main(argv: list[str] | None = None) -> int:
     for ds in datasets:
         for m, opts in [(m, o) for m in methods
                         for o in (iter_list if m == "renas-iter" else
-                                  [renas_opts] if m in ("renas", "renas-ea") else [{}])]:
+                                  renas_list if m in ("renas", "renas-ea") else [{}])]:
             for seed in seeds:
                 check = args.agreement_runs is None or seeds.index(seed) < args.agreement_runs
                 jobs.append((m, opts, args.space, ds, seed, args.budget, args.data,
                              m == "renas" and args.space == "nb201" and check, args.metric))
-    done = _load_reusable(args.reuse)
+    done = {k: r for k, r in _load_reusable(args.reuse).items() if k[0] not in args.fresh}
     reused = [done[_job_key(j)] for j in jobs if _job_key(j) in done]
     jobs = [j for j in jobs if _job_key(j) not in done]
     t0 = time.perf_counter()
@@ -368,8 +384,8 @@ def main(argv: list[str] | None = None) -> int:
         "metric": args.metric,
         "datasets": datasets, "methods": methods, "iter_options": iter_opts,
         "iter_configurations": iter_list,
-        "renas_options": renas_opts, "anchors": ANCHORS if args.space == "nb201" else {},
-        "command": "python benchmarks/renas.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "renas_options": renas_opts, "renas_configurations": renas_list, "anchors": ANCHORS if args.space == "nb201" else {},
+        "command": "python benchmarks/renas.py " + shlex.join(sys.argv[1:] if argv is None else argv),
         "reused_from": list(args.reuse), "reused_runs": len(reused),
         "wall_seconds": wall, "workers": args.workers, "python": platform.python_version(),
         "summary": summary, "runs": runs,

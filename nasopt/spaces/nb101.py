@@ -35,6 +35,7 @@ import numpy as np
 from ..core.errors import InvalidArchitectureError
 from ..core.space import SearchSpace, register_space
 from .nb101_hash import HASH_OP_ORDER, on_path_vertices, prune, spec_hash
+from .renas_features import ENCODING_KINDS
 
 INPUT, CONV1X1, CONV3X3, MAXPOOL3X3, OUTPUT = OPS = (
     "input", "conv1x1-bn-relu", "conv3x3-bn-relu", "maxpool3x3", "output")
@@ -354,7 +355,7 @@ class NB101Space(SearchSpace):
     """
 
     type_name = "nb101"
-    encodings = ("adjacency", "adjacency_full", "renas", "renas-type")
+    encodings = ("adjacency", "adjacency_full", "renas", "renas-type", "renas-onehot")
     CROSSOVER_TRIES = 100
     MUTATION_TRIES = 10_000
 
@@ -476,10 +477,10 @@ class NB101Space(SearchSpace):
     # --------------------------------------------------------------- encodings
     def encode(self, archs: Sequence[NB101Cell], encoding: str | None = None) -> np.ndarray:
         encoding = self._check_encoding(encoding)
-        if encoding in ("renas", "renas-type"):
+        if encoding in ENCODING_KINDS:
             from .renas_features import nb101_tensors
 
-            return nb101_tensors(list(archs), kind="full" if encoding == "renas" else "type")
+            return nb101_tensors(list(archs), kind=ENCODING_KINDS[encoding])
         mats, codes = pad_cells(archs)
         return encode_padded(mats, codes, encoding)
 
@@ -644,7 +645,7 @@ class NB101TableSpace(NB101Space):
     def encode_indices(self, idx: np.ndarray, encoding: str | None = None) -> np.ndarray:
         encoding = self._check_encoding(encoding)
         idx = np.asarray(idx, dtype=np.int64).ravel()
-        if encoding in ("renas", "renas-type"):
+        if encoding in ENCODING_KINDS:
             return self.encode([self[int(i)] for i in idx], encoding)
         return encode_padded(self.matrices[idx], self.op_codes[idx], encoding)
 

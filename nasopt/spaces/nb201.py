@@ -23,6 +23,7 @@ import numpy as np
 from ..core.data import find_data_file, load_npz
 from ..core.errors import DataError
 from ..core.space import SearchSpace, register_space
+from .renas_features import ENCODING_KINDS
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: Edges in the order they appear in the string: (from, to).
@@ -98,12 +99,13 @@ class NB201Space(SearchSpace):
 
     Encodings: ``"onehot"`` (30-d: 6 edges × 5 ops), ``"ops"`` (6 op codes as floats), and the
     ReNAS feature tensors ``"renas"`` (31×4×4: type matrix + FLOPs/params of the 15 cells) and
-    ``"renas-type"`` (the type matrix only), see :mod:`nasopt.spaces.renas_features`.
+    ``"renas-type"`` (the type matrix only), and ``"renas-onehot"`` (35×4×4: the type matrix as
+    five one-hot channels, then the same costs), see :mod:`nasopt.spaces.renas_features`.
     Mutation changes the op of one edge; crossover takes each edge from either parent.
     """
 
     type_name = "nb201"
-    encodings = ("onehot", "ops", "renas", "renas-type")
+    encodings = ("onehot", "ops", "renas", "renas-type", "renas-onehot")
 
     def __init__(self, path: str | None = None) -> None:
         """Args:
@@ -204,10 +206,10 @@ class NB201Space(SearchSpace):
         codes = self.op_codes[np.asarray(idx, dtype=np.int64)]
         if encoding == "ops":
             return codes.astype(np.float32)
-        if encoding in ("renas", "renas-type"):
+        if encoding in ENCODING_KINDS:
             from .renas_features import nb201_tensors
 
-            return nb201_tensors(codes, kind="full" if encoding == "renas" else "type")
+            return nb201_tensors(codes, kind=ENCODING_KINDS[encoding])
         out = np.zeros((len(codes), N_EDGES, N_OPS), dtype=np.float32)
         np.put_along_axis(out, codes[..., None].astype(np.int64), 1.0, axis=2)
         return out.reshape(len(codes), N_EDGES * N_OPS)
