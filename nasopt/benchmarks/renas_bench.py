@@ -190,9 +190,7 @@ def _stat(x: list[float]) -> tuple[float, float]:
 def _row(run: dict) -> str:
     """Table row of a run: the method, plus its options for the ReNAS modes (several
     configurations of each can share one table)."""
-    if run["method"] in ("renas", "renas-iter", "renas-ea") and (
-        run["method"] == "renas-iter" or run.get("options")
-    ):
+    if run["method"] == "renas-iter" or (run["method"] in ("renas", "renas-ea") and run.get("options")):
         return run["method"] + " " + json.dumps(run.get("options", {}), sort_keys=True)
     return run["method"]
 

@@ -35,7 +35,7 @@ import numpy as np
 from ..core.errors import InvalidArchitectureError
 from ..core.space import SearchSpace, register_space
 from .nb101_hash import HASH_OP_ORDER, on_path_vertices, prune, spec_hash
-from .renas_features import ENCODING_KINDS
+from .renas_features import ENCODING_KINDS, nb101_tensors
 
 INPUT, CONV1X1, CONV3X3, MAXPOOL3X3, OUTPUT = OPS = (
     "input", "conv1x1-bn-relu", "conv3x3-bn-relu", "maxpool3x3", "output")
@@ -478,8 +478,6 @@ class NB101Space(SearchSpace):
     def encode(self, archs: Sequence[NB101Cell], encoding: str | None = None) -> np.ndarray:
         encoding = self._check_encoding(encoding)
         if encoding in ENCODING_KINDS:
-            from .renas_features import nb101_tensors
-
             return nb101_tensors(list(archs), kind=ENCODING_KINDS[encoding])
         mats, codes = pad_cells(archs)
         return encode_padded(mats, codes, encoding)

@@ -23,7 +23,7 @@ import numpy as np
 from ..core.data import find_data_file, load_npz
 from ..core.errors import DataError
 from ..core.space import SearchSpace, register_space
-from .renas_features import ENCODING_KINDS
+from .renas_features import ENCODING_KINDS, nb201_tensors
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: Edges in the order they appear in the string: (from, to).
@@ -207,8 +207,6 @@ class NB201Space(SearchSpace):
         if encoding == "ops":
             return codes.astype(np.float32)
         if encoding in ENCODING_KINDS:
-            from .renas_features import nb201_tensors
-
             return nb201_tensors(codes, kind=ENCODING_KINDS[encoding])
         out = np.zeros((len(codes), N_EDGES, N_OPS), dtype=np.float32)
         np.put_along_axis(out, codes[..., None].astype(np.int64), 1.0, axis=2)

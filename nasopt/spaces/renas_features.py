@@ -93,17 +93,16 @@ NB101_CELLS: tuple[tuple[int, int, int], ...] = tuple(
     for m in range(3)
 )
 _NB101_WIDTHS = (128, 256, 512)
-#: ``kind`` values of the tensor functions: the paper's tensor, its type channel alone, and
-#: the tensor with one-hot type channels.
-TENSOR_KINDS = ("full", "type", "onehot")
 #: Space encoding name -> tensor ``kind`` (NB201Space and NB101Space offer all three).
 ENCODING_KINDS: dict[str, str] = {"renas": "full", "renas-type": "type", "renas-onehot": "onehot"}
+#: ``kind`` values of the tensor functions: the paper's tensor, its type channel alone, and
+#: the tensor with one-hot type channels.
+TENSOR_KINDS = tuple(ENCODING_KINDS.values())
 
 
 def _check_kind(kind: str) -> None:
     if kind not in TENSOR_KINDS:
         raise ValueError(f"kind must be one of {TENSOR_KINDS}, got {kind!r}")
-
 
 
 def conv_cost(k: int, cin: int, cout: int, hw: int) -> tuple[int, int]:

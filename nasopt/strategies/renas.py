@@ -34,31 +34,6 @@ TRAVERSE_MAX = 100_000
 QUEUE_MIN = 100
 #: Completed results needed before a predictor is fitted (with at least two distinct values).
 MIN_TRAIN = 3
-#: Feature encodings built here rather than by ``space.encode`` (NB201 / NB101 tensors).
-RENAS_ENCODINGS = tuple(ENCODING_KINDS)
-
-
-def renas_features(space: SearchSpace, archs: Sequence[Any] | None = None, *,
-                   indices: np.ndarray | None = None, kind: str = "full") -> np.ndarray:
-    """ReNAS feature tensors of ``archs`` (or of the members at ``indices`` of a finite space):
-    ``(B, 31, 4, 4)`` on NB201, ``(B, 19, 7, 7)`` on NB101, or the space's own ``"renas"``
-    encoding. ``kind="type"`` keeps the type channel only, ``kind="onehot"`` makes it one-hot
-    channels (:mod:`nasopt.spaces.renas_features`)."""
-    from ..spaces import renas_features as rf
-
-    if space.type_name == "nb201":
-        idx = space.indices(archs) if indices is None else np.asarray(indices, dtype=np.int64)
-        return rf.nb201_tensors(space.op_codes[idx], kind=kind)
-    if indices is not None:
-        archs = [space[int(i)] for i in np.asarray(indices).ravel()]
-    if space.type_name == "nb101":
-        return rf.nb101_tensors(list(archs), kind=kind)
-    if kind == "full" and "renas" in space.encodings:
-        return space.encode(list(archs), "renas")
-    raise ConfigurationError(
-        f"{space!r} has no ReNAS tensor features (NB201, NB101 or an encoding named 'renas'); "
-        "use a vector surrogate such as surrogate='mlp' with the space's own encoding"
-    )
 
 
 class _Ensemble:
@@ -159,21 +134,17 @@ class ReNAS(Optimizer):
                 f"surrogate must be a surrogate name or an estimator with fit/predict, got {surrogate!r}"
             )
         self.surrogate = surrogate
-        has_tensors = space.type_name in ("nb201", "nb101") or "renas" in space.encodings
-        if encoding is None:
-            if surrogate == "renas" and has_tensors:
-                encoding = "renas-onehot" if space.type_name in ("nb201", "nb101") else "renas"
-        if encoding is not None and encoding not in RENAS_ENCODINGS and encoding not in space.encodings:
+        if encoding is None and surrogate == "renas":
+            # NB201 / NB101 offer every ReNAS tensor; other spaces may define their own "renas"
+            encoding = next((e for e in ("renas-onehot", "renas") if e in space.encodings), None)
+        if encoding is not None and encoding not in space.encodings:
+            if encoding in ENCODING_KINDS:
+                raise ConfigurationError(
+                    f"encoding {encoding!r} (ReNAS tensors) is not available for {space!r}; use "
+                    f"one of the space's encodings {tuple(space.encodings)}"
+                )
             raise ConfigurationError(
-                f"unknown encoding {encoding!r} for {space!r}; choose from "
-                f"{RENAS_ENCODINGS + tuple(space.encodings)}"
-            )
-        if encoding in RENAS_ENCODINGS and not (
-            space.type_name in ("nb201", "nb101") or (encoding == "renas" and has_tensors)
-        ):
-            raise ConfigurationError(
-                f"encoding {encoding!r} (ReNAS tensors) is not available for {space!r}; use one "
-                f"of the space's encodings {tuple(space.encodings)}"
+                f"unknown encoding {encoding!r} for {space!r}; choose from {tuple(space.encodings)}"
             )
         self.encoding = encoding
         if loss is not None and loss not in ("mse", "hinge", "logistic", "exponential"):
@@ -316,13 +287,9 @@ class ReNAS(Optimizer):
         return [t.arch for t in done], np.array([self._score(t.value) for t in done], dtype=np.float64)
 
     def _featurize(self, archs: Sequence[Any]) -> np.ndarray:
-        if self.encoding in RENAS_ENCODINGS:
-            return renas_features(self.space, archs, kind=ENCODING_KINDS[self.encoding])
         return self.space.encode(list(archs), self.encoding)
 
     def _featurize_indices(self, idx: np.ndarray) -> np.ndarray:
-        if self.encoding in RENAS_ENCODINGS:
-            return renas_features(self.space, indices=idx, kind=ENCODING_KINDS[self.encoding])
         return self.space.encode_indices(idx, self.encoding)
 
     def _new_model(self, seed: int) -> Any:
