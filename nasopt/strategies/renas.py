@@ -34,6 +34,16 @@ TRAVERSE_MAX = 100_000
 QUEUE_MIN = 100
 #: Completed results needed before a predictor is fitted (with at least two distinct values).
 MIN_TRAIN = 3
+#: The iterative recipe measured on NAS-Bench-201 (``benchmarks/renas.py``, README): boosted
+#: stumps (GBRT of depth 1: an additive model over the space's first encoding, one-hot edge
+#: choices on NB201) with the pairwise logistic loss, 20 random architectures, then 8 rounds
+#: of the predicted top-10. Chosen on development seeds 100-139 among GBRT depths 1/2/3/6,
+#: bagged ensembles, MSE, and other starts and round sizes
+#: (``results/renas_nb201_dev_depth.md``). ``ReNAS(space, **ITERATIVE_OPTIONS)``.
+ITERATIVE_OPTIONS: dict[str, Any] = {
+    "surrogate": "gbrt", "loss": "logistic", "init": 20, "top_k": 10, "rounds": 8,
+    "surrogate_options": {"max_depth": 1},
+}
 
 
 class _Ensemble:
@@ -85,7 +95,8 @@ class ReNAS(Optimizer):
         rounds: Predictor fits (paper: 1). With ``rounds=R``, the predictor is refitted on
             all results each time ``top_k`` predicted architectures were served, ``R`` times
             in all; after that the last ranking keeps being served. ``None``: refit every
-            ``top_k`` forever (open-ended).
+            ``top_k`` forever (open-ended). :data:`ITERATIVE_OPTIONS` is the measured
+            iterative recipe.
         ensemble: Predictors fitted per round with different seeds; their standardised
             scores are averaged. Members differ only through their seeds: a surrogate that
             does not use its seed (``"gbrt"`` with ``subsample=1`` and
