@@ -61,9 +61,6 @@ ANCHORS = {
 }
 DATASETS = ("cifar10", "cifar100", "imagenet16")
 METHODS = ("renas", "renas-iter", "rea", "random", "weaknas", "tpe")
-#: Iterative-mode settings: the strategy's measured recipe
-#: (:data:`nasopt.strategies.renas.ITERATIVE_OPTIONS`).
-ITER_DEFAULT: dict[str, Any] = copy.deepcopy(ITERATIVE_OPTIONS)
 
 
 @functools.lru_cache(maxsize=8)
@@ -318,7 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=int, default=None, help="distinct queries (NB201 100, NB101 434)")
     ap.add_argument("--iter", action="append", default=None,
                     help="JSON options of renas-iter, repeat for several configurations "
-                         "(default %s)" % json.dumps(ITER_DEFAULT))
+                         "(default: the strategy's measured recipe, ITERATIVE_OPTIONS = %s)"
+                         % json.dumps(ITERATIVE_OPTIONS))
     ap.add_argument("--renas", action="append", default=None,
                     help="JSON options of the paper-protocol renas, repeat for several "
                          "configurations (default {}: the strategy's defaults)")
@@ -339,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     seeds = parse_seeds(args.seeds)
-    iter_list = [dict(ITER_DEFAULT)] if not args.iter else [json.loads(t) for t in args.iter]
+    iter_list = [copy.deepcopy(ITERATIVE_OPTIONS)] if not args.iter else [json.loads(t) for t in args.iter]
     iter_opts = iter_list[0]
     renas_list = [{}] if not args.renas else [json.loads(t) for t in args.renas]
     renas_opts = renas_list[0]
