@@ -93,6 +93,27 @@ def test_results_do_not_depend_on_the_number_of_workers(tmp_path, nb201_data):
     assert t1 == t2
 
 
+def test_every_one_hot_predictor_has_a_live_twin_with_the_same_model():
+    for name, spec in pb.PREDICTORS.items():
+        if spec.encoding in ("onehot", "tensor+"):
+            twin = pb.PREDICTORS[f"{name}-live"]
+            assert (twin.surrogate, twin.options, twin.ranking) == (spec.surrogate, spec.options, spec.ranking)
+            assert twin.encoding == {"onehot": "live", "tensor+": "tensor+live"}[spec.encoding]
+
+
+@pytest.mark.slow
+def test_reading_dead_edges_as_none_makes_the_trees_rank_better(tmp_path, nb201_data):
+    # cells that differ only in dead edges are the same network: without that noise in the
+    # input, the same boosted trees rank the rest of the space clearly better
+    out = tmp_path / "live"
+    pb.main(["--data", str(nb201_data), "--datasets", "cifar10", "--sizes", "156", "--repeats", "2",
+             "--predictors", "gbrt-logistic,gbrt-logistic-live", "--out", str(out), "--quiet", "--no-plot"])
+    recs = json.loads(out.with_suffix(".json").read_text())["records"]
+    tau = {p: np.mean([r["tau"] for r in recs if r["predictor"] == p])
+           for p in ("gbrt-logistic", "gbrt-logistic-live")}
+    assert tau["gbrt-logistic-live"] > tau["gbrt-logistic"] + 0.03, tau
+
+
 @pytest.mark.slow
 def test_nb101_path_reads_the_official_format(tmp_path):
     from nb101_fixture import distinct_cells, write_nb101_file
@@ -102,10 +123,11 @@ def test_nb101_path_reads_the_official_format(tmp_path):
     write_nb101_file(path, cells, epochs=(108,), repeats=3, seed=1)
     out = tmp_path / "nb101"
     pb.main(["--space", "nb101", "--data", str(path), "--sizes", "12", "--repeats", "2",
-             "--predictors", "rf-mse,renas-6", "--set", "rf:n_estimators=10", "--set", "renas:epochs=2",
+             "--predictors", "rf-mse,rf-mse-live,renas-6", "--set", "rf:n_estimators=10",
+             "--set", "renas:epochs=2",
              "--out", str(out), "--quiet", "--no-plot"])
     res = json.loads(out.with_suffix(".json").read_text())
-    assert {r["predictor"] for r in res["records"]} == {"rf-mse", "renas-6"}
+    assert {r["predictor"] for r in res["records"]} == {"rf-mse", "rf-mse-live", "renas-6"}
     assert all(r["space"] == "nb101" and r["n_test"] == 28 for r in res["records"])
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from nasopt.core.errors import InvalidArchitectureError
 from nasopt.spaces import NB201Space, space_from_config
-from nasopt.spaces.nb201 import OPS
+from nasopt.spaces.nb201 import EDGES, OPS, live_op_codes, ops_to_string
 
 SPACE = NB201Space()
 indices = st.integers(0, len(SPACE) - 1)
@@ -81,6 +81,49 @@ def test_ops_encoding_gives_the_op_codes():
     assert np.array_equal(SPACE.encode([SPACE[3]], "ops")[0], SPACE.op_codes[3])
     with pytest.raises(ValueError, match="no encoding"):
         SPACE.encode([SPACE[0]], "bogus")
+
+
+#: The four input→output paths of the cell, as edge positions in EDGES order.
+_PATHS = ([3], [0, 4], [1, 5], [0, 2, 5])
+
+
+def _live_by_paths(codes: np.ndarray) -> np.ndarray:
+    """Reference: an edge is live iff it lies on an input→output path of non-none edges."""
+    live = np.zeros(len(EDGES), dtype=bool)
+    for path in _PATHS:
+        if all(codes[k] != 0 for k in path):
+            live[path] = True
+    return np.where(live, codes, 0)
+
+
+@given(indices)
+def test_live_op_codes_keep_exactly_the_edges_on_an_input_to_output_path(i):
+    codes = SPACE.op_codes[i]
+    pruned = live_op_codes(codes[None])[0]
+    assert np.array_equal(pruned, _live_by_paths(codes))
+    assert np.array_equal(live_op_codes(pruned[None])[0], pruned)  # pruning is idempotent
+
+
+def test_live_op_codes_on_hand_checked_cells():
+    # node 1 unreachable (0->1 is none) and node 2 cut from the output (2->3 is none):
+    # only the skip connection 0->3 carries the input to the output
+    cell = SPACE.index("|none~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|none~2|")
+    assert live_op_codes(SPACE.op_codes[[cell]])[0].tolist() == [0, 0, 0, 1, 0, 0]
+    # the chain 0->1->2->3 is live; nothing else is there to prune
+    chain = SPACE.index("|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|none~0|none~1|avg_pool_3x3~2|")
+    assert np.array_equal(live_op_codes(SPACE.op_codes[[chain]])[0], SPACE.op_codes[chain])
+    everything = live_op_codes(SPACE.op_codes)
+    assert everything.shape == SPACE.op_codes.shape
+    assert 0.39 < np.mean((everything != SPACE.op_codes).any(axis=1)) < 0.40
+
+
+@given(indices)
+def test_onehot_live_encodes_cells_that_differ_only_in_dead_edges_alike(i):
+    pruned = live_op_codes(SPACE.op_codes[[i]])[0]
+    same_network = SPACE.index(ops_to_string(pruned))
+    x = SPACE.encode_indices(np.array([i, same_network]), "onehot-live")
+    assert x.shape == (2, 30) and np.array_equal(x[0], x[1])
+    assert np.array_equal(x[0].reshape(6, 5).argmax(-1), pruned)
 
 
 @pytest.mark.parametrize(

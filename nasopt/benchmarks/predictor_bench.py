@@ -24,6 +24,8 @@ mlp-hinge      mlp        one-hot       pairwise hinge
 gbrt-mse       gbrt       one-hot       squared error
 gbrt-logistic  gbrt       one-hot       pairwise logistic (XGBoost ``rank:pairwise``)
 rf-mse         rf         one-hot       squared error (no ranking loss for forests)
+<name>-live    as above   live one-hot  as above, for renas-2+/4+/6+ and the five one-hot
+                                        predictors (renas-4+-live: live one-hot tensor)
 =============  =========  ============  ===========================================
 
 Every surrogate is built by :func:`nasopt.surrogates.make_surrogate` with its defaults (the
@@ -32,6 +34,10 @@ cross-validation on each training set instead). "tensor" is
 :func:`nasopt.spaces.renas_features.nb201_tensors` (31×4×4) or ``nb101_tensors`` (19×7×7);
 "type matrix" is its channel 0; "tensor+" is the same tensor with the type matrix as one-hot
 channels (``kind="onehot"``: 35×4×4, 23×7×7), nasopt's default input of the ReNAS CNN.
+"live one-hot" is NB201's ``"onehot-live"`` / ``"renas-onehot-live"`` encoding: the same
+input after every edge that lies on no input→output path is read as ``none``
+(:func:`nasopt.spaces.nb201.live_op_codes`); NB101 cells are stored pruned already, so there
+it is the plain input.
 
 Spaces: ``--space nb201`` (default; datasets cifar10 / cifar100 / imagenet16, labels = mean
 validation accuracy) or ``--space nb101 --data PATH`` (needs
@@ -57,7 +63,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,10 +83,32 @@ class PredictorSpec:
 
     name: str
     surrogate: str
-    encoding: str  # "onehot" | "tensor" | "type" | "tensor+"
+    encoding: str  # "onehot" | "live" | "tensor" | "type" | "tensor+" | "tensor+live"
     options: dict[str, Any] = field(default_factory=dict)
     ranking: bool = False  # trained with a ranking loss
     description: str = ""
+
+
+_ONEHOT_TENSOR: tuple[PredictorSpec, ...] = (
+    PredictorSpec("renas-2+", "renas", "tensor+", {"loss": "mse", "lam": 0.0}, False, "one-hot tensor + MSE"),
+    PredictorSpec("renas-4+", "renas", "tensor+", {"loss": "hinge", "lam": 0.0}, True, "one-hot tensor + L1"),
+    PredictorSpec("renas-6+", "renas", "tensor+", {"loss": "hinge"}, True, "one-hot tensor + L1 + λ·L2"),
+)
+_LIVE = {"onehot": "live", "tensor+": "tensor+live"}
+_ONEHOT: tuple[PredictorSpec, ...] = (
+    PredictorSpec("mlp-mse", "mlp", "onehot", {"loss": "mse"}, False, "one-hot + MSE"),
+    PredictorSpec("mlp-hinge", "mlp", "onehot", {"loss": "hinge"}, True, "one-hot + pairwise hinge"),
+    PredictorSpec("gbrt-mse", "gbrt", "onehot", {"loss": "mse"}, False, "one-hot + squared error"),
+    PredictorSpec("gbrt-logistic", "gbrt", "onehot", {"loss": "logistic"}, True,
+                  "one-hot + pairwise logistic"),
+    PredictorSpec("rf-mse", "rf", "onehot", {}, False, "one-hot + squared error"),
+)
+
+
+def _live(spec: PredictorSpec) -> PredictorSpec:
+    """The same predictor on its one-hot input with NB201's dead edges read as ``none``."""
+    return replace(spec, name=f"{spec.name}-live", encoding=_LIVE[spec.encoding],
+                   description=spec.description.replace("one-hot", "live one-hot"))
 
 
 PREDICTORS: dict[str, PredictorSpec] = {
@@ -92,17 +120,9 @@ PREDICTORS: dict[str, PredictorSpec] = {
         PredictorSpec("renas-4", "renas", "tensor", {"loss": "hinge", "lam": 0.0}, True, "tensor + L1"),
         PredictorSpec("renas-5", "renas", "type", {"loss": "hinge"}, True, "type + L1 + λ·L2"),
         PredictorSpec("renas-6", "renas", "tensor", {"loss": "hinge"}, True, "tensor + L1 + λ·L2"),
-        PredictorSpec("renas-2+", "renas", "tensor+", {"loss": "mse", "lam": 0.0}, False,
-                      "one-hot tensor + MSE"),
-        PredictorSpec("renas-4+", "renas", "tensor+", {"loss": "hinge", "lam": 0.0}, True,
-                      "one-hot tensor + L1"),
-        PredictorSpec("renas-6+", "renas", "tensor+", {"loss": "hinge"}, True, "one-hot tensor + L1 + λ·L2"),
-        PredictorSpec("mlp-mse", "mlp", "onehot", {"loss": "mse"}, False, "one-hot + MSE"),
-        PredictorSpec("mlp-hinge", "mlp", "onehot", {"loss": "hinge"}, True, "one-hot + pairwise hinge"),
-        PredictorSpec("gbrt-mse", "gbrt", "onehot", {"loss": "mse"}, False, "one-hot + squared error"),
-        PredictorSpec("gbrt-logistic", "gbrt", "onehot", {"loss": "logistic"}, True,
-                      "one-hot + pairwise logistic"),
-        PredictorSpec("rf-mse", "rf", "onehot", {}, False, "one-hot + squared error"),
+        *_ONEHOT_TENSOR,
+        *_ONEHOT,
+        *(_live(spec) for spec in _ONEHOT_TENSOR + _ONEHOT),
     )
 }
 _NEURAL = ("renas", "mlp")
@@ -131,8 +151,10 @@ def _nb201_problem(dataset: str, data: str | None, cache: Path) -> Problem:
     bench = NB201(dataset, path=data)
     space = bench.space
     idx = np.arange(len(space))
-    feats = {"onehot": space.encode_indices(idx, "onehot"), "tensor": nb201_tensors(space.op_codes),
-             "tensor+": nb201_tensors(space.op_codes, kind="onehot")}
+    feats = {"onehot": space.encode_indices(idx, "onehot"), "live": space.encode_indices(idx, "onehot-live"),
+             "tensor": nb201_tensors(space.op_codes),
+             "tensor+": nb201_tensors(space.op_codes, kind="onehot"),
+             "tensor+live": space.encode_indices(idx, "renas-onehot-live")}
     feats["type"] = np.ascontiguousarray(feats["tensor"][:, :1])
     return Problem("nb201", dataset, np.asarray(bench.values, dtype=np.float64), _save(feats, cache, "nb201"))
 
@@ -160,6 +182,8 @@ def _nb101_problem(data: str | None, cache: Path) -> Problem:
                                    for s in range(0, n, chunk)]),
     }
     del cells
+    # NB101 cells are stored pruned: no dead edges to remove
+    feats["live"], feats["tensor+live"] = feats["onehot"], feats["tensor+"]
     feats["type"] = np.ascontiguousarray(feats["tensor"][:, :1])
     labels = np.asarray(bench.values, dtype=np.float64)
     return Problem("nb101", "cifar10", labels, _save(feats, cache, "nb101"))

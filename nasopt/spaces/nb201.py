@@ -32,6 +32,28 @@ N_OPS, N_EDGES, SIZE = len(OPS), len(EDGES), len(OPS) ** len(EDGES)
 _POW = N_OPS ** np.arange(N_EDGES)  # edge e contributes code * 5**e to the index
 
 
+def live_op_codes(codes: np.ndarray) -> np.ndarray:
+    """Op codes with every *dead* edge set to ``none`` (code 0), for a batch ``(N, 6)``.
+
+    An edge is live when it is not ``none`` and lies on a path of non-``none`` edges from the
+    cell's input (node 0) to its output (node 3). A dead edge either feeds a node whose value
+    never reaches the output, or reads a node that no signal from the input reaches (its op
+    sees only zeros, so it adds at most a constant): cells that differ only in dead edges
+    compute the same function of their input. 39.6 % of the 15,625 cells have a dead edge;
+    they collapse to 9,445 distinct live cells (NAS-Bench-201 counts 6,466 once isomorphic
+    cells are merged as well).
+    """
+    codes = np.asarray(codes)
+    on = codes != 0
+    e01, e02, e12, e03, e13, e23 = (on[:, k] for k in range(N_EDGES))
+    from_input = {0: np.ones(len(codes), dtype=bool), 1: e01}
+    from_input[2] = e02 | (e01 & e12)
+    to_output = {3: np.ones(len(codes), dtype=bool), 2: e23}
+    to_output[1] = e13 | (e12 & e23)
+    live = np.stack([on[:, k] & from_input[i] & to_output[j] for k, (i, j) in enumerate(EDGES)], axis=1)
+    return np.where(live, codes, 0).astype(codes.dtype, copy=False)
+
+
 def ops_to_string(codes: Sequence[int]) -> str:
     """Op codes per edge (in :data:`EDGES` order) → official architecture string."""
     o = [OPS[int(c)] for c in codes]
@@ -100,12 +122,16 @@ class NB201Space(SearchSpace):
     Encodings: ``"onehot"`` (30-d: 6 edges × 5 ops), ``"ops"`` (6 op codes as floats), and the
     ReNAS feature tensors ``"renas"`` (31×4×4: type matrix + FLOPs/params of the 15 cells) and
     ``"renas-type"`` (the type matrix only), and ``"renas-onehot"`` (35×4×4: the type matrix as
-    five one-hot channels, then the same costs), see :mod:`nasopt.spaces.renas_features`.
+    five one-hot channels, then the same costs), see :mod:`nasopt.spaces.renas_features`;
+    ``"onehot-live"`` and ``"renas-onehot-live"`` are ``"onehot"`` and ``"renas-onehot"`` of
+    :func:`live_op_codes` (dead edges read as ``none``, so cells that compute the same
+    function encode the same; predictors rank the space better on them, see the README's
+    predictor table).
     Mutation changes the op of one edge; crossover takes each edge from either parent.
     """
 
     type_name = "nb201"
-    encodings = ("onehot", "ops", "renas", "renas-type", "renas-onehot")
+    encodings = ("onehot", "ops", "renas", "renas-type", "renas-onehot", "onehot-live", "renas-onehot-live")
 
     def __init__(self, path: str | None = None) -> None:
         """Args:
@@ -204,6 +230,8 @@ class NB201Space(SearchSpace):
     def encode_indices(self, idx: np.ndarray, encoding: str | None = None) -> np.ndarray:
         encoding = self._check_encoding(encoding)
         codes = self.op_codes[np.asarray(idx, dtype=np.int64)]
+        if encoding.endswith("-live"):
+            codes, encoding = live_op_codes(codes), encoding[: -len("-live")]
         if encoding == "ops":
             return codes.astype(np.float32)
         if encoding in ENCODING_KINDS:
