@@ -144,17 +144,18 @@ class Problem:
         return len(self.labels)
 
 
+#: benchmark input name -> NB201Space encoding
+_NB201_ENCODINGS = {"onehot": "onehot", "live": "onehot-live", "tensor": "renas", "tensor+": "renas-onehot",
+                    "tensor+live": "renas-onehot-live"}
+
+
 def _nb201_problem(dataset: str, data: str | None, cache: Path) -> Problem:
-    from ..spaces.renas_features import nb201_tensors
     from .nb201 import NB201
 
     bench = NB201(dataset, path=data)
     space = bench.space
     idx = np.arange(len(space))
-    feats = {"onehot": space.encode_indices(idx, "onehot"), "live": space.encode_indices(idx, "onehot-live"),
-             "tensor": nb201_tensors(space.op_codes),
-             "tensor+": nb201_tensors(space.op_codes, kind="onehot"),
-             "tensor+live": space.encode_indices(idx, "renas-onehot-live")}
+    feats = {enc: space.encode_indices(idx, name) for enc, name in _NB201_ENCODINGS.items()}
     feats["type"] = np.ascontiguousarray(feats["tensor"][:, :1])
     return Problem("nb201", dataset, np.asarray(bench.values, dtype=np.float64), _save(feats, cache, "nb201"))
 

@@ -45,11 +45,10 @@ def live_op_codes(codes: np.ndarray) -> np.ndarray:
     """
     codes = np.asarray(codes)
     on = codes != 0
-    e01, e02, e12, e03, e13, e23 = (on[:, k] for k in range(N_EDGES))
-    from_input = {0: np.ones(len(codes), dtype=bool), 1: e01}
-    from_input[2] = e02 | (e01 & e12)
-    to_output = {3: np.ones(len(codes), dtype=bool), 2: e23}
-    to_output[1] = e13 | (e12 & e23)
+    e01, e02, e12, _, e13, e23 = on.T  # EDGES order
+    every = np.ones(len(codes), dtype=bool)
+    from_input = {0: every, 1: e01, 2: e02 | (e01 & e12)}
+    to_output = {1: e13 | (e12 & e23), 2: e23, 3: every}
     live = np.stack([on[:, k] & from_input[i] & to_output[j] for k, (i, j) in enumerate(EDGES)], axis=1)
     return np.where(live, codes, 0).astype(codes.dtype, copy=False)
 
