@@ -60,17 +60,9 @@ def trajectory(name: str, data: str | None = None) -> dict:
     }
 
 
-def _available(name: str) -> None:
-    try:
-        importlib.import_module(STRATEGIES[name][0])
-    except ImportError:
-        pytest.skip(f"strategy {name!r} is not in this build")
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(STRATEGIES))
 def test_recorded_trajectory(name, nb201_data):
-    _available(name)
     got = trajectory(name, str(nb201_data))
     path = TRAJ / f"{name}.json"
     if RECORD:

@@ -35,8 +35,6 @@ def failing_score(arch: str) -> float:
 
 
 def make(strategy: str, opts: dict, seed: int = 3) -> nasopt.Optimizer:
-    if strategy == "weaknas":
-        pytest.importorskip("nasopt.strategies.weaknas")
     return nasopt.create(strategy, NB201Space(), seed=seed, **opts)
 
 

@@ -46,8 +46,6 @@ def executor():
 
 
 def make(strategy, opts, bench):
-    if strategy == "weaknas":
-        pytest.importorskip("nasopt.strategies.weaknas")
     return nasopt.create(strategy, bench.space, seed=11, **opts)
 
 

@@ -65,14 +65,8 @@ def nb201_objective(bench, sampler):
     return objective
 
 
-def strategy_param(strategy):
-    if strategy == "weaknas":
-        pytest.importorskip("nasopt.strategies.weaknas")
-
-
 @pytest.mark.parametrize("strategy,opts", STRATEGIES)
 def test_study_searches_nb201_and_matches_the_plain_loop(bench, strategy, opts):
-    strategy_param(strategy)
     sampler = NASSampler(bench.space, strategy=strategy, seed=5, **opts)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     study.optimize(nb201_objective(bench, sampler), n_trials=16)
@@ -100,7 +94,6 @@ def test_minimize_study_is_followed(bench):
 
 @pytest.mark.parametrize("strategy,opts", STRATEGIES)
 def test_study_with_two_jobs_keeps_running_trials_pending_and_loses_nothing(bench, strategy, opts):
-    strategy_param(strategy)
     sampler = NASSampler(bench.space, strategy=strategy, seed=2, **opts)
     study = optuna.create_study(direction="maximize", sampler=sampler)
 
@@ -138,7 +131,6 @@ def _storage(kind, tmp_path):
     pytest.param("rea", {}, "sqlite", marks=pytest.mark.slow),
 ])
 def test_resumed_study_continues_exactly_as_an_uninterrupted_one(bench, tmp_path, strategy, opts, kind):
-    strategy_param(strategy)
     full = NASSampler(bench.space, strategy=strategy, seed=9, **opts)
     ref = optuna.create_study(direction="maximize", sampler=full)
     ref.optimize(nb201_objective(bench, full), n_trials=16)
@@ -221,7 +213,8 @@ def test_product_space_with_a_validity_rule():
 
 
 def test_open_space_architecture_lives_in_a_user_attribute():
-    nb101 = pytest.importorskip("nasopt.spaces.nb101")
+    from nasopt.spaces import nb101
+
     space = nb101.NB101Space()
     assert make_codec(space) is None
     sampler = NASSampler(space, strategy="random", seed=0)

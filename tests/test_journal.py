@@ -420,7 +420,8 @@ def test_journal_records_are_one_json_object_per_line(tmp_path, space):
 
 
 def test_journal_of_nb101_cells_and_a_space_given_explicitly(tmp_path):
-    nb101 = pytest.importorskip("nasopt.spaces.nb101")
+    from nasopt.spaces import nb101
+
     space = nb101.NB101Space()
     path = tmp_path / "run.jsonl"
     with nasopt.create("rea", space, seed=1, population=4, tournament=2, journal=path) as opt:

@@ -115,6 +115,22 @@ def test_reading_dead_edges_as_none_makes_the_trees_rank_better(tmp_path, nb201_
 
 
 @pytest.mark.slow
+def test_default_pair_count_makes_pairwise_gbrt_rank_better_than_eight_pairs(tmp_path, nb201_data):
+    # 8 pairs per architecture per round (the earlier default) left pairwise GBRT below the
+    # squared error on ImageNet16-120 from 424 cells up; 64 pairs lifts τ by about 0.03
+    taus = {}
+    for pairs in (8, None):
+        out = tmp_path / f"pairs{pairs}"
+        extra = [] if pairs is None else ["--set", f"gbrt:pairs_per_sample={pairs}"]
+        pb.main(["--data", str(nb201_data), "--datasets", "imagenet16", "--sizes", "424",
+                 "--repeats", "2", "--predictors", "gbrt-logistic", *extra, "--out", str(out),
+                 "--quiet", "--no-plot"])
+        recs = json.loads(out.with_suffix(".json").read_text())["records"]
+        taus[pairs] = np.mean([r["tau"] for r in recs])
+    assert taus[None] > taus[8] + 0.015, taus
+
+
+@pytest.mark.slow
 def test_nb101_path_reads_the_official_format(tmp_path):
     from nb101_fixture import distinct_cells, write_nb101_file
 

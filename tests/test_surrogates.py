@@ -150,6 +150,27 @@ def test_gbrt_pairwise_ranking_objective_learns_the_order():
     assert kendall_tau(y[200:], est.predict(X[200:])) > 0.4
 
 
+def test_gbrt_default_pair_count_grows_with_the_training_set_up_to_64():
+    from nasopt.surrogates import default_pairs_per_sample
+
+    assert [default_pairs_per_sample(n) for n in (2, 16, 17, 32, 90, 128, 129, 4688)] == [
+        8, 8, 8, 16, 45, 64, 64, 64]
+    # the default is the same fit as asking for that count explicitly
+    X, y = _data(n=90)
+    auto = GBRT(n_estimators=20, loss="logistic", random_state=0).fit(X, y).predict(X)
+    same = GBRT(n_estimators=20, loss="logistic", pairs_per_sample=45, random_state=0).fit(X, y).predict(X)
+    other = GBRT(n_estimators=20, loss="logistic", pairs_per_sample=8, random_state=0).fit(X, y).predict(X)
+    np.testing.assert_array_equal(auto, same)
+    assert not np.array_equal(auto, other)
+
+
+@pytest.mark.parametrize("pairs", [0, -3, 2.5, "many"])
+def test_gbrt_rejects_a_pair_count_that_is_not_a_positive_integer(pairs):
+    X, y = _data(n=40)
+    with pytest.raises(ConfigurationError, match="pairs_per_sample"):
+        GBRT(n_estimators=5, loss="logistic", pairs_per_sample=pairs).fit(X, y)
+
+
 @pytest.mark.parametrize(
     "name,loss", [("gbrt", "hinge"), ("rf", "logistic"), ("mlp", "l1"), ("renas", "rank")]
 )

@@ -65,7 +65,7 @@ import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -297,6 +297,17 @@ def summarize(records: list[dict[str, Any]]) -> dict[tuple[str, str, int], dict[
     return out
 
 
+def _table(summ: dict, ds: str, predictors: list[str], sizes: list[int],
+           cell: Callable[[dict], str], label: Callable[[str], str]) -> list[str]:
+    """One markdown table: a row per predictor, a column per training size, ``cell`` of each
+    summarised (dataset, predictor, size), blank where it was not run."""
+    lines = ["| predictor | " + " | ".join(str(s) for s in sizes) + " |", "|---|" + "---|" * len(sizes)]
+    for p in predictors:
+        cells = ["" if summ.get((ds, p, s)) is None else cell(summ[(ds, p, s)]) for s in sizes]
+        lines.append(f"| {label(p)} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def markdown(records: list[dict[str, Any]], predictors: list[str], sizes: list[int],
              datasets: list[str], command: str | None = None) -> str:
     """Tables of mean ± std Kendall τ (and mean fit seconds) per predictor × training size."""
@@ -311,28 +322,18 @@ def markdown(records: list[dict[str, Any]], predictors: list[str], sizes: list[i
         reps = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
         lines += [f"### {ds}: Kendall τ on all architectures outside the training set "
                   f"(mean ± std over {reps} repeats)", ""]
-        lines.append("| predictor | " + " | ".join(str(s) for s in sizes) + " |")
-        lines.append("|---|" + "---|" * len(sizes))
-        for p in predictors:
-            cells = []
-            for s in sizes:
-                v = summ.get((ds, p, s))
-                if v is None:
-                    cells.append("")
-                else:
-                    note = f" (n={v['n']})" if len(counts) > 1 and v["n"] < counts[-1] else ""
-                    cells.append(f"{v['tau_mean']:.3f} ± {v['tau_std']:.3f}{note}")
-            desc = PREDICTORS[p].description if p in PREDICTORS else ""
-            lines.append(f"| {p} ({desc}) | " + " | ".join(cells) + " |")
+
+        def tau_cell(v: dict) -> str:
+            note = f" (n={v['n']})" if len(counts) > 1 and v["n"] < counts[-1] else ""
+            return f"{v['tau_mean']:.3f} ± {v['tau_std']:.3f}{note}"
+
+        def described(p: str) -> str:
+            return f"{p} ({PREDICTORS[p].description})" if p in PREDICTORS else f"{p} ()"
+
+        lines += _table(summ, ds, predictors, sizes, tau_cell, described)
         lines += ["", f"Spearman ρ (mean) and mean fit time in seconds, {ds}:", ""]
-        lines.append("| predictor | " + " | ".join(str(s) for s in sizes) + " |")
-        lines.append("|---|" + "---|" * len(sizes))
-        for p in predictors:
-            cells = []
-            for s in sizes:
-                v = summ.get((ds, p, s))
-                cells.append("" if v is None else f"ρ {v['rho_mean']:.3f}, {v['fit_s']:.1f} s")
-            lines.append(f"| {p} | " + " | ".join(cells) + " |")
+        lines += _table(summ, ds, predictors, sizes,
+                        lambda v: f"ρ {v['rho_mean']:.3f}, {v['fit_s']:.1f} s", str)
         lines.append("")
     return "\n".join(lines)
 

@@ -372,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
                 jobs.append((m, opts, args.space, ds, seed, args.budget, args.data,
                              m == "renas" and args.space == "nb201" and check, args.metric))
     done = {k: r for k, r in _load_reusable(args.reuse).items() if k[0] not in args.fresh}
+    all_jobs = jobs
     reused = [done[_job_key(j)] for j in jobs if _job_key(j) in done]
     jobs = [j for j in jobs if _job_key(j) not in done]
     t0 = time.perf_counter()
@@ -393,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{i + 1}/{len(jobs)}] {r['method']} {r['dataset']} seed {r['seed']}: "
                   f"test {r.get('test', float('nan')):.2f} ({r['seconds']:.1f} s)", flush=True)
     wall = time.perf_counter() - t0
-    runs = reused + runs
+    fresh = iter(runs)  # imap keeps the job order: rows come out in --methods order
+    runs = [done[_job_key(j)] if _job_key(j) in done else next(fresh) for j in all_jobs]
     for r in runs:  # runs reused from files written before the rank was recorded
         if "rank" not in r:
             r["rank"] = objective_rank(_bench(args.space, r["dataset"], args.data, args.metric).values,

@@ -22,7 +22,7 @@ from .cv import DEFAULT_GRID, kendall_tau, select_by_cv
 from .losses import LOSSES, RANKING_LOSSES
 from .mlp import MLP
 from .renas import ReNASPredictor
-from .trees import GBRT, RandomForest
+from .trees import GBRT, RandomForest, default_pairs_per_sample
 
 _SURROGATES: dict[str, type] = {"mlp": MLP, "gbrt": GBRT, "rf": RandomForest, "renas": ReNASPredictor}
 
@@ -53,4 +53,5 @@ def make_surrogate(name: str, **options: Any) -> Any:
 __all__ = [
     "MLP", "GBRT", "RandomForest", "ReNASPredictor", "make_surrogate", "available_surrogates",
     "select_by_cv", "kendall_tau", "DEFAULT_GRID", "LOSSES", "RANKING_LOSSES",
+    "default_pairs_per_sample",
 ]

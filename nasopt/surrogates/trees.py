@@ -23,6 +23,12 @@ def _xgb_cuda_ok() -> bool:
         return False
 
 
+def default_pairs_per_sample(n: int) -> int:
+    """Pairs per training architecture per boosting round that :class:`GBRT` draws for its
+    pairwise loss when ``pairs_per_sample=None``: ``min(64, max(8, n // 2))``."""
+    return min(64, max(8, int(n) // 2))
+
+
 class GBRT(RegressorMixin, BaseEstimator):
     """Gradient-boosted regression trees (XGBoost ``hist``), the WeakNAS GBRT predictor.
 
@@ -37,6 +43,18 @@ class GBRT(RegressorMixin, BaseEstimator):
         logistic ranking objective (``rank:pairwise``, one query group holding every training
         architecture, ``pairs_per_sample`` random pairs per architecture per round).
         Ranking scores are mapped to target units by an order-preserving affine map.
+    pairs_per_sample : pairs drawn per training architecture per boosting round with
+        ``loss="logistic"`` (ignored with ``"mse"``); ``None`` (default) draws
+        ``min(64, max(8, n // 2))`` for ``n`` training architectures
+        (:func:`default_pairs_per_sample`). Measured on NB201 (development split seed 777,
+        not the reported seeds): with 90 or more training cells 64 pairs rank clearly better
+        than a fixed 8 (Kendall τ at 424 / 1,562 / 4,688: 0.705 / 0.806 / 0.874 → 0.733 /
+        0.835 / 0.893 on CIFAR-10, 0.686 / 0.798 / 0.865 → 0.721 / 0.826 / 0.885 on
+        ImageNet16-120, where 8 pairs ranked below the squared error); with 16 cells (120
+        distinct pairs) 64 pairs rank about 0.01–0.02 worse than 8, hence the cap at
+        ``n // 2``. Lowering ``reg_lambda`` instead does not help; 128 pairs adds ≈ 0.005 for
+        twice the fit time. Fit time grows linearly with it (4,688 cells, 64 pairs: ≈ 5 s on
+        one core).
     device : ``"cpu"``, ``"cuda"`` (needs a CUDA build of XGBoost and a GPU) or ``"auto"``.
     n_jobs : CPU threads (default 1; results do not depend on it).
     random_state : seed for XGBoost's sampling.
@@ -53,7 +71,7 @@ class GBRT(RegressorMixin, BaseEstimator):
         min_child_weight: float = 1.0,
         reg_lambda: float = 1.0,
         loss: str = "mse",
-        pairs_per_sample: int = 8,
+        pairs_per_sample: int | None = None,
         device: str = "cpu",
         n_jobs: int = 1,
         random_state: object = None,
@@ -71,7 +89,7 @@ class GBRT(RegressorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _params(self, device: str) -> dict[str, Any]:
+    def _params(self, device: str, n: int) -> dict[str, Any]:
         if self.loss not in GBRT_LOSSES:
             raise ConfigurationError(
                 f"GBRT supports loss in {GBRT_LOSSES} ('logistic' = XGBoost rank:pairwise), "
@@ -79,6 +97,9 @@ class GBRT(RegressorMixin, BaseEstimator):
             )
         if not (isinstance(self.n_estimators, (int, np.integer)) and self.n_estimators >= 1):
             raise ConfigurationError(f"n_estimators must be an integer >= 1, got {self.n_estimators!r}")
+        pairs = self.pairs_per_sample
+        if pairs is not None and not (isinstance(pairs, (int, np.integer)) and pairs >= 1):
+            raise ConfigurationError(f"pairs_per_sample must be None or an integer >= 1, got {pairs!r}")
         params: dict[str, Any] = {
             "tree_method": "hist",
             "device": device,
@@ -98,7 +119,9 @@ class GBRT(RegressorMixin, BaseEstimator):
         else:
             params["objective"] = "rank:pairwise"
             params["lambdarank_pair_method"] = "mean"
-            params["lambdarank_num_pair_per_sample"] = int(self.pairs_per_sample)
+            params["lambdarank_num_pair_per_sample"] = (
+                default_pairs_per_sample(n) if pairs is None else int(pairs)
+            )
         return params
 
     def fit(self, X: Any, y: Any) -> "GBRT":
@@ -109,7 +132,7 @@ class GBRT(RegressorMixin, BaseEstimator):
         if device != "cpu" and not _xgb_cuda_ok():
             raise ConfigurationError(f"device={self.device!r}: this XGBoost build has no CUDA support")
         X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], y_numeric=True)
-        params = self._params(device)
+        params = self._params(device, X.shape[0])
         scaler = TargetScaler(y)
         if self.loss == "mse":
             dtrain = xgboost.DMatrix(X, label=scaler.transform(y))
