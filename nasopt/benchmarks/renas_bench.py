@@ -372,9 +372,9 @@ def main(argv: list[str] | None = None) -> int:
                 jobs.append((m, opts, args.space, ds, seed, args.budget, args.data,
                              m == "renas" and args.space == "nb201" and check, args.metric))
     done = {k: r for k, r in _load_reusable(args.reuse).items() if k[0] not in args.fresh}
-    all_jobs = jobs
-    reused = [done[_job_key(j)] for j in jobs if _job_key(j) in done]
-    jobs = [j for j in jobs if _job_key(j) not in done]
+    keys = [_job_key(j) for j in jobs]
+    reused = [k for k in keys if k in done]
+    jobs = [j for j, k in zip(jobs, keys) if k not in done]
     t0 = time.perf_counter()
     signal.signal(signal.SIGTERM, _terminate)  # so `kill` also stops the pool's workers
     if args.workers > 1:
@@ -395,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"test {r.get('test', float('nan')):.2f} ({r['seconds']:.1f} s)", flush=True)
     wall = time.perf_counter() - t0
     fresh = iter(runs)  # imap keeps the job order: rows come out in --methods order
-    runs = [done[_job_key(j)] if _job_key(j) in done else next(fresh) for j in all_jobs]
+    runs = [done[k] if k in done else next(fresh) for k in keys]
     for r in runs:  # runs reused from files written before the rank was recorded
         if "rank" not in r:
             r["rank"] = objective_rank(_bench(args.space, r["dataset"], args.data, args.metric).values,
