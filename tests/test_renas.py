@@ -299,6 +299,30 @@ def test_benchmark_writes_its_table(nb201_data, tmp_path):
     assert json.loads((tmp_path / "r3.json").read_text())["reused_runs"] == 0
 
 
+def test_reuse_warns_when_two_files_disagree_on_a_run(tmp_path, capsys):
+    """Runs are deterministic given their seed: two reuse files that queried different
+    architectures for the same run mean the code changed between them. The later file wins,
+    and the user is told (a silent pick once brought back runs of an older default)."""
+    from nasopt.benchmarks.renas_bench import _load_reusable
+
+    def output(name: str, queried: dict[int, list[int]]) -> str:
+        runs = [{"method": "random", "options": {}, "dataset": "cifar100", "seed": seed,
+                 "queried": q} for seed, q in queried.items()]
+        path = tmp_path / name
+        path.write_text(json.dumps({"space": "nb201", "budget": 100, "runs": runs}))
+        return str(path)
+
+    old = output("old.json", {0: [1, 2], 1: [3, 4], 2: [5, 6]})
+    new = output("new.json", {0: [1, 2], 1: [7, 8], 2: [9, 10]})
+    runs = _load_reusable([old, new])
+    assert capsys.readouterr().err == (
+        f"warning: 2 run(s) in {new} queried other architectures than the same run(s) in "
+        f"{old}; using {new} (a later --reuse file wins)\n")
+    assert sorted(r["queried"] for r in runs.values()) == [[1, 2], [7, 8], [9, 10]]
+    _load_reusable([old, old])  # the same runs twice: nothing to warn about
+    assert capsys.readouterr().err == ""
+
+
 def test_objective_rank_counts_the_table_entries_better_than_the_best_queried():
     from nasopt.benchmarks.renas_bench import objective_rank
 

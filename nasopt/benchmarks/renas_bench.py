@@ -34,6 +34,8 @@ Run: ``python benchmarks/renas.py`` (or ``nasopt bench renas``); writes
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
 import copy
 import functools
 import json
@@ -164,8 +166,12 @@ def _job_key(job: tuple) -> tuple:
 
 
 def _load_reusable(paths: list[str]) -> dict:
-    """Runs of earlier outputs, keyed like :func:`_job_key`."""
+    """Runs of earlier outputs, keyed like :func:`_job_key`. A later file wins on the same
+    run; when it queried other architectures than an earlier file (the code changed between
+    them), a warning on stderr says how many runs and which files."""
     out: dict = {}
+    source: dict = {}
+    conflicts: collections.Counter = collections.Counter()
     for path in paths:
         with open(path, encoding="utf-8") as fh:
             res = json.load(fh)
@@ -176,7 +182,12 @@ def _load_reusable(paths: list[str]) -> dict:
                     res["renas_options"] if r["method"] in ("renas", "renas-ea") else {})
             key = (r["method"], json.dumps(opts, sort_keys=True), res["space"], r["dataset"],
                    int(r["seed"]), int(res["budget"]), res.get("metric", "valid"))
-            out[key] = dict(r, options=opts)
+            if key in out and out[key].get("queried") != r.get("queried"):
+                conflicts[(source[key], path)] += 1
+            out[key], source[key] = dict(r, options=opts), path
+    for (first, later), n in conflicts.items():
+        print(f"warning: {n} run(s) in {later} queried other architectures than the same "
+              f"run(s) in {first}; using {later} (a later --reuse file wins)", file=sys.stderr)
     return out
 
 
@@ -377,19 +388,15 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [j for j, k in zip(jobs, keys) if k not in done]
     t0 = time.perf_counter()
     signal.signal(signal.SIGTERM, _terminate)  # so `kill` also stops the pool's workers
-    if args.workers > 1:
-        ctx = mp.get_context("spawn")
-        with ctx.Pool(args.workers, initializer=_init_worker) as pool:
-            runs = []
-            for i, r in enumerate(pool.imap(_job, jobs, chunksize=1)):
-                runs.append(r)
-                print(f"[{i + 1}/{len(jobs)}] {r['method']} {r['dataset']} seed {r['seed']}: "
-                      f"test {r.get('test', float('nan')):.2f} ({r['seconds']:.1f} s)", flush=True)
-    else:
-        _init_worker()
+    with contextlib.ExitStack() as stack:
+        if args.workers > 1:
+            pool = stack.enter_context(mp.get_context("spawn").Pool(args.workers, initializer=_init_worker))
+            results = pool.imap(_job, jobs, chunksize=1)
+        else:
+            _init_worker()
+            results = map(_job, jobs)
         runs = []
-        for i, j in enumerate(jobs):
-            r = _job(j)
+        for i, r in enumerate(results):
             runs.append(r)
             print(f"[{i + 1}/{len(jobs)}] {r['method']} {r['dataset']} seed {r['seed']}: "
                   f"test {r.get('test', float('nan')):.2f} ({r['seconds']:.1f} s)", flush=True)
