@@ -30,6 +30,14 @@ def macro_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def nb201_cifar10(nb201_data):
+    """The NB201 CIFAR-10 benchmark on the real table."""
+    from nasopt.benchmarks import NB201
+
+    return NB201("cifar10", path=nb201_data)
+
+
+@pytest.fixture(scope="session")
 def nb201_cifar100(nb201_data):
     """The NB201 CIFAR-100 benchmark on the real table."""
     from nasopt.benchmarks import NB201

@@ -28,13 +28,8 @@ def test_missing_dask_names_the_extra(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def bench():
-    from nasopt.benchmarks import NB201
-
-    try:
-        return NB201("cifar10")
-    except nasopt.DataError as exc:
-        pytest.skip(str(exc))
+def bench(nb201_cifar10):
+    return nb201_cifar10
 
 
 @pytest.fixture(scope="module")

