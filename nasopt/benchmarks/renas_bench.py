@@ -384,7 +384,6 @@ def main(argv: list[str] | None = None) -> int:
                              m == "renas" and args.space == "nb201" and check, args.metric))
     done = {k: r for k, r in _load_reusable(args.reuse).items() if k[0] not in args.fresh}
     keys = [_job_key(j) for j in jobs]
-    reused = [k for k in keys if k in done]
     jobs = [j for j, k in zip(jobs, keys) if k not in done]
     t0 = time.perf_counter()
     signal.signal(signal.SIGTERM, _terminate)  # so `kill` also stops the pool's workers
@@ -415,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         "iter_configurations": iter_list,
         "renas_options": renas_opts, "renas_configurations": renas_list, "anchors": ANCHORS if args.space == "nb201" else {},
         "command": "python benchmarks/renas.py " + shlex.join(sys.argv[1:] if argv is None else argv),
-        "reused_from": list(args.reuse), "reused_runs": len(reused),
+        "reused_from": list(args.reuse), "reused_runs": len(keys) - len(jobs),
         "wall_seconds": wall, "workers": args.workers, "python": platform.python_version(),
         "summary": summary, "runs": runs,
     }
