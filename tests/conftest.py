@@ -44,6 +44,21 @@ def nb201_cifar10():
 
 
 @pytest.fixture(scope="session")
+def nb201_space():
+    """The NB201 space as ``NB201Space()`` builds it, its op-code order already resolved
+    (the fallback order's warning, when no table is found, is silenced here)."""
+    import warnings
+
+    from nasopt.spaces import NB201Space
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        space = NB201Space()
+        space[0]
+    return space
+
+
+@pytest.fixture(scope="session")
 def nb201_cifar100(nb201_data):
     """The NB201 CIFAR-100 benchmark on the real table."""
     from nasopt.benchmarks import NB201

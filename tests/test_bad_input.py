@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -28,12 +27,8 @@ A = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3
 
 
 @pytest.fixture(scope="module")
-def space() -> NB201Space:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        s = NB201Space()
-        s[0]
-    return s
+def space(nb201_space: NB201Space) -> NB201Space:
+    return nb201_space
 
 
 def _ctx(space: NB201Space) -> SimpleNamespace:

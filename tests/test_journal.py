@@ -105,12 +105,8 @@ def _no_fsync(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def space() -> NB201Space:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        s = NB201Space()
-        s[0]
-    return s
+def space(nb201_space: NB201Space) -> NB201Space:
+    return nb201_space
 
 
 @pytest.mark.parametrize("name,opts", STRATEGIES, ids=[c[0] for c in STRATEGIES])
