@@ -6,6 +6,8 @@ training size, fit on a random NB201 CIFAR-10 sample and time the fit; then time
 single-threaded call costs on an idle core, wall clock includes waiting on a busy machine).
 Kendall τ on the cells outside the training set is reported alongside. Inputs: one-hot (30-d)
 for MLP / GBRT / RF, ReNAS tensors (31×4×4) for the ReNAS CNN. Torch runs one thread.
+``renas-plain`` is the ReNAS CNN scored by its plain forward pass (``dedup_predict=False``)
+instead of the tabulated one (:mod:`nasopt.surrogates._renas_dedup`), for the ratio.
 
 Writes ``<out>/surrogate_speed.json`` and ``<out>/surrogate_speed.md``.
 """
@@ -36,6 +38,7 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "gbrt-pairwise": ("gbrt", {"loss": "logistic"}),
     "rf": ("rf", {}),
     "renas": ("renas", {}),
+    "renas-plain": ("renas", {"dedup_predict": False}),
 }
 PAPER_CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "mlp-paper": ("mlp", dict(PAPER_MLP)),

@@ -6,7 +6,13 @@ import numpy as np
 import torch
 
 from ..core.errors import ConfigurationError
+from ._renas_dedup import dedup_forward
 from ._torch import TorchSurrogate
+
+#: Rows evaluated at once on CPU when ``dedup_predict`` is on (the NAS-Bench-201 pool in one),
+#: and the fewest for which the tabulation is tried (below, planning costs more than it saves).
+DEDUP_BLOCK = 32768
+DEDUP_MIN_ROWS = 512
 
 
 class _ReNASNet(torch.nn.Module):
@@ -67,6 +73,11 @@ class ReNASPredictor(TorchSurrogate):
     conv_channels : output channels of the second convolution (official code: 128). The
         official network costs about 1.7 M multiply-adds per NB201 cell (31×4×4) and
         3.2 M per NB101 cell (19×7×7); a smaller value trades accuracy for scoring speed.
+    dedup_predict : on CPU, evaluate prediction batches of at least 512 rows (in blocks of up
+        to 32,768) with
+        :mod:`nasopt.surrogates._renas_dedup`, which computes every receptive field once per
+        distinct input pattern: the same outputs up to float32 rounding, about 3× faster on the
+        NAS-Bench-201 pool; batches without repeated patterns fall back to the plain network.
     predict_batch_size, n_threads, cv_folds, cv_grid : as :class:`~nasopt.surrogates.MLP`.
     """
 
@@ -87,6 +98,7 @@ class ReNASPredictor(TorchSurrogate):
         device: str = "cpu",
         random_state: object = None,
         predict_batch_size: int = 1024,
+        dedup_predict: bool = True,
         n_threads: int | None = 1,
         cv_folds: int = 3,
         cv_grid: dict | None = None,
@@ -103,9 +115,15 @@ class ReNASPredictor(TorchSurrogate):
         self.device = device
         self.random_state = random_state
         self.predict_batch_size = predict_batch_size
+        self.dedup_predict = dedup_predict
         self.n_threads = n_threads
         self.cv_folds = cv_folds
         self.cv_grid = cv_grid
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if not isinstance(self.dedup_predict, (bool, np.bool_)):
+            raise ConfigurationError(f"dedup_predict must be True or False, got {self.dedup_predict!r}")
 
     def _build(self, input_shape: tuple[int, ...]) -> torch.nn.Module:
         if len(input_shape) == 1:
@@ -121,6 +139,23 @@ class ReNASPredictor(TorchSurrogate):
         net = _ReNASNet(int(c), int(h), int(w), int(self.conv_channels))
         net.sample_shape = (int(c), int(h), int(w))
         return _Reshape(net)
+
+    def _raw_predict(self, X: np.ndarray) -> np.ndarray:
+        if self.device_ != "cpu" or not self.dedup_predict or X.shape[0] < DEDUP_MIN_ROWS:
+            return super()._raw_predict(X)
+        net = self.net_.net
+        shape = net.sample_shape
+        mean = np.asarray(self.x_mean_, dtype=np.float32).reshape(shape)
+        std = np.asarray(self.x_std_, dtype=np.float32).reshape(shape)
+        out = np.empty(X.shape[0], dtype=np.float32)
+        with torch.inference_mode():
+            for s in range(0, X.shape[0], DEDUP_BLOCK):
+                block = X[s : s + DEDUP_BLOCK]
+                pred = None
+                if block.shape[0] >= DEDUP_MIN_ROWS:
+                    pred = dedup_forward(net, block.reshape(-1, *shape), mean, std, int(self.predict_batch_size))
+                out[s : s + DEDUP_BLOCK] = super()._raw_predict(block) if pred is None else pred.numpy()
+        return out
 
 
 class _Reshape(torch.nn.Module):
