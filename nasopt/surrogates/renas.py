@@ -74,10 +74,10 @@ class ReNASPredictor(TorchSurrogate):
         official network costs about 1.7 M multiply-adds per NB201 cell (31×4×4) and
         3.2 M per NB101 cell (19×7×7); a smaller value trades accuracy for scoring speed.
     dedup_predict : on CPU, evaluate prediction batches of at least 512 rows (in blocks of up
-        to 32,768) with
-        :mod:`nasopt.surrogates._renas_dedup`, which computes every receptive field once per
-        distinct input pattern: the same outputs up to float32 rounding, about 3× faster on the
-        NAS-Bench-201 pool; batches without repeated patterns fall back to the plain network.
+        to 32,768) with :mod:`nasopt.surrogates._renas_dedup`, which computes every receptive
+        field once per distinct input pattern: the same outputs up to float32 rounding, about
+        3× faster on the NAS-Bench-201 pool; batches without repeated patterns fall back to the
+        plain network.
     predict_batch_size, n_threads, cv_folds, cv_grid : as :class:`~nasopt.surrogates.MLP`.
     """
 
@@ -141,7 +141,9 @@ class ReNASPredictor(TorchSurrogate):
         return _Reshape(net)
 
     def _raw_predict(self, X: np.ndarray) -> np.ndarray:
-        if self.device_ != "cpu" or not self.dedup_predict or X.shape[0] < DEDUP_MIN_ROWS:
+        # getattr: estimators pickled before the option existed predict as they did then
+        dedup = getattr(self, "dedup_predict", False)
+        if self.device_ != "cpu" or not dedup or X.shape[0] < DEDUP_MIN_ROWS:
             return super()._raw_predict(X)
         net = self.net_.net
         shape = net.sample_shape
