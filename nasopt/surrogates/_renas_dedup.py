@@ -87,7 +87,8 @@ class PatternIds:
         n, npos, c = values.shape
         self.n = n
         hashes = _project(values)
-        ids = np.empty((n, npos), dtype=np.int64)
+        ids = np.empty((n, npos), dtype=np.int64)  # position ids offset into one table
+        self.pos_ids: list[np.ndarray] = []
         self.pos_k: list[int] = []
         tables, offset = [], 0
         constant = hashes.min(axis=0) == hashes.max(axis=0)
@@ -96,12 +97,12 @@ class PatternIds:
                 k, inv = 1, np.zeros(n, dtype=np.int64)
             else:
                 uniq, inv = np.unique(hashes[:, s], return_inverse=True)
-                k = len(uniq)
-            ids[:, s] = inv.reshape(-1) + offset
-            tables.append(values[representatives(ids[:, s] - offset, k), s])
-            offset += k
+                k, inv = len(uniq), inv.reshape(-1)
+            self.pos_ids.append(inv)
             self.pos_k.append(k)
-        self.pos_ids = [ids[:, s] - sum(self.pos_k[:s]) for s in range(npos)]
+            ids[:, s] = inv + offset
+            tables.append(values[representatives(inv, k), s])
+            offset += k
         grouped = np.concatenate(tables)[ids]
         if not np.array_equal(grouped, values):
             for s in np.flatnonzero((grouped != values).any(axis=(0, 2))):
@@ -175,10 +176,15 @@ class _Plan:
         table_size = mid * sum(self.k1[p] * len(nb[p]) for p in range(npos) if table_p[p])
         plain = n * npos * (9 * c * c2 + 9 * c2 * mid + mid * f1)
 
+        def dense(k2: Sequence[int]) -> tuple[list[int], list[int]]:
+            """For these field counts: the output positions whose first FC layer runs per row
+            (``qd``), and the untabulated first-layer positions feeding them (``dp``)."""
+            qd = [q for q in range(npos) if k2[q] > self.limit]
+            return qd, [p for p in range(npos) if not table_p[p] and any(p in nb[q] for q in qd)]
+
         def worth(k2: Sequence[int]) -> bool:
             """Whether the plan for these field counts needs < 1/MIN_GAIN of the plain work."""
-            qd = [q for q in range(npos) if k2[q] > self.limit]
-            dp = [p for p in range(npos) if not table_p[p] and any(p in nb[q] for q in qd)]
+            qd, dp = dense(k2)
             conv1 = 9 * c * c2
             cost = (
                 sum(self.k1[p] * (conv1 + len(nb[p]) * c2 * mid) for p in range(npos) if table_p[p])
@@ -195,9 +201,8 @@ class _Plan:
         self.worth = worth(k2)
         if not self.worth:
             return
-        self.qd = [q for q in range(npos) if k2[q] > self.limit]  # first FC layer per row
-        self.qt = [q for q in range(npos) if k2[q] <= self.limit]  # first FC layer per pattern
-        self.dp = [p for p in range(npos) if not table_p[p] and any(p in nb[q] for q in self.qd)]
+        self.qd, self.dp = dense(k2)
+        self.qt = [q for q in range(npos) if q not in self.qd]  # first FC layer per pattern
 
         # 2. first convolution (one matrix per position over its in-grid neighbours, applied to
         #    the raw inputs: standardisation folded in, out-of-grid neighbours stay zero) and

@@ -143,7 +143,7 @@ class ReNASPredictor(TorchSurrogate):
     def _raw_predict(self, X: np.ndarray) -> np.ndarray:
         # getattr: estimators pickled before the option existed predict as they did then
         dedup = getattr(self, "dedup_predict", False)
-        if self.device_ != "cpu" or not dedup or X.shape[0] < DEDUP_MIN_ROWS:
+        if self.device_ != "cpu" or not dedup:
             return super()._raw_predict(X)
         net = self.net_.net
         shape = net.sample_shape
