@@ -271,6 +271,16 @@ OTHER_CASES = [
     ("checkpoint: other space",
      lambda t, d, s: _load_edited(t, s, lambda x: x, load_space=ProductSpace({"a": [1, 2]})),
      CheckpointError, r"checkpoint was written for space \{'type': 'nb201'\}, not \{'type': 'product'"),
+    ("checkpoint naming code to run (a validity rule to import)",
+     lambda t, d, s: _load_edited(t, s, lambda x: _set(x, "space", {
+         "type": "product", "choices": {"touch": [0], str(t / "pwned"): [0]},
+         "valid": "subprocess:Popen", "max_enumerate": 10})),
+     CheckpointError, r"cannot rebuild the search space of the checkpoint: .*'subprocess:Popen'; "
+                      r"loading a file runs no code"),
+    ("checkpoint of a space with a lambda rule, loaded without space=",
+     lambda t, d, s: _load_edited(t, s, lambda x: _set(x, "space", {
+         "type": "product", "choices": {"a": [0, 1]}, "valid": "<unnamed>", "max_enumerate": 10})),
+     CheckpointError, r"validity rule cannot be restored from the file .* pass the space explicitly"),
     ("checkpoint: unknown strategy",
      lambda t, d, s: _load_edited(t, s, lambda x: _set(x, "strategy", "nope")),
      CheckpointError, r"corrupted checkpoint: ConfigurationError: unknown strategy 'nope'"),

@@ -97,14 +97,17 @@ def test_non_members_are_rejected_with_the_reason(arch, reason):
         SPACE.validate(arch)
 
 
-def test_config_names_an_importable_rule_and_rebuilds_the_space(tmp_path):
-    assert space_from_config(SPACE.config()) == SPACE
+def test_config_names_an_importable_rule_and_rebuilds_the_space_only_when_trusted(tmp_path):
+    assert space_from_config(SPACE.config(), trusted=True) == SPACE
     opt = nasopt.create("rea", SPACE, seed=0)
     for _ in range(15):
         t = opt.ask()
         opt.tell(t, float(sum(v == "k5" for v in t.arch.values())))
     opt.save(tmp_path / "run.json")
-    assert nasopt.load(tmp_path / "run.json").best == opt.best
+    assert nasopt.load(tmp_path / "run.json", space=SPACE).best == opt.best
+    assert nasopt.load(tmp_path / "run.json", trusted=True).best == opt.best
+    with pytest.raises(nasopt.CheckpointError, match="runs no code"):
+        nasopt.load(tmp_path / "run.json")
 
 
 def test_a_lambda_rule_needs_the_space_passed_to_load(tmp_path):

@@ -390,13 +390,16 @@ def _fsync_dir(path: str) -> None:
 
 
 # ====================================================================== loading
-def load_journal(path: str, space: "SearchSpace | None" = None, attach: bool = True) -> "Optimizer":
+def load_journal(path: str, space: "SearchSpace | None" = None, attach: bool = True,
+                 trusted: bool = False) -> "Optimizer":
     """Rebuild the optimizer recorded in the journal at ``path``.
 
     Args:
         path: The journal.
         space: Needed only when the space cannot be rebuilt from its config (your own
             :class:`~nasopt.core.space.SearchSpace` subclasses).
+        trusted: Import the ``ProductSpace`` validity rule the header names when ``space``
+            is not given (see :func:`nasopt.load`: by default a journal runs no code).
         attach: Keep appending to the journal (default; the file is locked until
             :meth:`Optimizer.close`). ``False`` rebuilds a detached copy and leaves the file
             untouched (to inspect a journal another process is writing).
@@ -404,20 +407,16 @@ def load_journal(path: str, space: "SearchSpace | None" = None, attach: bool = T
     Raises:
         CheckpointError: not a journal, damaged, or written for another space.
     """
-    from .optimizer import _jsonable
     from .registry import strategy_class
-    from .space import space_from_config
+    from .space import space_of_file
 
     header, records, _, torn_len = read_journal(os.fspath(path))
     if header is None:
         raise CheckpointError(f"{path}: empty journal (no header line)")
+    if "space" not in header:
+        raise CheckpointError(f"{path}: bad journal header (no search space config)")
+    space = space_of_file(header["space"], space, trusted, str(path))
     try:
-        if space is None:
-            space = space_from_config(header["space"])
-        elif json.loads(json.dumps(space.config(), default=_jsonable)) != header["space"]:
-            raise CheckpointError(
-                f"{path} was written for space {header['space']!r}, not {space.config()!r}"
-            )
         cls = strategy_class(header["strategy"])
         kwargs = dict(seed=header["seed"], maximize=header["maximize"],
                       allow_duplicates=header["allow_duplicates"], **header["options"])

@@ -28,7 +28,7 @@ import os
 import tempfile
 from typing import TYPE_CHECKING, Any
 
-from .space import SearchSpace, space_from_config
+from .space import SearchSpace, space_of_file
 from .errors import CheckpointError, NasoptError
 from .registry import strategy_class
 from .optimizer import check_value
@@ -75,20 +75,18 @@ def state_dict(opt: "Optimizer") -> dict:
     }
 
 
-def from_state_dict(data: Any, space: SearchSpace | None = None) -> "Optimizer":
+def from_state_dict(data: Any, space: SearchSpace | None = None, trusted: bool = False) -> "Optimizer":
     """Rebuild an optimizer from :func:`state_dict` output. ``space`` is needed when the
-    checkpoint's space cannot be rebuilt from its config (user-defined spaces)."""
+    checkpoint's space cannot be rebuilt from its config (user-defined spaces, a
+    ``ProductSpace`` with a validity rule); ``trusted`` as in :func:`load`."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError("not a nasopt checkpoint (missing format marker)")
     if data.get("version") != VERSION:
         raise CheckpointError(f"unsupported checkpoint version {data.get('version')!r}")
+    if "space" not in data:
+        raise CheckpointError("corrupted checkpoint: no search space config")
+    space = space_of_file(data["space"], space, trusted, "the checkpoint")
     try:
-        if space is None:
-            space = space_from_config(data["space"])
-        elif space.config() != data["space"]:
-            raise CheckpointError(
-                f"checkpoint was written for space {data['space']!r}, not {space.config()!r}"
-            )
         cls = strategy_class(data["strategy"])
         opt = cls(
             space,
@@ -177,25 +175,34 @@ def _is_journal(path: str) -> bool:
     return _JOURNAL_MARK in first and b'"nasopt-checkpoint"' not in first
 
 
-def load(path: str, space: SearchSpace | None = None) -> "Optimizer":
+def load(path: str, space: SearchSpace | None = None, trusted: bool = False) -> "Optimizer":
     """Load an optimizer saved with :meth:`Optimizer.save`, or resume a journal.
 
     A journal (``Optimizer(..., journal=path)``) is recognised by its header line; the
     optimizer is rebuilt from it and keeps appending to it (see
     :func:`nasopt.core.journal.load_journal`).
 
+    A checkpoint is data: loading one imports and runs no code named in it. A
+    ``ProductSpace`` validity rule is stored by name only, so a file whose space has one
+    needs the space from the caller (``space=``), which brings its own rule; the strategy
+    and the space type are looked up among the registered ones, never imported by name.
+
     Args:
         path: The checkpoint (or journal) file.
-        space: Required only for spaces that cannot be rebuilt from their config (your own
-            :class:`SearchSpace` subclasses, ``ProductSpace`` with a non-importable rule).
+        space: The search space the run used. Required for spaces that cannot be rebuilt
+            from their config: your own :class:`SearchSpace` subclasses, a ``ProductSpace``
+            with a validity rule.
+        trusted: Import the ``module:qualname`` validity rule the file names when
+            ``space`` is not given. Only for files you trust as much as your own code.
 
     Raises:
-        CheckpointError: the file is not a readable nasopt checkpoint.
+        CheckpointError: the file is not a readable nasopt checkpoint, or its space cannot
+            be rebuilt without ``space=`` (the message says which).
     """
     if _is_journal(path):
         from .journal import load_journal
 
-        return load_journal(path, space=space)
+        return load_journal(path, space=space, trusted=trusted)
     try:
         with _open(path, "r") as fh:
             data = json.load(fh)
@@ -203,4 +210,7 @@ def load(path: str, space: SearchSpace | None = None) -> "Optimizer":
         raise
     except (OSError, ValueError, EOFError) as exc:
         raise CheckpointError(f"{path}: not a readable nasopt checkpoint ({exc})") from exc
-    return from_state_dict(data, space)
+    try:
+        return from_state_dict(data, space, trusted)
+    except CheckpointError as exc:
+        raise CheckpointError(f"{path}: {exc}") from exc.__cause__

@@ -12,12 +12,14 @@ the ``*_indices`` fast paths when the space is finite and enumeration is cheap.
 from __future__ import annotations
 
 import abc
+import inspect
+import json
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import InvalidArchitectureError
+from .errors import CheckpointError, InvalidArchitectureError, NasoptError
 
 Arch = Any
 
@@ -30,8 +32,15 @@ def register_space(cls: type["SearchSpace"]) -> type["SearchSpace"]:
     return cls
 
 
-def space_from_config(config: dict) -> "SearchSpace":
-    """Rebuild a space from the dict returned by :meth:`SearchSpace.config`."""
+def space_from_config(config: dict, trusted: bool = False) -> "SearchSpace":
+    """Rebuild a space from the dict returned by :meth:`SearchSpace.config`.
+
+    A config is data, typically read from a checkpoint or journal: by default nothing it
+    names is imported or called. A space whose config names code (a ``ProductSpace``
+    validity rule given as ``module:qualname``) is refused with a
+    :class:`~nasopt.core.errors.ConfigurationError` unless ``trusted=True``, which imports
+    the named object: pass that only for files you trust as you trust your own code.
+    """
     try:
         cls = _SPACE_TYPES[config["type"]]
     except (KeyError, TypeError):
@@ -39,7 +48,39 @@ def space_from_config(config: dict) -> "SearchSpace":
             f"cannot rebuild a search space from {config!r}: unknown type; "
             f"known: {sorted(_SPACE_TYPES)} (pass space= explicitly for your own spaces)"
         ) from None
+    if trusted and "trusted" in inspect.signature(cls.from_config).parameters:
+        return cls.from_config(config, trusted=True)  # type: ignore[call-arg]
     return cls.from_config(config)
+
+
+def space_of_file(config: Any, space: "SearchSpace | None", trusted: bool, source: str) -> "SearchSpace":
+    """The search space a checkpoint or journal (``source``, for messages) was written for.
+
+    With ``space`` given, it must have the file's config, and its own code (a validity rule)
+    is used. Without, the space is rebuilt from the config by :func:`space_from_config`,
+    which imports nothing the file names unless ``trusted``.
+
+    Raises:
+        CheckpointError: the spaces differ, or the file's space cannot be rebuilt (the
+            message says why and to pass ``space=``).
+    """
+    if space is not None:
+        if _plain(space.config()) != config:
+            raise CheckpointError(f"{source} was written for space {config!r}, not {space.config()!r}")
+        return space
+    try:
+        return space_from_config(config, trusted=trusted)
+    except NasoptError as exc:
+        raise CheckpointError(f"cannot rebuild the search space of {source}: {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(
+            f"damaged search space config in {source}: {config!r} ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _plain(config: Any) -> Any:
+    """``config`` as it reads back from JSON (tuples as lists, numpy scalars as numbers)."""
+    return json.loads(json.dumps(config, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
 class SearchSpace(abc.ABC):
@@ -126,6 +167,9 @@ class SearchSpace(abc.ABC):
 
     @classmethod
     def from_config(cls, config: dict) -> "SearchSpace":
+        """Inverse of :meth:`config`. Must not import or call anything the config names
+        (it may come from an untrusted file); a space that needs to can take a keyword
+        ``trusted: bool = False`` that :func:`space_from_config` sets on request."""
         return cls()
 
     # ----------------------------------------------------------------- enumeration (finite spaces)

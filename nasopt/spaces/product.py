@@ -243,19 +243,41 @@ class ProductSpace(SearchSpace):
         }
 
     @classmethod
-    def from_config(cls, config: dict) -> "ProductSpace":
+    def from_config(cls, config: dict, trusted: bool = False) -> "ProductSpace":
+        """Rebuild a space from :meth:`config`.
+
+        The validity rule is stored by name only. A config that names one is refused unless
+        ``trusted=True``: a checkpoint or journal is data, and loading one runs no code. Pass
+        the space itself instead (``nasopt.load(path, space=ProductSpace(..., valid=rule))``).
+        """
         rule = config.get("valid")
+        if rule is not None and not isinstance(rule, str):
+            raise ConfigurationError(f"a ProductSpace config names its rule as a string, got {rule!r}")
         valid = None
         if rule == "<unnamed>":
             raise ConfigurationError(
-                "this ProductSpace's validity rule is not an importable function: "
-                "pass the space explicitly, e.g. nasopt.load(path, space=my_space)"
+                "this ProductSpace's validity rule cannot be restored from the file (it was a "
+                "lambda, a local function or defined in __main__): pass the space explicitly, "
+                "e.g. nasopt.load(path, space=my_space)"
+            )
+        if rule is not None and not trusted:
+            raise ConfigurationError(
+                f"this ProductSpace names the validity rule {rule!r}; loading a file runs no code, "
+                "so the rule is not imported: pass the space explicitly, e.g. "
+                "nasopt.load(path, space=ProductSpace(..., valid=rule)), or trusted=True if you "
+                f"trust the file to import and run {rule!r}"
             )
         if rule is not None:
             module, _, qual = rule.partition(":")
-            obj: Any = importlib.import_module(module)
-            for part in qual.split("."):
-                obj = getattr(obj, part)
+            try:
+                obj: Any = importlib.import_module(module)
+                for part in qual.split("."):
+                    obj = getattr(obj, part)
+            except (ImportError, AttributeError, ValueError, TypeError) as exc:
+                raise ConfigurationError(
+                    f"cannot import the validity rule {rule!r} named in the config "
+                    f"({type(exc).__name__}: {exc}); pass the space explicitly"
+                ) from None
             valid = obj
         return cls(config["choices"], valid=valid, max_enumerate=config.get("max_enumerate", 2_000_000))
 
