@@ -124,7 +124,7 @@ class NB201Space(SearchSpace):
     five one-hot channels, then the same costs), see :mod:`nasopt.spaces.renas_features`;
     ``"onehot-live"`` and ``"renas-onehot-live"`` are ``"onehot"`` and ``"renas-onehot"`` of
     :func:`live_op_codes` (dead edges read as ``none``, so cells that compute the same
-    function encode the same; predictors rank the space better on them, see the README's
+    function encode the same; predictors rank the space better on them, see docs/predictors.md's
     predictor table).
     Mutation changes the op of one edge; crossover takes each edge from either parent.
     """
