@@ -3,12 +3,15 @@ parallel runs, and one tiny end-to-end run of ``nasopt bench search``."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import os
 
 import numpy as np
 import pytest
 
 from nasopt.benchmarks.harness import StrategySpec, parse_spec, run_many, run_one
+from nasopt.benchmarks.jsonio import read_json, write_json
 from nasopt.benchmarks.metrics import at_budgets, best_so_far, queries_to_optimum, summarize
 from nasopt.benchmarks.tabular import TabularBenchmark
 from nasopt.core.errors import ConfigurationError
@@ -113,7 +116,7 @@ def test_search_benchmark_end_to_end_writes_json_table_and_plot(nb201_data, tmp_
     out = tmp_path / "s"
     data = run(["--dataset", "cifar100", "--runs", "2", "--budget", "40", "--workers", "1",
                  "--strategies", "weaknas,rea,random,tpe", "--out", str(out), "--quiet"])
-    saved = json.loads((tmp_path / "s.json").read_text())
+    saved = read_json(tmp_path / "s.json.gz")
     assert saved["summary"].keys() == {"weaknas", "rea", "random", "tpe"}
     assert saved["seeds"] == [0, 1]
     opt = saved["optimum"]["index"]
@@ -127,6 +130,50 @@ def test_search_benchmark_end_to_end_writes_json_table_and_plot(nb201_data, tmp_
     assert data["summary"]["tpe"]["runs"] == 2
 
 
+def test_result_files_are_read_alike_plain_gzipped_or_by_their_missing_plain_name(tmp_path):
+    data = {"runs": {"random": [{"seed": 0, "indices": [3, 1], "values": [0.5, 0.25]}]}, "note": "τ"}
+    write_json(tmp_path / "a.json", data)
+    write_json(tmp_path / "b.json.gz", data, indent=1)
+    assert (tmp_path / "b.json.gz").read_bytes()[:2] == b"\x1f\x8b"  # gzip, not text
+    assert gzip.decompress((tmp_path / "b.json.gz").read_bytes()) == json.dumps(data, indent=1).encode()
+    assert read_json(tmp_path / "a.json") == read_json(str(tmp_path / "b.json.gz")) == data
+    # a command recorded before its input was compressed names X.json: X.json.gz is read
+    assert read_json(tmp_path / "b.json") == data
+    with pytest.raises(FileNotFoundError):
+        read_json(tmp_path / "c.json")
+
+
+def test_compressed_result_files_are_byte_identical_for_the_same_data(tmp_path):
+    data = {"seeds": list(range(100)), "summary": {"weaknas": {"mean": 83.67}}}
+    write_json(tmp_path / "a.json.gz", data)
+    os.utime(tmp_path / "a.json.gz", (0, 0))
+    write_json(tmp_path / "b.json.gz", data)
+    a, b = (tmp_path / "a.json.gz").read_bytes(), (tmp_path / "b.json.gz").read_bytes()
+    assert a == b
+    assert a[3] & 0x08 == 0 and a[4:8] == b"\0\0\0\0"  # no file name, time stamp 0 (gzip -n)
+
+
+def test_reuse_of_a_gzipped_result_file_gives_the_rows_of_its_plain_json(nb201_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent))
+    from nasopt.benchmarks.search_bench import run
+
+    common = ["--dataset", "cifar10", "--runs", "2", "--budget", "15", "--no-plot", "--quiet"]
+    first = run(common + ["--strategies", "random", "--out", str(tmp_path / "a")])
+    assert read_json(tmp_path / "a.json.gz") == json.loads(json.dumps(first))  # written compressed
+    (tmp_path / "plain.json").write_bytes(gzip.decompress((tmp_path / "a.json.gz").read_bytes()))
+    from_gz = run(common + ["--strategies", "random,rea", "--out", str(tmp_path / "b"),
+                            "--reuse", str(tmp_path / "a.json.gz")])
+    from_plain = run(common + ["--strategies", "random,rea", "--out", str(tmp_path / "c"),
+                               "--reuse", str(tmp_path / "plain.json")])
+    assert from_gz["runs"]["random"] == from_plain["runs"]["random"] == first["runs"]["random"]
+    same = lambda x, y: json.dumps(x, sort_keys=True) == json.dumps(y, sort_keys=True)  # noqa: E731 (NaN)
+    assert same(from_gz["summary"]["random"], from_plain["summary"]["random"])
+    assert from_gz["reused"] == from_plain["reused"] == {"random": first["command"]}
+    row = lambda name: [ln for ln in (tmp_path / name).read_text().splitlines()  # noqa: E731
+                        if ln.startswith("| random |")]
+    assert row("b.md") == row("c.md") and len(row("b.md")) >= 1
+
+
 def test_reuse_takes_rows_from_earlier_files_and_runs_only_the_rest(nb201_data, tmp_path, monkeypatch):
     monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent))
     from nasopt.benchmarks.search_bench import run
@@ -135,11 +182,11 @@ def test_reuse_takes_rows_from_earlier_files_and_runs_only_the_rest(nb201_data, 
     common = ["--dataset", "cifar10", "--runs", "2", "--budget", "15", "--no-plot", "--quiet"]
     first = run(common + ["--strategies", "random", "--out", str(tmp_path / "a")])
     merged = run(common + ["--strategies", "random,rea", "--out", str(tmp_path / "b"),
-                           "--reuse", str(tmp_path / "a.json")])
+                           "--reuse", str(tmp_path / "a.json.gz")])
     assert merged["runs"]["random"] == first["runs"]["random"]  # taken, not run again
     assert len(merged["runs"]["rea"]) == 2 and merged["reused"] == {"random": first["command"]}
     md = (tmp_path / "b.md").read_text()
     assert f"Rows random: runs reused from `{first['command']}`" in md and "| rea | 2 |" in md
     with pytest.raises(ConfigurationError, match="budget is 15, this run's is 20"):
         run(["--dataset", "cifar10", "--runs", "2", "--budget", "20", "--no-plot", "--quiet",
-             "--strategies", "random", "--out", str(tmp_path / "c"), "--reuse", str(tmp_path / "a.json")])
+             "--strategies", "random", "--out", str(tmp_path / "c"), "--reuse", str(tmp_path / "a.json.gz")])

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from nasopt.benchmarks import predictor_bench as pb
+from nasopt.benchmarks.jsonio import read_json, write_json
 from nasopt.core.errors import ConfigurationError
 
 
@@ -59,7 +60,7 @@ def _run(tmp_path, nb201_data, name, workers=1, predictors="rf-mse,gbrt-logistic
         "--set", "renas,mlp:epochs=2", "--workers", str(workers), "--out", str(out), "--quiet",
     ])
     assert rc == 0
-    return out, json.loads(out.with_suffix(".json").read_text())
+    return out, read_json(out.with_suffix(".json.gz"))
 
 
 @pytest.mark.slow
@@ -108,7 +109,7 @@ def test_reading_dead_edges_as_none_makes_the_trees_rank_better(tmp_path, nb201_
     out = tmp_path / "live"
     pb.main(["--data", str(nb201_data), "--datasets", "cifar10", "--sizes", "156", "--repeats", "2",
              "--predictors", "gbrt-logistic,gbrt-logistic-live", "--out", str(out), "--quiet", "--no-plot"])
-    recs = json.loads(out.with_suffix(".json").read_text())["records"]
+    recs = read_json(out.with_suffix(".json.gz"))["records"]
     tau = {p: np.mean([r["tau"] for r in recs if r["predictor"] == p])
            for p in ("gbrt-logistic", "gbrt-logistic-live")}
     assert tau["gbrt-logistic-live"] > tau["gbrt-logistic"] + 0.03, tau
@@ -125,7 +126,7 @@ def test_default_pair_count_makes_pairwise_gbrt_rank_better_than_eight_pairs(tmp
         pb.main(["--data", str(nb201_data), "--datasets", "imagenet16", "--sizes", "424",
                  "--repeats", "2", "--predictors", "gbrt-logistic", *extra, "--out", str(out),
                  "--quiet", "--no-plot"])
-        recs = json.loads(out.with_suffix(".json").read_text())["records"]
+        recs = read_json(out.with_suffix(".json.gz"))["records"]
         taus[pairs] = np.mean([r["tau"] for r in recs])
     assert taus[None] > taus[8] + 0.015, taus
 
@@ -142,7 +143,7 @@ def test_nb101_path_reads_the_official_format(tmp_path):
              "--predictors", "rf-mse,rf-mse-live,renas-6", "--set", "rf:n_estimators=10",
              "--set", "renas:epochs=2",
              "--out", str(out), "--quiet", "--no-plot"])
-    res = json.loads(out.with_suffix(".json").read_text())
+    res = read_json(out.with_suffix(".json.gz"))
     assert {r["predictor"] for r in res["records"]} == {"rf-mse", "rf-mse-live", "renas-6"}
     assert all(r["space"] == "nb101" and r["n_test"] == 28 for r in res["records"])
 
@@ -156,11 +157,11 @@ def test_merge_combines_result_files(tmp_path):
          "records": [rec("rf-mse", 16, 0, 0.2), rec("rf-mse", 16, 1, 0.4)]}
     b = {"meta": {"command": "b", "complete": False}, "records": [rec("mlp-hinge", 90, 0, 0.6)]}
     (tmp_path / "a.json").write_text(json.dumps(a))
-    (tmp_path / "b.json").write_text(json.dumps(b))
+    write_json(tmp_path / "b.json.gz", b)  # plain and compressed inputs merge alike
     out = tmp_path / "m"
-    assert pb.main(["--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--out", str(out),
+    assert pb.main(["--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json.gz"), "--out", str(out),
                     "--quiet", "--no-plot"]) == 0
     md = out.with_suffix(".md").read_text()
     assert "| rf-mse (one-hot + squared error) | 0.300 ± 0.100 |  |" in md
     assert "0.600 ± 0.000 (n=1)" in md and "`b  (stopped before the end)`" in md
-    assert len(json.loads(out.with_suffix(".json").read_text())["records"]) == 3
+    assert len(read_json(out.with_suffix(".json.gz"))["records"]) == 3

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import nasopt
+from nasopt.benchmarks.jsonio import read_json, write_json
 from nasopt.core.errors import ConfigurationError
 from nasopt.core.registry import create
 from nasopt.spaces import NB201Space, ProductSpace
@@ -272,31 +273,31 @@ def test_benchmark_writes_its_table(nb201_data, tmp_path):
                       "--seeds", "0-1", "--workers", "1", "--data", str(nb201_data),
                       "--iter", json.dumps({"init": 20, "top_k": 10, "rounds": 2, **FAST}),
                       "--out", str(out)])
-    res = json.loads(out.with_suffix(".json").read_text())
+    res = read_json(out.with_suffix(".json.gz"))
     assert {r["method"] for r in res["runs"]} == {"random", "tpe", "renas-iter"}
     assert all(r["queries"] == 100 and len(set(r["queried"])) == 100 for r in res["runs"])
     assert "ReNAS (paper)" in out.with_suffix(".md").read_text()
     # reuse: identical runs are taken from the earlier output, not recomputed
     renas_bench.main(["--datasets", "cifar100", "--methods", "random", "--seeds", "0-1",
                       "--workers", "1", "--data", str(nb201_data), "--out", str(out) + "2",
-                      "--reuse", str(out.with_suffix(".json"))])
-    res2 = json.loads((tmp_path / "r2.json").read_text())
+                      "--reuse", str(out.with_suffix(".json.gz"))])
+    res2 = read_json(tmp_path / "r2.json.gz")
     assert res2["reused_runs"] == 2
     # runs reused from files older than the "rank" field get it back, and the summary its rate
-    old = json.loads(out.with_suffix(".json").read_text())
+    old = read_json(out.with_suffix(".json.gz"))
     ranks = {r["seed"]: r.pop("rank") for r in old["runs"] if r["method"] == "random"}
     (tmp_path / "old.json").write_text(json.dumps(old))
     renas_bench.main(["--datasets", "cifar100", "--methods", "random", "--seeds", "0-1",
                       "--workers", "1", "--data", str(nb201_data), "--out", str(out) + "4",
                       "--reuse", str(tmp_path / "old.json")])
-    res4 = json.loads((tmp_path / "r4.json").read_text())
+    res4 = read_json(tmp_path / "r4.json.gz")
     assert res4["reused_runs"] == 2 and {r["seed"]: r["rank"] for r in res4["runs"]} == ranks
     assert res4["summary"]["random"]["cifar100"]["found_optimum"] == np.mean([k == 0 for k in ranks.values()])
     # --fresh: a method whose defaults changed is rerun even when reusable runs exist
     renas_bench.main(["--datasets", "cifar100", "--methods", "random", "--seeds", "0-1",
                       "--workers", "1", "--data", str(nb201_data), "--out", str(out) + "3",
-                      "--reuse", str(out.with_suffix(".json")), "--fresh", "random"])
-    assert json.loads((tmp_path / "r3.json").read_text())["reused_runs"] == 0
+                      "--reuse", str(out.with_suffix(".json.gz")), "--fresh", "random"])
+    assert read_json(tmp_path / "r3.json.gz")["reused_runs"] == 0
 
 
 def test_reuse_warns_when_two_files_disagree_on_a_run(tmp_path, capsys):
@@ -323,6 +324,19 @@ def test_reuse_warns_when_two_files_disagree_on_a_run(tmp_path, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_reuse_reads_a_gzipped_output_like_its_plain_json(tmp_path):
+    from nasopt.benchmarks.renas_bench import _load_reusable
+
+    res = {"space": "nb201", "budget": 100, "runs": [
+        {"method": "random", "options": {}, "dataset": "cifar100", "seed": s, "queried": [s, 7]}
+        for s in range(3)]}
+    write_json(tmp_path / "plain.json", res)
+    write_json(tmp_path / "packed.json.gz", res)
+    plain = _load_reusable([str(tmp_path / "plain.json")])
+    packed = _load_reusable([str(tmp_path / "packed.json.gz")])
+    assert plain == packed and len(packed) == 3
+
+
 def test_objective_rank_counts_the_table_entries_better_than_the_best_queried():
     from nasopt.benchmarks.renas_bench import objective_rank
 
@@ -343,7 +357,7 @@ def test_benchmark_keeps_several_paper_protocol_configurations_apart(nb201_data,
     for c in configs:
         args += ["--renas", json.dumps(c)]
     renas_bench.main(args)
-    res = json.loads((tmp_path / "p.json").read_text())
+    res = read_json(tmp_path / "p.json.gz")
     assert res["renas_configurations"] == configs
     assert sorted(json.dumps(r["options"], sort_keys=True) for r in res["runs"]) == sorted(
         json.dumps(c, sort_keys=True) for c in configs for _ in range(2))
@@ -360,8 +374,8 @@ def test_benchmark_can_search_on_test_accuracy_and_keeps_those_runs_apart(nb201_
             "--data", str(nb201_data)]
     renas_bench.main(args + ["--out", str(tmp_path / "valid")])
     renas_bench.main(args + ["--metric", "test", "--out", str(tmp_path / "test"),
-                             "--reuse", str(tmp_path / "valid.json")])
-    res = json.loads((tmp_path / "test.json").read_text())
+                             "--reuse", str(tmp_path / "valid.json.gz")])
+    res = read_json(tmp_path / "test.json.gz")
     assert res["metric"] == "test" and res["reused_runs"] == 0  # validation runs are not reused
     assert "search on test accuracy" in (tmp_path / "test.md").read_text()
     bench = NB201("cifar100", path=str(nb201_data))

@@ -45,8 +45,10 @@ validation accuracy) or ``--space nb101 --data PATH`` (needs
 
 Fits run in ``--workers`` processes with one torch / BLAS thread each; every fit's seed is
 derived from (``--seed``, dataset, size, repeat, predictor) only, so results do not depend on
-the number of workers. Outputs ``<out>.json`` (every fit: τ, ρ, fit and predict seconds),
-``<out>.md`` (mean ± std of τ per predictor × size) and ``<out>.png`` (τ vs training size).
+the number of workers. Outputs ``<out>.json.gz`` (gzip-compressed JSON, every fit: τ, ρ, fit
+and predict seconds), ``<out>.md`` (mean ± std of τ per predictor × size) and ``<out>.png``
+(τ vs training size). ``--merge`` reads ``.json`` or ``.json.gz`` files
+(:mod:`nasopt.benchmarks.jsonio`).
 
 Run: ``python benchmarks/predictors.py --datasets cifar10 --repeats 5`` or
 ``nasopt bench predictors ...``.
@@ -70,6 +72,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core.errors import ConfigurationError
+from .jsonio import read_json, write_json
 
 NB201_SIZES = (16, 90, 156, 424, 1562, 4688)
 #: NB101 default sizes: 0.1 %, 1 %, 10 % of the 423,624 cells
@@ -403,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="choose margin a and λ of the ranking predictors by CV on each training set")
     ap.add_argument("--set", action="append", default=[], metavar="[SURR,...:]OPT=VALUE",
                     help="extra surrogate option, e.g. 'renas,mlp:epochs=50' or 'gbrt:n_estimators=100'")
-    ap.add_argument("--out", default="results/predictors", help="output prefix (.json, .md, .png)")
+    ap.add_argument("--out", default="results/predictors", help="output prefix (.json.gz, .md, .png)")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--merge", nargs="+", metavar="JSON",
@@ -413,11 +416,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def merge(paths: list[str], out: str, plot_too: bool = True) -> list[dict[str, Any]]:
     """Combine the records of several result files (later files win on the same fit) and
-    write ``<out>.json``, ``<out>.md`` and ``<out>.png``."""
+    write ``<out>.json.gz``, ``<out>.md`` and ``<out>.png``."""
     by_key: dict[tuple, dict[str, Any]] = {}
     commands = []
     for p in paths:
-        res = json.loads(Path(p).read_text())
+        res = read_json(p)
         done = res["meta"].get("complete")
         commands.append(res["meta"]["command"] + ("" if done else "  (stopped before the end)"))
         for r in res["records"]:
@@ -430,7 +433,7 @@ def merge(paths: list[str], out: str, plot_too: bool = True) -> list[dict[str, A
     datasets = list(dict.fromkeys(datasets))
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     merged = {"meta": {"merged_from": commands}, "records": records}
-    Path(f"{out}.json").write_text(json.dumps(merged, indent=1))
+    write_json(f"{out}.json.gz", merged, indent=1)
     header = "Merged from:\n\n" + "\n".join(f"- `{c}`" for c in commands) + "\n\n"
     Path(f"{out}.md").write_text(header + markdown(records, predictors, sizes, datasets))
     if plot_too:
@@ -505,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
             meta["elapsed_s"] = time.time() - started
             meta["complete"] = final
             ordered = sorted(records, key=lambda r: (r["dataset"], r["predictor"], r["size"], r["repeat"]))
-            Path(f"{out}.json").write_text(json.dumps({"meta": meta, "records": ordered}, indent=1))
+            write_json(f"{out}.json.gz", {"meta": meta, "records": ordered}, indent=1)
             Path(f"{out}.md").write_text(markdown(ordered, predictors, sizes, datasets, command))
             if final and not args.no_plot:
                 plot(ordered, predictors, sizes, datasets, f"{out}.png")
@@ -549,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
                     pool.join()
         except KeyboardInterrupt:
             write(False)
-            print(f"interrupted: {len(records)} of {len(jobs)} fits written to {out}.json / .md",
+            print(f"interrupted: {len(records)} of {len(jobs)} fits written to {out}.json.gz / .md",
                   file=sys.stderr)
             return 130
         finally:
@@ -558,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
         write(True)
     if not args.quiet:
         print(markdown(records, predictors, sizes, datasets))
-        print(f"wrote {out}.json, {out}.md" + ("" if args.no_plot else f", {out}.png"))
+        print(f"wrote {out}.json.gz, {out}.md" + ("" if args.no_plot else f", {out}.png"))
     return 0
 
 

@@ -28,7 +28,7 @@ NAS-Bench-101 (``--space nb101 --data PATH`` with the official table): ReNAS wit
 samples, the EA on the predictor and the top-10, against REA and random search.
 
 Run: ``python benchmarks/renas.py`` (or ``nasopt bench renas``); writes
-``<out>.json`` and ``<out>.md`` (default ``results/renas_nb201``).
+``<out>.json.gz`` (gzip-compressed JSON) and ``<out>.md`` (default ``results/renas_nb201``).
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ import numpy as np
 from ..core.errors import ConfigurationError, DataError
 from ..strategies.renas import ITERATIVE_OPTIONS
 from .harness import parse_seeds, tpe_queries
+from .jsonio import read_json, write_json
 
 #: Published ReNAS Table 5 (test accuracy, 20 runs) and the team's Optuna TPE measurement.
 ANCHORS = {
@@ -173,8 +174,7 @@ def _load_reusable(paths: list[str]) -> dict:
     source: dict = {}
     conflicts: collections.Counter = collections.Counter()
     for path in paths:
-        with open(path, encoding="utf-8") as fh:
-            res = json.load(fh)
+        res = read_json(path)
         for r in res["runs"]:
             opts = r.get("options")
             if opts is None:  # outputs written before runs recorded their options
@@ -419,8 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         "summary": summary, "runs": runs,
     }
     os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
-    with open(out + ".json", "w", encoding="utf-8") as fh:
-        json.dump(result, fh, indent=1)
+    write_json(out + ".json.gz", result, indent=1)
     text = markdown(summary, datasets, args, seeds, iter_opts, anchors=args.space == "nb201")
     text += f"\nCommand: `{result['command']}` ({wall / 60:.1f} min wall, {args.workers} workers).\n"
     with open(out + ".md", "w", encoding="utf-8") as fh:

@@ -5,15 +5,16 @@ Example (the README tables)::
     python benchmarks/search.py --dataset cifar100 --runs 100 --budget 1000 \\
         --strategies weaknas,rea,random,tpe --workers 2 --out results/search_cifar100
 
-Writes ``<out>.json`` (settings, per-strategy summary, every run's queried indices and
-values), ``<out>.md`` (tables) and ``<out>.png`` (best-so-far validation accuracy vs queries).
+Writes ``<out>.json.gz`` (gzip-compressed JSON: settings, per-strategy summary, every run's
+queried indices and values), ``<out>.md`` (tables) and ``<out>.png`` (best-so-far validation
+accuracy vs queries). ``--reuse`` reads ``.json`` or ``.json.gz`` files
+(:mod:`nasopt.benchmarks.jsonio`).
 The search objective is the mean validation accuracy; test accuracy is only reported.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -25,6 +26,7 @@ import numpy as np
 from ..core.errors import ConfigurationError
 from ..strategies.weaknas import PAPER_OPTIONS
 from .harness import StrategySpec, parse_spec, run_many
+from .jsonio import read_json, write_json
 from .metrics import CHECKPOINTS, summarize
 
 #: Mean queries to the optimum over 100 runs published in the WeakNAS paper (NB201).
@@ -112,8 +114,7 @@ def load_reused(paths: Sequence[str], labels: Sequence[str], dataset: str, metri
     or budget, or with runs of seeds outside ``seeds``, is refused."""
     out: dict[str, dict] = {}
     for path in paths:
-        with open(path) as fh:
-            data = json.load(fh)
+        data = read_json(path)
         for key, want in (("dataset", dataset), ("metric", metric), ("budget", budget)):
             if data.get(key) != want:
                 raise ConfigurationError(f"{path}: {key} is {data.get(key)!r}, this run's is {want!r}")
@@ -212,8 +213,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
         "note": "runs stop once the optimum is queried (the best-by-validation choice is final "
                 "from then on); queries count distinct architectures",
     }
-    with open(out + ".json", "w") as fh:
-        json.dump(data, fh)
+    write_json(out + ".json.gz", data)
     md = markdown(summary, args.dataset, args.budget, command, reused_commands)
     with open(out + ".md", "w") as fh:
         fh.write(md)
@@ -225,7 +225,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
                     optimum=opt.value)
     if not args.quiet:
         print(md)
-        print(f"wrote {out}.json, {out}.md" + ("" if args.no_plot else f", {out}.png")
+        print(f"wrote {out}.json.gz, {out}.md" + ("" if args.no_plot else f", {out}.png")
               + f" in {elapsed:.0f} s")
     return data
 
