@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -154,6 +155,14 @@ OPT_CASES = [
      TrialError, r"value must be a finite real number, got True \(bool\)"),
     ("numpy bool value", lambda c: c.opt.tell(c.pending, np.bool_(False)),
      TrialError, r"value must be a finite real number, got .*False.* \(bool_?\)"),
+    ("integer beyond the float range", lambda c: c.opt.tell(c.pending, 10**400),
+     TrialError, r"value must be finite, got 1000.*\.\.\.0+ \(int\), beyond the range of a float"),
+    ("fraction beyond the float range", lambda c: c.opt.tell(c.pending, Fraction(10**400, 3)),
+     TrialError, r"value must be finite, got Fraction\(1000.* \(Fraction\), beyond the range of a float"),
+    ("array of two values", lambda c: c.opt.tell(c.pending, np.array([0.5, 0.6])),
+     TrialError, r"value must be a finite real number, got array\(\[0.5, 0.6\]\) \(ndarray, an array of 2 elements\)"),
+    ("0-d array holding NaN", lambda c: c.opt.tell(c.pending, np.array(np.nan)),
+     TrialError, r"value must be finite, got nan"),
     ("no value", lambda c: c.opt.tell(c.pending),
      TrialError, r"tell\(\) needs a value, or failed=True for a failed evaluation"),
     ("value with failed=True", lambda c: c.opt.tell(c.pending, 0.5, failed=True),

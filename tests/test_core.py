@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import nasopt
@@ -88,7 +89,50 @@ def test_telling_an_evaluated_architecture_again_needs_allow_duplicates():
     assert dup.tell(t.arch, 1.5).id != t.id
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), "0.9", True, None, [1.0]])
+class _Scalar:
+    """A tensor-like object of another library: ``item()`` and ``numel()``, no float()."""
+
+    def __init__(self, values):
+        self.values = list(values)
+
+    def numel(self):
+        return len(self.values)
+
+    def item(self):
+        if len(self.values) != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.values[0]
+
+
+@pytest.mark.parametrize("value", [
+    np.array(0.75), np.array([0.75]), np.array([[0.75]], dtype=np.float32), np.float32(0.75),
+    _Scalar([0.75]), _Scalar([np.float64(0.75)]),
+], ids=["0-d array", "1-element array", "1x1 float32 array", "numpy scalar", "tensor-like",
+        "tensor-like holding a numpy scalar"])
+def test_tell_accepts_a_one_element_array_or_tensor_as_a_float(value):
+    opt = nasopt.RandomSearch(SPACE, seed=6)
+    done = opt.tell(opt.ask(), value)
+    assert type(done.value) is float and done.value == 0.75 and opt.best is done
+
+
+def test_tell_accepts_the_0d_tensor_a_torch_training_loop_returns():
+    torch = pytest.importorskip("torch")
+    opt = nasopt.RandomSearch(SPACE, seed=6)
+    loss = (torch.tensor([0.5, 1.0], requires_grad=True) ** 2).mean()  # 0-d, with a grad_fn
+    assert opt.tell(opt.ask(), loss).value == 0.625
+    with pytest.raises(TrialError, match=r"an array of 2 elements"):
+        opt.tell(opt.ask(), torch.tensor([0.5, 1.0]))
+    with pytest.raises(TrialError, match=r"value must be finite, got nan"):
+        opt.tell(opt.pending[0], torch.tensor(float("nan")))
+    with pytest.raises(TrialError, match=r"value must be a finite real number"):
+        opt.tell(opt.pending[0], torch.tensor(True))
+
+
+@pytest.mark.parametrize("value", [
+    float("nan"), float("inf"), "0.9", True, None, [1.0], 10**400, np.array([0.5, 0.6]),
+    np.array(True), np.array("0.9"), np.array(np.inf), np.array(1 + 2j), _Scalar([0.5, 0.6]),
+    _Scalar([True]), _Scalar(["0.9"]), np.array([], dtype=float),
+])
 def test_bad_values_are_refused_and_change_nothing(value):
     opt = nasopt.RandomSearch(SPACE, seed=6)
     t = opt.ask()
