@@ -124,6 +124,11 @@ def _set(d, key, value):
     return d
 
 
+def _rule_for_a_0_or_1(arch: dict) -> bool:
+    """A validity rule that only knows a in {0, 1} (raises KeyError for a=2)."""
+    return {0: True, 1: True}[arch["a"]]
+
+
 # (row id, what it does, error class, message regex). ``ctx`` cases act on the optimizer
 # from _ctx and must leave it unchanged; the others build nothing that could change.
 OPT_CASES = [
@@ -235,6 +240,10 @@ OTHER_CASES = [
     ("ProductSpace member with a choice not offered", lambda t, d, s: nasopt.create(
         "random", ProductSpace({"a": [1, 2]}), seed=0).tell({"a": 3}, 1.0),
      InvalidArchitectureError, r"a=3 is not one of \[1, 2\]"),
+    ("ProductSpace rule that raises", lambda t, d, s: nasopt.create(
+        "random", ProductSpace({"a": [0, 1, 2], "b": [0, 1]}, valid=_rule_for_a_0_or_1), seed=0).ask(),
+     ConfigurationError, r"the validity rule .*:_rule_for_a_0_or_1 of ProductSpace\(.*\) raised "
+     r"KeyError: 2 on \{'a': 2, 'b': 0\}; a rule must return True or False"),
     # --- options out of range
     ("REA population 1", lambda t, d, s: nasopt.create("rea", s, population=1),
      ConfigurationError, r"population must be >= 2, got 1"),
