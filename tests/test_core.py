@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import stat
+import time
 
 import numpy as np
 import pytest
@@ -207,6 +211,76 @@ def test_checkpoint_is_plain_json_with_a_format_marker(tmp_path):
     assert data["trials"][0]["arch"].startswith("|")
     opt.save(tmp_path / "c.json.gz")
     assert nasopt.load(tmp_path / "c.json.gz").best.value == 1.0
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test, then put the old one back."""
+    old = os.umask(0o022)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize("name", ["run.json", "run.json.gz"])
+def test_a_new_checkpoint_follows_the_umask_and_an_old_one_keeps_its_mode(tmp_path, umask, name):
+    opt = nasopt.RandomSearch(SPACE, seed=10)
+    opt.tell(opt.ask(), 1.0)
+    path = tmp_path / name
+    for mask, mode in ((0o022, 0o644), (0o077, 0o600), (0o002, 0o664)):
+        umask(mask)
+        path.unlink(missing_ok=True)
+        opt.save(path)
+        assert stat.S_IMODE(path.stat().st_mode) == mode, oct(mask)
+    path.chmod(0o640)  # like open(path, "w"), saving over a file keeps its permissions
+    umask(0o022)
+    opt.save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert nasopt.load(path).best.value == 1.0
+
+
+def _saving_child(opt, path, block):
+    """Fork a process that saves ``opt`` to ``path`` but never finishes (``block`` seconds
+    inside the final rename); return its pid once its temporary file exists."""
+    before = set(os.listdir(path.parent))
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        try:
+            os.replace = lambda *a, **k: time.sleep(block)
+            opt.save(path)
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + 30
+    while set(os.listdir(path.parent)) == before:
+        assert time.monotonic() < deadline, "the child never created its temporary file"
+        time.sleep(0.01)
+    return pid
+
+
+def test_temp_files_of_killed_saves_are_removed_by_the_next_save(tmp_path):
+    opt = nasopt.RandomSearch(SPACE, seed=10)
+    opt.tell(opt.ask(), 1.0)
+    path = tmp_path / "run.json"
+    other = tmp_path / "other.json"
+    opt.save(path)
+    for _ in range(3):  # three saves SIGKILLed after writing their temporary file
+        pid = _saving_child(opt, path, block=60)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    killed_other = _saving_child(opt, other, block=60)  # another checkpoint's: not ours
+    os.kill(killed_other, signal.SIGKILL)
+    os.waitpid(killed_other, 0)
+    running = _saving_child(opt, path, block=60)  # a save still in progress: kept
+    try:
+        left = set(os.listdir(tmp_path)) - {"run.json"}
+        assert len(left) == 5
+        opt.tell(opt.ask(), 2.0)
+        opt.save(path)
+        remaining = set(os.listdir(tmp_path)) - {"run.json"}
+        assert len(remaining) == 2 and all(str(running) in n or "other" in n for n in remaining)
+        assert nasopt.load(path).best.value == 2.0
+    finally:
+        os.kill(running, signal.SIGKILL)
+        os.waitpid(running, 0)
 
 
 def test_random_search_visits_every_member_once_then_says_the_space_is_exhausted():
