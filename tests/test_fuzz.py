@@ -326,8 +326,8 @@ def test_product_space_variation_and_round_trips(space, rng):
 # ---------------------------------------------------------------- hostile numbers in files
 HOSTILE = ["1e400", "-1e400", "9.5", "-1", "-0.5", "true", "null", '"7"', "[]", "{}",
            str(10**30), str(2**64), "[" * 50_000 + "]" * 50_000]
-#: Fields whose numbers are ids, counters or results (strategy options are not here).
-NUMERIC_FIELDS = {"id", "next_id", "told", "perm", "rng", "value", "trials"}
+#: Fields whose numbers are ids, counters, results, the seed or strategy options.
+NUMERIC_FIELDS = {"id", "next_id", "told", "perm", "rng", "value", "trials", "seed", "options"}
 
 
 def _number_paths(obj, path=(), inside=False):
@@ -392,7 +392,7 @@ def test_a_hostile_number_in_a_checkpoint_or_a_journal_is_a_nasopt_error(run_fil
         text = json.dumps(_replaced(checkpoint, where, "@HOSTILE@"))
         _load_must_be_clean(tmp_path / "run.json", text.replace('"@HOSTILE@"', bad))
     else:
-        k = data.draw(st.integers(1, len(lines) - 1))
+        k = data.draw(st.integers(0, len(lines) - 1))  # 0: the header (seed, options)
         record = json.loads(lines[k])
         where = data.draw(st.sampled_from(_number_paths(record)))
         edited = json.dumps(_replaced(record, where, "@HOSTILE@")).replace('"@HOSTILE@"', bad)

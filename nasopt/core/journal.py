@@ -469,11 +469,22 @@ def load_journal(path: str, space: "SearchSpace | None" = None, attach: bool = T
     except (NasoptError, KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: bad journal header ({type(exc).__name__}: {exc})") from exc
     if attach:
-        return cls(space, journal=path, **kwargs)
+        return _build(cls, space, kwargs, path, journal=path)
     if torn_len:
         warnings.warn(f"journal {path}: ignoring a torn last record ({torn_len} bytes)",
                       JournalWarning, stacklevel=2)
-    opt = cls(space, **kwargs)
+    opt = _build(cls, space, kwargs, path)
     check_identity(header, header_of(opt), path)
     replay(opt, header, records, path)
     return opt
+
+
+def _build(cls: type, space: "SearchSpace", kwargs: dict, path: str, **extra: Any) -> "Optimizer":
+    """``cls(space, **kwargs, **extra)`` with the header's arguments; arguments the
+    constructor refuses (a seed or option of ``1e400``, ``9.5``...) mean a bad header."""
+    try:
+        return cls(space, **kwargs, **extra)
+    except CheckpointError:
+        raise
+    except (NasoptError, TypeError, ValueError, OverflowError) as exc:
+        raise CheckpointError(f"{path}: bad journal header ({type(exc).__name__}: {exc})") from exc
