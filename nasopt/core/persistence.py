@@ -263,7 +263,7 @@ def _create_temp(directory: str, base: str, mode: int | None) -> tuple[int, str]
             fd = os.open(tmp, flags, 0o666)
         except FileExistsError:
             continue
-        if mode is not None:
+        if mode is not None and hasattr(os, "fchmod"):
             try:
                 os.fchmod(fd, mode)
             except BaseException:
