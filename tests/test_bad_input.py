@@ -4,11 +4,16 @@ documented error class with the documented message, and leaves the optimizer unc
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gzip
 import json
+import os
 import re
+from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -16,7 +21,8 @@ import pytest
 import nasopt
 from nasopt.core import persistence
 from nasopt.core.errors import (
-    CheckpointError, ConfigurationError, DataError, InvalidArchitectureError, TrialError,
+    CheckpointError, CheckpointIOError, ConfigurationError, DataError, InvalidArchitectureError,
+    TrialError,
 )
 from nasopt.core.trial import Trial
 from nasopt.spaces import NB201Space
@@ -123,6 +129,69 @@ def _set(d, key, value):
     return d
 
 
+DEEP = "[" * 100_000 + "]" * 100_000  # JSON nested deeper than any parser recursion
+
+
+@contextlib.contextmanager
+def _read_only(directory: Path):
+    """Make ``directory`` behave as read-only media: opening a file in it for writing fails
+    with EROFS, as on a read-only mount (the tests run as root, which ignores file modes)."""
+    real_open = os.open
+    writing = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+    def fake_open(path, flags, *args, **kwargs):
+        if flags & writing and Path(os.path.abspath(path)).parent == directory:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), os.fspath(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    with mock.patch("os.open", fake_open):
+        yield
+
+
+def _save_read_only(tmp_path, space):
+    opt = nasopt.create("random", space, seed=0)
+    opt.tell(opt.ask(), 1.0)
+    with _read_only(tmp_path):
+        opt.save(tmp_path / "run.ckpt")
+
+
+def _journal(tmp_path, space) -> Path:
+    """A closed REA journal: header, ask, tell, ask, tell, ask (6 lines)."""
+    p = tmp_path / "run.jsonl"
+    with nasopt.create("rea", space, seed=0, population=3, tournament=2, journal=p) as opt:
+        for value in (1.0, 2.0):
+            opt.tell(opt.ask(), value)
+        opt.ask()
+    return p
+
+
+def _reopen_edited(tmp_path, space, edit):
+    """Edit the lines of a journal (``edit(lines)``, bytes), then reopen it."""
+    p = _journal(tmp_path, space)
+    lines = p.read_bytes().split(b"\n")[:-1]
+    p.write_bytes(b"\n".join(edit(lines)) + b"\n")
+    return nasopt.create("rea", space, seed=0, population=3, tournament=2, journal=p)
+
+
+def _edit_line(k: int, old: bytes, new: bytes):
+    def edit(lines):
+        assert old in lines[k], lines[k]
+        lines[k] = lines[k].replace(old, new, 1)
+        return lines
+    return edit
+
+
+def _load_journal_read_only(tmp_path, space):
+    p = _journal(tmp_path, space)
+    with _read_only(tmp_path):
+        nasopt.load(p)
+
+
+def _rule_for_a_0_or_1(arch: dict) -> bool:
+    """A validity rule that only knows a in {0, 1} (raises KeyError for a=2)."""
+    return {0: True, 1: True}[arch["a"]]
+
+
 # (row id, what it does, error class, message regex). ``ctx`` cases act on the optimizer
 # from _ctx and must leave it unchanged; the others build nothing that could change.
 OPT_CASES = [
@@ -154,6 +223,14 @@ OPT_CASES = [
      TrialError, r"value must be a finite real number, got True \(bool\)"),
     ("numpy bool value", lambda c: c.opt.tell(c.pending, np.bool_(False)),
      TrialError, r"value must be a finite real number, got .*False.* \(bool_?\)"),
+    ("integer beyond the float range", lambda c: c.opt.tell(c.pending, 10**400),
+     TrialError, r"value must be finite, got 1000.*\.\.\.0+ \(int\), beyond the range of a float"),
+    ("fraction beyond the float range", lambda c: c.opt.tell(c.pending, Fraction(10**400, 3)),
+     TrialError, r"value must be finite, got Fraction\(1000.* \(Fraction\), beyond the range of a float"),
+    ("array of two values", lambda c: c.opt.tell(c.pending, np.array([0.5, 0.6])),
+     TrialError, r"value must be a finite real number, got array\(\[0.5, 0.6\]\) \(ndarray, an array of 2 elements\)"),
+    ("0-d array holding NaN", lambda c: c.opt.tell(c.pending, np.array(np.nan)),
+     TrialError, r"value must be finite, got nan"),
     ("no value", lambda c: c.opt.tell(c.pending),
      TrialError, r"tell\(\) needs a value, or failed=True for a failed evaluation"),
     ("value with failed=True", lambda c: c.opt.tell(c.pending, 0.5, failed=True),
@@ -226,6 +303,10 @@ OTHER_CASES = [
     ("ProductSpace member with a choice not offered", lambda t, d, s: nasopt.create(
         "random", ProductSpace({"a": [1, 2]}), seed=0).tell({"a": 3}, 1.0),
      InvalidArchitectureError, r"a=3 is not one of \[1, 2\]"),
+    ("ProductSpace rule that raises", lambda t, d, s: nasopt.create(
+        "random", ProductSpace({"a": [0, 1, 2], "b": [0, 1]}, valid=_rule_for_a_0_or_1), seed=0).ask(),
+     ConfigurationError, r"the validity rule .*:_rule_for_a_0_or_1 of ProductSpace\(.*\) raised "
+     r"KeyError: 2 on \{'a': 2, 'b': 0\}; a rule must return True or False"),
     # --- options out of range
     ("REA population 1", lambda t, d, s: nasopt.create("rea", s, population=1),
      ConfigurationError, r"population must be >= 2, got 1"),
@@ -298,6 +379,38 @@ OTHER_CASES = [
      CheckpointError, r"the tell order does not list each finished trial once"),
     ("checkpoint: corrupted gzip", lambda t, d, s: _bad_gzip(t),
      CheckpointError, r"run.ckpt.gz: not a readable nasopt checkpoint"),
+    ("checkpoint: trial id 1e400", lambda t, d, s: _load_edited(
+        t, s, lambda x: json.dumps(x).replace('"id": 0', '"id": 1e400')),
+     CheckpointError, r"corrupted checkpoint: ValueError: trial id must be a non-negative integer, got inf"),
+    ("checkpoint: fractional counter", lambda t, d, s: _load_edited(
+        t, s, lambda x: _set(x, "next_id", 9.5)),
+     CheckpointError, r"corrupted checkpoint: ValueError: next_id must be a non-negative integer, got 9.5"),
+    ("checkpoint: negative perm position", lambda t, d, s: _load_edited(
+        t, s, lambda x: _set(x, "perm", [x["perm"][0], -1])),
+     CheckpointError, r"corrupted checkpoint: ValueError: perm position must be a non-negative integer, got -1"),
+    ("checkpoint: JSON nested 100,000 deep", lambda t, d, s: _load_edited(t, s, DEEP),
+     CheckpointError, r"run.ckpt: not a readable nasopt checkpoint \(maximum recursion depth exceeded"),
+    ("checkpoint: a device, not a file", lambda t, d, s: nasopt.load("/dev/full"),
+     CheckpointError, r"/dev/full: not a regular file, so not a nasopt checkpoint"),
+    ("save into a read-only directory", lambda t, d, s: _save_read_only(t, s),
+     CheckpointIOError, r"^cannot write checkpoint /\S*/run.ckpt: Read-only file system$"),
+    # --- journals
+    ("journal: a device, not a file", lambda t, d, s: nasopt.create("random", s, seed=0, journal="/dev/full"),
+     CheckpointError, r"journal /dev/full is not a regular file; use a file path"),
+    ("journal: damaged last record ending in a newline",
+     lambda t, d, s: _reopen_edited(t, s, _edit_line(-1, b'"e":"ask"', b'"e":"ask#')),
+     CheckpointError, r"run.jsonl: line 6, the last record, is damaged .*it ends with a newline.*not cut off"),
+    ("journal: trial id 1e400", lambda t, d, s: _reopen_edited(t, s, _edit_line(2, b'"id":0', b'"id":1e400')),
+     CheckpointError, r"run.jsonl: line 3: cannot replay this tell record \(ValueError: trial id must be a non-negative integer, got inf\)"),
+    ("journal: negative perm position", lambda t, d, s: _reopen_edited(
+        t, s, lambda lines: [*lines[:1], re.sub(rb'"perm":\[(\d+),1\]', rb'"perm":[\1,-1]', lines[1]), *lines[2:]]),
+     CheckpointError, r"run.jsonl: line 2: cannot replay this ask record \(ValueError: perm position must be a non-negative integer, got -1\)"),
+    ("journal: JSON nested 100,000 deep", lambda t, d, s: _reopen_edited(
+        t, s, lambda lines: [*lines[:3], DEEP.encode(), *lines[3:]]),
+     CheckpointError, r"run.jsonl: line 4 is damaged \(JSON nested too deeply\)"),
+    ("journal: loaded from read-only media", lambda t, d, s: _load_journal_read_only(t, s),
+     CheckpointIOError, r"journal /\S*/run.jsonl cannot be opened for appending: Read-only file system \(.*"
+     r"load_journal\(path, attach=False\)\)"),
     # --- benchmark data files
     ("benchmark data file missing", lambda t, d, s: _bench(t / "nowhere" / "nb201.npz"),
      DataError, r"data file not found: .*nowhere/nb201.npz \(expected nb201.npz\)"),

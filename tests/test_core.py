@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import stat
+import time
 
+import numpy as np
 import pytest
 
 import nasopt
@@ -88,7 +93,50 @@ def test_telling_an_evaluated_architecture_again_needs_allow_duplicates():
     assert dup.tell(t.arch, 1.5).id != t.id
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), "0.9", True, None, [1.0]])
+class _Scalar:
+    """A tensor-like object of another library: ``item()`` and ``numel()``, no float()."""
+
+    def __init__(self, values):
+        self.values = list(values)
+
+    def numel(self):
+        return len(self.values)
+
+    def item(self):
+        if len(self.values) != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.values[0]
+
+
+@pytest.mark.parametrize("value", [
+    np.array(0.75), np.array([0.75]), np.array([[0.75]], dtype=np.float32), np.float32(0.75),
+    _Scalar([0.75]), _Scalar([np.float64(0.75)]),
+], ids=["0-d array", "1-element array", "1x1 float32 array", "numpy scalar", "tensor-like",
+        "tensor-like holding a numpy scalar"])
+def test_tell_accepts_a_one_element_array_or_tensor_as_a_float(value):
+    opt = nasopt.RandomSearch(SPACE, seed=6)
+    done = opt.tell(opt.ask(), value)
+    assert type(done.value) is float and done.value == 0.75 and opt.best is done
+
+
+def test_tell_accepts_the_0d_tensor_a_torch_training_loop_returns():
+    torch = pytest.importorskip("torch")
+    opt = nasopt.RandomSearch(SPACE, seed=6)
+    loss = (torch.tensor([0.5, 1.0], requires_grad=True) ** 2).mean()  # 0-d, with a grad_fn
+    assert opt.tell(opt.ask(), loss).value == 0.625
+    with pytest.raises(TrialError, match=r"an array of 2 elements"):
+        opt.tell(opt.ask(), torch.tensor([0.5, 1.0]))
+    with pytest.raises(TrialError, match=r"value must be finite, got nan"):
+        opt.tell(opt.pending[0], torch.tensor(float("nan")))
+    with pytest.raises(TrialError, match=r"value must be a finite real number"):
+        opt.tell(opt.pending[0], torch.tensor(True))
+
+
+@pytest.mark.parametrize("value", [
+    float("nan"), float("inf"), "0.9", True, None, [1.0], 10**400, np.array([0.5, 0.6]),
+    np.array(True), np.array("0.9"), np.array(np.inf), np.array(1 + 2j), _Scalar([0.5, 0.6]),
+    _Scalar([True]), _Scalar(["0.9"]), np.array([], dtype=float),
+])
 def test_bad_values_are_refused_and_change_nothing(value):
     opt = nasopt.RandomSearch(SPACE, seed=6)
     t = opt.ask()
@@ -163,6 +211,76 @@ def test_checkpoint_is_plain_json_with_a_format_marker(tmp_path):
     assert data["trials"][0]["arch"].startswith("|")
     opt.save(tmp_path / "c.json.gz")
     assert nasopt.load(tmp_path / "c.json.gz").best.value == 1.0
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test, then put the old one back."""
+    old = os.umask(0o022)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize("name", ["run.json", "run.json.gz"])
+def test_a_new_checkpoint_follows_the_umask_and_an_old_one_keeps_its_mode(tmp_path, umask, name):
+    opt = nasopt.RandomSearch(SPACE, seed=10)
+    opt.tell(opt.ask(), 1.0)
+    path = tmp_path / name
+    for mask, mode in ((0o022, 0o644), (0o077, 0o600), (0o002, 0o664)):
+        umask(mask)
+        path.unlink(missing_ok=True)
+        opt.save(path)
+        assert stat.S_IMODE(path.stat().st_mode) == mode, oct(mask)
+    path.chmod(0o640)  # like open(path, "w"), saving over a file keeps its permissions
+    umask(0o022)
+    opt.save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert nasopt.load(path).best.value == 1.0
+
+
+def _saving_child(opt, path, block):
+    """Fork a process that saves ``opt`` to ``path`` but never finishes (``block`` seconds
+    inside the final rename); return its pid once its temporary file exists."""
+    before = set(os.listdir(path.parent))
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        try:
+            os.replace = lambda *a, **k: time.sleep(block)
+            opt.save(path)
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + 30
+    while set(os.listdir(path.parent)) == before:
+        assert time.monotonic() < deadline, "the child never created its temporary file"
+        time.sleep(0.01)
+    return pid
+
+
+def test_temp_files_of_killed_saves_are_removed_by_the_next_save(tmp_path):
+    opt = nasopt.RandomSearch(SPACE, seed=10)
+    opt.tell(opt.ask(), 1.0)
+    path = tmp_path / "run.json"
+    other = tmp_path / "other.json"
+    opt.save(path)
+    for _ in range(3):  # three saves SIGKILLed after writing their temporary file
+        pid = _saving_child(opt, path, block=60)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    killed_other = _saving_child(opt, other, block=60)  # another checkpoint's: not ours
+    os.kill(killed_other, signal.SIGKILL)
+    os.waitpid(killed_other, 0)
+    running = _saving_child(opt, path, block=60)  # a save still in progress: kept
+    try:
+        left = set(os.listdir(tmp_path)) - {"run.json"}
+        assert len(left) == 5
+        opt.tell(opt.ask(), 2.0)
+        opt.save(path)
+        remaining = set(os.listdir(tmp_path)) - {"run.json"}
+        assert len(remaining) == 2 and all(str(running) in n or "other" in n for n in remaining)
+        assert nasopt.load(path).best.value == 2.0
+    finally:
+        os.kill(running, signal.SIGKILL)
+        os.waitpid(running, 0)
 
 
 def test_random_search_visits_every_member_once_then_says_the_space_is_exhausted():

@@ -7,6 +7,8 @@
 * Search-space properties: mutation and crossover give valid members (mutation always a
   different one), to_data/from_data, index/[] and encode round-trip, and NAS-Bench-101
   hashes are invariant under vertex relabelling.
+* Files: any id, counter, generator state or value of a checkpoint or journal replaced by
+  a hostile JSON value loads cleanly or raises a NasoptError.
 """
 
 from __future__ import annotations
@@ -319,3 +321,80 @@ def test_product_space_variation_and_round_trips(space, rng):
         assert space.key(space[i]) == space.key(a) and space.key_of_index(i) == space.key(a)
     again = ProductSpace.from_config(json.loads(json.dumps(space.config())))
     assert again.config() == space.config() and again.key(a) == space.key(a)
+
+
+# ---------------------------------------------------------------- hostile numbers in files
+HOSTILE = ["1e400", "-1e400", "9.5", "-1", "-0.5", "true", "null", '"7"', "[]", "{}",
+           str(10**30), str(2**64), "[" * 50_000 + "]" * 50_000]
+#: Fields whose numbers are ids, counters, results, the seed or strategy options.
+NUMERIC_FIELDS = {"id", "next_id", "told", "perm", "rng", "value", "trials", "seed", "options"}
+
+
+def _number_paths(obj, path=(), inside=False):
+    """Paths of the numbers of ``obj`` that lie under one of NUMERIC_FIELDS."""
+    if isinstance(obj, bool):
+        return []
+    if isinstance(obj, (int, float)):
+        return [path] if inside else []
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else []
+    out = []
+    for key, value in items:
+        out += _number_paths(value, path + (key,), inside or key in NUMERIC_FIELDS)
+    return out
+
+
+def _replaced(obj, path, marker):
+    if not path:
+        return marker
+    obj = obj.copy() if isinstance(obj, dict) else list(obj)
+    obj[path[0]] = _replaced(obj[path[0]], path[1:], marker)
+    return obj
+
+
+@pytest.fixture(scope="module")
+def run_files(tmp_path_factory):
+    """A checkpoint and a journal of the same REA run (pending, completed, failed trials)."""
+    d = tmp_path_factory.mktemp("hostile")
+    with nasopt.create("rea", SPACE, seed=3, population=3, tournament=2,
+                       journal=d / "run.jsonl") as opt:
+        for i in range(5):
+            t = opt.ask()
+            opt.tell(t, failed=True) if i == 2 else opt.tell(t, float(i))
+        opt.ask()
+        opt.save(d / "run.json")
+    return json.loads((d / "run.json").read_text()), (d / "run.jsonl").read_text().splitlines()
+
+
+def _load_must_be_clean(path, text):
+    path.write_text(text)
+    try:
+        opt = nasopt.load(path)
+    except nasopt.NasoptError:
+        return
+    try:  # a file that loads gives an optimizer that works or refuses cleanly
+        opt.tell(opt.ask(), 1.0)
+    except nasopt.NasoptError:
+        pass
+    finally:
+        opt.close()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_hostile_number_in_a_checkpoint_or_a_journal_is_a_nasopt_error(run_files, data, tmp_path):
+    """Any id, counter, generator state or value replaced by an overflowing, fractional,
+    negative, non-numeric or deeply nested JSON value: loading raises a NasoptError or
+    gives a working optimizer, never another exception."""
+    checkpoint, lines = run_files
+    bad = data.draw(st.sampled_from(HOSTILE))
+    if data.draw(st.booleans()):
+        where = data.draw(st.sampled_from(_number_paths(checkpoint)))
+        text = json.dumps(_replaced(checkpoint, where, "@HOSTILE@"))
+        _load_must_be_clean(tmp_path / "run.json", text.replace('"@HOSTILE@"', bad))
+    else:
+        k = data.draw(st.integers(0, len(lines) - 1))  # 0: the header (seed, options)
+        record = json.loads(lines[k])
+        where = data.draw(st.sampled_from(_number_paths(record)))
+        edited = json.dumps(_replaced(record, where, "@HOSTILE@")).replace('"@HOSTILE@"', bad)
+        text = "\n".join(lines[:k] + [edited] + lines[k + 1:]) + "\n"
+        _load_must_be_clean(tmp_path / "run.jsonl", text)

@@ -16,7 +16,7 @@ import pytest
 
 import nasopt
 from nasopt.core import persistence
-from nasopt.core.errors import CheckpointError, SpaceExhaustedError
+from nasopt.core.errors import CheckpointError, CheckpointIOError, SpaceExhaustedError
 from nasopt.core import journal as journal_mod
 from nasopt.core.journal import JournalWarning, load_journal, read_journal
 from nasopt.core.optimizer import Optimizer
@@ -234,6 +234,77 @@ def test_damaged_line_before_the_last_is_refused(tmp_path, space):
     path.write_bytes(b"\n".join(lines))
     with pytest.raises(CheckpointError, match="line 4 is damaged"):
         nasopt.create("rea", space, seed=5, population=4, tournament=2, journal=path)
+
+
+def test_damaged_last_record_that_ends_with_a_newline_is_refused_not_cut(tmp_path, space):
+    """A last line with its newline was a complete record (maybe an acknowledged tell):
+    damage there is refused like anywhere else, and the file is left as it is."""
+    path = tmp_path / "run.jsonl"
+    _record_run(path, space, n_ops=15)
+    lines = path.read_bytes().split(b"\n")[:-1]
+    assert lines[-1].startswith(b'{"e":"tell"')
+    lines[-1] = lines[-1].replace(b'"value":', b'"value":#', 1)
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    damaged = path.read_bytes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JournalWarning)  # no "torn record" warning either
+        with pytest.raises(CheckpointError, match=rf"line {len(lines)}, the last record, is damaged"):
+            nasopt.create("rea", space, seed=5, population=4, tournament=2, journal=path)
+        with pytest.raises(CheckpointError, match=rf"line {len(lines)}, the last record"):
+            load_journal(path, attach=False)
+    assert path.read_bytes() == damaged
+
+
+def _read_only_media(monkeypatch, directory):
+    """Opening a file of ``directory`` for writing fails with EROFS, as on a read-only
+    mount (root ignores file modes, so the tests cannot use chmod)."""
+    real_open = os.open
+
+    def fake_open(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and os.path.dirname(
+                os.path.abspath(path)) == str(directory):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), path)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", fake_open)
+
+
+def test_journal_on_read_only_media_is_read_detached_and_refused_for_appending(
+        tmp_path, space, monkeypatch):
+    path = tmp_path / "run.jsonl"
+    states = _record_run(path, space, n_ops=15)
+    raw = path.read_bytes()
+    _read_only_media(monkeypatch, tmp_path)
+    for reopen in (lambda: nasopt.load(path),
+                   lambda: nasopt.create("rea", space, seed=5, population=4, tournament=2,
+                                         journal=path)):
+        with pytest.raises(CheckpointIOError, match=(
+                rf"journal {path} cannot be opened for appending: Read-only file system "
+                r"\(.*load_journal\(path, attach=False\)\)")) as info:
+            reopen()
+        assert isinstance(info.value, OSError) and info.value.errno == errno.EROFS
+    copy = load_journal(path, attach=False)
+    assert persistence.state_dict(copy) == states[len(raw)] and path.read_bytes() == raw
+
+
+def test_checkpoint_save_on_read_only_media_names_the_checkpoint(tmp_path, space, monkeypatch):
+    opt = nasopt.create("random", space, seed=0)
+    opt.tell(opt.ask(), 1.0)
+    _read_only_media(monkeypatch, tmp_path)
+    with pytest.raises(CheckpointIOError) as info:
+        opt.save(tmp_path / "run.json")
+    assert str(info.value) == f"cannot write checkpoint {tmp_path / 'run.json'}: Read-only file system"
+    assert isinstance(info.value, OSError) and info.value.errno == errno.EROFS
+    assert os.listdir(tmp_path) == []
+
+
+def test_journal_or_checkpoint_that_is_a_device_is_refused_without_reading_it(space):
+    for attempt in (lambda: nasopt.create("random", space, journal="/dev/full"),
+                    lambda: nasopt.create("random", space, seed=0, journal="/dev/zero"),
+                    lambda: load_journal("/dev/zero", attach=False),
+                    lambda: nasopt.load("/dev/zero")):
+        with pytest.raises(CheckpointError, match="not a regular file"):
+            attempt()
 
 
 def test_record_that_contradicts_the_history_is_refused(tmp_path, space):

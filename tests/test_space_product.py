@@ -89,12 +89,62 @@ def test_a_rule_that_rejects_everything_is_reported():
         ({f"layer{i}": "k7" for i in range(5)}, "is not one of"),
         ({f"layer{i}": "identity" for i in range(5)}, "rejected by the validity rule"),
         (["k3"] * 5, "expected a dict"),
+        ({**{f"layer{i}": "k3" for i in range(4)}, "layer4": ["k3"]}, "layer4=['k3'] is not one of"),
+        ({**{f"layer{i}": "k3" for i in range(4)}, "layer4": {"k": 3}}, "is not one of"),
     ],
 )
 def test_non_members_are_rejected_with_the_reason(arch, reason):
     assert reason in SPACE.check(arch)
     with pytest.raises(InvalidArchitectureError, match="ProductSpace"):
         SPACE.validate(arch)
+
+
+def _rule_for_a_0_or_1(arch: dict) -> bool:
+    """A buggy rule: it knows a=0 and a=1 only (KeyError for a=2)."""
+    return {0: True, 1: True}[arch["a"]]
+
+
+@pytest.mark.parametrize("max_enumerate", [2_000_000, 0], ids=["enumerated", "sampled"])
+@pytest.mark.parametrize("name", ["random", "rea"])
+def test_a_rule_that_raises_fails_ask_with_the_rule_and_the_architecture_named(name, max_enumerate):
+    space = ProductSpace({"a": [0, 1, 2], "b": [0, 1]}, valid=_rule_for_a_0_or_1,
+                         max_enumerate=max_enumerate)
+    opt = nasopt.create(name, space, seed=0)
+    before = nasopt.core.persistence.state_dict(opt)
+    message = (r"the validity rule [\w.]*test_space_product:_rule_for_a_0_or_1 of ProductSpace\(.*\) "
+               r"raised KeyError: 2 on \{'a': 2, 'b': [01]\}; a rule must return True or False")
+    with pytest.raises(ConfigurationError, match=message) as info:
+        for _ in range(20):  # sampling may meet a=2 at once or a few draws later
+            opt.tell(opt.ask(), 1.0)
+            before = nasopt.core.persistence.state_dict(opt)
+    assert isinstance(info.value.__cause__, KeyError)
+    assert nasopt.core.persistence.state_dict(opt) == before  # the failed ask changed nothing
+    # check() gives the same cause as its reason; tell(arch) refuses the architecture
+    assert "raised KeyError: 2 on {'a': 2, 'b': 0}" in space.check({"a": 2, "b": 0})
+    with pytest.raises(InvalidArchitectureError, match="raised KeyError: 2"):
+        opt.tell({"a": 2, "b": 0}, 1.0)
+
+
+def test_a_rule_that_starts_raising_fails_rea_mutation_and_changes_nothing():
+    broken = {"on": False}
+
+    def rule(arch: dict) -> bool:
+        if broken["on"]:
+            raise RuntimeError("rule lost its lookup table")
+        return True
+
+    space = ProductSpace({f"p{i}": list(range(4)) for i in range(4)}, valid=rule)
+    opt = nasopt.create("rea", space, seed=0, population=4, tournament=2)
+    for _ in range(4):
+        t = opt.ask()
+        opt.tell(t, float(sum(t.arch.values())))
+    broken["on"] = True  # the next ask mutates a parent: the rule is asked about the child
+    before = nasopt.core.persistence.state_dict(opt)
+    with pytest.raises(ConfigurationError, match=r"rule of ProductSpace.* raised RuntimeError: rule lost"):
+        opt.ask()
+    assert nasopt.core.persistence.state_dict(opt) == before
+    broken["on"] = False
+    assert opt.ask().arch in space
 
 
 def test_config_names_an_importable_rule_and_rebuilds_the_space_only_when_trusted(tmp_path):

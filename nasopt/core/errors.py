@@ -29,3 +29,9 @@ class DataError(NasoptError, OSError):
 
 class ConfigurationError(NasoptError, ValueError):
     """An option is out of range or inconsistent (negative budget, ``top_n < batch``...)."""
+
+
+class CheckpointIOError(CheckpointError, OSError):
+    """A checkpoint or journal could not be read or written (read-only media, permissions,
+    full disk). Also an :class:`OSError`, with the ``errno`` of the failure; the message
+    names the checkpoint or journal path."""

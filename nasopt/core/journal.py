@@ -28,11 +28,16 @@ Format (version 1)::
   bookkeeping and the strategy's ``_on_tell`` hook, which must be deterministic.
 
 Crash safety: a record is complete only with its trailing newline. A last line without one
-(or that does not parse) is a torn write from a crash: it is skipped with a
-:class:`JournalWarning` and cut off when the journal is reopened for writing; nothing before
-it is lost. A damaged line anywhere else, a header of another format or version, or a header
-written by another strategy, space, options, seed or direction is refused with
-:class:`~nasopt.core.errors.CheckpointError`. If a write fails (disk full), the journal is
+is a torn write from a crash: it is skipped with a :class:`JournalWarning` and cut off when
+the journal is reopened for writing; nothing before it is lost. A damaged line that ends
+with its newline (even the last one: it was a complete record, maybe an acknowledged tell,
+so it is never cut off), a header of another format or version, or a header written by
+another strategy, space, options, seed or direction is refused with
+:class:`~nasopt.core.errors.CheckpointError`, and so is a record whose ids or counters are
+not non-negative integers, JSON nested too deeply to parse, or a path that is not a regular
+file (``/dev/full``...). A journal that cannot be opened for appending (read-only media)
+raises :class:`~nasopt.core.errors.CheckpointIOError`; ``load_journal(path, attach=False)``
+still reads it. If a write fails (disk full), the journal is
 truncated back to its last complete record and the call raises, leaving the optimizer
 unchanged.
 
@@ -44,6 +49,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -83,11 +89,20 @@ def read_journal(path: str) -> tuple[dict | None, list[tuple[int, dict]], int, i
         (0 when there is none).
 
     Raises:
-        CheckpointError: a damaged line before the last one, or a file that is not a
-            nasopt journal of a supported version.
+        CheckpointError: a damaged line (other than a last line without its newline), or a
+            file that is not a nasopt journal of a supported version, or not a regular file.
+        CheckpointIOError: the file cannot be read.
     """
-    with open(path, "rb") as fh:
-        data = fh.read()
+    try:
+        with open(path, "rb") as fh:
+            check_regular(fh.fileno(), path)
+            data = fh.read()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        from .persistence import io_error
+
+        raise io_error(f"cannot read journal {path}", exc) from exc
     lines = data.split(b"\n")
     tail = lines.pop()  # bytes after the last newline: b"" when the file ends cleanly
     if tail and not lines:  # a single line without newline: a torn header, or a foreign file
@@ -101,12 +116,17 @@ def read_journal(path: str) -> tuple[dict | None, list[tuple[int, dict]], int, i
             rec = json.loads(raw.decode("utf-8"))
             if not isinstance(rec, dict):
                 raise ValueError("a record must be a JSON object")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
+            if isinstance(exc, RecursionError):
+                exc = ValueError("JSON nested too deeply")
             if k == 1:
                 _check_torn_header(raw, path)
-            if k == len(lines) and not tail:  # the last line: a torn write that got a newline
-                torn_len = len(raw) + 1
-                break
+            if k == len(lines) and not tail:  # a whole record, maybe an acknowledged tell
+                raise CheckpointError(
+                    f"{path}: line {k}, the last record, is damaged ({exc}); it ends with a "
+                    "newline, so it is a complete record (perhaps an acknowledged result), not "
+                    "a torn write, and is not cut off: repair or delete that line to resume"
+                ) from None
             raise CheckpointError(
                 f"{path}: line {k} is damaged ({exc}); the journal cannot be replayed past it"
             ) from None
@@ -128,7 +148,7 @@ def _check_torn_header(raw: bytes, path: str) -> None:
     is another kind of file, which is never truncated."""
     try:
         rec = json.loads(raw.decode("utf-8"))
-    except ValueError:
+    except (ValueError, RecursionError):
         rec = None
     if isinstance(rec, dict):  # complete JSON without its newline
         check_format(rec, path)
@@ -161,10 +181,12 @@ def journal_seed(path: str) -> int | None:
     is absent, empty or unreadable (errors are reported when the journal is attached)."""
     try:
         with open(path, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None
             first = fh.readline()
         header = json.loads(first.decode("utf-8"))
         seed = header.get("seed") if header.get("format") == FORMAT else None
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return None
     return seed if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0 else None
 
@@ -213,6 +235,7 @@ def _lazy_state(opt: "Optimizer") -> bool:
 def replay(opt: "Optimizer", header: dict, records: list[tuple[int, dict]], path: str) -> None:
     """Apply journal ``records`` to a freshly built ``opt`` (same identity as ``header``)."""
     from .optimizer import check_value
+    from .persistence import check_count, check_perm, check_rng
 
     space = opt.space
     opt._owner = str(header["owner"])
@@ -225,20 +248,21 @@ def replay(opt: "Optimizer", header: dict, records: list[tuple[int, dict]], path
                 for tid, data in rec["trials"]:
                     arch = space.from_data(data)
                     space.validate(arch)
-                    t = Trial(id=int(tid), arch=arch, key=space.key(arch), owner=opt._owner)
+                    t = Trial(id=check_count(tid, "trial id"), arch=arch, key=space.key(arch),
+                              owner=opt._owner)
                     opt._add_trial(t, pending=True)
-                opt._rng.bit_generator.state = rec["rng"]
-                perm_seed, perm_pos = rec["perm"]
+                opt._rng.bit_generator.state = check_rng(rec["rng"])
+                perm_seed, perm_pos = check_perm(rec["perm"])
                 if perm_seed != opt._perm_seed:
                     opt._perm = None
-                opt._perm_seed, opt._perm_pos = perm_seed, int(perm_pos)
+                opt._perm_seed, opt._perm_pos = perm_seed, perm_pos
                 if "state" in rec:
                     state = rec["state"]
                     if not lazy:
                         opt._set_state(state)
                         state = None
             elif kind == "tell":
-                tid = int(rec["id"])
+                tid = check_count(rec["id"], "trial id")
                 status = TrialState(rec["status"])
                 if status is TrialState.PENDING:
                     raise ValueError("a tell record cannot leave a trial pending")
@@ -262,7 +286,8 @@ def replay(opt: "Optimizer", header: dict, records: list[tuple[int, dict]], path
                 raise ValueError(f"unknown record type {kind!r}")
         except CheckpointError:
             raise
-        except (NasoptError, KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+        except (NasoptError, KeyError, TypeError, ValueError, IndexError, RuntimeError,
+                OverflowError) as exc:
             raise CheckpointError(
                 f"{path}: line {lineno}: cannot replay this {kind} record "
                 f"({type(exc).__name__}: {exc})"
@@ -285,8 +310,19 @@ class Journal:
     def attach(cls, opt: "Optimizer", path: str) -> "Journal":
         """Open (creating it if needed) and lock the journal at ``path``; replay it into
         ``opt`` when it already holds records, else write its header."""
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            from .persistence import io_error
+
+            raise io_error(
+                f"journal {path} cannot be opened for appending", exc,
+                " (a journal records every ask and tell; to read it without appending, use "
+                "nasopt.core.journal.load_journal(path, attach=False))") from exc
+        try:
+            check_regular(fd, path)
             if fcntl is not None:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -375,6 +411,13 @@ class Journal:
             os.close(fd)
 
 
+def check_regular(fd: int, path: str) -> None:
+    """Refuse a journal path that is not a regular file (a device such as ``/dev/full``
+    reads zeros forever, a FIFO blocks)."""
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        raise CheckpointError(f"journal {path} is not a regular file; use a file path")
+
+
 def _fsync_dir(path: str) -> None:
     """Make a new file's directory entry durable (best effort)."""
     try:
@@ -425,11 +468,22 @@ def load_journal(path: str, space: "SearchSpace | None" = None, attach: bool = T
     except (NasoptError, KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: bad journal header ({type(exc).__name__}: {exc})") from exc
     if attach:
-        return cls(space, journal=path, **kwargs)
+        return _build(cls, space, kwargs, path, journal=path)
     if torn_len:
         warnings.warn(f"journal {path}: ignoring a torn last record ({torn_len} bytes)",
                       JournalWarning, stacklevel=2)
-    opt = cls(space, **kwargs)
+    opt = _build(cls, space, kwargs, path)
     check_identity(header, header_of(opt), path)
     replay(opt, header, records, path)
     return opt
+
+
+def _build(cls: type, space: "SearchSpace", kwargs: dict, path: str, **extra: Any) -> "Optimizer":
+    """``cls(space, **kwargs, **extra)`` with the header's arguments; arguments the
+    constructor refuses (a seed or option of ``1e400``, ``9.5``...) mean a bad header."""
+    try:
+        return cls(space, **kwargs, **extra)
+    except CheckpointError:
+        raise
+    except (NasoptError, TypeError, ValueError, OverflowError) as exc:
+        raise CheckpointError(f"{path}: bad journal header ({type(exc).__name__}: {exc})") from exc

@@ -49,19 +49,74 @@ MAX_REJECTIONS = 2000
 
 
 def check_value(value: Any) -> float:
-    """Return ``value`` as a float if it is a finite real number, else raise TrialError."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    """Return ``value`` as a float if it is a finite real number, else raise TrialError.
+
+    A real number is a Python or numpy number (not a bool), or a one-element array or
+    tensor holding one (a 0-d ``torch.Tensor`` or ``numpy.ndarray``, as a training loop
+    returns): anything with ``.item()`` and one element (``numel()`` or ``size``).
+    """
+    number = _real_scalar(value)
+    if number is None:
+        size = _n_elements(value)
+        what = "" if size in (None, 1) else f", an array of {size} elements"
         raise TrialError(
-            f"value must be a finite real number, got {value!r} ({type(value).__name__}); "
-            "use tell(trial, failed=True) for an evaluation that failed"
+            f"value must be a finite real number, got {_short_repr(value)} "
+            f"({type(value).__name__}{what}); use tell(trial, failed=True) for an evaluation "
+            "that failed"
         )
-    value = float(value)
-    if not math.isfinite(value):
+    try:
+        result = float(number)
+    except OverflowError:
         raise TrialError(
-            f"value must be finite, got {value!r}; use tell(trial, failed=True) for an "
+            f"value must be finite, got {_short_repr(value)} ({type(value).__name__}), beyond "
+            "the range of a float (about 1.8e308); use tell(trial, failed=True) for an "
+            "evaluation that failed"
+        ) from None
+    if not math.isfinite(result):
+        raise TrialError(
+            f"value must be finite, got {result!r}; use tell(trial, failed=True) for an "
             "evaluation that failed"
         )
-    return value
+    return result
+
+
+def _real_scalar(value: Any) -> Any:
+    """``value`` itself if it is a real number (bools excluded), the element of a
+    one-element array or tensor holding one, else ``None``."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, numbers.Real):
+        return value
+    item = getattr(value, "item", None)
+    if not callable(item) or _n_elements(value) != 1:
+        return None
+    try:
+        inner = item()
+    except Exception:  # noqa: BLE001 - an object whose item() fails is not a number
+        return None
+    if isinstance(inner, (bool, np.bool_)) or not isinstance(inner, numbers.Real):
+        return None
+    return inner
+
+
+def _n_elements(value: Any) -> int | None:
+    """Number of elements of an array (``size``) or tensor (``numel()``), else ``None``."""
+    numel = getattr(value, "numel", None)
+    try:
+        size = numel() if callable(numel) else getattr(value, "size", None)
+    except Exception:  # noqa: BLE001
+        return None
+    return size if isinstance(size, int) and not isinstance(size, bool) else None
+
+
+def _short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters (a 400-digit integer stays readable)."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - e.g. an int too long for str()
+        bits = value.bit_length() if isinstance(value, int) else None
+        text = f"<{type(value).__name__}{'' if bits is None else f' of {bits} bits'}>"
+    return text if len(text) <= limit else f"{text[:limit - 14]}...{text[-10:]}"
 
 
 class Optimizer:
@@ -205,7 +260,9 @@ class Optimizer:
         Args:
             trial: A :class:`Trial` from :meth:`ask`, or an architecture of the space to
                 warm-start from results obtained elsewhere.
-            value: The objective value (a finite real number) unless ``failed``.
+            value: The objective value unless ``failed``: a finite real number, or a
+                one-element array or tensor holding one (e.g. the 0-d ``torch.Tensor`` a
+                training loop returns); see :func:`check_value`.
             failed: The evaluation failed; the trial is recorded as ``FAILED``.
             error: Optional message kept with a failed trial.
 

@@ -17,19 +17,32 @@ A checkpoint is one JSON object (gzip-compressed when the path ends in ``.gz``):
     }
 
 Files are written atomically (temporary file, fsync, rename), so a crash while saving
-leaves the previous checkpoint intact.
+leaves the previous checkpoint intact. The temporary file is named after the checkpoint
+(``.<name>.nasopt-<host>-<pid>-<random>.tmp`` next to it); one left behind by a save that
+was killed (its process is gone) is removed by the next successful save of the same
+checkpoint. A new checkpoint gets the permissions a plain ``open`` would give it (``0o666``
+less the umask); an existing one keeps its permissions.
+
+Loading checks every id and counter (trial ids, ``next_id``, ``told``, ``perm``, the
+generator state): each must be a non-negative JSON integer, so ``9.5``, ``-1`` or
+``1e400`` make the file a :class:`~nasopt.core.errors.CheckpointError`, like any other
+damage.
 """
 
 from __future__ import annotations
 
+import errno as _errno
 import gzip
 import json
 import os
-import tempfile
+import secrets
+import socket
+import stat
+import zlib
 from typing import TYPE_CHECKING, Any
 
 from .space import SearchSpace, space_of_file
-from .errors import CheckpointError, NasoptError
+from .errors import CheckpointError, CheckpointIOError, NasoptError
 from .registry import strategy_class
 from .optimizer import check_value
 from .trial import Trial, TrialState
@@ -96,9 +109,9 @@ def from_state_dict(data: Any, space: SearchSpace | None = None, trusted: bool =
             **data["options"],
         )
         opt._owner = str(data["owner"])
-        opt._next_id = int(data["next_id"])
-        opt._rng.bit_generator.state = data["rng"]
-        opt._perm_seed, opt._perm_pos = data["perm"][0], int(data["perm"][1])
+        opt._next_id = check_count(data["next_id"], "next_id")
+        opt._rng.bit_generator.state = check_rng(data["rng"])
+        opt._perm_seed, opt._perm_pos = check_perm(data["perm"])
         for rec in data["trials"]:
             arch = space.from_data(rec["arch"])
             space.validate(arch)
@@ -110,7 +123,7 @@ def from_state_dict(data: Any, space: SearchSpace | None = None, trusted: bool =
                     f"with value {rec['value']!r}"
                 )
             t = Trial(
-                id=int(rec["id"]), arch=arch, state=state, value=value,
+                id=check_count(rec["id"], "trial id"), arch=arch, state=state, value=value,
                 error=rec["error"], key=space.key(arch), owner=opt._owner,
             )
             if t.id in opt._trials or not 0 <= t.id < opt._next_id:
@@ -121,7 +134,7 @@ def from_state_dict(data: Any, space: SearchSpace | None = None, trusted: bool =
             opt._seen.setdefault(t.key, t.id)
             if t.is_pending:
                 opt._pending[t.id] = None
-        told = [int(i) for i in data["told"]]
+        told = [check_count(i, "told id") for i in data["told"]]
         finished = {t.id for t in opt._trials.values() if not t.is_pending}
         if len(set(told)) != len(told) or set(told) != finished:
             raise CheckpointError(
@@ -132,9 +145,39 @@ def from_state_dict(data: Any, space: SearchSpace | None = None, trusted: bool =
         opt._set_state(data["strategy_state"])
     except CheckpointError:
         raise
-    except (NasoptError, KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
+    except (NasoptError, KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError,
+            OverflowError) as exc:
         raise CheckpointError(f"corrupted checkpoint: {type(exc).__name__}: {exc}") from exc
     return opt
+
+
+def check_count(value: Any, what: str) -> int:
+    """``value`` if it is a non-negative integer (an id or counter read from a file), else
+    ``ValueError`` naming ``what``: ``9.5``, ``-1``, ``true`` and ``1e400`` (read as
+    ``inf``) are damage, never rounded."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{what} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def check_perm(perm: Any) -> tuple[int | None, int]:
+    """The ``[seed or null, position]`` pair of the finite-space sampling permutation."""
+    if not isinstance(perm, list) or len(perm) != 2:
+        raise ValueError(f"perm must be [seed or null, position], got {perm!r}")
+    seed, pos = perm
+    return (None if seed is None else check_count(seed, "perm seed"),
+            check_count(pos, "perm position"))
+
+
+def check_rng(state: Any) -> Any:
+    """``state`` (a numpy bit-generator state) if every number in it is a non-negative
+    integer: numpy itself would truncate ``9.5`` silently."""
+    if isinstance(state, dict):
+        for key, value in state.items():
+            if not isinstance(value, (str, dict)):
+                check_count(value, f"rng {key}")
+            check_rng(value)
+    return state
 
 
 def _open(path: str, mode: str, gz: bool | None = None):
@@ -144,23 +187,123 @@ def _open(path: str, mode: str, gz: bool | None = None):
 
 
 def save_checkpoint(opt: "Optimizer", path: str) -> None:
-    """Write ``opt`` to ``path`` atomically."""
-    data = state_dict(opt)
+    """Write ``opt`` to ``path`` atomically (see the module docstring).
+
+    Raises:
+        CheckpointIOError: the file cannot be written (read-only directory, full disk...);
+            the message names ``path``, and the previous checkpoint, if any, is intact.
+        CheckpointError: ``path`` exists and is not a regular file.
+    """
     path = os.fspath(path)
+    gz = path.endswith(".gz")
+    body = json.dumps(state_dict(opt), allow_nan=False).encode("utf-8")
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".nasopt-", dir=directory)
-    os.close(fd)
+    base = os.path.basename(path)
     try:
-        with _open(tmp, "w", gz=path.endswith(".gz")) as fh:
-            json.dump(data, fh, allow_nan=False)
-            fh.flush()
-            if hasattr(fh, "fileno"):
-                os.fsync(fh.fileno())
+        fd, tmp = _create_temp(directory, base, _target_mode(path))
+    except OSError as exc:
+        raise io_error(f"cannot write checkpoint {path}", exc) from exc
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            if gz:
+                with gzip.GzipFile(filename=base, mode="wb", fileobj=raw) as zipped:
+                    zipped.write(body)
+            else:
+                raw.write(body)
+            raw.flush()
+            os.fsync(raw.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as exc:
+        try:
             os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise io_error(f"cannot write checkpoint {path}", exc) from exc
         raise
+    _remove_stale_temps(directory, base)
+
+
+def io_error(what: str, exc: OSError, hint: str = "") -> CheckpointIOError:
+    """A :class:`CheckpointIOError` for ``exc``: ``what`` (naming the checkpoint or journal,
+    never a temporary file), the reason, then ``hint``; ``errno`` is kept."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    err = CheckpointIOError(f"{what}: {reason}{hint}")
+    err.errno = exc.errno
+    return err
+
+
+def _target_mode(path: str) -> int | None:
+    """Permission bits the new file must get: those of the checkpoint it replaces, or
+    ``None`` for a new one (``0o666`` less the umask, as ``open`` does)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        raise CheckpointError(f"{path} exists and is not a regular file; not replacing it")
+    return stat.S_IMODE(st.st_mode)
+
+
+def _temp_prefix(base: str) -> str:
+    """Start of the names of this host's temporary files for checkpoint ``base``."""
+    host = zlib.crc32(socket.gethostname().encode("utf-8", "replace"))
+    return f".{base[:100]}.nasopt-{host:08x}-"
+
+
+def _create_temp(directory: str, base: str, mode: int | None) -> tuple[int, str]:
+    """Create and open the temporary file of a save of checkpoint ``base``."""
+    prefix = f"{_temp_prefix(base)}{os.getpid()}-"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = os.path.join(directory, f"{prefix}{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+        except FileExistsError:
+            continue
+        if mode is not None and hasattr(os, "fchmod"):
+            try:
+                os.fchmod(fd, mode)
+            except BaseException:
+                os.close(fd)
+                os.unlink(tmp)
+                raise
+        return fd, tmp
+    raise FileExistsError(_errno.EEXIST, "no free temporary file name", directory)
+
+
+def _remove_stale_temps(directory: str, base: str) -> None:
+    """Delete temporary files of checkpoint ``base`` left by saves whose process is gone
+    (killed while saving). Best effort: a file that cannot be removed stays."""
+    if os.name != "posix":  # no way to probe a process without signalling it
+        return
+    prefix = _temp_prefix(base)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(".tmp")):
+            continue
+        pid = name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
+
+
+def _alive(pid: int) -> bool:
+    """True unless no process ``pid`` exists on this host."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _is_journal(path: str) -> bool:
@@ -196,9 +339,20 @@ def load(path: str, space: SearchSpace | None = None, trusted: bool = False) -> 
             ``space`` is not given. Only for files you trust as much as your own code.
 
     Raises:
-        CheckpointError: the file is not a readable nasopt checkpoint, or its space cannot
-            be rebuilt without ``space=`` (the message says which).
+        CheckpointError: the file is not a readable nasopt checkpoint (also: not a regular
+            file, nested too deeply, an id or counter that is not a non-negative integer),
+            or its space cannot be rebuilt without ``space=`` (the message says which).
+        CheckpointIOError: a journal that cannot be reopened for appending (read-only
+            media): read it with ``load_journal(path, attach=False)``.
     """
+    try:
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise io_error(f"cannot read checkpoint {path}", exc) from exc
+    if not regular:
+        raise CheckpointError(f"{path}: not a regular file, so not a nasopt checkpoint")
     if _is_journal(path):
         from .journal import load_journal
 
@@ -208,7 +362,7 @@ def load(path: str, space: SearchSpace | None = None, trusted: bool = False) -> 
             data = json.load(fh)
     except FileNotFoundError:
         raise
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, RecursionError) as exc:
         raise CheckpointError(f"{path}: not a readable nasopt checkpoint ({exc})") from exc
     try:
         return from_state_dict(data, space, trusted)

@@ -3,6 +3,8 @@
 An architecture is a plain dict ``{name: choice}`` with one entry per parameter, in the
 order the parameters were declared. ``valid`` is an optional callable taking that dict and
 returning ``True`` for members; it filters sampling, mutation, crossover and enumeration.
+A rule that raises is a broken space definition, never a silent rejection: see
+:class:`ProductSpace`.
 
 Enumeration (``len``, ``space[i]``, ``index``) follows ``itertools.product`` order over the
 declared parameters (the first parameter varies slowest), skipping invalid combinations.
@@ -31,6 +33,12 @@ def _tag(value: Any) -> tuple[str, Any]:
     return (type(value).__name__, value)
 
 
+def _rule_label(rule: Callable) -> str:
+    """How error messages name a validity rule: ``module:qualname``, else its repr."""
+    module, qual = getattr(rule, "__module__", None), getattr(rule, "__qualname__", None)
+    return f"{module}:{qual}" if module and qual else repr(rule)
+
+
 def _rule_name(rule: Callable | None) -> str | None:
     """``module:qualname`` of an importable rule, ``"<unnamed>"`` otherwise."""
     if rule is None:
@@ -49,6 +57,14 @@ class ProductSpace(SearchSpace):
         choices: ``{name: [choice, ...]}``; names are non-empty strings, choices are
             distinct JSON scalars (str, int, float, bool, None), at least one per name.
         valid: ``rule(arch_dict) -> bool``; ``None`` means every combination is valid.
+            The rule must answer for every combination of the choices. One that raises
+            is a bug in the space, reported, never taken as a "no": ``ask()`` (and
+            ``len``, sampling, mutation, crossover, enumeration) then raises
+            :class:`~nasopt.core.errors.ConfigurationError` naming the rule, its exception
+            and the architecture, leaving the optimizer unchanged (a failed ``ask``
+            changes nothing); :meth:`check` returns that same cause as its reason, so
+            ``validate`` and ``tell(arch)`` raise
+            :class:`~nasopt.core.errors.InvalidArchitectureError` quoting it.
         max_enumerate: Enumerate (and so score whole) when the product has at most this
             many combinations.
 
@@ -114,7 +130,17 @@ class ProductSpace(SearchSpace):
         return (flat[:, None] // radix[None, :]) % self.sizes[None, :]
 
     def _ok(self, arch: dict) -> bool:
-        return self.valid is None or bool(self.valid(arch))
+        """The rule's verdict on ``arch``; ConfigurationError when the rule raises."""
+        if self.valid is None:
+            return True
+        try:
+            return bool(self.valid(arch))
+        except Exception as exc:  # noqa: BLE001 - any failure of user code is reported
+            raise ConfigurationError(
+                f"the validity rule {_rule_label(self.valid)} of {self!r} raised "
+                f"{type(exc).__name__}: {exc} on {arch!r}; a rule must return True or False "
+                "for every combination of the choices"
+            ) from exc
 
     # --------------------------------------------------------------- membership, identity
     def check(self, arch: Any) -> str | None:
@@ -125,12 +151,16 @@ class ProductSpace(SearchSpace):
         if missing or extra:
             return f"parameters missing {missing} / unknown {extra}"
         for lk, n in zip(self._lookup, self.names):
-            if _tag(arch[n]) not in lk:
+            try:
+                known = _tag(arch[n]) in lk
+            except TypeError:  # unhashable, e.g. a list: not a choice
+                known = False
+            if not known:
                 return f"{n}={arch[n]!r} is not one of {list(self.choices[n])!r}"
         try:
             ok = self._ok(dict(arch))
-        except Exception as exc:  # noqa: BLE001 - a rule that raises rejects the member
-            return f"the validity rule raised {type(exc).__name__}: {exc}"
+        except ConfigurationError as exc:  # the rule raised: report its failure as the reason
+            return str(exc)
         return None if ok else "rejected by the validity rule"
 
     def key(self, arch: Mapping[str, Any]) -> str:
