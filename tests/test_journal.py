@@ -91,9 +91,12 @@ def apply_op(opt: Optimizer, op: tuple) -> None:
 
 
 def comparable(opt: Optimizer) -> dict:
-    """state_dict without the run token (differs between independent runs)."""
+    """state_dict without the run token and the trials' wall-clock times (both differ
+    between independent runs)."""
     d = persistence.state_dict(opt)
     d.pop("owner")
+    for t in d["trials"]:
+        del t["start_time"], t["end_time"]
     return d
 
 

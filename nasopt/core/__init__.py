@@ -5,6 +5,7 @@ from .errors import (
     ConfigurationError,
     DataError,
     InvalidArchitectureError,
+    MissingDependencyError,
     NasoptError,
     SpaceExhaustedError,
     TrialError,
@@ -18,7 +19,7 @@ from .trial import Trial, TrialState
 
 __all__ = [
     "CheckpointError", "ConfigurationError", "DataError", "InvalidArchitectureError",
-    "NasoptError", "JournalWarning", "load_journal", "SpaceExhaustedError", "TrialError", "Optimizer", "load",
+    "MissingDependencyError", "NasoptError", "JournalWarning", "load_journal", "SpaceExhaustedError", "TrialError", "Optimizer", "load",
     "available_strategies", "create", "register_strategy", "Trial", "TrialState",
     "SearchSpace", "register_space", "space_from_config",
 ]

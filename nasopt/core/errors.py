@@ -35,3 +35,8 @@ class CheckpointIOError(CheckpointError, OSError):
     """A checkpoint or journal could not be read or written (read-only media, permissions,
     full disk). Also an :class:`OSError`, with the ``errno`` of the failure; the message
     names the checkpoint or journal path."""
+
+
+class MissingDependencyError(NasoptError, ImportError):
+    """An optional dependency is not installed; the message names the nasopt extra that
+    provides it (``pip install "nasopt[extra]"``)."""

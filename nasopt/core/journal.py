@@ -12,10 +12,12 @@ Format (version 1)::
      "space": {...SearchSpace.config()...}, "seed": 0, "maximize": true,
      "allow_duplicates": false, "owner": "<hex token of the run>"}
     {"e": "ask", "trials": [[id, arch_data], ...], "rng": {...}, "perm": [seed, pos],
-     "state": {...}}
-    {"e": "tell", "id": 3, "status": "complete", "value": 91.2, "error": null}
+     "state": {...}, "time": 1767225600.25}
+    {"e": "tell", "id": 3, "status": "complete", "value": 91.2, "error": null,
+     "time": 1767225630.5, "user_attrs": {"epochs": 12}}
     {"e": "tell", "id": 4, "status": "complete", "value": 88.0, "error": null,
-     "arch": arch_data}
+     "arch": arch_data, "time": 1767225631.0}
+    {"e": "attr", "id": 3, "key": "test_acc", "value": 90.4}
 
 * ``ask`` records are **snapshots**, not instructions to re-run the strategy: they hold the
   proposed architectures (``SearchSpace.to_data``) and the state *after* the ask: the numpy
@@ -26,6 +28,11 @@ Format (version 1)::
 * ``tell`` records hold the result; ``arch`` is present when the architecture was told
   without being asked (warm start), which creates a new trial. Replay re-runs the tell
   bookkeeping and the strategy's ``_on_tell`` hook, which must be deterministic.
+* ``time`` (when the ask / tell happened, seconds since the epoch), a tell's
+  ``user_attrs`` (all user attributes of the finished trial, left out when there are none)
+  and ``attr`` records (:meth:`Optimizer.set_user_attr`) are records only: no strategy
+  reads them. They were added after version 1 was first released; journals without them
+  replay with ``None`` times and no user attributes.
 
 Crash safety: a record is complete only with its trailing newline. A last line without one
 is a torn write from a crash: it is skipped with a :class:`JournalWarning` and cut off when
@@ -51,10 +58,11 @@ import json
 import os
 import stat
 import warnings
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .errors import CheckpointError, NasoptError
-from .trial import Trial, TrialState
+from .trial import Trial, TrialState, check_time, check_user_attrs
 
 try:  # advisory lock: POSIX only
     import fcntl
@@ -249,7 +257,7 @@ def replay(opt: "Optimizer", header: dict, records: list[tuple[int, dict]], path
                     arch = space.from_data(data)
                     space.validate(arch)
                     t = Trial(id=check_count(tid, "trial id"), arch=arch, key=space.key(arch),
-                              owner=opt._owner)
+                              owner=opt._owner, start_time=check_time("time", rec.get("time")))
                     opt._add_trial(t, pending=True)
                 opt._rng.bit_generator.state = check_rng(rec["rng"])
                 perm_seed, perm_pos = check_perm(rec["perm"])
@@ -279,9 +287,15 @@ def replay(opt: "Optimizer", header: dict, records: list[tuple[int, dict]], path
                     if t is None or not t.is_pending:
                         raise ValueError(f"trial #{tid} is unknown or already told")
                 done = t._finished(None if value is None else check_value(value),
-                                   status is TrialState.FAILED, rec.get("error"))
+                                   status is TrialState.FAILED, rec.get("error"),
+                                   check_time("time", rec.get("time")),
+                                   check_user_attrs(rec["user_attrs"]) if "user_attrs" in rec else None)
                 opt._record(done)
                 opt._after_tell(done)
+            elif kind == "attr":
+                t = opt._trials[check_count(rec["id"], "trial id")]
+                attrs = {**t.user_attrs, **check_user_attrs({rec["key"]: rec["value"]})}
+                opt._trials[t.id] = replace(t, user_attrs=attrs)
             else:
                 raise ValueError(f"unknown record type {kind!r}")
         except CheckpointError:
@@ -365,6 +379,7 @@ class Journal:
             "trials": [[t.id, opt.space.to_data(t.arch)] for t in trials],
             "rng": opt._rng.bit_generator.state,
             "perm": [opt._perm_seed, opt._perm_pos],
+            "time": trials[0].start_time,
         }
         line = json.dumps(body, separators=(",", ":"), default=_jsonable)
         if state_json is not None:
@@ -379,7 +394,15 @@ class Journal:
                                 "value": done.value, "error": done.error}
         if new:
             body["arch"] = opt.space.to_data(done.arch)
+        body["time"] = done.end_time
+        if done.user_attrs:
+            body["user_attrs"] = done.user_attrs
         self._append(json.dumps(body, separators=(",", ":"), allow_nan=False, default=_jsonable))
+
+    def write_attr(self, tid: int, key: str, value: Any) -> None:
+        """Append the record of :meth:`Optimizer.set_user_attr` (``value`` JSON-able)."""
+        body = {"e": "attr", "id": tid, "key": key, "value": value}
+        self._append(json.dumps(body, separators=(",", ":"), allow_nan=False))
 
     def _append(self, line: str) -> None:
         """Write one record durably, or leave the file as it was and raise."""

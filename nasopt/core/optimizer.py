@@ -33,15 +33,17 @@ import math
 import numbers
 import os
 import threading
+import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, ClassVar, overload
 
 import numpy as np
 
 from .space import SearchSpace
 from .errors import ConfigurationError, SpaceExhaustedError, TrialError
-from .trial import Trial
+from .trial import Trial, check_user_attr, check_user_attrs
 
 #: How many rejected draws :meth:`Optimizer._random_unseen` tolerates per architecture on
 #: spaces it cannot enumerate, before it declares the space exhausted.
@@ -254,6 +256,7 @@ class Optimizer:
         *,
         failed: bool = False,
         error: str | None = None,
+        user_attrs: dict[str, Any] | None = None,
     ) -> Trial:
         """Report the result of a trial (or of an architecture that was never asked).
 
@@ -265,12 +268,15 @@ class Optimizer:
                 training loop returns); see :func:`check_value`.
             failed: The evaluation failed; the trial is recorded as ``FAILED``.
             error: Optional message kept with a failed trial.
+            user_attrs: Optional JSON-able annotations added to the trial's
+                :attr:`~Trial.user_attrs` (e.g. ``{"epochs": 12, "test_acc": 0.91}``).
 
         Returns:
-            The finished trial record.
+            The finished trial record (its ``end_time`` is the time of this call).
 
         Raises:
-            TrialError: unknown or foreign trial, trial told twice, bad value.
+            TrialError: unknown or foreign trial, trial told twice, bad value, user
+                attributes that are not JSON-able.
             InvalidArchitectureError: an architecture that is not a member of the space.
         """
         if failed:
@@ -281,10 +287,12 @@ class Optimizer:
             if value is None:
                 raise TrialError("tell() needs a value, or failed=True for a failed evaluation")
             number = check_value(value)
+        attrs = None if user_attrs is None else check_user_attrs(user_attrs)
         with self._lock:
             self._check_open()
             stored, new = self._resolve_only(trial)
-            done = stored._finished(number, failed, None if error is None else str(error))
+            done = stored._finished(number, failed, None if error is None else str(error),
+                                    time.time(), attrs)
             if self._journal is not None:  # durable before anything changes in memory
                 self._journal.write_tell(self, done, new)
             if new:
@@ -292,6 +300,51 @@ class Optimizer:
             self._record(done)
             self._after_tell(done)
             return done
+
+    def set_user_attr(self, trial: Trial, key: str, value: Any) -> Trial:
+        """Set the user attribute ``key`` of ``trial`` (pending or finished) to ``value``.
+
+        The value must be JSON-able (it is kept in checkpoints and journals); it is stored
+        in its JSON form. Attributes are records only: no strategy reads them.
+
+        Returns:
+            The updated trial record.
+
+        Raises:
+            TrialError: unknown or foreign trial, a key that is not a string, a value that
+                is not JSON-able (the optimizer is then unchanged).
+        """
+        data = check_user_attr(key, value)
+        with self._lock:
+            self._check_open()
+            stored = self._own_trial(trial)
+            updated = replace(stored, user_attrs={**stored.user_attrs, key: data})
+            if self._journal is not None:
+                self._journal.write_attr(updated.id, key, data)
+            self._trials[updated.id] = updated
+            return updated
+
+    def trials_dataframe(self) -> Any:
+        """Every trial as a :class:`pandas.DataFrame`, one row per trial in id order.
+
+        Columns: ``id``, ``arch`` (``space.to_data(arch)``: a string, or JSON text),
+        ``state``, ``value``, ``error``, ``datetime_start``, ``datetime_complete`` (UTC
+        timestamps), ``duration`` (seconds) and one ``user_attrs_<key>`` column per user
+        attribute, as Optuna's ``Study.trials_dataframe``. Needs pandas
+        (``pip install "nasopt[pandas]"``); :meth:`to_csv` does not.
+        """
+        from .table import trials_dataframe
+
+        with self._lock:
+            return trials_dataframe(self)
+
+    def to_csv(self, path: str | os.PathLike) -> None:
+        """Write :meth:`trials_dataframe`'s table to a CSV file (no pandas needed):
+        timestamps in ISO 8601 (UTC), lists and dicts as JSON, ``None`` as an empty cell."""
+        from .table import write_csv
+
+        with self._lock:
+            write_csv(self, path)
 
     @property
     def best(self) -> Trial | None:
@@ -464,8 +517,9 @@ class Optimizer:
                 )
             keys.append(key)
         trials = []
+        now = time.time()
         for arch, key in zip(archs, keys):
-            t = Trial(id=self._next_id, arch=arch, key=key, owner=self._owner)
+            t = Trial(id=self._next_id, arch=arch, key=key, owner=self._owner, start_time=now)
             self._add_trial(t, pending=True)
             trials.append(t)
         return trials
@@ -487,17 +541,24 @@ class Optimizer:
             self._add_trial(t, pending=False)
         return t
 
+    def _own_trial(self, trial: Any) -> Trial:
+        """The stored record of ``trial``, a :class:`Trial` of this run (else TrialError)."""
+        if not isinstance(trial, Trial):
+            raise TrialError(f"expected a Trial of this optimizer, got {type(trial).__name__}")
+        if trial.owner != self._owner:
+            raise TrialError(
+                f"trial #{trial.id} was not asked by this optimizer (it belongs to another run)"
+            )
+        stored = self._trials.get(trial.id)
+        if stored is None:
+            raise TrialError(f"trial #{trial.id} is unknown to this optimizer")
+        return stored
+
     def _resolve_only(self, trial: Any) -> tuple[Trial, bool]:
         """``(trial, is_new)`` for a tell(), storing nothing: the pending trial it refers to,
         or a new trial (next id) for an architecture told without being asked."""
         if isinstance(trial, Trial):
-            if trial.owner != self._owner:
-                raise TrialError(
-                    f"trial #{trial.id} was not asked by this optimizer (it belongs to another run)"
-                )
-            stored = self._trials.get(trial.id)
-            if stored is None:
-                raise TrialError(f"trial #{trial.id} is unknown to this optimizer")
+            stored = self._own_trial(trial)
             if not stored.is_pending:
                 raise TrialError(
                     f"trial #{trial.id} was already told ({stored.state.value}"

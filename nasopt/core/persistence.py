@@ -11,10 +11,15 @@ A checkpoint is one JSON object (gzip-compressed when the path ends in ``.gz``):
       "owner": "<hex token of the run>", "next_id": 12,
       "rng": {...},                      # numpy PCG64 bit-generator state
       "perm": [seed or null, position],  # finite-space sampling without replacement
-      "trials": [{"id", "arch" (space.to_data), "state", "value", "error"}, ...],
+      "trials": [{"id", "arch" (space.to_data), "state", "value", "error",
+                  "start_time", "end_time" (seconds since the epoch or null),
+                  "user_attrs" ({key: JSON value})}, ...],
       "told": [ids in the order results arrived],
       "strategy_state": {...}            # Optimizer._get_state()
     }
+
+``start_time``, ``end_time`` and ``user_attrs`` were added after version 1 was first
+released: a checkpoint without them loads with ``None`` times and no user attributes.
 
 Files are written atomically (temporary file, fsync, rename), so a crash while saving
 leaves the previous checkpoint intact. The temporary file is named after the checkpoint
@@ -45,7 +50,7 @@ from .space import SearchSpace, space_of_file
 from .errors import CheckpointError, CheckpointIOError, NasoptError
 from .registry import strategy_class
 from .optimizer import check_value
-from .trial import Trial, TrialState
+from .trial import Trial, TrialState, check_time, check_user_attrs
 
 #: First line of a journal (see :mod:`nasopt.core.journal`), told apart from a checkpoint.
 _JOURNAL_MARK = b'"nasopt-journal"'
@@ -80,6 +85,9 @@ def state_dict(opt: "Optimizer") -> dict:
                 "state": t.state.value,
                 "value": t.value,
                 "error": t.error,
+                "start_time": t.start_time,
+                "end_time": t.end_time,
+                "user_attrs": dict(t.user_attrs),
             }
             for t in (opt._trials[i] for i in sorted(opt._trials))
         ],
@@ -125,6 +133,9 @@ def from_state_dict(data: Any, space: SearchSpace | None = None, trusted: bool =
             t = Trial(
                 id=check_count(rec["id"], "trial id"), arch=arch, state=state, value=value,
                 error=rec["error"], key=space.key(arch), owner=opt._owner,
+                start_time=check_time("start_time", rec.get("start_time")),
+                end_time=check_time("end_time", rec.get("end_time")),
+                user_attrs=check_user_attrs(rec.get("user_attrs", {})),
             )
             if t.id in opt._trials or not 0 <= t.id < opt._next_id:
                 raise CheckpointError(

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import enum
+import json
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from typing import Any
+
+from .errors import TrialError
 
 
 class TrialState(str, enum.Enum):
@@ -28,6 +34,18 @@ class Trial:
         key: Canonical hash of ``arch`` in its space (isomorphic cells share it).
         owner: Token of the optimizer run that created the trial; telling a trial to
             another run is refused.
+        start_time: When the trial was asked, in seconds since the epoch
+            (``time.time()``); ``None`` for an architecture told without being asked. All
+            trials of one ``ask(n)`` share it.
+        end_time: When its result was told (seconds since the epoch), ``None`` while pending.
+        user_attrs: Free-form JSON-able annotations set with ``tell(..., user_attrs=...)``
+            or :meth:`Optimizer.set_user_attr` (read-only; values are kept in their JSON
+            form: tuples become lists, numpy scalars Python numbers).
+
+    Timestamps and user attributes are records only: no strategy reads them, so a run
+    with the same seed and results proposes the same architectures whatever the timing.
+    Equality (``==``) ignores the timestamps, as it ignores ``arch`` (``key`` stands for it):
+    the same results told in two runs give equal trials.
     """
 
     id: int
@@ -37,6 +55,13 @@ class Trial:
     error: str | None = None
     key: str = ""
     owner: str = field(default="", repr=False)
+    start_time: float | None = field(default=None, repr=False, compare=False)
+    end_time: float | None = field(default=None, repr=False, compare=False)
+    user_attrs: Mapping[str, Any] = field(default_factory=lambda: _NO_ATTRS, hash=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.user_attrs, UserAttrs):
+            object.__setattr__(self, "user_attrs", UserAttrs(check_user_attrs(self.user_attrs)))
 
     @property
     def is_pending(self) -> bool:
@@ -50,6 +75,92 @@ class Trial:
     def is_failed(self) -> bool:
         return self.state is TrialState.FAILED
 
-    def _finished(self, value: float | None, failed: bool, error: str | None) -> "Trial":
+    @property
+    def duration(self) -> float | None:
+        """Seconds from ask to tell, ``None`` while pending or when never asked."""
+        if self.start_time is None or self.end_time is None:
+            return None
+        return self.end_time - self.start_time
+
+    @property
+    def datetime_start(self) -> datetime | None:
+        """:attr:`start_time` as a timezone-aware UTC datetime (Optuna's name)."""
+        return _utc(self.start_time)
+
+    @property
+    def datetime_complete(self) -> datetime | None:
+        """:attr:`end_time` as a timezone-aware UTC datetime (Optuna's name)."""
+        return _utc(self.end_time)
+
+    def _finished(self, value: float | None, failed: bool, error: str | None,
+                  end_time: float | None = None, user_attrs: Mapping[str, Any] | None = None,
+                  ) -> "Trial":
         state = TrialState.FAILED if failed else TrialState.COMPLETE
-        return replace(self, state=state, value=None if failed else value, error=error)
+        attrs = self.user_attrs if not user_attrs else {**self.user_attrs, **user_attrs}
+        return replace(self, state=state, value=None if failed else value, error=error,
+                       end_time=end_time, user_attrs=attrs)
+
+
+def _utc(stamp: float | None) -> datetime | None:
+    return None if stamp is None else datetime.fromtimestamp(stamp, timezone.utc)
+
+
+class UserAttrs(dict):
+    """The read-only mapping of :attr:`Trial.user_attrs` (a ``dict`` that refuses changes:
+    set attributes through the optimizer, which records them)."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(
+            "trial.user_attrs is read-only: use opt.set_user_attr(trial, key, value) or "
+            "opt.tell(trial, value, user_attrs={...})"
+        )
+
+    __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple:  # pickle and copy without calling __setitem__
+        return (UserAttrs, (dict(self),))
+
+
+_NO_ATTRS = UserAttrs()  # shared by every trial without attributes (it is read-only)
+
+
+def check_user_attr(key: Any, value: Any) -> Any:
+    """``value`` in its JSON form (what a checkpoint reads back), or :class:`TrialError`
+    when ``key`` is not a string or ``value`` is not JSON-able (finite numbers, strings,
+    booleans, ``None``, lists and dicts of them; numpy scalars and arrays are converted)."""
+    if not isinstance(key, str):
+        raise TrialError(f"user attribute keys must be strings, got {key!r} ({type(key).__name__})")
+    from .optimizer import _jsonable
+
+    try:
+        return json.loads(json.dumps(value, allow_nan=False, default=_jsonable))
+    except (TypeError, ValueError) as exc:
+        why = "a non-finite number" if isinstance(exc, ValueError) and "Out of range" in str(exc) else exc
+        raise TrialError(
+            f"user attribute {key!r} must be JSON-able (numbers, strings, booleans, None, "
+            f"lists and dicts of them), got {_short(value)} ({type(value).__name__}): {why}"
+        ) from None
+
+
+def check_user_attrs(attrs: Any) -> dict[str, Any]:
+    """Every item of ``attrs`` (a mapping) through :func:`check_user_attr`."""
+    if type(attrs) is dict and not attrs:  # the common case, on hot paths (replay)
+        return attrs
+    if not isinstance(attrs, Mapping):
+        raise TrialError(f"user_attrs must be a dict of JSON-able values, got {type(attrs).__name__}")
+    return {key: check_user_attr(key, value) for key, value in attrs.items()}
+
+
+def check_time(name: str, stamp: Any) -> float | None:
+    """A stored timestamp: ``None`` or a finite number of seconds (ValueError otherwise)."""
+    if stamp is None or (type(stamp) is float and math.isfinite(stamp)):
+        return stamp
+    if isinstance(stamp, bool) or not isinstance(stamp, (int, float)) or not math.isfinite(stamp):
+        raise ValueError(f"{name} must be a number of seconds or null, got {stamp!r}")
+    return float(stamp)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
