@@ -35,7 +35,7 @@ import numbers
 import sys
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .core.checks import check_int
@@ -100,13 +100,14 @@ class _Run:
                  executor: cf.Executor | None, n_parallel: int, batch_size: int | None,
                  ordered: bool, stop: Callable[[Optimizer], bool] | None,
                  checkpoint: str | None, checkpoint_every: int, catch: tuple[type[BaseException], ...],
-                 progress: _Progress) -> None:
+                 progress: _Progress, callbacks: Sequence[Callable[[Optimizer, Trial], Any]] = ()) -> None:
         self.objective, self.opt, self.budget = objective, opt, n_trials
         self.executor, self.n_parallel, self.batch_size = executor, n_parallel, batch_size
         self.ordered = ordered and executor is not None  # inline runs are ordered anyway
         self.stop, self.catch = stop, catch
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
         self.progress = progress
+        self.callbacks = callbacks
         self.submitted = 0  # evaluations started by this call (counts toward the budget)
         self.running: dict[cf.Future, Trial] = {}
         self.queue: list[Trial] = list(opt.pending)  # asked earlier, never evaluated: first
@@ -148,13 +149,15 @@ class _Run:
 
     def _tell(self, trial: Trial, result: Any, exc: BaseException | None) -> None:
         if exc is not None:
-            self.opt.tell(trial, failed=True, error=format_error(exc))
+            done = self.opt.tell(trial, failed=True, error=format_error(exc))
         else:
             value, why = _as_value(result)
             if why is None:
-                self.opt.tell(trial, value)
+                done = self.opt.tell(trial, value)
             else:
-                self.opt.tell(trial, failed=True, error=why)
+                done = self.opt.tell(trial, failed=True, error=why)
+        for callback in self.callbacks:
+            callback(self.opt, done)
         self.since_save += 1
         self.progress.update(trial)
         if self.checkpoint and self.since_save >= self.checkpoint_every:
@@ -248,6 +251,7 @@ def optimize(
     checkpoint_every: int = 10,
     catch: tuple[type[BaseException], ...] | type[BaseException] = Exception,
     progress: bool = True,
+    callbacks: Sequence[Callable[[Optimizer, Trial], Any]] | None = None,
 ) -> Optimizer:
     """Run ``n_trials`` evaluations of ``objective`` proposed by ``opt``, ``n_parallel`` at once.
 
@@ -272,6 +276,11 @@ def optimize(
         checkpoint_every: Results between two checkpoints.
         catch: Exception types of the objective turned into failed trials; others propagate.
         progress: Show a tqdm progress bar (only when stderr is a terminal).
+        callbacks: Functions called as ``callback(opt, trial)`` after each result is told,
+            in order, with the finished trial (complete or failed), before the checkpoint
+            and ``stop`` see it: log the trial (TensorBoard, MLflow: see docs/usage.md),
+            or annotate it with ``opt.set_user_attr(trial, key, value)``. An exception
+            raised by a callback ends the run (the checkpoint is still written).
 
     Returns:
         ``opt`` itself, with every result told (``opt.best`` is the answer).
@@ -287,6 +296,11 @@ def optimize(
     checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
     if isinstance(catch, type):
         catch = (catch,)
+    callbacks = [] if callbacks is None else callbacks
+    if not isinstance(callbacks, Sequence) or not all(callable(c) for c in callbacks):
+        raise ConfigurationError(
+            f"callbacks must be a list of functions callback(opt, trial), got {callbacks!r}"
+        )
     if executor is not None and not isinstance(executor, cf.Executor):
         raise ConfigurationError(
             f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}"
@@ -297,7 +311,8 @@ def optimize(
         executor = own = cf.ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="nasopt")
     bar = _Progress(progress, n_trials, opt)
     run = _Run(objective, opt, n_trials, executor, n_parallel, batch_size, ordered, stop,
-               None if checkpoint is None else str(checkpoint), checkpoint_every, tuple(catch), bar)
+               None if checkpoint is None else str(checkpoint), checkpoint_every, tuple(catch), bar,
+               tuple(callbacks))
     try:
         run.run()
     except BaseException:

@@ -188,6 +188,43 @@ def test_exceptions_outside_catch_propagate_after_writing_the_checkpoint(tmp_pat
     assert len(saved.completed) == 4 and len(saved.pending) == 1
 
 
+# ---------------------------------------------------------------------------------- callbacks
+@pytest.mark.parametrize("kw", [{}, {"n_parallel": 3}, {"batch_size": 4}])
+def test_callbacks_see_each_finished_trial_right_after_its_tell(kw):
+    seen, order = [], []
+
+    def log(opt, trial):
+        seen.append(trial)
+        assert opt.trials[trial.id] == trial and not trial.is_pending  # already recorded
+        order.append(len(opt.completed) + sum(t.is_failed for t in opt.trials))
+
+    opt = optimize(failing_score, make("rea", {}, seed=0), 40, progress=False,
+                   callbacks=[log, lambda o, t: o.set_user_attr(t, "logged", True)], **kw)
+    assert [t.id for t in seen] == opt._told  # once per tell, in tell order
+    assert order == list(range(1, 41))  # called after each tell, before the next one
+    assert any(t.is_failed for t in seen) and any(t.is_complete for t in seen)
+    assert all(t.user_attrs == {"logged": True} for t in opt.trials)
+
+
+def test_user_attrs_set_by_a_callback_reach_the_checkpoint(tmp_path):
+    ckpt = tmp_path / "run.json"
+    optimize(score, make("random", {}), 7, checkpoint=str(ckpt), checkpoint_every=3, progress=False,
+             callbacks=[lambda o, t: o.set_user_attr(t, "rank", t.id)])
+    assert [t.user_attrs["rank"] for t in nasopt.load(str(ckpt)).trials] == list(range(7))
+
+
+def test_a_failing_callback_ends_the_run_after_writing_the_checkpoint(tmp_path):
+    ckpt = tmp_path / "run.json"
+
+    def broken(opt, trial):
+        if trial.id == 3:
+            raise OSError("logger unreachable")
+
+    with pytest.raises(OSError, match="logger unreachable"):
+        optimize(score, make("rea", {}), 10, checkpoint=str(ckpt), progress=False, callbacks=[broken])
+    assert len(nasopt.load(str(ckpt)).completed) == 4
+
+
 # ---------------------------------------------------------------------------------- stop / resume
 def test_stop_callback_ends_the_run_and_waits_for_running_evaluations():
     with cf.ThreadPoolExecutor(3) as ex:
@@ -286,7 +323,8 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
 
 
 @pytest.mark.parametrize("kw", [{"n_trials": -1}, {"n_parallel": 0}, {"batch_size": 0},
-                                {"executor": object()}, {"checkpoint_every": 0}])
+                                {"executor": object()}, {"checkpoint_every": 0},
+                                {"callbacks": [print, 3]}, {"callbacks": print}])
 def test_bad_arguments_are_configuration_errors(kw):
     args = {"n_trials": 3, **kw}
     with pytest.raises(ConfigurationError):
