@@ -11,6 +11,7 @@ An architecture is a plain dict, e.g. ``{"depth": 2, "width": 64, "activation": 
 import argparse
 import os
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -43,6 +44,25 @@ SPACE = ProductSpace(
 )
 
 
+def make_objective(epochs: int) -> Callable[[dict], float]:
+    """``objective(arch)``: validation accuracy (%) of the MLP ``arch`` trained for
+    ``epochs`` iterations on 70 % of the digits."""
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    X_train, X_valid, y_train, y_valid = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+
+    def objective(arch: dict) -> float:
+        clf = MLPClassifier(hidden_layer_sizes=(arch["width"],) * arch["depth"],
+                            activation=arch["activation"], alpha=arch["alpha"],
+                            max_iter=epochs, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X_train, y_train)
+        return 100.0 * clf.score(X_valid, y_valid)
+
+    return objective
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--budget", type=int, default=int(os.environ.get("NASOPT_EXAMPLE_BUDGET", 30)))
@@ -51,19 +71,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=40, help="training iterations per network")
     args = p.parse_args()
     threadpool_limits(1)  # small matrices: one BLAS thread is fastest and polite
-
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
-    X_train, X_valid, y_train, y_valid = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
-
-    def objective(arch: dict) -> float:
-        clf = MLPClassifier(hidden_layer_sizes=(arch["width"],) * arch["depth"],
-                            activation=arch["activation"], alpha=arch["alpha"],
-                            max_iter=args.epochs, random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            clf.fit(X_train, y_train)
-        return 100.0 * clf.score(X_valid, y_valid)
+    objective = make_objective(args.epochs)
 
     print(f"{len(SPACE)} valid designs of {SPACE.total} combinations (<= {MAX_PARAMS} weights)")
     opt = nasopt.create(args.strategy, SPACE, seed=args.seed)

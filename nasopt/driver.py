@@ -156,8 +156,8 @@ class _Run:
                 done = self.opt.tell(trial, value)
             else:
                 done = self.opt.tell(trial, failed=True, error=why)
-        for callback in self.callbacks:
-            callback(self.opt, done)
+        for callback in self.callbacks:  # the record as it is now (with earlier callbacks' attrs)
+            callback(self.opt, self.opt._trials.get(done.id, done))
         self.since_save += 1
         self.progress.update(trial)
         if self.checkpoint and self.since_save >= self.checkpoint_every:
@@ -277,7 +277,8 @@ def optimize(
         catch: Exception types of the objective turned into failed trials; others propagate.
         progress: Show a tqdm progress bar (only when stderr is a terminal).
         callbacks: Functions called as ``callback(opt, trial)`` after each result is told,
-            in order, with the finished trial (complete or failed), before the checkpoint
+            in order, with the finished trial (complete or failed; with the user attributes
+            that earlier callbacks set), before the checkpoint
             and ``stop`` see it: log the trial (TensorBoard, MLflow: see docs/usage.md),
             or annotate it with ``opt.set_user_attr(trial, key, value)``. An exception
             raised by a callback ends the run (the checkpoint is still written).

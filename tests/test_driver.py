@@ -198,8 +198,11 @@ def test_callbacks_see_each_finished_trial_right_after_its_tell(kw):
         assert opt.trials[trial.id] == trial and not trial.is_pending  # already recorded
         order.append(len(opt.completed) + sum(t.is_failed for t in opt.trials))
 
+    def check(opt, trial):
+        assert trial.user_attrs == {"logged": True}  # set by the callback before this one
+
     opt = optimize(failing_score, make("rea", {}, seed=0), 40, progress=False,
-                   callbacks=[log, lambda o, t: o.set_user_attr(t, "logged", True)], **kw)
+                   callbacks=[log, lambda o, t: o.set_user_attr(t, "logged", True), check], **kw)
     assert [t.id for t in seen] == opt._told  # once per tell, in tell order
     assert order == list(range(1, 41))  # called after each tell, before the next one
     assert any(t.is_failed for t in seen) and any(t.is_complete for t in seen)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -35,7 +37,7 @@ def run(script: str, *args: str, budget: int, timeout: int = 600) -> str:
 
 def test_every_example_is_tested():
     tested = {"ask_tell_nb201.py", "train_digits.py", "optuna_pipeline.py", "ray_tune_search.py",
-              "parallel_dask.py", "custom_space.py"}
+              "parallel_dask.py", "custom_space.py", "callbacks_logging.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -43,6 +45,29 @@ def test_ask_tell_nb201():
     needs_tables()
     out = run("ask_tell_nb201.py", budget=12)
     assert "best after 12 queries" in out and "validation accuracy" in out
+
+
+def test_callbacks_logging_writes_one_record_per_trial(tmp_path):
+    out = run("callbacks_logging.py", "--logger", "jsonl", "--logdir", str(tmp_path), "--epochs", "5",
+              budget=3)
+    assert "logged 3 trials (jsonl)" in out and "weights), validation accuracy" in out
+    records = [json.loads(line) for line in (tmp_path / "trials.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in records] == [0, 1, 2]
+    assert all(r["state"] == "complete" and r["duration"] > 0 and r["user_attrs"]["n_params"] > 0
+               for r in records)
+    assert records[-1]["best"] == max(r["value"] for r in records)
+    with open(tmp_path / "trials.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["user_attrs_n_params"]) for r in rows] == [r["user_attrs"]["n_params"] for r in records]
+
+
+def test_callbacks_logging_to_tensorboard(tmp_path):
+    if not has("tensorboard"):
+        pytest.skip("tensorboard not installed (the example then logs to JSON lines)")
+    out = run("callbacks_logging.py", "--logger", "tensorboard", "--logdir", str(tmp_path), "--epochs", "5",
+              budget=3)
+    assert "logged 3 trials (tensorboard)" in out
+    assert list(tmp_path.glob("events.out.tfevents.*"))
 
 
 @pytest.mark.slow
