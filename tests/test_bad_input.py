@@ -235,6 +235,14 @@ OPT_CASES = [
      TrialError, r"tell\(\) needs a value, or failed=True for a failed evaluation"),
     ("value with failed=True", lambda c: c.opt.tell(c.pending, 0.5, failed=True),
      TrialError, r"a failed trial takes no value: call tell\(trial, failed=True\)"),
+    ("user attribute not JSON-able", lambda c: c.opt.set_user_attr(c.pending, "tags", {"a"}),
+     TrialError, r"user attribute 'tags' must be JSON-able \(numbers, strings, booleans, None, "
+     r"lists and dicts of them\), got \{'a'\} \(set\)"),
+    ("user attribute holding NaN", lambda c: c.opt.tell(c.pending, 0.5, user_attrs={"curve": [0.1, np.nan]}),
+     TrialError, r"user attribute 'curve' must be JSON-able .*got \[0.1, nan\] \(list\): it holds a "
+     r"non-finite number"),
+    ("user attribute key not a string", lambda c: c.opt.set_user_attr(c.pending, 3, "x"),
+     TrialError, r"user attribute keys must be strings, got 3 \(int\)"),
     ("warm start of an evaluated architecture", lambda c: c.opt.tell(c.done.arch, 2.0),
      TrialError, r"was already evaluated as trial #0 \(complete\); pass allow_duplicates=True"),
     ("architecture of another space", lambda c: c.opt.tell({"a": 1}, 1.0),

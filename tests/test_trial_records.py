@@ -140,7 +140,8 @@ def test_tell_merges_user_attrs_set_while_pending():
 
 BAD_ATTRS = [
     (lambda o, t: o.set_user_attr(t, "model", object()), r"user attribute 'model' must be JSON-able"),
-    (lambda o, t: o.set_user_attr(t, "loss", float("nan")), r"'loss' must be JSON-able.*non-finite"),
+    (lambda o, t: o.set_user_attr(t, "loss", float("nan")),
+     r"'loss' must be JSON-able.*got nan \(float\): not a finite number"),
     (lambda o, t: o.set_user_attr(t, 3, "x"), r"user attribute keys must be strings, got 3"),
     (lambda o, t: o.tell(t, 1.0, user_attrs={"w": np.ones(2), "f": print}),
      r"user attribute 'f' must be JSON-able"),

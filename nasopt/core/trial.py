@@ -133,13 +133,28 @@ def check_user_attr(key: Any, value: Any) -> Any:
         raise TrialError(f"user attribute keys must be strings, got {key!r} ({type(key).__name__})")
     from .optimizer import _jsonable
 
+    bad: list[str] = []
+
+    def default(obj: Any) -> Any:
+        try:
+            return _jsonable(obj)  # numpy scalars and arrays
+        except TypeError:
+            bad.append(type(obj).__name__)
+            raise
+
     try:
-        return json.loads(json.dumps(value, allow_nan=False, default=_jsonable))
+        return json.loads(json.dumps(value, allow_nan=False, default=default))
     except (TypeError, ValueError) as exc:
-        why = "a non-finite number" if isinstance(exc, ValueError) and "Out of range" in str(exc) else exc
+        if bad and bad[0] != type(value).__name__:
+            why = f": it holds a {bad[0]}"
+        elif isinstance(exc, ValueError):
+            why = (f": {exc}" if "Out of range" not in str(exc) else ": not a finite number"
+                   if isinstance(value, float) else ": it holds a non-finite number")
+        else:
+            why = ""
         raise TrialError(
             f"user attribute {key!r} must be JSON-able (numbers, strings, booleans, None, "
-            f"lists and dicts of them), got {_short(value)} ({type(value).__name__}): {why}"
+            f"lists and dicts of them), got {_short(value)} ({type(value).__name__}){why}"
         ) from None
 
 
