@@ -327,7 +327,8 @@ def test_product_space_variation_and_round_trips(space, rng):
 HOSTILE = ["1e400", "-1e400", "9.5", "-1", "-0.5", "true", "null", '"7"', "[]", "{}",
            str(10**30), str(2**64), "[" * 50_000 + "]" * 50_000]
 #: Fields whose numbers are ids, counters, results, the seed or strategy options.
-NUMERIC_FIELDS = {"id", "next_id", "told", "perm", "rng", "value", "trials", "seed", "options"}
+NUMERIC_FIELDS = {"id", "next_id", "told", "perm", "rng", "value", "trials", "seed", "options", "time",
+                  "user_attrs"}
 
 
 def _number_paths(obj, path=(), inside=False):
@@ -359,7 +360,7 @@ def run_files(tmp_path_factory):
                        journal=d / "run.jsonl") as opt:
         for i in range(5):
             t = opt.ask()
-            opt.tell(t, failed=True) if i == 2 else opt.tell(t, float(i))
+            opt.tell(t, failed=True) if i == 2 else opt.tell(t, float(i), user_attrs={"i": [i]})
         opt.ask()
         opt.save(d / "run.json")
     return json.loads((d / "run.json").read_text()), (d / "run.jsonl").read_text().splitlines()

@@ -204,6 +204,10 @@ def test_corrupted_records_are_checkpoint_errors(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(data))
     with pytest.raises(nasopt.CheckpointError, match="start_time must be a number of seconds"):
         nasopt.load(tmp_path / "bad.json")
+    data["trials"][0]["start_time"] = 10**400  # beyond float range
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    with pytest.raises(nasopt.CheckpointError, match="start_time must be a number of seconds"):
+        nasopt.load(tmp_path / "bad.json")
     data["trials"][0]["start_time"] = None
     data["trials"][0]["user_attrs"] = ["not", "a", "dict"]
     (tmp_path / "bad.json").write_text(json.dumps(data))

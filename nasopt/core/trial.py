@@ -144,7 +144,7 @@ def check_user_attr(key: Any, value: Any) -> Any:
 
     try:
         return json.loads(json.dumps(value, allow_nan=False, default=default))
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         if bad and bad[0] != type(value).__name__:
             why = f": it holds a {bad[0]}"
         elif isinstance(exc, ValueError):
@@ -171,9 +171,14 @@ def check_time(name: str, stamp: Any) -> float | None:
     """A stored timestamp: ``None`` or a finite number of seconds (ValueError otherwise)."""
     if stamp is None or (type(stamp) is float and math.isfinite(stamp)):
         return stamp
-    if isinstance(stamp, bool) or not isinstance(stamp, (int, float)) or not math.isfinite(stamp):
-        raise ValueError(f"{name} must be a number of seconds or null, got {stamp!r}")
-    return float(stamp)
+    if not isinstance(stamp, bool) and isinstance(stamp, (int, float)):
+        try:
+            seconds = float(stamp)
+        except OverflowError:  # an integer beyond float range
+            seconds = math.inf
+        if math.isfinite(seconds):
+            return seconds
+    raise ValueError(f"{name} must be a number of seconds or null, got {_short(stamp)}")
 
 
 def _short(value: Any) -> str:
