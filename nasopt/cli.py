@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -127,26 +128,73 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_plot(args: argparse.Namespace) -> int:
-    """Draw the best-so-far curve of a run saved with ``nasopt search --json``."""
-    import matplotlib
+def _read_run(path: str) -> dict[str, Any]:
+    """The curve ``nasopt plot`` draws from ``path``: a ``nasopt search --json`` file, a
+    checkpoint (``opt.save``) or a journal (``journal=``), read through the public loaders
+    (a journal detached, so a run still writing it is left alone).
 
+    Returns ``{"values": objective values in tell order, "maximize", "label", "title",
+    "ylabel", "optimum": value or None}``.
+
+    Raises:
+        CheckpointError: the file is none of these.
+    """
+    from .core.journal import load_journal
+    from .core.persistence import _is_journal, load
+
+    run = None
+    if not _is_journal(path):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                run = json.load(fh)
+        except (OSError, UnicodeDecodeError, ValueError):
+            run = None  # not plain JSON (a .gz checkpoint, or not nasopt's): load() says
+    if isinstance(run, dict) and "trajectory" in run:  # written by `nasopt search --json`
+        return {"values": [t["value"] for t in run["trajectory"]], "maximize": True,
+                "label": f"{run['strategy']} (seed {run['seed']})",
+                "title": f"{run['space']} {run.get('dataset') or ''}".strip(),
+                "optimum": run["optimum"]["value"], "ylabel": "best validation accuracy so far"}
+    opt = load_journal(path, attach=False) if _is_journal(path) else load(path)
+    return {"values": [t.value for t in opt.completed], "maximize": opt.maximize,
+            "label": f"{opt.name} (seed {opt.seed})", "title": repr(opt.space), "optimum": None,
+            "ylabel": f"best value so far ({'max' if opt.maximize else 'min'}imized)"}
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """Draw the best-so-far curve of a run: a ``nasopt search --json`` file, a checkpoint
+    written by ``opt.save(path)`` or a journal (``journal=path``)."""
+    from .core.errors import CheckpointError
+    from .integrations._deps import require
+
+    try:
+        matplotlib = require("matplotlib", "bench", "nasopt plot")
+    except ImportError as exc:
+        print(f"nasopt: error: {exc}", file=sys.stderr)
+        return 2
+    if not os.path.isfile(args.result):
+        print(f"nasopt: error: {args.result}: no such file", file=sys.stderr)
+        return 2
+    run = _read_run(args.result)
+    if not run["values"]:
+        raise CheckpointError(f"{args.result}: no completed trial to plot")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
-    with open(args.result, encoding="utf-8") as fh:
-        run = json.load(fh)
-    best = [t["best_so_far"] for t in run["trajectory"]]
+    values = np.asarray(run["values"], dtype=float)
+    best = np.maximum.accumulate(values) if run["maximize"] else np.minimum.accumulate(values)
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(range(1, len(best) + 1), best, label=f"{run['strategy']} (seed {run['seed']})")
-    ax.axhline(run["optimum"]["value"], color="grey", ls="--", lw=1, label="optimum")
-    ax.set_xlabel("queries")
-    ax.set_ylabel("best validation accuracy so far")
-    ax.set_title(f"{run['space']} {run.get('dataset') or ''}".strip())
+    ax.plot(np.arange(1, len(best) + 1), best, label=run["label"])
+    if run["optimum"] is not None:
+        ax.axhline(run["optimum"], color="grey", ls="--", lw=1, label="optimum")
+    ax.set_xlabel("completed evaluations")
+    ax.set_ylabel(run["ylabel"])
+    ax.set_title(run["title"])
     ax.legend()
     fig.tight_layout()
     out = args.out or args.result.rsplit(".", 1)[0] + ".png"
     fig.savefig(out, dpi=120)
+    plt.close(fig)
     print(f"plot written to {out}")
     return 0
 
@@ -185,8 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("plot", help="plot the best-so-far curve of a saved run")
-    p.add_argument("result", help="JSON written by `nasopt search --json`")
+    p = sub.add_parser("plot", help="plot the best-so-far curve of a saved run",
+                       description="Draw the best-so-far curve of a run: a `nasopt search --json` "
+                                   "file, a checkpoint written by opt.save(path) or a journal.")
+    p.add_argument("result", help="`nasopt search --json` file, checkpoint (opt.save) or journal")
     p.add_argument("--out", help="PNG path (default: next to the JSON)")
     p.set_defaults(func=cmd_plot)
 

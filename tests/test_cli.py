@@ -40,3 +40,64 @@ def test_help_lists_every_command_with_examples():
     result = subprocess.run([sys.executable, "-m", "nasopt.cli", "--help"], capture_output=True, text=True)
     for word in ("search", "plot", "bench", "strategies", "examples:"):
         assert word in result.stdout
+
+
+def _small_run(tmp_path, **options):
+    """A finished random search on a 12-member product space, told out of ask order."""
+    import nasopt
+    from nasopt.spaces import ProductSpace
+
+    space = ProductSpace({"depth": [1, 2, 3], "width": [8, 16, 32, 64]})
+    opt = nasopt.create("random", space, seed=3, **options)
+    trials = opt.ask(6)
+    for t in reversed(trials):
+        opt.tell(t, float(t.arch["depth"] * t.arch["width"]))
+    return opt, [float(t.arch["depth"] * t.arch["width"]) for t in reversed(trials)]
+
+
+def test_plot_draws_a_checkpoint_written_by_save(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from nasopt.cli import _read_run
+
+    opt, told = _small_run(tmp_path, maximize=False)
+    opt.save(str(tmp_path / "run.json"))
+    assert main(["plot", str(tmp_path / "run.json")]) == 0
+    assert (tmp_path / "run.png").stat().st_size > 1000
+    run = _read_run(str(tmp_path / "run.json"))
+    assert run["values"] == told and run["maximize"] is False and run["optimum"] is None
+
+
+def test_plot_draws_a_journal_without_touching_it(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    import nasopt
+    from nasopt.spaces import ProductSpace
+
+    journal = tmp_path / "run.jsonl"
+    opt = nasopt.create("rea", ProductSpace({"a": list(range(8)), "b": list(range(8))}), seed=1,
+                        journal=str(journal))
+    for _ in range(5):
+        t = opt.ask()
+        opt.tell(t, float(t.arch["a"] - t.arch["b"]))
+    before = journal.read_bytes()  # the run is still open, holding the journal
+    assert main(["plot", str(journal), "--out", str(tmp_path / "j.png")]) == 0
+    assert (tmp_path / "j.png").stat().st_size > 1000 and journal.read_bytes() == before
+    opt.close()
+
+
+def test_plot_of_a_file_nasopt_did_not_write_is_a_clear_error(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    bad = tmp_path / "other.json"
+    bad.write_text('{"hello": 1}')
+    assert main(["plot", str(bad)]) == 2
+    assert "nasopt: error:" in capsys.readouterr().err
+    assert main(["plot", str(tmp_path / "missing.json")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_plot_without_matplotlib_names_the_extra_to_install(tmp_path, capsys, monkeypatch):
+    opt, _ = _small_run(tmp_path)
+    opt.save(str(tmp_path / "run.json"))
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    assert main(["plot", str(tmp_path / "run.json")]) == 2
+    err = capsys.readouterr().err
+    assert "matplotlib" in err and 'pip install "nasopt[bench]"' in err
