@@ -143,3 +143,48 @@ def test_reuse_takes_rows_from_earlier_files_and_runs_only_the_rest(nb201_data, 
     with pytest.raises(ConfigurationError, match="budget is 15, this run's is 20"):
         run(["--dataset", "cifar10", "--runs", "2", "--budget", "20", "--no-plot", "--quiet",
              "--strategies", "random", "--out", str(tmp_path / "c"), "--reuse", str(tmp_path / "a.json")])
+
+
+#: Every `nasopt bench` command with arguments small enough for a test.
+TINY_BENCH_ARGS = {
+    "tfrecord": ["--mb", "0.05", "--repeats", "1"],
+    "parallel": ["--workers", "2", "--trials", "2", "--sleep", "0.01", "--repeats", "1"],
+    "search": ["--runs", "1", "--budget", "5", "--strategies", "random", "--no-plot", "--quiet"],
+    "baselines": ["--runs", "1", "--compare-runs", "2", "--budget", "5"],
+    "surrogate-speed": ["--surrogates", "rf", "--sizes", "16", "--repeats", "1"],
+    "predictors": ["--sizes", "16", "--repeats", "1", "--predictors", "gbrt-mse", "--datasets", "cifar10",
+                   "--no-plot", "--quiet"],
+    "renas": ["--methods", "random", "--seeds", "0", "--budget", "5", "--agreement-runs", "0"],
+    "nb101": ["space"],
+    "parallel-equivalence": ["--engines", "dask"],
+}
+
+
+def test_every_bench_command_has_a_tiny_run_below():
+    from nasopt.cli import BENCHES
+
+    assert set(TINY_BENCH_ARGS) == set(BENCHES)
+
+
+@pytest.mark.parametrize("name", sorted(TINY_BENCH_ARGS))
+def test_bench_commands_without_out_write_to_a_scratch_folder_not_results(name, nb201_data, tmp_path,
+                                                                         monkeypatch, capsys):
+    """Run from the repository root, a README command must not overwrite results/."""
+    from nasopt.cli import main
+
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent))
+    if name == "nb101":  # enumerating the 423,624 cells takes minutes: the count is not tested here
+        import nasopt.benchmarks.nb101 as nb101
+
+        monkeypatch.setattr(nb101, "count_space", lambda: {"total_cells": 0})
+    if name == "parallel-equivalence":  # needs a Dask cluster: the output path is tested here
+        import nasopt.integrations.parallel_equivalence as pe
+
+        monkeypatch.setattr(pe, "run_dask", lambda *args: {"same_trajectory": True})
+        monkeypatch.setattr(pe, "to_markdown", lambda res: "")
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", name, *TINY_BENCH_ARGS[name]]) == 0
+    assert not (tmp_path / "results").exists()
+    written = [p for p in (tmp_path / "nasopt-bench-out").iterdir() if p.suffix in (".json", ".md")]
+    assert written, f"nasopt bench {name} wrote nothing under nasopt-bench-out/"
+    assert str(tmp_path / "nasopt-bench-out") in capsys.readouterr().err
