@@ -13,11 +13,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import os
+import re
+import shutil
 import sys
+import textwrap
 import time
 from typing import Any
+
+from . import __version__
 
 #: ``nasopt bench NAME`` → module with a ``main(argv)`` function.
 BENCHES = {
@@ -199,13 +205,28 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def plain_summary(doc: str | None) -> str:
+    """The first sentence of a docstring's first paragraph as plain text: reST roles and
+    literals (``:class:`~a.B```, double backticks) are reduced to their text."""
+    para = " ".join(inspect.cleandoc(doc or "").split("\n\n")[0].split())
+    para = re.sub(r":[\w:]+:`(~?)([^`]+)`",
+                  lambda m: m.group(2).rsplit(".", 1)[-1] if m.group(1) else m.group(2), para)
+    para = para.replace("``", "").replace("`", "")
+    sentence = re.match(r"(.+?(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)[.!?])(?=\s|$)", para)
+    return sentence.group(1) if sentence else para
+
+
 def cmd_strategies(args: argparse.Namespace) -> int:
     """List the strategies ``--strategy`` accepts."""
     import nasopt
 
-    for name in nasopt.available_strategies():
+    names = nasopt.available_strategies()
+    width = max(map(len, names), default=0) + 2
+    columns = shutil.get_terminal_size((100, 24)).columns
+    for name in names:
         cls = nasopt.core.registry.strategy_class(name)
-        print(f"{name:10s} {(cls.__doc__ or '').strip().splitlines()[0]}")
+        print(textwrap.fill(plain_summary(cls.__doc__), width=max(columns - 1, width + 40),
+                            initial_indent=name.ljust(width), subsequent_indent=" " * width))
     return 0
 
 
@@ -214,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="nasopt", description="Neural architecture search in few evaluations.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"nasopt {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser("search", help="run one search on a tabular benchmark",

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from nasopt.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_search_prints_the_best_the_optimum_and_writes_the_trajectory(nb201_data, tmp_path, capsys):
@@ -101,3 +106,57 @@ def test_plot_without_matplotlib_names_the_extra_to_install(tmp_path, capsys, mo
     assert main(["plot", str(tmp_path / "run.json")]) == 2
     err = capsys.readouterr().err
     assert "matplotlib" in err and 'pip install "nasopt[bench]"' in err
+
+
+def test_version_and_python_dash_m_run_the_cli():
+    import nasopt
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "nasopt", "--version"], capture_output=True, text=True,
+                            env=env, cwd=str(ROOT))
+    assert result.returncode == 0 and result.stdout.strip() == f"nasopt {nasopt.__version__}"
+    result = subprocess.run([sys.executable, "-m", "nasopt", "strategies"], capture_output=True, text=True,
+                            env=env, cwd=str(ROOT))
+    assert result.returncode == 0 and "random" in result.stdout
+
+
+def test_strategies_shows_whole_first_sentences_without_rest_markup(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["strategies"]) == 0
+    text = capsys.readouterr().out
+    assert "`" not in text and ":class:" not in text
+    entries = re.split(r"\n(?=\S)", text.strip())  # one entry per strategy, wrapped lines joined
+    assert all(" ".join(e.split()).endswith((".", "!", "?")) for e in entries)
+    assert "the oldest member dies when a new result arrives." in " ".join(text.split())
+    assert max(map(len, text.splitlines())) <= 80
+
+
+def test_plain_summary_reduces_rest_markup_and_keeps_abbreviations():
+    from nasopt.cli import plain_summary
+
+    doc = """A :class:`~nasopt.spaces.ProductSpace` walk, e.g. over ``depth`` values. Second sentence.
+
+    Details."""
+    assert plain_summary(doc) == "A ProductSpace walk, e.g. over depth values."
+    assert plain_summary(":func:`nasopt.create` without a full stop") == "nasopt.create without a full stop"
+    assert plain_summary(None) == ""
+
+
+def test_the_wheel_ships_the_py_typed_marker_and_main_module(tmp_path):
+    """mypy reads the package's type hints only when the installed package has py.typed."""
+    pytest.importorskip("setuptools")
+    import shutil
+    import zipfile
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "nasopt", src / "nasopt", ignore=shutil.ignore_patterns("__pycache__"))
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                             "--no-index", ".", "-w", str(tmp_path / "out")], capture_output=True, text=True,
+                            cwd=str(src), timeout=300)
+    assert result.returncode == 0, result.stderr
+    (wheel,) = (tmp_path / "out").glob("nasopt-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "nasopt/py.typed" in names and "nasopt/__main__.py" in names
