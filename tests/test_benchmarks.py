@@ -111,3 +111,23 @@ def test_rea_beats_random_search_at_300_queries_on_nb201_cifar100(nb201_cifar100
     rea = np.mean([best("rea", s) for s in range(8)])
     rnd = np.mean([best("random", s) for s in range(8)])
     assert rea > rnd
+
+
+def test_a_run_without_data_ends_with_one_line_counting_the_skipped_data_tests(tmp_path):
+    """The README's test command without NASOPT_DATA: the skips are counted, with the reason."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    shutil.copy(Path(__file__).with_name("conftest.py"), tmp_path / "conftest.py")
+    (tmp_path / "test_tiny.py").write_text(
+        "def test_a(nb201_data):\n    pass\n\ndef test_b(macro_data):\n    pass\n\ndef test_c():\n    pass\n")
+    env = {k: v for k, v in os.environ.items() if k != "NASOPT_DATA"}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+                          capture_output=True, text=True, cwd=str(tmp_path), env=env, timeout=300)
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-1].startswith("1 passed, 2 skipped")
+    assert lines[-2].startswith("nasopt: 2 data tests skipped: NASOPT_DATA is not set")
+    assert sum("data test" in line for line in lines) == 1
