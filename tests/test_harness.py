@@ -188,3 +188,30 @@ def test_bench_commands_without_out_write_to_a_scratch_folder_not_results(name, 
     written = [p for p in (tmp_path / "nasopt-bench-out").iterdir() if p.suffix in (".json", ".md")]
     assert written, f"nasopt bench {name} wrote nothing under nasopt-bench-out/"
     assert str(tmp_path / "nasopt-bench-out") in capsys.readouterr().err
+
+
+def test_search_plot_bands_never_pass_the_optimum(tmp_path, monkeypatch):
+    """The shaded band is a percentile band of best-so-far values: it stays at or below the
+    optimum, where a mean ± std band crossed it (and filled the axis at the first queries)."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.axes
+
+    from nasopt.benchmarks.plots import plot_search
+
+    bench = TinyBench()
+    runs = [run_one(StrategySpec("random", "random"), bench, seed=s, budget=40, stop_at_optimum=False)
+            for s in range(12)]
+    fills = []
+    original = matplotlib.axes.Axes.fill_between
+
+    def record(self, x, y1, y2=0, **kw):
+        fills.append((np.asarray(y1), np.asarray(y2)))
+        return original(self, x, y1, y2, **kw)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "fill_between", record)
+    opt = bench.optimum.value
+    plot_search({"random": runs}, bench.values, 40, str(tmp_path / "p.png"), optimum=opt)
+    (low, high), = fills
+    assert high.max() <= opt and low.min() >= bench.values.min()
+    assert np.all(np.diff(low) >= 0) and np.all(np.diff(high) >= 0)  # best-so-far never falls
+    assert (tmp_path / "p.png").stat().st_size > 1000
