@@ -131,3 +131,75 @@ def test_a_run_without_data_ends_with_one_line_counting_the_skipped_data_tests(t
     assert lines[-1].startswith("1 passed, 2 skipped")
     assert lines[-2].startswith("nasopt: 2 data tests skipped: NASOPT_DATA is not set")
     assert sum("data test" in line for line in lines) == 1
+
+
+def test_macro_converter_rebuilds_nbmacro_from_the_official_json(macro_data, tmp_path):
+    """The official nas-bench-macro_cifar10.json layout, written back from the table."""
+    import json
+
+    from nasopt.benchmarks.convert import macro_from_json
+
+    z = np.load(macro_data)
+    official = {"".join(map(str, ops)): {"test_acc": runs.tolist(), "mean_acc": float(m), "std": float(s),
+                                         "params": int(p), "flops": int(f)}
+                for ops, runs, m, s, p, f in zip(z["layer_ops"], z["test_acc_runs"], z["test_acc"],
+                                                 z["test_acc_std"], z["params"], z["flops"])}
+    (tmp_path / "nas-bench-macro_cifar10.json").write_text(json.dumps(official))
+    macro_from_json(tmp_path / "nas-bench-macro_cifar10.json", tmp_path / "nbmacro.npz")
+    ours, ref = Macro(path=tmp_path / "nbmacro.npz"), Macro(path=macro_data)
+    assert np.allclose(ours.values, ref.values) and ours.optimum.index == ref.optimum.index
+    assert np.array_equal(ours.metrics["flops"], ref.metrics["flops"])
+    del official["22212202"]
+    (tmp_path / "nas-bench-macro_cifar10.json").write_text(json.dumps(official))
+    with pytest.raises(DataError, match="1 of the 6561 networks missing"):
+        macro_from_json(tmp_path / "nas-bench-macro_cifar10.json", tmp_path / "bad.npz")
+
+
+def _nats_file(directory, index, z):
+    """One file of NATS-tss-v1_0-3ffb9-simple, laid out as the official release (checked on
+    its sample files 000000, 000011 and 000284), holding the values of row ``index`` of
+    nb201.npz (two seeds, the same value each)."""
+    import bz2
+    import pickle
+
+    def run(valid, test, name, prefix):
+        evals = {f"{valid[0]}@199": valid[1], **({f"{test[0]}@199": test[1]} if test else {})}
+        return {"name": name, "eval_acc1es": evals, "flop": float(z[f"{prefix}_flops_M"][index]),
+                "params": float(z[f"{prefix}_params_M"][index]),
+                "latency": [float(z[f"{prefix}_latency_s"][index])],
+                "train_times": {e: float(z[f"{prefix}_train_time_s"][index]) / 200 for e in range(200)}}
+
+    i = index
+    per_dataset = {
+        "cifar10-valid": run(("x-valid", z["cifar10_valid_valid_acc"][i]), None, "cifar10-valid", "cifar10_valid"),
+        "cifar10": run(("ori-test", z["cifar10_test_acc"][i]), None, "cifar10", "cifar10_valid"),
+        "cifar100": run(("x-valid", z["cifar100_valid_acc"][i]), ("x-test", z["cifar100_test_acc"][i]),
+                        "cifar100", "cifar100"),
+        "ImageNet16-120": run(("x-valid", z["imagenet16_valid_acc"][i]), ("x-test", z["imagenet16_test_acc"][i]),
+                              "ImageNet16-120", "imagenet16"),
+    }
+    record = {"arch_index": i, "arch_str": str(z["arch_str"][i]),
+              "dataset_seed": {d: [777, 888] for d in per_dataset},
+              "all_results": {(d, s): r for d, r in per_dataset.items() for s in (777, 888)}}
+    with bz2.open(directory / f"{i:06d}.pickle.pbz2", "wb") as fh:
+        pickle.dump({"12": {}, "200": record}, fh)
+
+
+def test_nb201_converter_reads_the_official_nats_release_layout(nb201_data, tmp_path):
+    from nasopt.benchmarks.convert import nb201_from_nats
+
+    z = np.load(nb201_data)
+    rows = [0, 6111, 9930]
+    for i in rows:
+        _nats_file(tmp_path, i, z)
+    out = nb201_from_nats(tmp_path, tmp_path / "nb201.npz", indices=rows)
+    got = np.load(out)
+    assert got["arch_str"][rows].tolist() == z["arch_str"][rows].tolist()
+    assert np.array_equal(got["ops"][rows], z["ops"][rows])
+    for name in ("cifar10_valid_valid_acc", "cifar10_test_acc", "cifar100_valid_acc", "cifar100_test_acc",
+                 "imagenet16_valid_acc", "imagenet16_test_acc", "cifar100_params_M", "imagenet16_latency_s",
+                 "cifar10_valid_train_time_s"):
+        assert np.allclose(got[name][rows], z[name][rows], rtol=1e-5), name
+    assert np.isnan(got["cifar10_test_acc"][1])  # not converted
+    with pytest.raises(DataError, match="000001.pickle.pbz2 not found"):
+        nb201_from_nats(tmp_path, tmp_path / "all.npz")
