@@ -198,7 +198,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
     ax.set_title(run["title"])
     ax.legend()
     fig.tight_layout()
-    out = args.out or args.result.rsplit(".", 1)[0] + ".png"
+    stem = args.result[:-3] if args.result.endswith(".gz") else args.result
+    out = args.out or stem.rsplit(".", 1)[0] + ".png"
     fig.savefig(out, dpi=120)
     plt.close(fig)
     print(f"plot written to {out}")

@@ -70,6 +70,8 @@ def test_plot_draws_a_checkpoint_written_by_save(tmp_path, capsys):
     assert (tmp_path / "run.png").stat().st_size > 1000
     run = _read_run(str(tmp_path / "run.json"))
     assert run["values"] == told and run["maximize"] is False and run["optimum"] is None
+    opt.save(str(tmp_path / "zipped.json.gz"))
+    assert main(["plot", str(tmp_path / "zipped.json.gz")]) == 0 and (tmp_path / "zipped.png").is_file()
 
 
 def test_plot_draws_a_journal_without_touching_it(tmp_path, capsys):
