@@ -1,6 +1,6 @@
 """Baseline checks on NAS-Bench-201 (see nasopt/benchmarks/baseline_bench.py).
 
-    NASOPT_DATA=../shared/data python benchmarks/baselines.py --runs 100
+    NASOPT_DATA=../shared/data python benchmarks/baselines.py --runs 100 --out results/baselines
 """
 
 import sys

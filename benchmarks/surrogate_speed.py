@@ -1,6 +1,6 @@
-"""Fit and scoring times of every surrogate on NAS-Bench-201 (writes results/surrogate_speed.{json,md}).
+"""Fit and scoring times of every surrogate on NAS-Bench-201 (writes <out>/surrogate_speed.{json,md}).
 
-    NASOPT_DATA=../shared/data python benchmarks/surrogate_speed.py --repeats 3
+    NASOPT_DATA=../shared/data python benchmarks/surrogate_speed.py --repeats 3 --out results
 """
 
 import sys

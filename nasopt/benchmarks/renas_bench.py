@@ -28,7 +28,7 @@ NAS-Bench-101 (``--space nb101 --data PATH`` with the official table): ReNAS wit
 samples, the EA on the predictor and the top-10, against REA and random search.
 
 Run: ``python benchmarks/renas.py`` (or ``nasopt bench renas``); writes
-``<out>.json.gz`` (gzip-compressed JSON) and ``<out>.md`` (default ``results/renas_nb201``).
+``<out>.json.gz`` (gzip-compressed JSON) and ``<out>.md`` (default ``nasopt-bench-out/renas_nb201``).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from ..core.errors import ConfigurationError, DataError
 from ..strategies.renas import ITERATIVE_OPTIONS
 from .harness import parse_seeds, tpe_queries
 from .jsonio import read_json, write_json
+from .output import output_path
 
 #: Published ReNAS Table 5 (test accuracy, 20 runs) and the team's Optuna TPE measurement.
 ANCHORS = {
@@ -344,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fresh", nargs="*", default=[], choices=METHODS + ("renas-ea",),
                     help="methods always rerun, never taken from --reuse (e.g. after their "
                          "defaults changed)")
-    ap.add_argument("--out", default=None, help="output stem (default results/renas_<space>)")
+    ap.add_argument("--out", default=None, help="output stem (default nasopt-bench-out/renas_<space>)")
     args = ap.parse_args(argv)
 
     seeds = parse_seeds(args.seeds)
@@ -366,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
             except ImportError:
                 print("WeakNAS not available: skipped", file=sys.stderr)
                 methods.remove("weaknas")
-    out = args.out or f"results/renas_{args.space}"
+    out = output_path(args.out, f"renas_{args.space}", "renas")
     try:  # fail early, with the loader's message, when the table is missing
         _bench(args.space, datasets[0], args.data, args.metric)
     except (DataError, ConfigurationError) as exc:

@@ -28,6 +28,7 @@ from ..strategies.weaknas import PAPER_OPTIONS
 from .harness import StrategySpec, parse_spec, run_many
 from .jsonio import read_json, write_json
 from .metrics import CHECKPOINTS, summarize
+from .output import output_path
 
 #: Mean queries to the optimum over 100 runs published in the WeakNAS paper (NB201).
 PAPER_QUERIES: dict[str, dict[str, float]] = {
@@ -143,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-runs", default="",
                    help="cap the runs of some strategies, e.g. 'tpe=30' (they use the first seeds)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (1 torch thread each)")
-    p.add_argument("--out", default=None, help="output prefix (default results/search_<dataset>)")
+    p.add_argument("--out", default=None, help="output prefix (default nasopt-bench-out/search_<dataset>)")
     p.add_argument("--reuse", nargs="+", default=[], metavar="JSON",
                    help="earlier result files of the same dataset, metric, budget and seeds: a "
                         "strategy found in one of them (first file wins) takes its runs from there "
@@ -175,7 +176,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
 
     specs = _specs(args.strategies)
     bench = NB201(args.dataset, metric=args.metric)
-    out = args.out or os.path.join("results", f"search_{args.dataset}")
+    out = output_path(args.out, f"search_{args.dataset}", "search")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     seeds = list(range(args.seed_offset, args.seed_offset + args.runs))
     caps = {}

@@ -30,6 +30,7 @@ from ..core.errors import DataError
 from ..surrogates import kendall_tau, make_surrogate
 from ..surrogates.mlp import PAPER_SETTINGS as PAPER_MLP
 from ..surrogates.trees import PAPER_GBRT, PAPER_RF
+from .output import output_path
 
 CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "mlp": ("mlp", {}),
@@ -135,13 +136,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--data", default=None, help="nb201.npz or its directory (default $NASOPT_DATA)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (RF is always CPU)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="results", help="output directory")
+    p.add_argument("--out", default=None, help="output directory (default nasopt-bench-out)")
     argv = list(sys.argv[1:] if argv is None else argv)
     a = p.parse_args(argv)
     names = list(a.surrogates) + ([n for n in PAPER_CONFIGS if n not in a.surrogates] if a.paper else [])
     sizes = [int(s) for s in a.sizes.split(",") if s]
     rows = run(names, sizes, a.repeats, a.data, a.seed, a.device)
-    out = Path(a.out)
+    out = Path(output_path(a.out, "", "surrogate-speed"))
     out.mkdir(parents=True, exist_ok=True)
     meta = {"machine": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
             "load_avg_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..core.errors import DataError
+from ..core.errors import ConfigurationError, DataError
 from ..core.space import SearchSpace
 
 
@@ -36,6 +37,8 @@ class TabularBenchmark:
     metrics: dict[str, np.ndarray]
     #: What is missing when ``test_values`` is None (for the error message).
     missing_test: str = "this benchmark has no test metric"
+    #: Why :attr:`metrics` is empty, when the data has no extra metrics (for the error message).
+    missing_metrics: str = ""
     maximize: bool = True
 
     def __call__(self, arch: Any) -> float:
@@ -53,10 +56,24 @@ class TabularBenchmark:
         return float(self.test_values[self.space.index(arch)])
 
     def metric(self, name: str, arch: Any) -> float:
-        """An extra metric (params, FLOPs, latency...) of ``arch``."""
+        """An extra metric (params, FLOPs, latency...) of ``arch``.
+
+        Raises:
+            ConfigurationError: ``name`` is not one of :attr:`metrics` (the message lists
+                the available ones).
+        """
         if name not in self.metrics:
-            raise KeyError(f"unknown metric {name!r}; available: {sorted(self.metrics)}")
+            raise ConfigurationError(self._unknown_metric(name))
         return float(self.metrics[name][self.space.index(arch)])
+
+    def _unknown_metric(self, name: str) -> str:
+        """The message of :meth:`metric` for a name the benchmark does not have."""
+        if not self.metrics:
+            return (f"unknown metric {name!r}: {self!r} has no extra metrics"
+                    + (f" ({self.missing_metrics})" if self.missing_metrics else ""))
+        close = difflib.get_close_matches(name, list(self.metrics), n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown metric {name!r} for {self!r}; available: {', '.join(sorted(self.metrics))}{hint}"
 
     @property
     def optimum(self) -> Optimum:

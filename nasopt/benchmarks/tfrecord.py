@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import DataError
+from .output import output_path
 
 _POLY = 0x82F63B78
 _MASK_DELTA = 0xA282EAD8
@@ -425,14 +426,16 @@ def encode_model_metrics(mm: ModelMetrics) -> bytes:
 def main(argv: list[str] | None = None) -> dict:
     """Measure TFRecord reading speed (CRC-verified) on a synthetic NAS-Bench-101-like file.
 
-    Writes a JSON summary to ``--out`` (default ``results/tfrecord_speed.json``)."""
+    Writes a JSON summary to ``--out`` (default ``nasopt-bench-out/tfrecord_speed.json``;
+    ``--out ''`` writes none)."""
     ap = argparse.ArgumentParser(prog="nasopt bench tfrecord", description=main.__doc__)
     ap.add_argument("--mb", type=float, default=8.0, help="size of the synthetic file in MB")
     ap.add_argument("--record-bytes", type=int, default=400,
                     help="mean payload size (NAS-Bench-101 records are ~400 bytes)")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--out", default="results/tfrecord_speed.json")
+    ap.add_argument("--out", default=None)
     args = ap.parse_args(argv)
+    args.out = output_path(args.out, "tfrecord_speed.json", "tfrecord")
     rng = np.random.default_rng(0)
     n = max(1, int(args.mb * 1e6 / (args.record_bytes + 16)))
     sizes = rng.integers(args.record_bytes // 2, args.record_bytes * 3 // 2 + 1, size=n)

@@ -3,9 +3,10 @@
 Each evaluation sleeps ``--sleep`` seconds (a stand-in for training) and then scores the
 architecture; the same budget is run sequentially (inline) and with ``--workers`` workers
 on a thread pool and on a process pool. The ratio parallel / sequential wall time is
-written to ``results/parallel.json`` (ideal: ``1 / workers``) with a Markdown table::
+written to ``--out`` (ideal: ``1 / workers``) with a Markdown table beside it; the
+committed ``results/parallel.json``::
 
-    python benchmarks/parallel.py --workers 2 --trials 40 --sleep 0.2
+    python benchmarks/parallel.py --workers 2 --trials 40 --sleep 0.2 --out results/parallel.json
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 import zlib
 from pathlib import Path
 
+from ..benchmarks.output import output_path
 from ..core.registry import create
 from ..driver import optimize
 from ..spaces.nb201 import NB201Space
@@ -97,8 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--strategy", default="rea", help="strategy name (default rea)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--repeats", type=int, default=3, help="keep the best of this many timings (default 3)")
-    p.add_argument("--out", default="results/parallel.json", help="JSON output (a .md table is written beside it)")
+    p.add_argument("--out", default=None,
+                   help="JSON output, a .md table beside it (default nasopt-bench-out/parallel.json)")
     args = p.parse_args(argv)
+    args.out = output_path(args.out, "parallel.json", "parallel")
     res = run(args.workers, args.trials, args.sleep, args.strategy, args.seed, args.repeats)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

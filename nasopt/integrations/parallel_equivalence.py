@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..benchmarks.output import output_path
 from ..driver import optimize
 from ._deps import create_strategy
 
@@ -151,8 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--strategy", default="rea")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--engines", default="dask,ray")
-    p.add_argument("--out", default="results/parallel_equivalence.json")
+    p.add_argument("--out", default=None, help="JSON output, a .md table beside it "
+                   "(default nasopt-bench-out/parallel_equivalence.json)")
     args = p.parse_args(argv)
+    args.out = output_path(args.out, "parallel_equivalence.json", "parallel-equivalence")
     from ..benchmarks import NB201
 
     bench = NB201("cifar10")

@@ -1,0 +1,26 @@
+"""Where the ``nasopt bench`` commands write their results.
+
+Without ``--out`` a benchmark writes under ``./nasopt-bench-out/`` and says so on stderr,
+never into ``results/``: a README command rerun from the repository root must not
+overwrite the committed results. The commands that regenerate those pass
+``--out results/...`` explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+#: Folder (relative to the working directory) of the results of a run without ``--out``.
+SCRATCH_DIR = "nasopt-bench-out"
+
+
+def output_path(out: str | None, default: str, command: str) -> str:
+    """``out`` when the user gave one, else ``nasopt-bench-out/<default>``, announced on
+    stderr (``command`` is the benchmark's name in that line)."""
+    if out is not None:
+        return out
+    path = os.path.join(SCRATCH_DIR, default)
+    print(f"nasopt bench {command}: no --out given, writing to {os.path.abspath(path)}"
+          f"{'' if default else os.sep} (--out chooses where)", file=sys.stderr)
+    return path
