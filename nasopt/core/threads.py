@@ -4,8 +4,8 @@ strategy's predictor may use, chosen by nasopt and overridable with ``n_threads=
 The predictors fitted during a search are small (hundreds of samples, tens of units): with
 the libraries' defaults (one thread per core) OpenBLAS spends more CPU synchronising threads
 than computing. Measured with ``benchmarks/threads.py`` (docs/performance.md): the default
-WeakNAS search on NB201 used 2.7x the CPU of a one-thread run on a 2-core machine, for the
-same proposals. Hence :data:`DEFAULT_THREADS` = 1.
+WeakNAS search on NB201 used 2.3-2.7x the CPU of a one-thread run on a 2-core machine, for
+the same proposals. Hence :data:`DEFAULT_THREADS` = 1.
 """
 
 from __future__ import annotations
@@ -55,7 +55,10 @@ def torch_thread_limit(n: int) -> Iterator[None]:
 def thread_limit(n_threads: int | None) -> Iterator[None]:
     """Run the body with at most ``n_threads`` threads in the BLAS and OpenMP libraries
     (``threadpoolctl.threadpool_limits``) and in torch when it is already imported; the
-    previous settings are restored afterwards. ``None`` leaves every setting alone.
+    previous settings are restored afterwards. ``None`` leaves every setting alone. The
+    settings are process-wide: BLAS calls from other Python threads during the body get the
+    limit too, and fits running at once in several Python threads (several optimizers) may
+    restore each other's settings out of order.
 
     Surrogates with a thread option of their own keep it inside their fits (the torch
     surrogates' ``n_threads``, default 1; GBRT / RandomForest ``n_jobs``)."""
