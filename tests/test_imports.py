@@ -38,7 +38,7 @@ def test_import_nasopt_loads_no_heavy_library():
 
 
 @pytest.mark.parametrize("strategy", ["random", "rea"])
-def test_search_on_product_space_with_save_and_load_loads_no_heavy_library(strategy, tmp_path):
+def test_search_on_product_space_with_save_load_and_journal_loads_no_heavy_library(strategy, tmp_path):
     loaded = heavy_modules_after(f"""
         import nasopt
         from nasopt.spaces import ProductSpace
@@ -54,6 +54,10 @@ def test_search_on_product_space_with_save_and_load_loads_no_heavy_library(strat
         assert len(resumed.trials) == 30
         nasopt.optimize(lambda arch: float(arch["depth"]), resumed, n_trials=10, progress=False)
         assert len(resumed.trials) == 40
+        journaled = nasopt.create({strategy!r}, space, seed=1, journal={str(tmp_path / "run.jsonl")!r})
+        nasopt.optimize(lambda arch: float(arch["width"]), journaled, n_trials=20, progress=False)
+        journaled.close()
+        assert len(nasopt.load({str(tmp_path / "run.jsonl")!r}).trials) == 20
     """)
     assert loaded == []
 
