@@ -10,9 +10,16 @@ with baseline, WeakNAS and ReNAS strategies::
         trial = opt.ask()
         opt.tell(trial, evaluate(trial.arch))
     print(opt.best.arch, opt.best.value)
+
+``import nasopt`` imports numpy and nasopt's own modules only: torch, scikit-learn, scipy,
+XGBoost (and the tables of :mod:`nasopt.benchmarks`) are imported when a feature first needs
+them.
 """
 
-from . import benchmarks, spaces, strategies, surrogates
+import importlib
+from typing import Any
+
+from . import spaces, strategies, surrogates
 from .core import (
     CheckpointError,
     ConfigurationError,
@@ -34,6 +41,20 @@ from .strategies import RandomSearch, ReNAS, RegularizedEvolution, WeakNAS
 from .surrogates import available_surrogates, make_surrogate
 
 __version__ = "0.1.0"
+
+#: Subpackages imported on first attribute access (PEP 562), not by ``import nasopt``.
+_LAZY_SUBMODULES = ("benchmarks",)
+
+
+def __getattr__(name: str) -> Any:
+    """Import a lazily loaded subpackage (``nasopt.benchmarks``) on first access."""
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")  # also binds it on the package
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 __all__ = [
     "benchmarks", "spaces", "strategies", "surrogates", "make_surrogate", "available_surrogates",

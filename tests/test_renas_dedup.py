@@ -94,6 +94,7 @@ def test_colliding_projections_are_regrouped_exactly(monkeypatch):
     _assert_same_outputs(_tabulated(net, x, mean, std), _plain(net, x, mean, std))
 
 
+@pytest.mark.slow  # the network on all 15,625 NB201 cells: ~8 s per kind under load
 @pytest.mark.parametrize("kind", ["full", "onehot"])
 def test_the_nb201_pool_is_scored_by_the_tables_and_matches_the_network(kind):
     x = nb201_tensors(ALL_NB201, kind=kind)

@@ -309,6 +309,7 @@ def test_constant_objective_widens_the_pool_every_patience_refits():
     assert len(keys) == len(set(keys))
 
 
+@pytest.mark.slow  # 4 searches of up to 250 queries: ~25 s on a loaded 2-core machine
 def test_stagnation_widening_escapes_a_trap_that_greedy_exploit_never_leaves():
     space = ProductSpace(SMALL)
     budget = 250  # of 256 members

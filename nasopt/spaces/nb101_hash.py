@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from hashlib import md5
 
-import networkx as nx
 import numpy as np
 
 #: Interior ops in the order the official code indexes them for hashing.
@@ -70,6 +69,8 @@ def spec_hash(matrix: np.ndarray, ops: Sequence[str]) -> str:
 def on_path_vertices(matrix: np.ndarray) -> np.ndarray | None:
     """Boolean mask of the vertices lying on an input→output path (networkx reachability),
     or ``None`` when the output cannot be reached from the input."""
+    import networkx as nx  # imported on first use: ``import nasopt`` stays light
+
     adj = np.asarray(matrix)
     n = adj.shape[0]
     graph = nx.DiGraph()

@@ -22,6 +22,7 @@ from ..core.optimizer import Optimizer
 from ..core.checks import check_fraction, check_int
 from ..core.registry import register_strategy
 from ..core.space import SearchSpace
+from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit, thread_option
 from ..spaces.renas_features import ENCODING_KINDS
 from .ea import check_ea_options, evolve
 
@@ -108,6 +109,10 @@ class ReNAS(Optimizer):
         seed_population: Share of the EA's initial population taken from the best evaluated
             architectures (the rest is random).
         surrogate_options: Extra keyword arguments of the surrogate (JSON-able).
+        n_threads: BLAS / OpenMP / torch threads while the predictor is fitted and ranks
+            (default 1, the cheapest in CPU; ``None``: the libraries' own settings); it does
+            not change the proposals. A surrogate's own thread option (``surrogate_options``)
+            still applies inside its fit.
         seed, maximize, allow_duplicates: see :class:`~nasopt.core.optimizer.Optimizer`.
 
     Results arriving while predicted architectures are pending are used at the next fit;
@@ -139,6 +144,7 @@ class ReNAS(Optimizer):
         ensemble: int = 1,
         seed_population: float = 0.25,
         surrogate_options: dict | None = None,
+        n_threads: int | None = DEFAULT_THREADS,
         **optimizer_kw: Any,
     ) -> None:
         super().__init__(space, **optimizer_kw)
@@ -184,6 +190,7 @@ class ReNAS(Optimizer):
         if surrogate_options is not None and not isinstance(surrogate_options, dict):
             raise ConfigurationError("surrogate_options must be a dict of keyword arguments")
         self.surrogate_options = dict(surrogate_options or {})
+        self.n_threads = check_n_threads(n_threads)
         try:  # unknown names and bad options fail now, not at the first fit
             self._new_model(0)
         except ConfigurationError:
@@ -214,6 +221,7 @@ class ReNAS(Optimizer):
             "traverse": self.traverse, "rounds": self.rounds, "ensemble": self.ensemble,
             "seed_population": self.seed_population,
             "surrogate_options": dict(self.surrogate_options),
+            **thread_option(self.n_threads),
         }
 
     def _get_state(self) -> dict:
@@ -340,19 +348,21 @@ class ReNAS(Optimizer):
         return _Ensemble(models, centres, scales, self._featurize)
 
     def _refit(self, batch: set[str]) -> bool:
-        """Fit, rank, and refill the queue; False when there is nothing to learn from."""
-        scorer = self.fit_predictor()
-        if scorer is None:
-            return False
-        self.predictor_ = scorer
-        exclude = set(batch) if self.allow_duplicates else set(self._seen) | batch
-        limit = max(self.top_k, QUEUE_MIN)
-        if self.uses_traversal:
-            self._queue = self._rank_traverse(scorer, exclude, limit)
-            self.rankings_.append("traverse")
-        else:
-            self._queue = self._rank_ea(scorer, exclude, limit)
-            self.rankings_.append("ea")
+        """Fit, rank, and refill the queue (under the ``n_threads`` limit); False when there
+        is nothing to learn from."""
+        with thread_limit(self.n_threads):
+            scorer = self.fit_predictor()
+            if scorer is None:
+                return False
+            self.predictor_ = scorer
+            exclude = set(batch) if self.allow_duplicates else set(self._seen) | batch
+            limit = max(self.top_k, QUEUE_MIN)
+            if self.uses_traversal:
+                self._queue = self._rank_traverse(scorer, exclude, limit)
+                self.rankings_.append("traverse")
+            else:
+                self._queue = self._rank_ea(scorer, exclude, limit)
+                self.rankings_.append("ea")
         self._fits += 1
         self._served = 0
         return True

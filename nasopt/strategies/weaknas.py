@@ -49,6 +49,7 @@ from ..core.optimizer import Optimizer
 from ..core.checks import check_choice, check_fraction, check_int
 from ..core.registry import register_strategy
 from ..core.space import SearchSpace
+from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit, thread_option
 
 #: Settings of the paper per search space type (``SearchSpace.type_name``).
 PAPER_DEFAULTS: dict[str, dict[str, int]] = {
@@ -283,6 +284,10 @@ class WeakNAS(Optimizer):
         loss: Loss of the neural predictors: ``"mse"``, ``"hinge"``, ``"logistic"`` or
             ``"exponential"`` (default: ``"hinge"`` for ``"nn"``, ``"mse"`` for the others).
         surrogate_options: Extra keyword arguments of the predictor (JSON-able).
+        n_threads: BLAS / OpenMP / torch threads while the predictors are fitted and
+            evaluated (default 1, the cheapest in CPU; ``None``: the libraries' own settings);
+            it does not change the proposals. A surrogate's own thread option
+            (``surrogate_options``) still applies inside its fit.
         seed, maximize, allow_duplicates: see :class:`~nasopt.core.optimizer.Optimizer`.
     """
 
@@ -309,6 +314,7 @@ class WeakNAS(Optimizer):
         encoding: str | None = None,
         loss: str | None = None,
         surrogate_options: dict | None = None,
+        n_threads: int | None = DEFAULT_THREADS,
         **optimizer_kw: Any,
     ) -> None:
         super().__init__(space, **optimizer_kw)
@@ -362,6 +368,7 @@ class WeakNAS(Optimizer):
         if surrogate_options is not None and not isinstance(surrogate_options, dict):
             raise ConfigurationError("surrogate_options must be a dict of keyword arguments")
         self.surrogate_options = dict(surrogate_options or {})
+        self.n_threads = check_n_threads(n_threads)
         # --- run state (persisted)
         self._queue: list[Any] = []  # drawn but not served yet
         self._fits = 0
@@ -381,6 +388,7 @@ class WeakNAS(Optimizer):
             "exploit": self.exploit, "exploit_parents": self.exploit_parents,
             "patience": self.patience, "widen_sampling": self.widen_sampling,
             "target": self.target, "encoding": self.encoding, "loss": self.loss, "surrogate_options": dict(self.surrogate_options),
+            **thread_option(self.n_threads),
         }
 
     def _get_state(self) -> dict:
@@ -532,7 +540,8 @@ class WeakNAS(Optimizer):
             X = np.asarray(self.space.encode(archs, self.encoding), dtype=np.float32)
             Xc = np.asarray(self.space.encode(pool, self.encoding), dtype=np.float32)
             n_all = len(pool)
-        preds = self._fit_predict(X, y, Xc)
+        with thread_limit(self.n_threads):
+            preds = self._fit_predict(X, y, Xc)
         self._fits += 1
         self._update_stagnation(float(scores.max()))
         acq = self._acquire(preds, float(y.max()))

@@ -15,16 +15,44 @@ name       class                       notes
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import ConfigurationError
-from .cv import DEFAULT_GRID, kendall_tau, select_by_cv
-from .losses import LOSSES, RANKING_LOSSES
-from .mlp import MLP
-from .renas import ReNASPredictor
-from .trees import GBRT, RandomForest, default_pairs_per_sample
 
-_SURROGATES: dict[str, type] = {"mlp": MLP, "gbrt": GBRT, "rf": RandomForest, "renas": ReNASPredictor}
+if TYPE_CHECKING:  # pragma: no cover
+    from .cv import DEFAULT_GRID, kendall_tau, select_by_cv
+    from .losses import LOSSES, RANKING_LOSSES
+    from .mlp import MLP
+    from .renas import ReNASPredictor
+    from .trees import GBRT, RandomForest, default_pairs_per_sample
+
+#: Public name -> submodule defining it. The submodules import torch, scikit-learn, scipy or
+#: XGBoost, so they are imported on first use (PEP 562), not by ``import nasopt``.
+_LAZY: dict[str, str] = {
+    "MLP": "mlp", "ReNASPredictor": "renas", "GBRT": "trees", "RandomForest": "trees",
+    "default_pairs_per_sample": "trees", "select_by_cv": "cv", "kendall_tau": "cv",
+    "DEFAULT_GRID": "cv", "LOSSES": "losses", "RANKING_LOSSES": "losses",
+}
+
+#: Surrogate name -> its class, or the public name of a class still to import (``_LAZY``).
+_SURROGATES: dict[str, type | str] = {"mlp": "MLP", "gbrt": "GBRT", "rf": "RandomForest",
+                                      "renas": "ReNASPredictor"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's submodule on first access (``nasopt.surrogates.MLP``)."""
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later accesses skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def available_surrogates() -> list[str]:
@@ -41,6 +69,8 @@ def make_surrogate(name: str, **options: Any) -> Any:
         raise ConfigurationError(
             f"unknown surrogate {name!r}; available: {', '.join(available_surrogates())}"
         ) from None
+    if isinstance(cls, str):
+        cls = __getattr__(cls)
     valid = cls().get_params()
     unknown = sorted(set(options) - set(valid))
     if unknown:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils import check_random_state
 
 from ..core.errors import ConfigurationError
 
@@ -38,6 +37,8 @@ def resolve_device(device: str | None) -> str:
 
 def seed_from(random_state: object) -> int:
     """A 31-bit integer seed drawn from a scikit-learn ``random_state`` (None, int, RandomState)."""
+    from sklearn.utils import check_random_state
+
     return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
 

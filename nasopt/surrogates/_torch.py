@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..core.errors import ConfigurationError
+from ..core.threads import torch_thread_limit
 from ._common import TargetScaler, calibration, resolve_device, seed_from
 from .losses import check_loss, surrogate_loss
 
@@ -56,14 +57,8 @@ def torch_threads(n: int | None, device: str) -> Iterator[None]:
     if n is None or device != "cpu":
         yield
         return
-    before = torch.get_num_threads()
-    if before != n:
-        torch.set_num_threads(int(n))
-    try:
+    with torch_thread_limit(int(n)):
         yield
-    finally:
-        if before != n:
-            torch.set_num_threads(before)
 
 
 class TorchSurrogate(RegressorMixin, BaseEstimator):

@@ -130,7 +130,11 @@ class GBRT(RegressorMixin, BaseEstimator):
 
         device = resolve_device(self.device)
         if device != "cpu" and not _xgb_cuda_ok():
-            raise ConfigurationError(f"device={self.device!r}: this XGBoost build has no CUDA support")
+            raise ConfigurationError(
+                f"device={self.device!r}: this XGBoost build has no CUDA support (nasopt installs the "
+                "CPU-only xgboost-cpu on Linux / Windows; for the CUDA build: "
+                "pip uninstall -y xgboost-cpu && pip install xgboost)"
+            )
         X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], y_numeric=True)
         params = self._params(device, X.shape[0])
         scaler = TargetScaler(y)
