@@ -22,10 +22,12 @@ from typing import Any
 from . import spaces, strategies, surrogates
 from .core import (
     CheckpointError,
+    CheckpointIOError,
     ConfigurationError,
     DataError,
     InvalidArchitectureError,
     JournalWarning,
+    MissingDependencyError,
     NasoptError,
     Optimizer,
     SpaceExhaustedError,
@@ -58,7 +60,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "benchmarks", "spaces", "strategies", "surrogates", "make_surrogate", "available_surrogates",
-    "CheckpointError", "ConfigurationError", "DataError", "InvalidArchitectureError",
+    "CheckpointError", "CheckpointIOError", "MissingDependencyError", "ConfigurationError", "DataError", "InvalidArchitectureError",
     "JournalWarning", "NasoptError", "Optimizer", "SpaceExhaustedError", "Trial", "TrialError",
     "TrialState", "available_strategies", "create", "load", "optimize", "RandomSearch",
     "RegularizedEvolution", "WeakNAS", "ReNAS", "__version__",

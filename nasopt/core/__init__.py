@@ -2,6 +2,7 @@
 
 from .errors import (
     CheckpointError,
+    CheckpointIOError,
     ConfigurationError,
     DataError,
     InvalidArchitectureError,
@@ -18,7 +19,7 @@ from .space import SearchSpace, register_space, space_from_config
 from .trial import Trial, TrialState
 
 __all__ = [
-    "CheckpointError", "ConfigurationError", "DataError", "InvalidArchitectureError",
+    "CheckpointError", "CheckpointIOError", "ConfigurationError", "DataError", "InvalidArchitectureError",
     "MissingDependencyError", "NasoptError", "JournalWarning", "load_journal", "SpaceExhaustedError", "TrialError", "Optimizer", "load",
     "available_strategies", "create", "register_strategy", "Trial", "TrialState",
     "SearchSpace", "register_space", "space_from_config",
