@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import nasopt
+from nasopt.core.errors import CheckpointError
 from nasopt.core.journal import JournalWarning, load_journal, read_journal
 
 HERE = Path(__file__).parent
@@ -166,3 +167,36 @@ def test_sigkill_weaknas_resumes_same_trajectory(tmp_path, nb201_data):
                        {"surrogate": "quadratic", "init": 10, "batch": 5, "top_n": 20},
                        total=40, batch=5, kills=8, seed=3)
     assert stats["kills"] >= 8
+
+
+def test_a_forked_child_does_not_keep_the_journal_lock(tmp_path):
+    from nasopt.spaces import NB201Space
+
+    path = str(tmp_path / "run.jsonl")
+    opt = nasopt.create("random", NB201Space(), seed=0, journal=path)
+    opt.tell(opt.ask(), 1.0)
+    r, w = os.pipe()
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child outlives the parent's optimizer, then tries to write
+        os.write(ready_w, b"x")  # running: the fork hooks are done
+        os.read(r, 1)
+        try:
+            opt.ask()
+        except CheckpointError:
+            os._exit(0)
+        os._exit(1)
+    os.close(r)
+    os.close(ready_w)
+    try:
+        assert os.read(ready_r, 1) == b"x"
+        os.close(ready_r)
+        opt.close()
+        again = nasopt.load(path)  # the child still runs: its copy must not hold the lock
+        assert len(again.completed) == 1
+        again.close()
+    finally:
+        os.write(w, b"x")
+        os.close(w)
+        _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "the child wrote to the journal"
