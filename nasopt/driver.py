@@ -25,6 +25,14 @@ returns ``True``; running evaluations are waited for and told). Ctrl-C
 re-raises; trials still running stay *pending* in the checkpoint, and a later
 ``optimize(objective, nasopt.load(path), ...)`` evaluates them first. A finite space that
 runs out of unseen architectures ends the run with a :class:`RuntimeWarning`.
+
+Worker processes: a ``fork``-ed child never keeps an open journal (or its lock), and the
+worker processes of a :class:`~concurrent.futures.ProcessPoolExecutor` exit within a
+fraction of a second when the driver dies, even by ``SIGKILL``: those forked while
+:func:`optimize` runs, and any that has run one of its evaluations (whatever the start
+method). nasopt cannot reach a worker forked earlier that never ran one of its evaluations
+(it holds no journal either), nor the workers of other executors (Dask, Ray...), which their
+own cluster manages.
 """
 
 from __future__ import annotations
@@ -32,7 +40,10 @@ from __future__ import annotations
 import concurrent.futures as cf
 import math
 import numbers
+import os
 import sys
+import threading
+import time
 import traceback
 import warnings
 from collections.abc import Callable
@@ -64,6 +75,75 @@ def _as_value(result: Any) -> tuple[float | None, str | None]:
     if not math.isfinite(value):
         return None, f"objective returned {value!r}"
     return value, None
+
+
+# ====================================================================== worker processes
+#: Seconds between two checks, in a worker process, that the driver is still alive.
+WATCH_INTERVAL = 0.2
+_watching = False  # this process runs the watch of its parent
+_active = 0  # optimize() calls running in this process
+_active_lock = threading.Lock()
+
+
+def _alive(pid: int) -> bool:
+    """``pid`` runs (a zombie, dead but not reaped yet, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - another user's process
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):  # no /proc (macOS): a zombie counts as alive
+        return True
+
+
+def _exit_with(parent: int, driver: int) -> None:
+    """Return never: end this process as soon as ``parent`` is no longer its parent, or the
+    ``driver`` (when it is not the parent: a fork server's child) has died."""
+    while os.getppid() == parent and (parent == driver or _alive(driver)):
+        time.sleep(WATCH_INTERVAL)
+    os._exit(1)  # the driver is gone: nothing can receive this worker's results any more
+
+
+def _start_watch(parent: int, driver: int) -> None:
+    global _watching
+    if not _watching:
+        _watching = True
+        threading.Thread(target=_exit_with, args=(parent, driver), name="nasopt-driver-watch",
+                         daemon=True).start()
+
+
+def _after_fork_in_child() -> None:
+    """A process forked while :func:`optimize` runs (a pool worker) dies with the driver."""
+    global _watching
+    _watching = False  # the watch thread, if any, was not copied by fork
+    if _active:
+        _start_watch(os.getppid(), os.getppid())
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class _Task:
+    """What a process pool runs: ``objective(arch)``; in a worker process that the driver
+    started (any start method), the first call also starts the watch that ends the worker
+    when the driver dies."""
+
+    def __init__(self, objective: Callable[[Any], Any], driver: int) -> None:
+        self.objective, self.driver = objective, driver
+
+    def __call__(self, arch: Any) -> Any:
+        if not _watching and os.getpid() != self.driver:
+            import multiprocessing
+
+            parent = multiprocessing.parent_process()
+            if parent is not None and parent.pid == self.driver:
+                _start_watch(os.getppid(), self.driver)  # the parent: driver or fork server
+        return self.objective(arch)
 
 
 class _Progress:
@@ -107,6 +187,7 @@ class _Run:
         self.stop, self.catch = stop, catch
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
         self.progress = progress
+        self.driver = os.getpid()
         self.submitted = 0  # evaluations started by this call (counts toward the budget)
         self.running: dict[cf.Future, Trial] = {}
         self.queue: list[Trial] = list(opt.pending)  # asked earlier, never evaluated: first
@@ -127,7 +208,15 @@ class _Run:
             self._tell(trial, result, exc)
             return
         self.order.append(trial.id)
-        self.running[self.executor.submit(self.objective, trial.arch)] = trial
+        self._launch(trial)
+
+    def _launch(self, trial: Trial) -> None:
+        """Hand ``trial`` to the executor."""
+        if isinstance(self.executor, cf.ProcessPoolExecutor):
+            fut = self.executor.submit(_Task(self.objective, self.driver), trial.arch)
+        else:
+            fut = self.executor.submit(self.objective, trial.arch)
+        self.running[fut] = trial
 
     def _collect(self, fut: cf.Future) -> None:
         trial = self.running.pop(fut)
@@ -275,6 +364,7 @@ def optimize(
 
     Returns:
         ``opt`` itself, with every result told (``opt.best`` is the answer).
+
     """
     if not isinstance(opt, Optimizer):
         raise ConfigurationError(f"opt must be a nasopt Optimizer, got {type(opt).__name__}")
@@ -298,12 +388,17 @@ def optimize(
     bar = _Progress(progress, n_trials, opt)
     run = _Run(objective, opt, n_trials, executor, n_parallel, batch_size, ordered, stop,
                None if checkpoint is None else str(checkpoint), checkpoint_every, tuple(catch), bar)
+    global _active
+    with _active_lock:
+        _active += 1
     try:
         run.run()
     except BaseException:
         run.cancel()
         raise
     finally:
+        with _active_lock:
+            _active -= 1
         bar.close()
         if own is not None:
             own.shutdown(wait=False, cancel_futures=True)

@@ -23,6 +23,7 @@ from nasopt.core.journal import JournalWarning, load_journal, read_journal
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 import crash_worker  # noqa: E402
+from driver_worker import alive, launch, read_log, wait_until  # noqa: E402
 
 KILLS = 50  # SIGKILLs per run (the issue asks for at least 50 in CI)
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or not hasattr(signal, "SIGKILL"),
@@ -167,6 +168,39 @@ def test_sigkill_weaknas_resumes_same_trajectory(tmp_path, nb201_data):
                        {"surrogate": "quadratic", "init": 10, "batch": 5, "top_n": 20},
                        total=40, batch=5, kills=8, seed=3)
     assert stats["kills"] >= 8
+
+
+@pytest.mark.parametrize("start", ["fork", pytest.param("spawn", marks=pytest.mark.slow),
+                                   pytest.param("forkserver", marks=pytest.mark.slow)])
+def test_sigkilled_driver_with_a_process_pool_leaves_the_journal_free_and_no_worker(tmp_path, start):
+    # optimize(executor=ProcessPoolExecutor(2)) forks its workers while the journal is open:
+    # they must neither keep its lock nor outlive the driver.
+    journal, log = tmp_path / "run.jsonl", tmp_path / "log.txt"
+    proc = launch({"log": str(log), "n": 1000, "journal": str(journal), "executor": "pool",
+                   "start": start, "sleep": 0.1})
+    try:
+        wait_until(lambda: len({pid for _, pid, _ in read_log(log)}) == 2, 60, "running 2 workers")
+        assert proc.poll() is None, proc.stderr.read()
+        workers = {pid for _, pid, _ in read_log(log)}
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+
+    def reopened() -> bool:
+        try:
+            nasopt.load(str(journal)).close()
+        except CheckpointError as exc:
+            assert "in use" in str(exc)
+            return False
+        return True
+
+    try:
+        wait_until(reopened, 5, "able to reopen the journal")
+        wait_until(lambda: not any(map(alive, workers)), 5, "rid of the workers")
+    finally:  # do not leave them behind if the test fails
+        for pid in filter(alive, workers):
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_a_forked_child_does_not_keep_the_journal_lock(tmp_path):
