@@ -21,10 +21,12 @@ Scheduling:
 
 Stopping: ``stop(opt) -> bool`` is checked after each result (no new submissions once it
 returns ``True``; running evaluations are waited for and told). Ctrl-C
-(:class:`KeyboardInterrupt`) cancels what has not started, writes the checkpoint and
-re-raises; trials still running stay *pending* in the checkpoint, and a later
-``optimize(objective, nasopt.load(path), ...)`` evaluates them first. A finite space that
-runs out of unseen architectures ends the run with a :class:`RuntimeWarning`.
+(:class:`KeyboardInterrupt`) stops the run at once (see :func:`optimize`): results that have
+already arrived are told, evaluations still running are stopped (process pool workers are
+killed) and stay *pending*, the checkpoint is written and the interrupt re-raised; a later
+``optimize(objective, nasopt.load(path), ...)`` evaluates the pending trials first. A
+finite space that runs out of unseen architectures ends the run with a
+:class:`RuntimeWarning`.
 
 Worker processes: a ``fork``-ed child never keeps an open journal (or its lock), and the
 worker processes of a :class:`~concurrent.futures.ProcessPoolExecutor` exit within a
@@ -38,6 +40,7 @@ own cluster manages.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import math
 import numbers
 import os
@@ -144,6 +147,44 @@ class _Task:
             if parent is not None and parent.pid == self.driver:
                 _start_watch(os.getppid(), self.driver)  # the parent: driver or fork server
         return self.objective(arch)
+
+
+def _kill_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Kill the worker processes of ``pool`` (which is broken afterwards)."""
+    kill = getattr(pool, "kill_workers", None)  # Python 3.14
+    if kill is not None:
+        kill()
+        return
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            proc.kill()
+        except (OSError, ValueError, AttributeError):  # pragma: no cover - already gone
+            pass
+
+
+class _Threads(cf.Executor):
+    """nasopt's own thread executor: one daemon thread per evaluation, so that a hung
+    objective never keeps the process from exiting (a thread cannot be killed) and an
+    abandoned evaluation does not hold a worker that the next one needs."""
+
+    def __init__(self) -> None:
+        self._names = itertools.count()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
+        fut: cf.Future = cf.Future()
+
+        def work() -> None:
+            if not fut.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - handed to the driver
+                fut.set_exception(exc)
+            else:
+                fut.set_result(result)
+
+        threading.Thread(target=work, name=f"nasopt-{next(self._names)}", daemon=True).start()
+        return fut
 
 
 class _Progress:
@@ -318,9 +359,27 @@ class _Run:
             for fut in sorted(finished, key=lambda f: self.running[f].id):
                 self._collect(fut)
 
-    def cancel(self) -> None:
-        for fut in list(self.running):
+    # ------------------------------------------------------------------ early exit
+    def abort(self, exc: BaseException) -> None:
+        """The run ends early (``exc``: Ctrl-C, or an error). Tell the results that have
+        arrived; cancel the evaluations not started; on Ctrl-C (or ``SystemExit``) kill the
+        process pool workers running the others. Unfinished trials stay pending."""
+        for fut in self.running:
             fut.cancel()
+        if not isinstance(exc, Exception) and isinstance(self.executor, cf.ProcessPoolExecutor) \
+                and any(not f.done() for f in self.running):
+            _kill_workers(self.executor)
+            cf.wait(list(self.running), timeout=10)  # results already sent still arrive
+        for fut in sorted(self.running, key=lambda f: self.running[f].id):
+            if not fut.done() or fut.cancelled():
+                continue
+            err = fut.exception()
+            if err is None or (isinstance(err, self.catch) and not isinstance(err, cf.BrokenExecutor)):
+                self.done[self.running[fut].id] = (self.running[fut], fut.result() if err is None else None, err)
+        self.running.clear()
+        for tid in sorted(self.done):  # every result that has arrived, in ask order
+            self._tell(*self.done.pop(tid))
+
 
 
 def optimize(
@@ -349,7 +408,8 @@ def optimize(
         n_trials: Evaluations to run in this call.
         executor: A :class:`concurrent.futures.Executor` (thread or process pool, Dask's
             ``client.get_executor()``). ``None``: evaluate in this thread when ``n_parallel``
-            is 1, else in a thread pool of ``n_parallel`` workers made (and shut down) here.
+            is 1, else in threads of nasopt's own (daemon threads, one per evaluation, so a
+            hung objective never keeps the program from exiting).
         n_parallel: Evaluations kept in flight (asynchronous mode).
         batch_size: ``None`` for asynchronous scheduling, or ``b`` for synchronous batches of
             ``b`` (then up to ``b`` run at once, whatever ``n_parallel``).
@@ -365,6 +425,15 @@ def optimize(
     Returns:
         ``opt`` itself, with every result told (``opt.best`` is the answer).
 
+    Ctrl-C (:class:`KeyboardInterrupt`) stops the run at once, with one keystroke: results
+    that have already arrived are told, evaluations not started are cancelled, running
+    ones are stopped (the worker processes of a ``ProcessPoolExecutor`` are killed, which
+    breaks that pool; threads are abandoned, their results ignored), the checkpoint is
+    written and the interrupt re-raised. Stopped evaluations stay *pending* and are run
+    again, first, by the resumed run; an evaluation that finished and was reported is
+    never run again. (An evaluation that returns within the same instant as the kill may
+    be lost with its worker and run again.) With your own thread pool, its ``shutdown``
+    (the end of a ``with`` block) still waits for the abandoned threads.
     """
     if not isinstance(opt, Optimizer):
         raise ConfigurationError(f"opt must be a nasopt Optimizer, got {type(opt).__name__}")
@@ -381,10 +450,9 @@ def optimize(
         raise ConfigurationError(
             f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}"
         )
-    own = None
     parallel = batch_size if batch_size is not None else n_parallel
     if executor is None and parallel > 1:
-        executor = own = cf.ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="nasopt")
+        executor = _Threads()
     bar = _Progress(progress, n_trials, opt)
     run = _Run(objective, opt, n_trials, executor, n_parallel, batch_size, ordered, stop,
                None if checkpoint is None else str(checkpoint), checkpoint_every, tuple(catch), bar)
@@ -393,14 +461,12 @@ def optimize(
         _active += 1
     try:
         run.run()
-    except BaseException:
-        run.cancel()
+    except BaseException as exc:
+        run.abort(exc)
         raise
     finally:
         with _active_lock:
             _active -= 1
         bar.close()
-        if own is not None:
-            own.shutdown(wait=False, cancel_futures=True)
         run.save()
     return opt

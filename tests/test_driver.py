@@ -5,10 +5,14 @@ from __future__ import annotations
 import concurrent.futures as cf
 import io
 import math
+import os
 import random
+import signal
+import sys
 import threading
 import time
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +20,11 @@ import nasopt
 from nasopt.core.errors import ConfigurationError
 from nasopt.driver import _Progress, optimize
 from nasopt.spaces import NB201Space
+
+sys.path.insert(0, str(Path(__file__).parent))
+from driver_worker import first_archs, launch, read_log, value, wait_until  # noqa: E402
+
+posix_only = pytest.mark.skipif(not hasattr(os, "fork"), reason="forks and sends signals (POSIX)")
 
 STRATEGIES = [("random", {}), ("rea", {}), ("weaknas", {"surrogate": "quadratic"})]
 OP_WEIGHT = {"none": 0.0, "skip_connect": 1.0, "nor_conv_1x1": 2.0, "nor_conv_3x3": 3.0, "avg_pool_3x3": 0.5}
@@ -266,6 +275,56 @@ def test_checkpoint_is_written_periodically(tmp_path):
     optimize(objective, make("random", {}), 12, checkpoint=ckpt, checkpoint_every=4, progress=False)
     assert seen == [0] * 4 + [4] * 4 + [8] * 4
     assert len(nasopt.load(ckpt).completed) == 12
+
+
+@posix_only
+def test_one_ctrl_c_stops_a_process_pool_run_and_the_resume_redoes_no_finished_evaluation(tmp_path):
+    # The driver runs 2 evaluations at a time in a (fork) process pool, checkpointing only at
+    # the end; evaluations #4 and #5 are long, and Ctrl-C comes while both are running.
+    ckpt, log = tmp_path / "run.json", tmp_path / "log.txt"
+    archs = first_archs(40)
+    proc = launch({"log": str(log), "n": 40, "checkpoint": str(ckpt), "checkpoint_every": 1000,
+                   "executor": "pool", "sleep": 0.05, "slow": {archs[4]: 4.0, archs[5]: 4.0}})
+    try:
+        started = lambda: {a for e, _, a in read_log(log) if e == "start"}  # noqa: E731
+        wait_until(lambda: {archs[4], archs[5]} <= started(), 60, "running the long evaluations")
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)  # one Ctrl-C is enough
+    finally:
+        proc.kill()
+    assert "KeyboardInterrupt" in proc.stderr.read()
+    finished = [a for e, _, a in read_log(log) if e == "done"]
+    saved = nasopt.load(str(ckpt))
+    told = {t.arch: t for t in saved.trials if not t.is_pending}
+    # everything that finished was told and saved; the long ones were stopped, not awaited
+    assert set(finished) == set(told) and len(finished) == len(told) >= 4
+    assert {archs[4], archs[5]} <= {t.arch for t in saved.pending}
+    again = []
+
+    def objective(arch):
+        again.append(arch)
+        return value(arch)
+
+    optimize(objective, saved, 40 - len(told), progress=False)
+    assert not set(again) & set(finished), "an evaluation that had finished was run again"
+    assert len(saved.completed) == 40 and not saved.pending
+    assert all(t.value == value(t.arch) for t in saved.trials)
+
+
+@posix_only
+def test_one_ctrl_c_stops_a_threaded_run_whose_evaluations_hang(tmp_path):
+    ckpt, log = tmp_path / "run.json", tmp_path / "log.txt"
+    proc = launch({"log": str(log), "n": 10, "checkpoint": str(ckpt), "executor": "threads",
+                   "hang": "all"})
+    try:
+        wait_until(lambda: len(read_log(log)) == 2, 60, "running 2 evaluations")
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)  # before: the exit waited for the hung threads (a 2nd Ctrl-C)
+    finally:
+        proc.kill()
+    assert "KeyboardInterrupt" in proc.stderr.read()
+    saved = nasopt.load(str(ckpt))
+    assert len(saved.pending) == 2 and not saved.completed
 
 
 # ---------------------------------------------------------------------------------- misc
