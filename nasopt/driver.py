@@ -53,11 +53,15 @@ from collections.abc import Callable
 from typing import Any
 
 from .core.checks import check_int
-from .core.errors import ConfigurationError, SpaceExhaustedError
+from .core.errors import CheckpointError, ConfigurationError, SpaceExhaustedError
 from .core.optimizer import Optimizer
 from .core.trial import Trial
 
-__all__ = ["optimize", "format_error"]
+__all__ = ["optimize", "format_error", "CheckpointWarning"]
+
+
+class CheckpointWarning(RuntimeWarning):
+    """A checkpoint of :func:`optimize` could not be written; the run went on in memory."""
 
 
 def format_error(exc: BaseException) -> str:
@@ -221,12 +225,13 @@ class _Run:
                  executor: cf.Executor | None, n_parallel: int, batch_size: int | None,
                  ordered: bool, stop: Callable[[Optimizer], bool] | None,
                  checkpoint: str | None, checkpoint_every: int, catch: tuple[type[BaseException], ...],
-                 progress: _Progress) -> None:
+                 progress: _Progress, on_checkpoint_error: str) -> None:
         self.objective, self.opt, self.budget = objective, opt, n_trials
         self.executor, self.n_parallel, self.batch_size = executor, n_parallel, batch_size
         self.ordered = ordered and executor is not None  # inline runs are ordered anyway
         self.stop, self.catch = stop, catch
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
+        self.on_checkpoint_error = on_checkpoint_error
         self.progress = progress
         self.driver = os.getpid()
         self.submitted = 0  # evaluations started by this call (counts toward the budget)
@@ -292,10 +297,22 @@ class _Run:
         if self.stop is not None and not self.stopping and self.stop(self.opt):
             self.stopping = True
 
-    def save(self) -> None:
-        if self.checkpoint:
+    def save(self, may_raise: bool = True) -> None:
+        """Write the checkpoint. A failed write warns and is retried ``checkpoint_every``
+        results later, unless ``on_checkpoint_error="raise"`` (and ``may_raise``)."""
+        if not self.checkpoint:
+            return
+        self.since_save = 0
+        try:
             self.opt.save(self.checkpoint)
-            self.since_save = 0
+        except (OSError, CheckpointError) as exc:
+            if may_raise and self.on_checkpoint_error == "raise":
+                raise
+            warnings.warn(
+                f"checkpoint {self.checkpoint} could not be written ({type(exc).__name__}: {exc}); "
+                f"the run goes on with its state in memory ({len(self.opt.trials)} trials) and "
+                f"retries after {self.checkpoint_every} more results",
+                CheckpointWarning, stacklevel=2)
 
     # ------------------------------------------------------------------ scheduling
     def _left(self) -> int:
@@ -394,6 +411,7 @@ def optimize(
     stop: Callable[[Optimizer], bool] | None = None,
     checkpoint: str | None = None,
     checkpoint_every: int = 10,
+    on_checkpoint_error: str = "warn",
     catch: tuple[type[BaseException], ...] | type[BaseException] = Exception,
     progress: bool = True,
 ) -> Optimizer:
@@ -419,6 +437,11 @@ def optimize(
         checkpoint: Path where ``opt.save`` writes every ``checkpoint_every`` results and at
             the end (also after Ctrl-C or an error).
         checkpoint_every: Results between two checkpoints.
+        on_checkpoint_error: ``"warn"`` (default): a checkpoint that cannot be written (disk
+            full, read-only directory...) gives a :class:`CheckpointWarning`, the run goes on
+            with its state in memory and the write is tried again ``checkpoint_every``
+            results later (and at the end). ``"raise"``: the error ends the run. A failed
+            write while the run is already ending on an exception only warns.
         catch: Exception types of the objective turned into failed trials; others propagate.
         progress: Show a tqdm progress bar (only when stderr is a terminal).
 
@@ -444,6 +467,9 @@ def optimize(
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, 1)
     checkpoint_every = check_int("checkpoint_every", checkpoint_every, 1)
+    if on_checkpoint_error not in ("warn", "raise"):
+        raise ConfigurationError(
+            f"on_checkpoint_error must be 'warn' or 'raise', got {on_checkpoint_error!r}")
     if isinstance(catch, type):
         catch = (catch,)
     if executor is not None and not isinstance(executor, cf.Executor):
@@ -455,12 +481,15 @@ def optimize(
         executor = _Threads()
     bar = _Progress(progress, n_trials, opt)
     run = _Run(objective, opt, n_trials, executor, n_parallel, batch_size, ordered, stop,
-               None if checkpoint is None else str(checkpoint), checkpoint_every, tuple(catch), bar)
+               None if checkpoint is None else str(checkpoint), checkpoint_every, tuple(catch), bar,
+               on_checkpoint_error)
     global _active
     with _active_lock:
         _active += 1
+    finished = False
     try:
         run.run()
+        finished = True
     except BaseException as exc:
         run.abort(exc)
         raise
@@ -468,5 +497,5 @@ def optimize(
         with _active_lock:
             _active -= 1
         bar.close()
-        run.save()
+        run.save(may_raise=finished)
     return opt

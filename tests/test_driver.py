@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import errno
 import io
 import math
 import os
@@ -18,7 +19,7 @@ import pytest
 
 import nasopt
 from nasopt.core.errors import ConfigurationError
-from nasopt.driver import _Progress, optimize
+from nasopt.driver import CheckpointWarning, _Progress, optimize
 from nasopt.spaces import NB201Space
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -327,6 +328,54 @@ def test_one_ctrl_c_stops_a_threaded_run_whose_evaluations_hang(tmp_path):
     assert len(saved.pending) == 2 and not saved.completed
 
 
+# ---------------------------------------------------------------------------------- checkpoint errors
+def test_a_checkpoint_that_cannot_be_written_warns_and_the_run_completes_its_budget(tmp_path):
+    ckpt = tmp_path / "not-yet" / "run.json"  # its directory appears after 12 evaluations
+    calls = []
+
+    def objective(arch):
+        calls.append(arch)
+        if len(calls) == 12:
+            ckpt.parent.mkdir()
+        return score(arch)
+
+    with pytest.warns(CheckpointWarning, match="could not be written") as caught:
+        opt = optimize(objective, make("rea", {}), 30, checkpoint=str(ckpt), checkpoint_every=5,
+                       progress=False)
+    assert len(opt.completed) == 30 and len(caught) == 2  # after 5 and 10 results
+    assert trajectory(nasopt.load(str(ckpt))) == trajectory(opt)  # retried, then written
+
+
+def test_a_full_disk_does_not_stop_the_run_and_the_write_is_retried(tmp_path, monkeypatch):
+    from nasopt.core import persistence
+
+    real, writes = persistence.save_checkpoint, []
+
+    def full_disk(opt, path):
+        writes.append(len(opt.trials))
+        if len(writes) <= 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(opt, path)
+
+    monkeypatch.setattr(persistence, "save_checkpoint", full_disk)
+    ckpt = str(tmp_path / "run.json")
+    with cf.ThreadPoolExecutor(3) as ex, pytest.warns(CheckpointWarning, match="No space left") as caught:
+        opt = optimize(jittered, make("random", {}), 24, executor=ex, n_parallel=3,
+                       checkpoint=ckpt, checkpoint_every=4, progress=False)
+    assert len(opt.completed) == 24
+    assert len(caught) == 2 and len(writes) == 24 // 4 + 1  # every 4 results, and at the end
+    assert len(nasopt.load(ckpt).completed) == 24
+
+
+def test_on_checkpoint_error_raise_stops_the_run_at_the_failed_write(tmp_path):
+    ckpt = str(tmp_path / "missing" / "run.json")
+    opt = make("random", {})
+    with pytest.raises(OSError), pytest.warns(CheckpointWarning):  # the last try only warns
+        optimize(score, opt, 30, checkpoint=ckpt, checkpoint_every=5, on_checkpoint_error="raise",
+                 progress=False)
+    assert len(opt.completed) == 5
+
+
 # ---------------------------------------------------------------------------------- misc
 def test_progress_bar_only_on_a_terminal(monkeypatch):
     opt = make("random", {})
@@ -345,7 +394,8 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
 
 
 @pytest.mark.parametrize("kw", [{"n_trials": -1}, {"n_parallel": 0}, {"batch_size": 0},
-                                {"executor": object()}, {"checkpoint_every": 0}])
+                                {"executor": object()}, {"checkpoint_every": 0},
+                                {"on_checkpoint_error": "ignore"}])
 def test_bad_arguments_are_configuration_errors(kw):
     args = {"n_trials": 3, **kw}
     with pytest.raises(ConfigurationError):
