@@ -166,6 +166,17 @@ def _kill_workers(pool: cf.ProcessPoolExecutor) -> None:
             pass
 
 
+def _pool_like(pool: cf.ProcessPoolExecutor) -> cf.ProcessPoolExecutor:
+    """A new process pool configured as ``pool``."""
+    kwargs: dict[str, Any] = {"max_workers": getattr(pool, "_max_workers", None),
+                              "mp_context": getattr(pool, "_mp_context", None),
+                              "initializer": getattr(pool, "_initializer", None),
+                              "initargs": getattr(pool, "_initargs", ())}
+    if getattr(pool, "_max_tasks_per_child", None) is not None:
+        kwargs["max_tasks_per_child"] = pool._max_tasks_per_child
+    return cf.ProcessPoolExecutor(**kwargs)
+
+
 class _Threads(cf.Executor):
     """nasopt's own thread executor: one daemon thread per evaluation, so that a hung
     objective never keeps the process from exiting (a thread cannot be killed) and an
@@ -225,7 +236,7 @@ class _Run:
                  executor: cf.Executor | None, n_parallel: int, batch_size: int | None,
                  ordered: bool, stop: Callable[[Optimizer], bool] | None,
                  checkpoint: str | None, checkpoint_every: int, catch: tuple[type[BaseException], ...],
-                 progress: _Progress, on_checkpoint_error: str) -> None:
+                 progress: _Progress, timeout: float | None, on_checkpoint_error: str) -> None:
         self.objective, self.opt, self.budget = objective, opt, n_trials
         self.executor, self.n_parallel, self.batch_size = executor, n_parallel, batch_size
         self.ordered = ordered and executor is not None  # inline runs are ordered anyway
@@ -233,9 +244,12 @@ class _Run:
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
         self.on_checkpoint_error = on_checkpoint_error
         self.progress = progress
+        self.timeout = timeout
         self.driver = os.getpid()
+        self.own_pools: list[cf.ProcessPoolExecutor] = []  # replacements of killed pools
         self.submitted = 0  # evaluations started by this call (counts toward the budget)
         self.running: dict[cf.Future, Trial] = {}
+        self.started: dict[cf.Future, float] = {}  # when each was first seen running (timeout)
         self.queue: list[Trial] = list(opt.pending)  # asked earlier, never evaluated: first
         self.order: list[int] = []  # ids in ask order, not told yet (ordered mode)
         self.done: dict[int, tuple[Trial, Any, BaseException | None]] = {}  # waiting (ordered)
@@ -266,10 +280,14 @@ class _Run:
 
     def _collect(self, fut: cf.Future) -> None:
         trial = self.running.pop(fut)
+        self.started.pop(fut, None)
         exc = fut.exception()
         if exc is not None and not isinstance(exc, self.catch):
             raise exc
-        result = None if exc is not None else fut.result()
+        self._deliver(trial, None if exc is not None else fut.result(), exc)
+
+    def _deliver(self, trial: Trial, result: Any, exc: BaseException | None) -> None:
+        """Tell a finished evaluation now, or once the earlier ones are told (ordered)."""
         if not self.ordered:
             self.order.remove(trial.id)
             self._tell(trial, result, exc)
@@ -371,10 +389,70 @@ class _Run:
                 if self.stopping or self._left() <= 0:
                     return
                 continue  # inline evaluation: go on
-            finished, _ = cf.wait(list(self.running), return_when=cf.FIRST_COMPLETED)
+            finished, _ = cf.wait(list(self.running), timeout=self._expire(),
+                                  return_when=cf.FIRST_COMPLETED)
             # simultaneous completions are processed in ask order
             for fut in sorted(finished, key=lambda f: self.running[f].id):
                 self._collect(fut)
+
+    # ------------------------------------------------------------------ timeouts
+    def _expire(self) -> float | None:
+        """Fail the evaluations running for longer than ``timeout``; return how long the
+        driver may wait before the next check (``None``: no timeout)."""
+        if self.timeout is None:
+            return None
+        now = time.monotonic()
+        for fut in self.running:
+            if fut not in self.started and (fut.running() or fut.done()):
+                self.started[fut] = now  # the clock starts when the executor starts it
+        late = [f for f in self.running
+                if not f.done() and f in self.started and now - self.started[f] >= self.timeout]
+        if late:
+            self._time_out(late)
+            if not self.running:
+                return 0.0
+        wait = 0.05 if any(f not in self.started for f in self.running) else math.inf
+        for fut, since in self.started.items():
+            wait = min(wait, since + self.timeout - now)
+        return max(wait, 0.0) if self.running else 0.0
+
+    def _time_out(self, late: list[cf.Future]) -> None:
+        pool = isinstance(self.executor, cf.ProcessPoolExecutor)
+        how = ("its worker process was killed" if pool
+               else "it was abandoned: a thread cannot be killed and goes on until the objective returns")
+        trials = []
+        for fut in sorted(late, key=lambda f: self.running[f].id):
+            trials.append(self.running.pop(fut))
+            self.started.pop(fut, None)
+            fut.cancel()
+        if pool:
+            self._replace_pool()
+        for trial in trials:
+            self._deliver(trial, None, TimeoutError(
+                f"evaluation of trial #{trial.id} exceeded timeout={self.timeout:g} s; {how}"))
+
+    def _replace_pool(self) -> None:
+        """Kill the workers of the process pool (a hung evaluation cannot be stopped
+        otherwise; the pool breaks), and go on with a new pool: results that had arrived are
+        told, the other evaluations killed with the pool are started again."""
+        old = self.executor
+        _kill_workers(old)
+        cf.wait(list(self.running), timeout=30)
+        self.executor = _pool_like(old)
+        self.own_pools.append(self.executor)
+        for fut in sorted(self.running, key=lambda f: self.running[f].id):
+            exc = fut.exception() if fut.done() and not fut.cancelled() else None
+            if fut.done() and not fut.cancelled() and not isinstance(exc, cf.BrokenExecutor):
+                self._collect(fut)
+            else:  # died with the pool: run it again (it counts once toward the budget)
+                trial = self.running.pop(fut)
+                self.started.pop(fut, None)
+                self._launch(trial)
+        if old not in self.own_pools:
+            warnings.warn("optimize(timeout=...): killed the worker processes of the "
+                          "ProcessPoolExecutor passed as executor= (it is broken now) and "
+                          "goes on with a new pool of the same configuration",
+                          RuntimeWarning, stacklevel=4)
 
     # ------------------------------------------------------------------ early exit
     def abort(self, exc: BaseException) -> None:
@@ -397,6 +475,9 @@ class _Run:
         for tid in sorted(self.done):  # every result that has arrived, in ask order
             self._tell(*self.done.pop(tid))
 
+    def close(self) -> None:
+        for pool in self.own_pools:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def optimize(
@@ -412,6 +493,7 @@ def optimize(
     checkpoint: str | None = None,
     checkpoint_every: int = 10,
     on_checkpoint_error: str = "warn",
+    timeout: float | None = None,
     catch: tuple[type[BaseException], ...] | type[BaseException] = Exception,
     progress: bool = True,
 ) -> Optimizer:
@@ -426,8 +508,8 @@ def optimize(
         n_trials: Evaluations to run in this call.
         executor: A :class:`concurrent.futures.Executor` (thread or process pool, Dask's
             ``client.get_executor()``). ``None``: evaluate in this thread when ``n_parallel``
-            is 1, else in threads of nasopt's own (daemon threads, one per evaluation, so a
-            hung objective never keeps the program from exiting).
+            is 1 (and no ``timeout``), else in threads of nasopt's own (daemon threads, one
+            per evaluation, so a hung objective never keeps the program from exiting).
         n_parallel: Evaluations kept in flight (asynchronous mode).
         batch_size: ``None`` for asynchronous scheduling, or ``b`` for synchronous batches of
             ``b`` (then up to ``b`` run at once, whatever ``n_parallel``).
@@ -442,6 +524,17 @@ def optimize(
             with its state in memory and the write is tried again ``checkpoint_every``
             results later (and at the end). ``"raise"``: the error ends the run. A failed
             write while the run is already ending on an exception only warns.
+        timeout: Seconds an evaluation may run, counted from when the executor starts it
+            (keep ``n_parallel`` at most the executor's workers); a longer one becomes a
+            failed trial with a ``TimeoutError`` message, and a new evaluation takes its
+            slot. A :class:`~concurrent.futures.ProcessPoolExecutor` has its worker
+            processes killed (a pool cannot kill one worker alone), the other evaluations
+            that were running are started again on a new pool of the same configuration,
+            and the pool passed in is left broken. A thread cannot be killed: it is
+            abandoned and goes on until the objective returns (its result is ignored;
+            with your own thread pool it keeps a worker busy until then). Other executors
+            (Dask...) get ``future.cancel()``. A resumed run evaluates its pending trials
+            first, so an architecture that hung stays bounded by ``timeout`` too.
         catch: Exception types of the objective turned into failed trials; others propagate.
         progress: Show a tqdm progress bar (only when stderr is a terminal).
 
@@ -470,6 +563,11 @@ def optimize(
     if on_checkpoint_error not in ("warn", "raise"):
         raise ConfigurationError(
             f"on_checkpoint_error must be 'warn' or 'raise', got {on_checkpoint_error!r}")
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) \
+                or not math.isfinite(timeout) or timeout <= 0:
+            raise ConfigurationError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+        timeout = float(timeout)
     if isinstance(catch, type):
         catch = (catch,)
     if executor is not None and not isinstance(executor, cf.Executor):
@@ -477,12 +575,12 @@ def optimize(
             f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}"
         )
     parallel = batch_size if batch_size is not None else n_parallel
-    if executor is None and parallel > 1:
+    if executor is None and (parallel > 1 or timeout is not None):
         executor = _Threads()
     bar = _Progress(progress, n_trials, opt)
     run = _Run(objective, opt, n_trials, executor, n_parallel, batch_size, ordered, stop,
                None if checkpoint is None else str(checkpoint), checkpoint_every, tuple(catch), bar,
-               on_checkpoint_error)
+               timeout, on_checkpoint_error)
     global _active
     with _active_lock:
         _active += 1
@@ -497,5 +595,6 @@ def optimize(
         with _active_lock:
             _active -= 1
         bar.close()
+        run.close()
         run.save(may_raise=finished)
     return opt

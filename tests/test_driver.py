@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import errno
+import functools
 import io
 import math
+import multiprocessing
 import os
 import random
 import signal
@@ -23,7 +25,7 @@ from nasopt.driver import CheckpointWarning, _Progress, optimize
 from nasopt.spaces import NB201Space
 
 sys.path.insert(0, str(Path(__file__).parent))
-from driver_worker import first_archs, launch, read_log, value, wait_until  # noqa: E402
+from driver_worker import alive, first_archs, launch, read_log, value, wait_until  # noqa: E402
 
 posix_only = pytest.mark.skipif(not hasattr(os, "fork"), reason="forks and sends signals (POSIX)")
 
@@ -376,6 +378,77 @@ def test_on_checkpoint_error_raise_stops_the_run_at_the_failed_write(tmp_path):
     assert len(opt.completed) == 5
 
 
+# ---------------------------------------------------------------------------------- timeouts
+HANG = threading.Event()  # set at the end of each test: abandoned threads then return
+
+
+@pytest.fixture
+def release_hung_threads():
+    HANG.clear()
+    yield
+    HANG.set()
+
+
+def hang_on(archs: set, arch: str) -> float:
+    if arch in archs:
+        HANG.wait()
+    return score(arch)
+
+
+@pytest.mark.parametrize("n_parallel", [1, 3])
+def test_an_evaluation_exceeding_timeout_fails_and_the_run_goes_on(n_parallel, release_hung_threads):
+    archs = [t.arch for t in make("random", {}).ask(12)]
+    hung = {archs[1], archs[6]}
+    t0 = time.monotonic()
+    opt = optimize(functools.partial(hang_on, hung), make("random", {}), 12, n_parallel=n_parallel,
+                   timeout=0.5, progress=False)
+    assert time.monotonic() - t0 < 10
+    failed = {t.arch: t.error for t in opt.trials if t.is_failed}
+    assert set(failed) == hung and not opt.pending
+    assert all("TimeoutError" in e and "timeout=0.5 s" in e and "abandoned" in e for e in failed.values())
+    assert all(t.value == score(t.arch) for t in opt.completed) and len(opt.completed) == 10
+
+
+def sleep_on(archs: set, log: str, arch: str) -> float:
+    """For process pools: sleeps a minute on ``archs``, logging its pid first."""
+    if arch in archs:
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        time.sleep(60)
+    time.sleep(0.05)
+    return score(arch)
+
+
+@posix_only
+def test_a_hung_evaluation_in_a_process_pool_times_out_and_its_worker_is_killed(tmp_path):
+    archs = [t.arch for t in make("random", {}).ask(10)]
+    log = str(tmp_path / "pids.txt")
+    objective = functools.partial(sleep_on, {archs[2]}, log)
+    with cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as ex:
+        with pytest.warns(RuntimeWarning, match="killed the worker processes"):
+            opt = optimize(objective, make("random", {}), 10, executor=ex, n_parallel=2, timeout=2.0,
+                           progress=False)
+    failed = [t for t in opt.trials if t.is_failed]
+    assert [t.arch for t in failed] == [archs[2]] and "worker process was killed" in failed[0].error
+    # the evaluation running beside it died with the pool and was run again: nothing lost
+    assert len(opt.completed) == 9 and all(t.value == score(t.arch) for t in opt.completed)
+    (pid,) = map(int, Path(log).read_text().split())
+    wait_until(lambda: not alive(pid), 10, "killed the hung worker")
+
+
+def test_a_trial_pending_because_it_hung_fails_on_resume_with_timeout(tmp_path, release_hung_threads):
+    ckpt = str(tmp_path / "run.json")
+    opt = make("rea", {})
+    optimize(score, opt, 5, progress=False)
+    hung = opt.ask()  # the run was stopped while this one hung
+    opt.save(ckpt)
+    resumed = nasopt.load(ckpt)
+    optimize(functools.partial(hang_on, {hung.arch}), resumed, 5, timeout=0.5, progress=False)
+    assert resumed.trials[5].arch == hung.arch and resumed.trials[5].is_failed
+    assert "TimeoutError" in resumed.trials[5].error
+    assert len(resumed.completed) == 9 and not resumed.pending
+
+
 # ---------------------------------------------------------------------------------- misc
 def test_progress_bar_only_on_a_terminal(monkeypatch):
     opt = make("random", {})
@@ -395,7 +468,8 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
 
 @pytest.mark.parametrize("kw", [{"n_trials": -1}, {"n_parallel": 0}, {"batch_size": 0},
                                 {"executor": object()}, {"checkpoint_every": 0},
-                                {"on_checkpoint_error": "ignore"}])
+                                {"on_checkpoint_error": "ignore"}, {"timeout": 0}, {"timeout": -1.0},
+                                {"timeout": math.nan}, {"timeout": "5"}, {"timeout": True}])
 def test_bad_arguments_are_configuration_errors(kw):
     args = {"n_trials": 3, **kw}
     with pytest.raises(ConfigurationError):
