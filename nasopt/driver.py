@@ -30,11 +30,11 @@ finite space that runs out of unseen architectures ends the run with a
 
 Worker processes: a ``fork``-ed child never keeps an open journal (or its lock), and the
 worker processes of a :class:`~concurrent.futures.ProcessPoolExecutor` exit within a
-fraction of a second when the driver dies, even by ``SIGKILL``: those forked while
-:func:`optimize` runs, and any that has run one of its evaluations (whatever the start
-method). nasopt cannot reach a worker forked earlier that never ran one of its evaluations
-(it holds no journal either), nor the workers of other executors (Dask, Ray...), which their
-own cluster manages.
+fraction of a second when the driver dies, even by ``SIGKILL``: every process the driver
+forks while :func:`optimize` runs (pool workers, and whatever else is forked then), and any
+pool worker that has run one of its evaluations (whatever the start method). nasopt cannot
+reach a worker forked earlier that never ran one of its evaluations (it holds no journal
+either), nor the workers of other executors (Dask, Ray...), which their own cluster manages.
 """
 
 from __future__ import annotations
