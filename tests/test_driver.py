@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import errno
+import functools
 import io
 import math
+import multiprocessing
+import os
 import random
+import signal
+import sys
 import threading
 import time
 import zlib
+from pathlib import Path
 
 import pytest
 
 import nasopt
 from nasopt.core.errors import ConfigurationError
-from nasopt.driver import _Progress, optimize
+from nasopt.driver import CheckpointWarning, _Progress, optimize
 from nasopt.spaces import NB201Space
+
+sys.path.insert(0, str(Path(__file__).parent))
+from driver_worker import alive, first_archs, launch, read_log, value, wait_until  # noqa: E402
+
+posix_only = pytest.mark.skipif(not hasattr(os, "fork"), reason="forks and sends signals (POSIX)")
 
 STRATEGIES = [("random", {}), ("rea", {}), ("weaknas", {"surrogate": "quadratic"})]
 OP_WEIGHT = {"none": 0.0, "skip_connect": 1.0, "nor_conv_1x1": 2.0, "nor_conv_3x3": 3.0, "avg_pool_3x3": 0.5}
@@ -308,6 +320,175 @@ def test_checkpoint_is_written_periodically(tmp_path):
     assert len(nasopt.load(ckpt).completed) == 12
 
 
+@posix_only
+def test_one_ctrl_c_stops_a_process_pool_run_and_the_resume_redoes_no_finished_evaluation(tmp_path):
+    # The driver runs 2 evaluations at a time in a (fork) process pool, checkpointing only at
+    # the end; evaluations #4 and #5 are long, and Ctrl-C comes while both are running.
+    ckpt, log = tmp_path / "run.json", tmp_path / "log.txt"
+    archs = first_archs(40)
+    proc = launch({"log": str(log), "n": 40, "checkpoint": str(ckpt), "checkpoint_every": 1000,
+                   "executor": "pool", "sleep": 0.05, "slow": {archs[4]: 4.0, archs[5]: 4.0}})
+    try:
+        started = lambda: {a for e, _, a in read_log(log) if e == "start"}  # noqa: E731
+        wait_until(lambda: {archs[4], archs[5]} <= started(), 60, "running the long evaluations")
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)  # one Ctrl-C is enough
+    finally:
+        proc.kill()
+    assert "KeyboardInterrupt" in proc.stderr.read()
+    finished = [a for e, _, a in read_log(log) if e == "done"]
+    saved = nasopt.load(str(ckpt))
+    told = {t.arch: t for t in saved.trials if not t.is_pending}
+    # everything that finished was told and saved; the long ones were stopped, not awaited
+    assert set(finished) == set(told) and len(finished) == len(told) >= 4
+    assert {archs[4], archs[5]} <= {t.arch for t in saved.pending}
+    again = []
+
+    def objective(arch):
+        again.append(arch)
+        return value(arch)
+
+    optimize(objective, saved, 40 - len(told), progress=False)
+    assert not set(again) & set(finished), "an evaluation that had finished was run again"
+    assert len(saved.completed) == 40 and not saved.pending
+    assert all(t.value == value(t.arch) for t in saved.trials)
+
+
+@posix_only
+def test_one_ctrl_c_stops_a_threaded_run_whose_evaluations_hang(tmp_path):
+    ckpt, log = tmp_path / "run.json", tmp_path / "log.txt"
+    proc = launch({"log": str(log), "n": 10, "checkpoint": str(ckpt), "executor": "threads",
+                   "hang": "all"})
+    try:
+        wait_until(lambda: len(read_log(log)) == 2, 60, "running 2 evaluations")
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)  # before: the exit waited for the hung threads (a 2nd Ctrl-C)
+    finally:
+        proc.kill()
+    assert "KeyboardInterrupt" in proc.stderr.read()
+    saved = nasopt.load(str(ckpt))
+    assert len(saved.pending) == 2 and not saved.completed
+
+
+# ---------------------------------------------------------------------------------- checkpoint errors
+def test_a_checkpoint_that_cannot_be_written_warns_and_the_run_completes_its_budget(tmp_path):
+    ckpt = tmp_path / "not-yet" / "run.json"  # its directory appears after 12 evaluations
+    calls = []
+
+    def objective(arch):
+        calls.append(arch)
+        if len(calls) == 12:
+            ckpt.parent.mkdir()
+        return score(arch)
+
+    with pytest.warns(CheckpointWarning, match="could not be written") as caught:
+        opt = optimize(objective, make("rea", {}), 30, checkpoint=str(ckpt), checkpoint_every=5,
+                       progress=False)
+    assert len(opt.completed) == 30 and len(caught) == 2  # after 5 and 10 results
+    assert trajectory(nasopt.load(str(ckpt))) == trajectory(opt)  # retried, then written
+
+
+def test_a_full_disk_does_not_stop_the_run_and_the_write_is_retried(tmp_path, monkeypatch):
+    from nasopt.core import persistence
+
+    real, writes = persistence.save_checkpoint, []
+
+    def full_disk(opt, path):
+        writes.append(len(opt.trials))
+        if len(writes) <= 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(opt, path)
+
+    monkeypatch.setattr(persistence, "save_checkpoint", full_disk)
+    ckpt = str(tmp_path / "run.json")
+    with cf.ThreadPoolExecutor(3) as ex, pytest.warns(CheckpointWarning, match="No space left") as caught:
+        opt = optimize(jittered, make("random", {}), 24, executor=ex, n_parallel=3,
+                       checkpoint=ckpt, checkpoint_every=4, progress=False)
+    assert len(opt.completed) == 24
+    assert len(caught) == 2 and len(writes) == 24 // 4 + 1  # every 4 results, and at the end
+    assert len(nasopt.load(ckpt).completed) == 24
+
+
+def test_on_checkpoint_error_raise_stops_the_run_at_the_failed_write(tmp_path):
+    ckpt = str(tmp_path / "missing" / "run.json")
+    opt = make("random", {})
+    with pytest.raises(OSError), pytest.warns(CheckpointWarning):  # the last try only warns
+        optimize(score, opt, 30, checkpoint=ckpt, checkpoint_every=5, on_checkpoint_error="raise",
+                 progress=False)
+    assert len(opt.completed) == 5
+
+
+# ---------------------------------------------------------------------------------- timeouts
+HANG = threading.Event()  # set at the end of each test: abandoned threads then return
+
+
+@pytest.fixture
+def release_hung_threads():
+    HANG.clear()
+    yield
+    HANG.set()
+
+
+def hang_on(archs: set, arch: str) -> float:
+    if arch in archs:
+        HANG.wait()
+    return score(arch)
+
+
+@pytest.mark.parametrize("n_parallel", [1, 3])
+def test_an_evaluation_exceeding_timeout_fails_and_the_run_goes_on(n_parallel, release_hung_threads):
+    archs = [t.arch for t in make("random", {}).ask(12)]
+    hung = {archs[1], archs[6]}
+    t0 = time.monotonic()
+    opt = optimize(functools.partial(hang_on, hung), make("random", {}), 12, n_parallel=n_parallel,
+                   timeout=0.5, progress=False)
+    assert time.monotonic() - t0 < 10
+    failed = {t.arch: t.error for t in opt.trials if t.is_failed}
+    assert set(failed) == hung and not opt.pending
+    assert all("TimeoutError" in e and "timeout=0.5 s" in e and "abandoned" in e for e in failed.values())
+    assert all(t.value == score(t.arch) for t in opt.completed) and len(opt.completed) == 10
+
+
+def sleep_on(archs: set, log: str, arch: str) -> float:
+    """For process pools: sleeps a minute on ``archs``, logging its pid first."""
+    if arch in archs:
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        time.sleep(60)
+    time.sleep(0.05)
+    return score(arch)
+
+
+@posix_only
+def test_a_hung_evaluation_in_a_process_pool_times_out_and_its_worker_is_killed(tmp_path):
+    archs = [t.arch for t in make("random", {}).ask(10)]
+    log = str(tmp_path / "pids.txt")
+    objective = functools.partial(sleep_on, {archs[2]}, log)
+    with cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as ex:
+        with pytest.warns(RuntimeWarning, match="killed the worker processes"):
+            opt = optimize(objective, make("random", {}), 10, executor=ex, n_parallel=2, timeout=2.0,
+                           progress=False)
+    failed = [t for t in opt.trials if t.is_failed]
+    assert [t.arch for t in failed] == [archs[2]] and "worker process was killed" in failed[0].error
+    # the evaluation running beside it died with the pool and was run again: nothing lost
+    assert len(opt.completed) == 9 and all(t.value == score(t.arch) for t in opt.completed)
+    (pid,) = map(int, Path(log).read_text().split())
+    wait_until(lambda: not alive(pid), 10, "killed the hung worker")
+
+
+def test_a_trial_pending_because_it_hung_fails_on_resume_with_timeout(tmp_path, release_hung_threads):
+    ckpt = str(tmp_path / "run.json")
+    opt = make("rea", {})
+    optimize(score, opt, 5, progress=False)
+    hung = opt.ask()  # the run was stopped while this one hung
+    opt.save(ckpt)
+    resumed = nasopt.load(ckpt)
+    optimize(functools.partial(hang_on, {hung.arch}), resumed, 5, timeout=0.5, progress=False)
+    assert resumed.trials[5].arch == hung.arch and resumed.trials[5].is_failed
+    assert "TimeoutError" in resumed.trials[5].error
+    assert len(resumed.completed) == 9 and not resumed.pending
+
+
 # ---------------------------------------------------------------------------------- misc
 def test_progress_bar_only_on_a_terminal(monkeypatch):
     opt = make("random", {})
@@ -327,7 +508,9 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
 
 @pytest.mark.parametrize("kw", [{"n_trials": -1}, {"n_parallel": 0}, {"batch_size": 0},
                                 {"executor": object()}, {"checkpoint_every": 0},
-                                {"callbacks": [print, 3]}, {"callbacks": print}])
+                                {"callbacks": [print, 3]}, {"callbacks": print},
+                                {"on_checkpoint_error": "ignore"}, {"timeout": 0}, {"timeout": -1.0},
+                                {"timeout": math.nan}, {"timeout": "5"}, {"timeout": True}])
 def test_bad_arguments_are_configuration_errors(kw):
     args = {"n_trials": 3, **kw}
     with pytest.raises(ConfigurationError):

@@ -49,7 +49,10 @@ truncated back to its last complete record and the call raises, leaving the opti
 unchanged.
 
 A journal is held by one optimizer at a time: it is locked (``flock``) while open; call
-:meth:`Optimizer.close` (or use ``with``) before reopening it in the same process.
+:meth:`Optimizer.close` (or use ``with``) before reopening it in the same process. A forked
+child process (a ``ProcessPoolExecutor`` worker, say) closes its inherited copies of every
+open journal right after the fork, so the lock never outlives the process that opened the
+journal; writing to the journal from the child raises :class:`CheckpointError`.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ import os
 import stat
 import warnings
 from dataclasses import replace
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from .errors import CheckpointError, NasoptError
@@ -319,6 +323,7 @@ class Journal:
         self._fd: int | None = fd
         self._size = size
         self._broken: str | None = None
+        _OPEN.add(self)
 
     @classmethod
     def attach(cls, opt: "Optimizer", path: str) -> "Journal":
@@ -439,6 +444,31 @@ def check_regular(fd: int, path: str) -> None:
     reads zeros forever, a FIFO blocks)."""
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         raise CheckpointError(f"journal {path} is not a regular file; use a file path")
+
+
+#: Journals open in this process, closed in forked children by :func:`_close_in_child`.
+_OPEN: "weakref.WeakSet[Journal]" = weakref.WeakSet()
+
+
+def _close_in_child() -> None:
+    """After ``fork``, in the child: drop the inherited descriptors of the open journals.
+
+    The child shares the parent's open file description, hence its ``flock``; closing the
+    child's descriptor (never ``LOCK_UN``, which would unlock the parent too) makes the lock
+    end with the parent, however long the child lives. The child's copy is then closed, so a
+    write from it is refused instead of interleaving with the parent's records.
+    """
+    for journal in list(_OPEN):
+        fd, journal._fd = journal._fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:  # pragma: no cover
+                pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_in_child)
 
 
 def _fsync_dir(path: str) -> None:
