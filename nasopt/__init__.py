@@ -38,7 +38,7 @@ from .core import (
     create,
     load,
 )
-from .driver import optimize
+from .driver import CheckpointWarning, optimize
 from .strategies import RandomSearch, ReNAS, RegularizedEvolution, WeakNAS
 from .surrogates import available_surrogates, make_surrogate
 
@@ -61,7 +61,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "benchmarks", "spaces", "strategies", "surrogates", "make_surrogate", "available_surrogates",
     "CheckpointError", "CheckpointIOError", "MissingDependencyError", "ConfigurationError", "DataError", "InvalidArchitectureError",
-    "JournalWarning", "NasoptError", "Optimizer", "SpaceExhaustedError", "Trial", "TrialError",
+    "JournalWarning", "CheckpointWarning", "NasoptError", "Optimizer", "SpaceExhaustedError", "Trial", "TrialError",
     "TrialState", "available_strategies", "create", "load", "optimize", "RandomSearch",
     "RegularizedEvolution", "WeakNAS", "ReNAS", "__version__",
 ]
