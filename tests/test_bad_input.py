@@ -249,6 +249,16 @@ OTHER_CASES = [
     ("optimize() with 0 parallel evaluations", lambda t, d, s: nasopt.optimize(
         lambda arch: 1.0, nasopt.create("random", s, seed=0), 5, n_parallel=0),
      ConfigurationError, r"n_parallel must be an integer >= 1, got 0"),
+    ("maximize not a bool", lambda t, d, s: nasopt.create("rea", s, maximize="min"),
+     ConfigurationError, r"maximize must be True or False, got 'min' \(str\)"),
+    ("unknown direction", lambda t, d, s: nasopt.create("rea", s, direction="down"),
+     ConfigurationError, r"direction must be 'maximize' or 'minimize', got 'down'"),
+    ("maximize contradicting direction", lambda t, d, s: nasopt.create(
+        "rea", s, maximize=True, direction="minimize"),
+     ConfigurationError, r"maximize=True contradicts direction='minimize'"),
+    ("unknown strategy option", lambda t, d, s: nasopt.create("weaknas", s, batchsize=3),
+     ConfigurationError, r"strategy 'weaknas' has no option 'batchsize' \(did you mean 'batch'\?\); "
+                         r"valid options: .*batch, .*top_n"),
     ("negative seed", lambda t, d, s: nasopt.create("random", s, seed=-1),
      ConfigurationError, r"seed must be a non-negative integer, got -1"),
     ("non-integer seed", lambda t, d, s: nasopt.create("random", s, seed="0"),
