@@ -393,3 +393,16 @@ def test_iterative_preset_refits_every_round_and_beats_random_on_an_additive_obj
     random_best = max(objective(a) for a in archs[:20])
     assert best > random_best
     assert (values > best).sum() <= 10  # within the top 10 of 15,625
+
+
+@pytest.mark.parametrize("options", [
+    {"surrogate_options": {"device": "cuda"}},  # the ReNAS CNN
+    {"surrogate": "mlp", "encoding": "onehot", "surrogate_options": {"device": "cuda:0"}},
+    {"surrogate": "gbrt", "encoding": "onehot", "surrogate_options": {"device": "cuda"}},
+])
+def test_cuda_without_cuda_fails_when_the_optimizer_is_built(space, monkeypatch, options):
+    from nasopt.surrogates import _common
+
+    monkeypatch.setattr(_common, "cuda_available", lambda: False)
+    with pytest.raises(ConfigurationError, match=r"device='cuda(:0)?' was requested but CUDA is not available"):
+        ReNAS(space, seed=0, **options)

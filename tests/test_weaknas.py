@@ -335,3 +335,20 @@ def test_stagnation_state_survives_save_and_load(tmp_path):
         opt._best, opt._stall, opt.stagnation_level)
     assert clone._options()["patience"] == 1 and clone._options()["widen_sampling"] == "uniform"
     assert run(opt, 3, batch=5) == run(clone, 3, batch=5)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"surrogate_options": {"device": "cuda"}}, r"surrogate 'nn' has no option\(s\) device; options: epochs, hidden"),
+    ({"surrogate": "quadratic", "surrogate_options": {"beta": 1}}, r"surrogate 'quadratic' has no option\(s\) beta"),
+    ({"surrogate": "mlp", "surrogate_options": {"device": "cuda"}},
+     r"device='cuda' was requested but CUDA is not available"),
+    ({"surrogate": "gbrt", "surrogate_options": {"device": "cuda"}},
+     r"device='cuda' was requested but CUDA is not available"),
+    ({"surrogate": "mlp", "surrogate_options": {"widht": 3}}, r"surrogate 'mlp' has no option\(s\) widht"),
+])
+def test_predictor_options_and_device_are_checked_when_the_optimizer_is_built(monkeypatch, options, message):
+    from nasopt.surrogates import _common
+
+    monkeypatch.setattr(_common, "cuda_available", lambda: False)
+    with pytest.raises(ConfigurationError, match=message):
+        WeakNAS(product_space(), seed=0, **options)

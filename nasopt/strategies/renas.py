@@ -107,7 +107,8 @@ class ReNAS(Optimizer):
             only costs time there (measured: the same 100 queries with 1 or 3 members).
         seed_population: Share of the EA's initial population taken from the best evaluated
             architectures (the rest is random).
-        surrogate_options: Extra keyword arguments of the surrogate (JSON-able).
+        surrogate_options: Extra keyword arguments of the surrogate (JSON-able). A device
+            this machine lacks (``{"device": "cuda"}`` without CUDA) is refused here.
         seed, maximize, allow_duplicates: see :class:`~nasopt.core.optimizer.Optimizer`.
 
     Results arriving while predicted architectures are pending are used at the next fit;
@@ -184,8 +185,10 @@ class ReNAS(Optimizer):
         if surrogate_options is not None and not isinstance(surrogate_options, dict):
             raise ConfigurationError("surrogate_options must be a dict of keyword arguments")
         self.surrogate_options = dict(surrogate_options or {})
-        try:  # unknown names and bad options fail now, not at the first fit
-            self._new_model(0)
+        try:  # unknown names, bad options and a missing device fail now, not at the first fit
+            model = self._new_model(0)
+            if hasattr(model, "check_device"):
+                model.check_device()
         except ConfigurationError:
             raise
         except (TypeError, ValueError) as exc:

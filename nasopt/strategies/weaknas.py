@@ -37,6 +37,7 @@ Predictors (``surrogate=``):
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from collections.abc import Sequence
@@ -282,7 +283,9 @@ class WeakNAS(Optimizer):
         encoding: Encoding fed to the predictor (default: the space's first).
         loss: Loss of the neural predictors: ``"mse"``, ``"hinge"``, ``"logistic"`` or
             ``"exponential"`` (default: ``"hinge"`` for ``"nn"``, ``"mse"`` for the others).
-        surrogate_options: Extra keyword arguments of the predictor (JSON-able).
+        surrogate_options: Extra keyword arguments of the predictor (JSON-able), checked
+            here: unknown names, and a device this machine lacks (``{"device": "cuda"}``
+            without CUDA), raise :class:`~nasopt.core.errors.ConfigurationError`.
         seed, maximize, allow_duplicates: see :class:`~nasopt.core.optimizer.Optimizer`.
     """
 
@@ -362,6 +365,7 @@ class WeakNAS(Optimizer):
         if surrogate_options is not None and not isinstance(surrogate_options, dict):
             raise ConfigurationError("surrogate_options must be a dict of keyword arguments")
         self.surrogate_options = dict(surrogate_options or {})
+        self._check_surrogate_options()
         # --- run state (persisted)
         self._queue: list[Any] = []  # drawn but not served yet
         self._fits = 0
@@ -370,6 +374,36 @@ class WeakNAS(Optimizer):
         self._stall = 0  # refits in a row without improving the best score
         # --- caches (rebuilt on demand)
         self._X_all: np.ndarray | None = None
+
+    def _check_surrogate_options(self) -> None:
+        """Unknown predictor options, or a device this machine lacks, fail now rather than at
+        the first fit (after ``init`` evaluations). torch is imported only for the torch
+        predictors and when a device is asked for."""
+        opts = self.surrogate_options
+        if self.surrogate in INTERNAL:
+            cls = _BatchedMLP if self.surrogate == "nn" else _Quadratic
+            fixed = {"members", "loss", "seed", "init_state"}  # set by the strategy
+            valid = sorted(p for p in list(inspect.signature(cls.__init__).parameters)[1:]
+                           if p not in fixed and p != "_")
+            unknown = sorted(set(opts) - set(valid))
+            if unknown:
+                raise ConfigurationError(
+                    f"surrogate {self.surrogate!r} has no option(s) {', '.join(unknown)}; "
+                    f"options: {', '.join(valid)}"
+                )
+            return
+        if self.surrogate in ("mlp", "renas") or "device" in opts:
+            from ..surrogates import make_surrogate
+
+            if self.loss != "mse":
+                opts = {**opts, "loss": self.loss}
+            try:
+                model = make_surrogate(self.surrogate, **opts)
+            except ConfigurationError:
+                raise
+            except (TypeError, ValueError) as exc:
+                raise ConfigurationError(f"bad surrogate settings: {exc}") from exc
+            model.check_device()
 
     # ------------------------------------------------------------------ persistence
     def _options(self) -> dict:
