@@ -84,7 +84,7 @@ def test_bad_or_conflicting_direction_is_refused(kwargs, message):
         nasopt.create("random", SPACE, seed=0, **kwargs)
 
 
-@pytest.mark.parametrize("name", ["random", "rea", "weaknas", "renas"])
+@pytest.mark.parametrize("name", ["random", "rea", "weaknas", "renas", "renas-iter"])
 def test_unknown_option_names_the_strategy_the_option_and_the_valid_ones(name):
     with pytest.raises(ConfigurationError) as err:
         nasopt.create(name, SPACE, seed=0, batchsize=3)

@@ -406,3 +406,54 @@ def test_cuda_without_cuda_fails_when_the_optimizer_is_built(space, monkeypatch,
     monkeypatch.setattr(_common, "cuda_available", lambda: False)
     with pytest.raises(ConfigurationError, match=r"device='cuda(:0)?' was requested but CUDA is not available"):
         ReNAS(space, seed=0, **options)
+
+
+# ---------------------------------------------------------------- the "renas-iter" recipe
+def test_renas_iter_is_the_iterative_recipe_by_name(space, objective):
+    from nasopt.strategies.renas import ITERATIVE_OPTIONS, IterativeReNAS
+
+    assert "renas-iter" in nasopt.available_strategies()
+    by_name = create("renas-iter", space, seed=4)
+    by_hand = ReNAS(space, seed=4, **ITERATIVE_OPTIONS)
+    assert isinstance(by_name, IterativeReNAS) and by_name.name == "renas-iter"
+    assert by_name._options() == by_hand._options()
+    assert run(by_name, objective, [20, 10, 10]) == run(by_hand, objective, [20, 10, 10])
+    assert create("renas-iter", space, seed=4, rounds=3, top_k=5).rounds == 3  # options override
+
+
+def test_renas_iter_round_trips_through_a_checkpoint_and_a_journal(space, objective, tmp_path):
+    from nasopt.strategies.renas import IterativeReNAS
+
+    opt = create("renas-iter", space, seed=7)
+    run(opt, objective, [20, 5])
+    opt.save(str(tmp_path / "run.json"))
+    assert json.loads((tmp_path / "run.json").read_text())["strategy"] == "renas-iter"
+    loaded = nasopt.load(str(tmp_path / "run.json"))
+    assert isinstance(loaded, IterativeReNAS)
+    assert run(loaded, objective, [5, 10]) == run(opt, objective, [5, 10])
+
+    journal = str(tmp_path / "run.jsonl")
+    with create("renas-iter", space, seed=7, journal=journal) as j:
+        first = run(j, objective, [20, 5])
+    with nasopt.load(journal) as again:
+        assert isinstance(again, IterativeReNAS) and [t.arch for t in again.trials] == first
+
+
+def test_renas_iter_from_the_cli_and_the_optuna_and_ray_adapters(nb201_data, capsys):
+    from nasopt.cli import main
+
+    assert main(["search", "--strategy", "renas-iter", "--budget", "25", "--batch", "5",
+                 "--data", str(nb201_data), "--quiet"]) == 0
+    assert main(["strategies"]) == 0 and "renas-iter" in capsys.readouterr().out
+    space = NB201Space()
+    optuna = pytest.importorskip("optuna")
+    from nasopt.integrations.optuna import NASSampler
+
+    sampler = NASSampler(space, "renas-iter", seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(lambda trial: float(sampler.suggest_arch(trial).count("conv_3x3")), n_trials=3)
+    assert type(sampler.optimizer(study)).name == "renas-iter"
+    pytest.importorskip("ray")
+    from nasopt.integrations.ray import NASSearch
+
+    assert NASSearch(space, "renas-iter", mode="max", seed=0).optimizer.name == "renas-iter"
