@@ -238,6 +238,16 @@ OTHER_CASES = [
      ConfigurationError, r"top_n \(5\) must be >= batch \(10\)"),
     ("WeakNAS init 0", lambda t, d, s: nasopt.create("weaknas", s, init=0),
      ConfigurationError, r"init must be an integer >= 1, got 0"),
+    ("ReNAS init as large as a finite space", lambda t, d, s: nasopt.create(
+        "renas", ProductSpace({"depth": [2, 4, 6]}), init=3),
+     ConfigurationError, r"init \(3\) must be smaller than the space \(3\)"),
+    ("init not below the budget hint", lambda t, d, s: nasopt.create("weaknas", s, init=60, budget=50),
+     ConfigurationError, r"init \(60\) must be smaller than budget \(50\): the whole run would be random search"),
+    ("budget hint 0", lambda t, d, s: nasopt.create("renas", s, budget=0),
+     ConfigurationError, r"budget must be an integer >= 1, got 0"),
+    ("predictor option the predictor lacks", lambda t, d, s: nasopt.create(
+        "weaknas", s, surrogate_options={"device": "cuda"}),
+     ConfigurationError, r"surrogate 'nn' has no option\(s\) device; options: epochs, hidden, lr"),
     ("ReNAS top_k 0", lambda t, d, s: nasopt.create("renas", s, top_k=0),
      ConfigurationError, r"top_k must be an integer >= 1, got 0"),
     ("ReNAS crossover probability 1.5", lambda t, d, s: nasopt.create(

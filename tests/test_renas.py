@@ -395,6 +395,47 @@ def test_iterative_preset_refits_every_round_and_beats_random_on_an_additive_obj
     assert (values > best).sum() <= 10  # within the top 10 of 15,625
 
 
+# ---------------------------------------------------------------- defaults on small spaces / budgets
+SMALL = {"depth": [2, 4, 6, 8], "width": [32, 64, 128, 256], "kernel": [3, 5, 7]}  # 48 members
+
+
+def small_objective(arch: dict) -> float:
+    return arch["depth"] * 0.1 + np.log2(arch["width"]) * 0.2 - abs(arch["kernel"] - 5) * 0.3
+
+
+@pytest.mark.parametrize("name", ["renas", "renas-iter"])
+def test_default_init_is_capped_on_a_small_space(name):
+    """The documented cap: the defaults work on a 48-member space (the paper's 90 did not),
+    and the run is not random search for its whole length."""
+    opt = create(name, ProductSpace(SMALL), seed=0)
+    assert 1 <= opt.init < 48 and opt.init == int(opt.init_share * 48)
+    archs = run(opt, small_objective, [opt.init, 10])
+    assert opt._fits == 1 and len({opt.space.key(a) for a in archs}) == len(archs)
+
+
+def test_tiny_spaces_still_work_with_the_defaults():
+    opt = create("renas", ProductSpace({"a": [0, 1]}), seed=0, **FAST)
+    assert opt.init == 1
+    assert len(run(opt, lambda a: float(a["a"]), [1, 1])) == 2
+
+
+def test_explicit_init_that_leaves_nothing_to_predict_is_refused():
+    with pytest.raises(ConfigurationError, match=r"init \(48\) must be smaller than the space \(48\)"):
+        create("renas", ProductSpace(SMALL), init=48)
+    with pytest.raises(ConfigurationError, match=r"init \(60\) must be smaller than budget \(50\)"):
+        create("renas", NB201Space(), init=60, budget=50, **FAST)
+
+
+def test_budget_hint_scales_the_default_init(space):
+    assert create("renas", space, seed=0, **FAST).init == 90  # no hint: the paper's 90
+    assert create("renas", space, seed=0, budget=50, **FAST).init == 30
+    assert create("renas", space, seed=0, budget=1000, **FAST).init == 90
+    assert create("renas", space, seed=0, budget=50, init=30, **FAST).init == 30
+    assert create("renas-iter", space, seed=0, budget=30).init == 12
+    with pytest.raises(ConfigurationError, match=r"budget must be an integer >= 1, got 0"):
+        create("renas", space, budget=0, **FAST)
+
+
 @pytest.mark.parametrize("options", [
     {"surrogate_options": {"device": "cuda"}},  # the ReNAS CNN
     {"surrogate": "mlp", "encoding": "onehot", "surrogate_options": {"device": "cuda:0"}},
