@@ -327,6 +327,16 @@ OTHER_CASES = [
      ConfigurationError, r"top_n \(5\) must be >= batch \(10\)"),
     ("WeakNAS init 0", lambda t, d, s: nasopt.create("weaknas", s, init=0),
      ConfigurationError, r"init must be an integer >= 1, got 0"),
+    ("ReNAS init as large as a finite space", lambda t, d, s: nasopt.create(
+        "renas", ProductSpace({"depth": [2, 4, 6]}), init=3),
+     ConfigurationError, r"init \(3\) must be smaller than the space \(3\)"),
+    ("init not below the budget hint", lambda t, d, s: nasopt.create("weaknas", s, init=60, budget=50),
+     ConfigurationError, r"init \(60\) must be smaller than budget \(50\): the whole run would be random search"),
+    ("budget hint 0", lambda t, d, s: nasopt.create("renas", s, budget=0),
+     ConfigurationError, r"budget must be an integer >= 1, got 0"),
+    ("predictor option the predictor lacks", lambda t, d, s: nasopt.create(
+        "weaknas", s, surrogate_options={"device": "cuda"}),
+     ConfigurationError, r"surrogate 'nn' has no option\(s\) device; options: epochs, hidden, lr"),
     ("ReNAS top_k 0", lambda t, d, s: nasopt.create("renas", s, top_k=0),
      ConfigurationError, r"top_k must be an integer >= 1, got 0"),
     ("ReNAS crossover probability 1.5", lambda t, d, s: nasopt.create(
@@ -338,6 +348,16 @@ OTHER_CASES = [
     ("optimize() with 0 parallel evaluations", lambda t, d, s: nasopt.optimize(
         lambda arch: 1.0, nasopt.create("random", s, seed=0), 5, n_parallel=0),
      ConfigurationError, r"n_parallel must be an integer >= 1, got 0"),
+    ("maximize not a bool", lambda t, d, s: nasopt.create("rea", s, maximize="min"),
+     ConfigurationError, r"maximize must be True or False, got 'min' \(str\)"),
+    ("unknown direction", lambda t, d, s: nasopt.create("rea", s, direction="down"),
+     ConfigurationError, r"direction must be 'maximize' or 'minimize', got 'down'"),
+    ("maximize contradicting direction", lambda t, d, s: nasopt.create(
+        "rea", s, maximize=True, direction="minimize"),
+     ConfigurationError, r"maximize=True contradicts direction='minimize'"),
+    ("unknown strategy option", lambda t, d, s: nasopt.create("weaknas", s, batchsize=3),
+     ConfigurationError, r"strategy 'weaknas' has no option 'batchsize' \(did you mean 'batch'\?\); "
+                         r"valid options: .*batch, .*top_n"),
     ("negative seed", lambda t, d, s: nasopt.create("random", s, seed=-1),
      ConfigurationError, r"seed must be a non-negative integer, got -1"),
     ("non-integer seed", lambda t, d, s: nasopt.create("random", s, seed="0"),

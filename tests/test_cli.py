@@ -41,6 +41,16 @@ def test_bad_options_end_with_a_clear_error(nb201_data, capsys):
     assert code == 2 and "population must be" in capsys.readouterr().err
 
 
+def test_unknown_option_is_a_one_line_error_naming_the_valid_ones(nb201_data):
+    result = subprocess.run(
+        [sys.executable, "-m", "nasopt.cli", "search", "--strategy", "weaknas", "--option", "batchsize=3",
+         "--budget", "5", "--data", str(nb201_data), "--quiet"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("nasopt: error: strategy 'weaknas' has no option 'batchsize'")
+    assert "valid options: " in result.stderr and "top_n" in result.stderr
+
+
 def test_help_lists_every_command_with_examples():
     result = subprocess.run([sys.executable, "-m", "nasopt.cli", "--help"], capture_output=True, text=True)
     for word in ("search", "plot", "bench", "strategies", "examples:"):

@@ -53,6 +53,69 @@ def test_minimize_picks_the_smallest_value():
     assert opt.best.value == min(t.value for t in opt.trials)
 
 
+@pytest.mark.parametrize("maximize", ["min", "max", 0, 1, 1.0, "False"])
+def test_maximize_must_be_a_bool(maximize):
+    with pytest.raises(ConfigurationError, match=r"maximize must be True or False, got"):
+        nasopt.create("rea", SPACE, seed=0, maximize=maximize)
+
+
+def test_direction_is_optunas_word_for_maximize(tmp_path):
+    assert nasopt.create("rea", SPACE, seed=0, direction="minimize").maximize is False
+    assert nasopt.create("rea", SPACE, seed=0, direction="maximize").maximize is True
+    assert nasopt.create("rea", SPACE, seed=0, direction="minimize", maximize=False).maximize is False
+    assert nasopt.create("rea", SPACE, seed=0).maximize is True
+    opt = nasopt.RandomSearch(SPACE, seed=1, direction="minimize")
+    for t in opt.ask(10):
+        opt.tell(t, score(t.arch))
+    assert opt.best.value == min(t.value for t in opt.trials)
+    opt.save(str(tmp_path / "run.json"))  # the checkpoint stores maximize, and loads back
+    assert nasopt.load(str(tmp_path / "run.json")).maximize is False
+    journal = str(tmp_path / "run.jsonl")
+    with nasopt.create("random", SPACE, seed=0, direction="minimize", journal=journal) as opt:
+        opt.tell(opt.ask(), 1.0)
+    with nasopt.create("random", SPACE, direction="minimize", journal=journal) as again:
+        assert again.maximize is False and len(again.completed) == 1
+    with nasopt.load(journal) as again:
+        assert again.maximize is False
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"direction": "min"}, r"direction must be 'maximize' or 'minimize', got 'min'"),
+    ({"direction": "minimize", "maximize": True},
+     r"maximize=True contradicts direction='minimize': pass only one of them"),
+])
+def test_bad_or_conflicting_direction_is_refused(kwargs, message):
+    with pytest.raises(ConfigurationError, match=message):
+        nasopt.create("random", SPACE, seed=0, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["random", "rea", "weaknas", "renas", "renas-iter"])
+def test_unknown_option_names_the_strategy_the_option_and_the_valid_ones(name):
+    with pytest.raises(ConfigurationError) as err:
+        nasopt.create(name, SPACE, seed=0, batchsize=3)
+    msg = str(err.value)
+    assert f"strategy {name!r} has no option 'batchsize'" in msg
+    valid = msg.split("valid options: ")[1].split(", ")
+    assert valid == nasopt.core.optimizer.valid_options(nasopt.core.registry.strategy_class(name))
+    assert {"seed", "maximize", "direction", "allow_duplicates", "journal"} <= set(valid)
+
+
+def test_valid_options_come_from_the_constructor_signatures_along_the_mro():
+    from nasopt.core.optimizer import valid_options
+
+    class Wider(nasopt.RegularizedEvolution):
+        def __init__(self, space, *, width: int = 3, **kw):
+            super().__init__(space, **kw)
+            self.width = width
+
+    assert valid_options(Wider) == sorted(
+        ["width", "population", "tournament", "seed", "maximize", "direction",
+         "allow_duplicates", "journal"])
+    with pytest.raises(ConfigurationError, match=r"no option 'populaton' \(did you mean 'population'\?\)"):
+        Wider(SPACE, populaton=4)
+    assert "batch" in valid_options(nasopt.WeakNAS) and "top_k" in valid_options(nasopt.ReNAS)
+
+
 def test_failed_trials_are_kept_with_their_error_and_never_best():
     opt = nasopt.RandomSearch(SPACE, seed=2)
     a, b = opt.ask(2)

@@ -407,3 +407,108 @@ def test_iterative_preset_refits_every_round_and_beats_random_on_an_additive_obj
     random_best = max(objective(a) for a in archs[:20])
     assert best > random_best
     assert (values > best).sum() <= 10  # within the top 10 of 15,625
+
+
+# ---------------------------------------------------------------- defaults on small spaces / budgets
+SMALL = {"depth": [2, 4, 6, 8], "width": [32, 64, 128, 256], "kernel": [3, 5, 7]}  # 48 members
+
+
+def small_objective(arch: dict) -> float:
+    return arch["depth"] * 0.1 + np.log2(arch["width"]) * 0.2 - abs(arch["kernel"] - 5) * 0.3
+
+
+@pytest.mark.parametrize("name", ["renas", "renas-iter"])
+def test_default_init_is_capped_on_a_small_space(name):
+    """The documented cap: the defaults work on a 48-member space (the paper's 90 did not),
+    and the run is not random search for its whole length."""
+    opt = create(name, ProductSpace(SMALL), seed=0)
+    assert 1 <= opt.init < 48 and opt.init == int(opt.init_share * 48)
+    archs = run(opt, small_objective, [opt.init, 10])
+    assert opt._fits == 1 and len({opt.space.key(a) for a in archs}) == len(archs)
+
+
+def test_tiny_spaces_still_work_with_the_defaults():
+    opt = create("renas", ProductSpace({"a": [0, 1]}), seed=0, **FAST)
+    assert opt.init == 1
+    assert len(run(opt, lambda a: float(a["a"]), [1, 1])) == 2
+
+
+def test_explicit_init_that_leaves_nothing_to_predict_is_refused():
+    with pytest.raises(ConfigurationError, match=r"init \(48\) must be smaller than the space \(48\)"):
+        create("renas", ProductSpace(SMALL), init=48)
+    with pytest.raises(ConfigurationError, match=r"init \(60\) must be smaller than budget \(50\)"):
+        create("renas", NB201Space(), init=60, budget=50, **FAST)
+
+
+def test_budget_hint_scales_the_default_init(space):
+    assert create("renas", space, seed=0, **FAST).init == 90  # no hint: the paper's 90
+    assert create("renas", space, seed=0, budget=50, **FAST).init == 30
+    assert create("renas", space, seed=0, budget=1000, **FAST).init == 90
+    assert create("renas", space, seed=0, budget=50, init=30, **FAST).init == 30
+    assert create("renas-iter", space, seed=0, budget=30).init == 12
+    with pytest.raises(ConfigurationError, match=r"budget must be an integer >= 1, got 0"):
+        create("renas", space, budget=0, **FAST)
+
+
+@pytest.mark.parametrize("options", [
+    {"surrogate_options": {"device": "cuda"}},  # the ReNAS CNN
+    {"surrogate": "mlp", "encoding": "onehot", "surrogate_options": {"device": "cuda:0"}},
+    {"surrogate": "gbrt", "encoding": "onehot", "surrogate_options": {"device": "cuda"}},
+])
+def test_cuda_without_cuda_fails_when_the_optimizer_is_built(space, monkeypatch, options):
+    from nasopt.surrogates import _common
+
+    monkeypatch.setattr(_common, "cuda_available", lambda: False)
+    with pytest.raises(ConfigurationError, match=r"device='cuda(:0)?' was requested but CUDA is not available"):
+        ReNAS(space, seed=0, **options)
+
+
+# ---------------------------------------------------------------- the "renas-iter" recipe
+def test_renas_iter_is_the_iterative_recipe_by_name(space, objective):
+    from nasopt.strategies.renas import ITERATIVE_OPTIONS, IterativeReNAS
+
+    assert "renas-iter" in nasopt.available_strategies()
+    by_name = create("renas-iter", space, seed=4)
+    by_hand = ReNAS(space, seed=4, **ITERATIVE_OPTIONS)
+    assert isinstance(by_name, IterativeReNAS) and by_name.name == "renas-iter"
+    assert by_name._options() == by_hand._options()
+    assert run(by_name, objective, [20, 10, 10]) == run(by_hand, objective, [20, 10, 10])
+    assert create("renas-iter", space, seed=4, rounds=3, top_k=5).rounds == 3  # options override
+
+
+def test_renas_iter_round_trips_through_a_checkpoint_and_a_journal(space, objective, tmp_path):
+    from nasopt.strategies.renas import IterativeReNAS
+
+    opt = create("renas-iter", space, seed=7)
+    run(opt, objective, [20, 5])
+    opt.save(str(tmp_path / "run.json"))
+    assert json.loads((tmp_path / "run.json").read_text())["strategy"] == "renas-iter"
+    loaded = nasopt.load(str(tmp_path / "run.json"))
+    assert isinstance(loaded, IterativeReNAS)
+    assert run(loaded, objective, [5, 10]) == run(opt, objective, [5, 10])
+
+    journal = str(tmp_path / "run.jsonl")
+    with create("renas-iter", space, seed=7, journal=journal) as j:
+        first = run(j, objective, [20, 5])
+    with nasopt.load(journal) as again:
+        assert isinstance(again, IterativeReNAS) and [t.arch for t in again.trials] == first
+
+
+def test_renas_iter_from_the_cli_and_the_optuna_and_ray_adapters(nb201_data, capsys):
+    from nasopt.cli import main
+
+    assert main(["search", "--strategy", "renas-iter", "--budget", "25", "--batch", "5",
+                 "--data", str(nb201_data), "--quiet"]) == 0
+    assert main(["strategies"]) == 0 and "renas-iter" in capsys.readouterr().out
+    space = NB201Space()
+    optuna = pytest.importorskip("optuna")
+    from nasopt.integrations.optuna import NASSampler
+
+    sampler = NASSampler(space, "renas-iter", seed=0)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(lambda trial: float(sampler.suggest_arch(trial).count("conv_3x3")), n_trials=3)
+    assert type(sampler.optimizer(study)).name == "renas-iter"
+    pytest.importorskip("ray")
+    from nasopt.integrations.ray import NASSearch
+
+    assert NASSearch(space, "renas-iter", mode="max", seed=0).optimizer.name == "renas-iter"

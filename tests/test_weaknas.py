@@ -336,3 +336,43 @@ def test_stagnation_state_survives_save_and_load(tmp_path):
         opt._best, opt._stall, opt.stagnation_level)
     assert clone._options()["patience"] == 1 and clone._options()["widen_sampling"] == "uniform"
     assert run(opt, 3, batch=5) == run(clone, 3, batch=5)
+
+
+# ---------------------------------------------------------------- defaults on small spaces / budgets
+def test_default_init_is_scaled_to_a_budget_hint_and_small_spaces(nb201_space):
+    assert WeakNAS(nb201_space, seed=0).init == 30  # no hint: NB201's tuned 30
+    assert WeakNAS(nb201_space, seed=0, budget=50).init == 20
+    assert WeakNAS(nb201_space, seed=0, budget=1000).init == 30
+    assert WeakNAS(product_space(), seed=0).init == 10
+    assert WeakNAS(product_space(), seed=0, budget=20).init == 8
+    tiny = ProductSpace({"a": [0, 1, 2], "b": [0, 1]})  # 6 members: 2 random, then predicted
+    opt = WeakNAS(tiny, seed=0)
+    assert opt.init == 2
+    for n in (2, 4):
+        for t in opt.ask(n):
+            opt.tell(t, float(t.arch["a"] + t.arch["b"]))
+    assert opt._fits == 1 and len(opt.completed) == 6
+
+
+def test_explicit_init_that_leaves_nothing_to_learn_is_refused():
+    with pytest.raises(ConfigurationError, match=r"init \(4096\) must be smaller than the space \(4096\)"):
+        WeakNAS(product_space(), init=4096)
+    with pytest.raises(ConfigurationError, match=r"init \(50\) must be smaller than budget \(50\)"):
+        WeakNAS(product_space(), init=50, budget=50)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"surrogate_options": {"device": "cuda"}}, r"surrogate 'nn' has no option\(s\) device; options: epochs, hidden"),
+    ({"surrogate": "quadratic", "surrogate_options": {"beta": 1}}, r"surrogate 'quadratic' has no option\(s\) beta"),
+    ({"surrogate": "mlp", "surrogate_options": {"device": "cuda"}},
+     r"device='cuda' was requested but CUDA is not available"),
+    ({"surrogate": "gbrt", "surrogate_options": {"device": "cuda"}},
+     r"device='cuda' was requested but CUDA is not available"),
+    ({"surrogate": "mlp", "surrogate_options": {"widht": 3}}, r"surrogate 'mlp' has no option\(s\) widht"),
+])
+def test_predictor_options_and_device_are_checked_when_the_optimizer_is_built(monkeypatch, options, message):
+    from nasopt.surrogates import _common
+
+    monkeypatch.setattr(_common, "cuda_available", lambda: False)
+    with pytest.raises(ConfigurationError, match=message):
+        WeakNAS(product_space(), seed=0, **options)

@@ -3,9 +3,10 @@
 For every dataset, training-set size ``n`` and repeat ``r``, ``n`` architectures are drawn
 uniformly without replacement (the same draw for every predictor), the predictor is fitted on
 their validation accuracy, and Kendall τ and Spearman ρ are computed between its predictions
-and the true validation accuracy of **all** remaining architectures (SPEC §3).
+and the true validation accuracy of **all** remaining architectures (the protocol of Xu et al., "ReNAS:
+Relativistic Evaluation of Neural Architecture Search", CVPR 2021).
 
-Predictors (``--predictors``; names as in the ReNAS ablation, SPEC §1):
+Predictors (``--predictors``; names as in the ablation of the ReNAS paper):
 
 =============  =========  ============  ===========================================
 name           surrogate  encoding      loss

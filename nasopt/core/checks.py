@@ -29,3 +29,38 @@ def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
     if value not in choices:
         raise ConfigurationError(f"{name} must be one of {tuple(choices)}, got {value!r}")
     return value
+
+
+def scaled_init(default: int, space: Any, budget: int | None, share: float) -> int:
+    """A strategy's default number of random architectures to start with, scaled down to
+    small budgets: at most ``share`` of the query budget, where the budget is the ``budget``
+    hint and, on a finite space, the space's size (never more can be queried); at least 1,
+    and below the size of a finite space (something must be left to predict).
+
+    ``default`` is returned unchanged when neither limit bites (no hint on a large space).
+    """
+    limit = budget
+    if space.is_finite:
+        limit = len(space) if limit is None else min(limit, len(space))
+    init = default if limit is None else min(default, max(1, int(share * limit)))
+    if space.is_finite:
+        init = min(init, max(1, len(space) - 1))
+    return init
+
+
+def check_budget(budget: Any) -> int | None:
+    """The ``budget=`` hint of a strategy: ``None`` or an integer >= 1."""
+    return None if budget is None else check_int("budget", budget, 1)
+
+
+def check_init_fits(init: int, space: Any, budget: int | None) -> int:
+    """``init`` (random architectures before a predictor) given by the user, when it leaves
+    something to predict: smaller than a finite space and than the ``budget`` hint."""
+    if space.is_finite and init >= len(space):
+        raise ConfigurationError(f"init ({init}) must be smaller than the space ({len(space)})")
+    if budget is not None and init >= budget:
+        raise ConfigurationError(
+            f"init ({init}) must be smaller than budget ({budget}): the whole run would be "
+            "random search"
+        )
+    return init

@@ -27,7 +27,9 @@ function of the optimizer's state and the told trial (the journal replays it).
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
+import inspect
 import json
 import math
 import numbers
@@ -121,6 +123,68 @@ def _short_repr(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[:limit - 14]}...{text[-10:]}"
 
 
+def resolve_direction(maximize: Any, direction: Any) -> bool:
+    """The optimization direction from ``maximize`` (a bool or ``None``) and ``direction``
+    (``"maximize"``, ``"minimize"`` or ``None``); maximize when neither is given.
+
+    Raises:
+        ConfigurationError: a value of another type, or the two disagree.
+    """
+    if maximize is not None and not isinstance(maximize, (bool, np.bool_)):
+        raise ConfigurationError(
+            f"maximize must be True or False, got {maximize!r} ({type(maximize).__name__}); "
+            "or pass direction='maximize' / 'minimize'"
+        )
+    if direction is not None and (not isinstance(direction, str)
+                                  or direction not in ("maximize", "minimize")):
+        raise ConfigurationError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
+    if direction is None:
+        return True if maximize is None else bool(maximize)
+    wanted = direction == "maximize"
+    if maximize is not None and bool(maximize) != wanted:
+        raise ConfigurationError(
+            f"maximize={bool(maximize)} contradicts direction={direction!r}: pass only one of them"
+        )
+    return wanted
+
+
+@functools.lru_cache(maxsize=None)
+def _valid_options(cls: type) -> tuple[str, ...]:
+    names: list[str] = []
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = list(inspect.signature(init).parameters.values())[1:]  # drop self
+        for p in params:
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "space" \
+                    and p.name not in names:
+                names.append(p.name)
+        if klass is Optimizer or not any(p.kind is p.VAR_KEYWORD for p in params):
+            break  # the keywords stop here
+    return tuple(sorted(names))
+
+
+def valid_options(cls: type["Optimizer"]) -> list[str]:
+    """Keyword options that the constructor of the strategy class ``cls`` accepts: the named
+    parameters of each ``__init__`` along its MRO, followed upwards while an ``__init__``
+    passes ``**kwargs`` on (up to :class:`Optimizer`'s own: ``seed``, ``maximize``...)."""
+    return list(_valid_options(cls))
+
+
+def unknown_options_message(cls: type["Optimizer"], unknown: dict) -> str:
+    """The error message for keyword options that ``cls`` does not accept."""
+    valid = valid_options(cls)
+    label = getattr(cls, "name", "") or cls.__name__
+    parts = []
+    for key in unknown:
+        close = difflib.get_close_matches(str(key), valid, n=1)
+        parts.append(repr(key) + (f" (did you mean {close[0]!r}?)" if close else ""))
+    plural = "s" if len(parts) > 1 else ""
+    return (f"strategy {label!r} has no option{plural} {', '.join(parts)}; "
+            f"valid options: {', '.join(valid)}")
+
+
 class Optimizer:
     """Base class of all strategies: the public ask/tell interface.
 
@@ -128,7 +192,9 @@ class Optimizer:
         space: The search space to propose architectures from.
         seed: Seed of the optimizer's random generator; ``None`` draws one (recorded in
             :attr:`seed`, so a run can always be repeated).
-        maximize: ``True`` (default) when larger objective values are better.
+        maximize: ``True`` (default) when larger objective values are better; a bool.
+        direction: ``"maximize"`` or ``"minimize"`` (Optuna's word for the same setting);
+            when given with ``maximize``, both must agree.
         allow_duplicates: Allow proposing / telling an architecture whose canonical hash was
             already seen. Off by default: each distinct architecture is evaluated once.
         journal: Path of an append-only journal (JSON lines, see :mod:`nasopt.core.journal`).
@@ -138,6 +204,11 @@ class Optimizer:
             constructor arguments must then be those of the journal (``seed=None`` takes the
             journal's seed), else :class:`~nasopt.core.errors.CheckpointError`. Call
             :meth:`close` (or use the optimizer as a context manager) to release the file.
+
+    Any other keyword raises :class:`~nasopt.core.errors.ConfigurationError` naming the
+    strategy, the unknown option and the valid ones (:func:`valid_options`). A strategy
+    declares its options as named parameters of its ``__init__`` and passes the rest
+    (``**kw``) on to ``super().__init__``.
     """
 
     #: Registry name, set by :func:`nasopt.core.registry.register_strategy`.
@@ -148,14 +219,19 @@ class Optimizer:
         space: SearchSpace,
         *,
         seed: int | None = None,
-        maximize: bool = True,
+        maximize: bool | None = None,
+        direction: str | None = None,
         allow_duplicates: bool = False,
         journal: str | os.PathLike | None = None,
+        **unknown: Any,
     ) -> None:
+        if unknown:
+            raise ConfigurationError(unknown_options_message(type(self), unknown))
         if not isinstance(space, SearchSpace):
             raise ConfigurationError(
                 f"space must be a nasopt SearchSpace, got {type(space).__name__}"
             )
+        maximize = resolve_direction(maximize, direction)
         self._journal = None
         self._journal_path: str | None = None
         if journal is not None:
@@ -170,7 +246,7 @@ class Optimizer:
             raise ConfigurationError(f"seed must be a non-negative integer, got {seed!r}")
         self.space = space
         self.seed = int(seed)
-        self.maximize = bool(maximize)
+        self.maximize = maximize
         self.allow_duplicates = bool(allow_duplicates)
         self._rng = np.random.Generator(np.random.PCG64(self.seed))
         self._owner = uuid.uuid4().hex

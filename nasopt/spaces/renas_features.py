@@ -31,9 +31,8 @@ NAS-Bench-101, ``(B, 19, 7, 7)`` (:func:`nb101_tensors`)
       standardises every element on its training set.
     * Checks (tests/test_renas_features.py): a 3×3 conv 64→64 at 32×32 costs 75,497,472
       FLOPs / 36,992 params; with its input projection from the 128-channel cell input of
-      stack 0 (1×1, 128→64), 92,274,688 / 45,312 — the SPEC's worked figures (SPEC calls it
-      a "64→64" projection, but those figures are the 128→64 one; 64→64 would give
-      83,886,080 / 45,184). Summing the 9 cells plus the stem (3,712) and the classifier
+      stack 0 (1×1, 128→64), 92,274,688 / 45,312 (figures worked out by hand; a 64→64
+      projection would give 83,886,080 / 45,184). Summing the 9 cells plus the stem (3,712) and the classifier
       (5,130) reproduces the 8,555,530 trainable parameters NAS-Bench-101 records for its
       first cell.
 

@@ -3,7 +3,7 @@
 from .ea import EAResult, evolve
 from .evolution import RegularizedEvolution
 from .random_search import RandomSearch
-from .renas import ReNAS
+from .renas import IterativeReNAS, ReNAS
 from .weaknas import WeakNAS
 
-__all__ = ["RandomSearch", "RegularizedEvolution", "WeakNAS", "ReNAS", "EAResult", "evolve"]
+__all__ = ["RandomSearch", "RegularizedEvolution", "WeakNAS", "ReNAS", "IterativeReNAS", "EAResult", "evolve"]

@@ -1,4 +1,5 @@
-"""WeakNAS (Wu et al., NeurIPS 2021): progressive weak predictors with top-N sampling.
+"""WeakNAS (Wu et al., "Stronger NAS with Weaker Predictors", NeurIPS 2021): progressive weak
+predictors with top-N sampling.
 
 The loop: evaluate ``init`` random architectures; then, repeatedly, fit a fresh (weak)
 predictor on every result so far, score the candidates (the whole space when it is finite,
@@ -37,6 +38,7 @@ Predictors (``surrogate=``):
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from collections.abc import Sequence
@@ -46,7 +48,9 @@ import numpy as np
 
 from ..core.errors import ConfigurationError
 from ..core.optimizer import Optimizer
-from ..core.checks import check_choice, check_fraction, check_int
+from ..core.checks import (
+    check_budget, check_choice, check_fraction, check_init_fits, check_int, scaled_init,
+)
 from ..core.registry import register_strategy
 from ..core.space import SearchSpace
 from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit, thread_option
@@ -62,10 +66,14 @@ GENERIC_DEFAULTS: dict[str, int] = {"init": 10, "batch": 10, "top_n": 100}
 #: (NB201: tuned on seeds 0-29 of all three datasets, see :class:`WeakNAS`); elsewhere the
 #: paper's ``M0``. ``init="paper"`` always gives the paper's ``M0``.
 TUNED_INIT: dict[str, int] = {"nb201": 30}
+#: A default ``init`` is at most this share of the query budget: the ``budget=`` hint and, on
+#: a finite space, its size. Measured at 50 queries on NB201 (``benchmarks/small_budget.py``,
+#: ``docs/small_budgets.md``): 20 random architectures did at least as well as 10 or 30.
+INIT_SHARE = 0.4
 #: The batch size ``M`` of the default configuration (the paper's 10 on every space).
 DEFAULT_BATCH = 10
 #: Options that reproduce the paper's loop (with any predictor): uniform sampling of ``M``
-#: from the predicted top-``N`` with the SPEC's ``M0, M, N``, MSE on z-scored targets.
+#: from the predicted top-``N`` with the paper's ``M0, M, N``, MSE on z-scored targets.
 PAPER_OPTIONS: dict[str, Any] = {
     "sampling": "uniform", "exploit": 0.0, "loss": "mse", "ensemble": 1, "patience": 0,
     "init": "paper",
@@ -251,8 +259,11 @@ class WeakNAS(Optimizer):
         surrogate: ``"nn"`` (default: small batched MLP ensemble), ``"quadratic"``, or a
             :mod:`nasopt.surrogates` name (``"mlp"``, ``"gbrt"``, ``"rf"``, ``"renas"``).
         init: ``M0``, random architectures before the first predictor. Default: NB201 30
-            (:data:`TUNED_INIT`), elsewhere the paper's (SPEC: NB101 100, other spaces 10);
-            ``"paper"``: the paper's ``M0`` on every space (NB201 10).
+            (:data:`TUNED_INIT`), elsewhere the paper's (NB101 100; other spaces 10), scaled
+            down to at most ``INIT_SHARE`` (40 %) of the budget (``budget``, and the size of
+            a finite space) so that small runs are not random search; ``"paper"``: the
+            paper's ``M0`` on every space (NB201 10). An explicit ``init`` must be smaller
+            than a finite space and than ``budget``.
         batch: ``M``, architectures drawn per iteration (10).
         top_n: ``N``, size of the predicted top list the batch is drawn from (100); must be
             at least ``batch``.
@@ -283,12 +294,17 @@ class WeakNAS(Optimizer):
         encoding: Encoding fed to the predictor (default: the space's first).
         loss: Loss of the neural predictors: ``"mse"``, ``"hinge"``, ``"logistic"`` or
             ``"exponential"`` (default: ``"hinge"`` for ``"nn"``, ``"mse"`` for the others).
-        surrogate_options: Extra keyword arguments of the predictor (JSON-able).
+        surrogate_options: Extra keyword arguments of the predictor (JSON-able), checked
+            here: unknown names, and a device this machine lacks (``{"device": "cuda"}``
+            without CUDA), raise :class:`~nasopt.core.errors.ConfigurationError`.
         n_threads: BLAS / OpenMP / torch threads while the predictors are fitted and
             evaluated (default 1, the cheapest in CPU; ``None``: the libraries' own settings);
             it does not change the proposals. A surrogate's own thread option
             (``surrogate_options``) still applies inside its fit.
-        seed, maximize, allow_duplicates: see :class:`~nasopt.core.optimizer.Optimizer`.
+        budget: Optional hint: the number of queries the run will make. It only scales the
+            default ``init`` (measured in ``docs/small_budgets.md``); it does not stop the run.
+        seed, maximize, direction, allow_duplicates, journal: see
+            :class:`~nasopt.core.optimizer.Optimizer`.
     """
 
     def __init__(
@@ -315,17 +331,22 @@ class WeakNAS(Optimizer):
         loss: str | None = None,
         surrogate_options: dict | None = None,
         n_threads: int | None = DEFAULT_THREADS,
+        budget: int | None = None,
         **optimizer_kw: Any,
     ) -> None:
         super().__init__(space, **optimizer_kw)
         defaults = PAPER_DEFAULTS.get(space.type_name, GENERIC_DEFAULTS)
         self.surrogate = check_choice("surrogate", surrogate, INTERNAL + SHARED)
+        budget = check_budget(budget)
         if init is None:
-            init = TUNED_INIT.get(space.type_name, defaults["init"])
+            init = scaled_init(TUNED_INIT.get(space.type_name, defaults["init"]), space, budget,
+                               INIT_SHARE)
         elif init == "paper":
             init = defaults["init"]
         elif isinstance(init, str):
             raise ConfigurationError(f"init must be an integer >= 1 or 'paper', got {init!r}")
+        else:
+            check_init_fits(check_int("init", init, 1), space, budget)
         self.init = check_int("init", init, 1)
         self.batch = check_int("batch", DEFAULT_BATCH if batch is None else batch, 1)
         self.top_n = check_int("top_n", defaults["top_n"] if top_n is None else top_n, 1)
@@ -369,6 +390,7 @@ class WeakNAS(Optimizer):
             raise ConfigurationError("surrogate_options must be a dict of keyword arguments")
         self.surrogate_options = dict(surrogate_options or {})
         self.n_threads = check_n_threads(n_threads)
+        self._check_surrogate_options()
         # --- run state (persisted)
         self._queue: list[Any] = []  # drawn but not served yet
         self._fits = 0
@@ -377,6 +399,36 @@ class WeakNAS(Optimizer):
         self._stall = 0  # refits in a row without improving the best score
         # --- caches (rebuilt on demand)
         self._X_all: np.ndarray | None = None
+
+    def _check_surrogate_options(self) -> None:
+        """Unknown predictor options, or a device this machine lacks, fail now rather than at
+        the first fit (after ``init`` evaluations). torch is imported only for the torch
+        predictors and when a device is asked for."""
+        opts = self.surrogate_options
+        if self.surrogate in INTERNAL:
+            cls = _BatchedMLP if self.surrogate == "nn" else _Quadratic
+            fixed = {"members", "loss", "seed", "init_state"}  # set by the strategy
+            valid = sorted(p for p in list(inspect.signature(cls.__init__).parameters)[1:]
+                           if p not in fixed and p != "_")
+            unknown = sorted(set(opts) - set(valid))
+            if unknown:
+                raise ConfigurationError(
+                    f"surrogate {self.surrogate!r} has no option(s) {', '.join(unknown)}; "
+                    f"options: {', '.join(valid)}"
+                )
+            return
+        if self.surrogate in ("mlp", "renas") or "device" in opts:
+            from ..surrogates import make_surrogate
+
+            if self.loss != "mse":
+                opts = {**opts, "loss": self.loss}
+            try:
+                model = make_surrogate(self.surrogate, **opts)
+            except ConfigurationError:
+                raise
+            except (TypeError, ValueError) as exc:
+                raise ConfigurationError(f"bad surrogate settings: {exc}") from exc
+            model.check_device()
 
     # ------------------------------------------------------------------ persistence
     def _options(self) -> dict:

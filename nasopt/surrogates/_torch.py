@@ -119,6 +119,11 @@ class TorchSurrogate(RegressorMixin, BaseEstimator):
         return out
 
     # -- sklearn API ----------------------------------------------------------------------
+    def check_device(self) -> str:
+        """The device the network will be trained on; :class:`ConfigurationError` when this
+        machine cannot provide it (CUDA asked for, none available)."""
+        return resolve_device(self.device)
+
     def fit(self, X: Any, y: Any) -> "TorchSurrogate":
         """Train on ``X`` (``(N, F)``; the ReNAS CNN also takes ``(N, C, H, W)``) and ``y``
         (larger is better or any real target). Returns ``self``."""

@@ -1,5 +1,6 @@
 """Losses for the neural surrogates: MSE, the ReNAS pairwise ranking loss L1 and the triplet
-continuity term L2 (SPEC §1, ReNAS Eq. 3 and 4).
+continuity term L2 (Eq. 3 and 4 of Xu et al., "ReNAS: Relativistic Evaluation of Neural
+Architecture Search", CVPR 2021).
 
 Every ranking loss is written as ``φ(z)`` applied to signed differences:
 

@@ -1,4 +1,5 @@
-"""The ReNAS predictor: a LeNet-5-style CNN on ReNAS feature tensors (SPEC §1)."""
+"""The ReNAS predictor: a LeNet-5-style CNN on ReNAS feature tensors (Xu et al., "ReNAS:
+Relativistic Evaluation of Neural Architecture Search", CVPR 2021, and its official code)."""
 
 from __future__ import annotations
 

@@ -124,10 +124,9 @@ class GBRT(RegressorMixin, BaseEstimator):
             )
         return params
 
-    def fit(self, X: Any, y: Any) -> "GBRT":
-        """Fit on ``X`` ``(N, F)`` and ``y`` ``(N,)``; returns ``self``."""
-        import xgboost
-
+    def check_device(self) -> str:
+        """The device the model will be fitted on; :class:`ConfigurationError` when this
+        machine (or this XGBoost build) cannot provide it."""
         device = resolve_device(self.device)
         if device != "cpu" and not _xgb_cuda_ok():
             raise ConfigurationError(
@@ -135,6 +134,13 @@ class GBRT(RegressorMixin, BaseEstimator):
                 "CPU-only xgboost-cpu on Linux / Windows; for the CUDA build: "
                 "pip uninstall -y xgboost-cpu && pip install xgboost)"
             )
+        return device
+
+    def fit(self, X: Any, y: Any) -> "GBRT":
+        """Fit on ``X`` ``(N, F)`` and ``y`` ``(N,)``; returns ``self``."""
+        import xgboost
+
+        device = self.check_device()
         X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], y_numeric=True)
         params = self._params(device, X.shape[0])
         scaler = TargetScaler(y)
@@ -195,16 +201,21 @@ class RandomForest(RegressorMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
+    def check_device(self) -> str:
+        """``"cpu"``; :class:`ConfigurationError` for any other device."""
+        if self.device != "cpu":
+            raise ConfigurationError(
+                f"RandomForest runs on the CPU only (scikit-learn), got device={self.device!r}"
+            )
+        return "cpu"
+
     def fit(self, X: Any, y: Any) -> "RandomForest":
         """Fit on ``X`` ``(N, F)`` and ``y`` ``(N,)``; returns ``self``."""
         from sklearn.ensemble import RandomForestRegressor
 
         if self.loss != "mse":
             raise ConfigurationError(f"RandomForest only supports loss='mse', got {self.loss!r}")
-        if self.device != "cpu":
-            raise ConfigurationError(
-                f"RandomForest runs on the CPU only (scikit-learn), got device={self.device!r}"
-            )
+        self.check_device()
         X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], y_numeric=True)
         self.forest_ = RandomForestRegressor(
             n_estimators=self.n_estimators, max_depth=self.max_depth, max_features=self.max_features,
