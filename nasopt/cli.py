@@ -77,8 +77,14 @@ def cmd_search(args: argparse.Namespace) -> int:
     import nasopt
     from .core.errors import DataError
 
+    from .core.optimizer import valid_options
+    from .core.registry import strategy_class
+
     bench = _benchmark(args.space, args.dataset, args.data)
-    opt = nasopt.create(args.strategy, bench.space, seed=args.seed, **dict(args.option or []))
+    options = dict(args.option or [])
+    if "budget" in valid_options(strategy_class(args.strategy)):
+        options.setdefault("budget", args.budget)  # scales the random start to the run's length
+    opt = nasopt.create(args.strategy, bench.space, seed=args.seed, **options)
     progress = None
     if not args.quiet:
         from tqdm import tqdm

@@ -36,6 +36,26 @@ def test_strategy_options_are_passed_through(nb201_data, capsys):
                  "--data", str(nb201_data), "--quiet"]) == 0
 
 
+@pytest.mark.parametrize("strategy,option", [("renas", []), ("weaknas", []), ("renas", ["--option", "budget=80"]),
+                                             ("rea", [])])
+def test_search_tells_the_strategy_its_budget_so_small_runs_are_not_random_search(
+        nb201_data, monkeypatch, strategy, option):
+    import nasopt
+
+    made = {}
+    real = nasopt.create
+
+    def spy(name, space, **options):
+        made.update(options)
+        return real(name, space, **options)
+
+    monkeypatch.setattr(nasopt, "create", spy)
+    assert main(["search", "--strategy", strategy, "--budget", "50", "--data", str(nb201_data),
+                 "--quiet", *option]) == 0
+    expected = {"rea": None, "renas": 80 if option else 50, "weaknas": 50}[strategy]
+    assert made.get("budget") == expected
+
+
 def test_bad_options_end_with_a_clear_error(nb201_data, capsys):
     code = main(["search", "--strategy", "rea", "--option", "population=1", "--data", str(nb201_data), "--quiet"])
     assert code == 2 and "population must be" in capsys.readouterr().err
