@@ -103,8 +103,12 @@ class ReNAS(Optimizer):
             so that small runs are not random search. An explicit ``init`` must be smaller
             than the space and than ``budget``.
         top_k: Predicted architectures served per round (10).
-        population, generations, p_select, p_crossover, p_mutation: EA settings (64, 500,
-            0.5 / 0.3 / 0.2; see :mod:`nasopt.strategies.ea`).
+        population: Size of the EA's population on the predictor (64; see
+            :mod:`nasopt.strategies.ea`).
+        generations: EA generations (500).
+        p_select: Share of each generation kept as survivors, the best predicted (0.5).
+        p_crossover: Weight of crossover among the offspring (0.3).
+        p_mutation: Weight of mutation among the offspring (0.2).
         traverse: ``True`` scores every member of a finite space instead of running the EA
             (paper protocol on NB201), ``False`` always runs the EA, ``"auto"`` traverses
             finite spaces of at most ``TRAVERSE_MAX`` members.
@@ -129,8 +133,9 @@ class ReNAS(Optimizer):
         budget: Optional hint: the number of queries the run will make. It only scales the
             default ``init`` (a 50-query budget starts with 30 random architectures; measured
             in ``docs/small_budgets.md``); it does not stop the run.
-        seed, maximize, direction, allow_duplicates, journal: see
-            :class:`~nasopt.core.optimizer.Optimizer`.
+
+    ``seed``, ``maximize``, ``direction``, ``allow_duplicates`` and ``journal`` are those of
+    :class:`~nasopt.core.optimizer.Optimizer`.
 
     Results arriving while predicted architectures are pending are used at the next fit;
     failed evaluations are left out of the training set. Before ``MIN_TRAIN`` results are

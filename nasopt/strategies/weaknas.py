@@ -303,8 +303,9 @@ class WeakNAS(Optimizer):
             (``surrogate_options``) still applies inside its fit.
         budget: Optional hint: the number of queries the run will make. It only scales the
             default ``init`` (measured in ``docs/small_budgets.md``); it does not stop the run.
-        seed, maximize, direction, allow_duplicates, journal: see
-            :class:`~nasopt.core.optimizer.Optimizer`.
+
+    ``seed``, ``maximize``, ``direction``, ``allow_duplicates`` and ``journal`` are those of
+    :class:`~nasopt.core.optimizer.Optimizer`.
     """
 
     def __init__(
