@@ -159,7 +159,7 @@ def test_strategies_shows_whole_first_sentences_without_rest_markup(capsys, monk
     assert "`" not in text and ":class:" not in text
     entries = re.split(r"\n(?=\S)", text.strip())  # one entry per strategy, wrapped lines joined
     assert all(" ".join(e.split()).endswith((".", "!", "?")) for e in entries)
-    assert "the oldest member dies when a new result arrives." in " ".join(text.split())
+    assert "the oldest member dies when a new result arrives (sizes: population and tournament)." in " ".join(text.split())
     assert max(map(len, text.splitlines())) <= 80
 
 

@@ -15,9 +15,9 @@ MUTATION_TRIES = 50
 
 @register_strategy("rea")
 class RegularizedEvolution(Optimizer):
-    """Aging evolution: the population is the ``population`` most recent results; each child
-    is a mutation of the best of ``tournament`` members drawn from it, and the oldest
-    member dies when a new result arrives.
+    """Aging evolution: the population holds the most recent results; each child is a
+    mutation of the best of a random tournament drawn from it, and the oldest member dies
+    when a new result arrives (sizes: ``population`` and ``tournament``).
 
     Until ``population`` results are in, architectures are drawn uniformly at random.
     Defaults (population 10, tournament 3) are the NAS-Bench-201 authors' REA settings;
