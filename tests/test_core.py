@@ -88,6 +88,25 @@ def test_telling_an_evaluated_architecture_again_needs_allow_duplicates():
     assert dup.tell(t.arch, 1.5).id != t.id
 
 
+def test_a_failed_architecture_may_be_told_again_once_as_a_retry(tmp_path):
+    opt = nasopt.RandomSearch(SPACE, seed=5, journal=tmp_path / "run.jsonl")
+    t = opt.ask()
+    opt.tell(t, failed=True, error="node lost")
+    again = opt.tell(t.arch, failed=True, error="node lost again")  # a retry may fail too
+    retry = opt.tell(t.arch, 7.0)  # and then succeed: the strategy sees the result
+    assert [again.id, retry.id] == [1, 2] and opt.best.id == 2
+    assert [x.state for x in opt.trials] == [TrialState.FAILED, TrialState.FAILED, TrialState.COMPLETE]
+    with pytest.raises(TrialError, match="already evaluated as trial #2"):
+        opt.tell(t.arch, 8.0)
+    opt.save(tmp_path / "run.ckpt")
+    opt.close()
+    for reloaded in (nasopt.load(tmp_path / "run.ckpt"), nasopt.load(tmp_path / "run.jsonl")):
+        with pytest.raises(TrialError, match="already evaluated as trial #2"):
+            reloaded.tell(t.arch, 8.0)
+        assert reloaded.best.id == 2
+        reloaded.close()
+
+
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), "0.9", True, None, [1.0]])
 def test_bad_values_are_refused_and_change_nothing(value):
     opt = nasopt.RandomSearch(SPACE, seed=6)

@@ -204,7 +204,9 @@ class Optimizer:
 
         Args:
             trial: A :class:`Trial` from :meth:`ask`, or an architecture of the space to
-                warm-start from results obtained elsewhere.
+                warm-start from results obtained elsewhere. An architecture whose
+                evaluations so far all failed may be told again (a retry: a new trial);
+                one that already has a result needs ``allow_duplicates=True``.
             value: The objective value (a finite real number) unless ``failed``.
             failed: The evaluation failed; the trial is recorded as ``FAILED``.
             error: Optional message kept with a failed trial.
@@ -421,7 +423,15 @@ class Optimizer:
         self._trials[t.id] = t
         if pending:
             self._pending[t.id] = None
-        self._seen.setdefault(t.key, t.id)
+        self._hold_key(t, pending)
+
+    def _hold_key(self, t: Trial, pending: bool) -> None:
+        """Record ``t`` as the holder of its canonical key: the first trial of a key holds
+        it, except that a result told after a failed one (a retry, not ``pending``) takes
+        over, so that a later result for the key is refused again."""
+        holder = self._seen.get(t.key)
+        if holder is None or (not pending and self._trials[holder].is_failed):
+            self._seen[t.key] = t.id
 
     def _resolve(self, trial: Any) -> Trial:
         """The stored pending trial that a tell() refers to (creating one for a warm start)."""
@@ -455,7 +465,7 @@ class Optimizer:
             held = self._trials[holder]
             if held.is_pending:
                 return held, False
-            if not self.allow_duplicates:
+            if not self.allow_duplicates and not held.is_failed:
                 raise TrialError(
                     f"architecture {arch!r} was already evaluated as trial #{holder} "
                     f"({held.state.value}); pass allow_duplicates=True to record it again"
