@@ -241,3 +241,45 @@ def test_rea_mutates_members_of_its_population_once_it_is_full():
     child = opt.ask()
     distances = [int((codes[SPACE.index(child.arch)] != codes[SPACE.index(p)]).sum()) for p in population]
     assert min(distances) == 1, "an REA child should be one mutation away from a population member"
+
+
+def test_rea_ask_reads_only_its_population_not_the_whole_history(tmp_path, monkeypatch):
+    """An ask of regularized evolution costs the same at 100 and at 100,000 results: it reads
+    the ``population`` most recent results (the tail, kept incrementally), never a copy of the
+    whole history; the tail equals the one recomputed from the history, also after reloading
+    a checkpoint and a journal."""
+    from nasopt.core.optimizer import Optimizer
+
+    space = ProductSpace({f"p{i}": list(range(4)) for i in range(8)})
+    opt = nasopt.RegularizedEvolution(space, seed=1, population=6, tournament=2, journal=tmp_path / "j.jsonl")
+    for _ in range(40):
+        for t in opt.ask(3):
+            opt.tell(t, float(sum(t.arch.values())) + 0.001 * t.id)
+    opt.tell(opt.ask(), failed=True)
+    opt.save(tmp_path / "c.ckpt")
+    reads: list[int] = []
+    recent = Optimizer._recent_history
+
+    def spy(self, k):
+        archs, scores = recent(self, k)
+        reads.append(len(archs))
+        return archs, scores
+
+    def whole(self):
+        raise AssertionError("REA's ask copied the whole history")
+
+    def check(run):
+        archs, scores = run._history()
+        tail_archs, tail_scores = run._recent_history(6)
+        assert tail_archs == archs[-6:] and tail_scores.tolist() == scores[-6:].tolist()
+        with monkeypatch.context() as m:
+            m.setattr(Optimizer, "_history", whole)
+            m.setattr(Optimizer, "_recent_history", spy)
+            reads.clear()
+            asked = [t.arch for t in run.ask(4)]
+        assert reads == [6]
+        run.close()
+        return asked
+
+    assert check(nasopt.load(tmp_path / "c.ckpt")) == check(opt)  # same children as the live run
+    check(nasopt.load(tmp_path / "j.jsonl"))  # (it continues after the live run's asks)

@@ -338,6 +338,15 @@ class Optimizer:
             n = len(self._done_ids)
             return list(self._done_archs), self._done_scores[:n].copy()
 
+    def _recent_history(self, k: int) -> tuple[list[Any], np.ndarray]:
+        """The ``k`` most recently completed architectures (fewer while fewer are in) and
+        their scores: the tail of :meth:`_history`, at a cost that grows with ``k``, not
+        with the history."""
+        with self._lock:
+            n = len(self._done_ids)
+            lo = max(0, n - k)
+            return self._done_archs[lo:], self._done_scores[lo:n].copy()
+
     def _is_seen(self, arch: Any) -> bool:
         """True when an architecture with the same canonical hash was asked or told."""
         return self.space.key(arch) in self._seen
