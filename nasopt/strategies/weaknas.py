@@ -44,11 +44,12 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import ConfigurationError
+from ..core.errors import ConfigurationError, NumericalError
 from ..core.optimizer import Optimizer
 from ..core.checks import check_choice, check_fraction, check_int
 from ..core.registry import register_strategy
 from ..core.space import SearchSpace
+from ._numeric import non_finite_message, overflow_safe
 
 #: Settings of the paper per search space type (``SearchSpace.type_name``).
 PAPER_DEFAULTS: dict[str, dict[str, int]] = {
@@ -427,6 +428,7 @@ class WeakNAS(Optimizer):
 
     # ------------------------------------------------------------------ one iteration
     def _targets(self, scores: np.ndarray) -> np.ndarray:
+        scores = overflow_safe(scores)  # unchanged unless near the float64 limit
         if self.target == "raw":
             return scores.astype(np.float64)
         if self.target == "rank":
@@ -536,6 +538,8 @@ class WeakNAS(Optimizer):
         self._fits += 1
         self._update_stagnation(float(scores.max()))
         acq = self._acquire(preds, float(y.max()))
+        if not np.isfinite(acq).all():
+            raise NumericalError(non_finite_message(f"WeakNAS's {self.surrogate!r} predictor", acq, y))
         # unavailable candidates: asked/told before or already drawn in this call
         if finite:
             taken = np.zeros(n_all, dtype=bool)
