@@ -283,3 +283,20 @@ def test_rea_ask_reads_only_its_population_not_the_whole_history(tmp_path, monke
 
     assert check(nasopt.load(tmp_path / "c.ckpt")) == check(opt)  # same children as the live run
     check(nasopt.load(tmp_path / "j.jsonl"))  # (it continues after the live run's asks)
+
+
+@pytest.mark.parametrize("finite", [True, False])
+def test_random_search_ask_never_reads_the_history(monkeypatch, finite):
+    from nasopt.core.optimizer import Optimizer
+
+    space = ProductSpace({f"p{i}": list(range(4)) for i in range(8)}, max_enumerate=10**6 if finite else 0)
+    opt = nasopt.RandomSearch(space, seed=2)
+    for t in opt.ask(200):
+        opt.tell(t, float(sum(t.arch.values())))
+
+    def whole(self):
+        raise AssertionError("random search's ask read the whole history")
+
+    monkeypatch.setattr(Optimizer, "_history", whole)
+    monkeypatch.setattr(Optimizer, "_recent_history", whole)
+    assert len(opt.ask(5)) == 5

@@ -4,6 +4,7 @@ locking, failed writes, and replay cost (no strategy re-run)."""
 from __future__ import annotations
 
 import errno
+import gc
 import importlib
 import json
 import os
@@ -234,6 +235,7 @@ def test_damaged_line_before_the_last_is_refused(tmp_path, space):
     path.write_bytes(b"\n".join(lines))
     with pytest.raises(CheckpointError, match="line 4 is damaged"):
         nasopt.create("rea", space, seed=5, population=4, tournament=2, journal=path)
+    assert gc.isenabled()  # paused during the replay only, also when it fails
 
 
 def test_record_that_contradicts_the_history_is_refused(tmp_path, space):
