@@ -284,7 +284,9 @@ def test_retried_failed_trial_reaches_the_strategy(tmp_path):
     storage = _storage("journal", tmp_path)
     sampler = NASSampler(space, strategy="rea", seed=3, population=4, tournament=2)
     study = optuna.create_study(direction="maximize", sampler=sampler, storage=storage, study_name="r")
-    retry = Retry(max_retry=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retry = Retry(max_retry=1)
     attempts: dict[str, int] = {}
 
     @keep_errors
