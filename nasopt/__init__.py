@@ -29,6 +29,7 @@ from .core import (
     JournalWarning,
     MissingDependencyError,
     NasoptError,
+    NumericalError,
     Optimizer,
     SpaceExhaustedError,
     Trial,
@@ -61,7 +62,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "benchmarks", "spaces", "strategies", "surrogates", "make_surrogate", "available_surrogates",
     "CheckpointError", "CheckpointIOError", "MissingDependencyError", "ConfigurationError", "DataError", "InvalidArchitectureError",
-    "JournalWarning", "CheckpointWarning", "NasoptError", "Optimizer", "SpaceExhaustedError", "Trial", "TrialError",
+    "JournalWarning", "CheckpointWarning", "NasoptError", "NumericalError", "Optimizer", "SpaceExhaustedError", "Trial", "TrialError",
     "TrialState", "available_strategies", "create", "load", "optimize", "RandomSearch",
     "RegularizedEvolution", "WeakNAS", "ReNAS", "__version__",
 ]

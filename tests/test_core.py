@@ -195,6 +195,25 @@ def test_tell_accepts_the_0d_tensor_a_torch_training_loop_returns():
         opt.tell(opt.pending[0], torch.tensor(True))
 
 
+def test_a_failed_architecture_may_be_told_again_once_as_a_retry(tmp_path):
+    opt = nasopt.RandomSearch(SPACE, seed=5, journal=tmp_path / "run.jsonl")
+    t = opt.ask()
+    opt.tell(t, failed=True, error="node lost")
+    again = opt.tell(t.arch, failed=True, error="node lost again")  # a retry may fail too
+    retry = opt.tell(t.arch, 7.0)  # and then succeed: the strategy sees the result
+    assert [again.id, retry.id] == [1, 2] and opt.best.id == 2
+    assert [x.state for x in opt.trials] == [TrialState.FAILED, TrialState.FAILED, TrialState.COMPLETE]
+    with pytest.raises(TrialError, match="already evaluated as trial #2"):
+        opt.tell(t.arch, 8.0)
+    opt.save(tmp_path / "run.ckpt")
+    opt.close()
+    for reloaded in (nasopt.load(tmp_path / "run.ckpt"), nasopt.load(tmp_path / "run.jsonl")):
+        with pytest.raises(TrialError, match="already evaluated as trial #2"):
+            reloaded.tell(t.arch, 8.0)
+        assert reloaded.best.id == 2
+        reloaded.close()
+
+
 @pytest.mark.parametrize("value", [
     float("nan"), float("inf"), "0.9", True, None, [1.0], 10**400, np.array([0.5, 0.6]),
     np.array(True), np.array("0.9"), np.array(np.inf), np.array(1 + 2j), _Scalar([0.5, 0.6]),
@@ -403,3 +422,62 @@ def test_rea_mutates_members_of_its_population_once_it_is_full():
     child = opt.ask()
     distances = [int((codes[SPACE.index(child.arch)] != codes[SPACE.index(p)]).sum()) for p in population]
     assert min(distances) == 1, "an REA child should be one mutation away from a population member"
+
+
+def test_rea_ask_reads_only_its_population_not_the_whole_history(tmp_path, monkeypatch):
+    """An ask of regularized evolution costs the same at 100 and at 100,000 results: it reads
+    the ``population`` most recent results (the tail, kept incrementally), never a copy of the
+    whole history; the tail equals the one recomputed from the history, also after reloading
+    a checkpoint and a journal."""
+    from nasopt.core.optimizer import Optimizer
+
+    space = ProductSpace({f"p{i}": list(range(4)) for i in range(8)})
+    opt = nasopt.RegularizedEvolution(space, seed=1, population=6, tournament=2, journal=tmp_path / "j.jsonl")
+    for _ in range(40):
+        for t in opt.ask(3):
+            opt.tell(t, float(sum(t.arch.values())) + 0.001 * t.id)
+    opt.tell(opt.ask(), failed=True)
+    opt.save(tmp_path / "c.ckpt")
+    reads: list[int] = []
+    recent = Optimizer._recent_history
+
+    def spy(self, k):
+        archs, scores = recent(self, k)
+        reads.append(len(archs))
+        return archs, scores
+
+    def whole(self):
+        raise AssertionError("REA's ask copied the whole history")
+
+    def check(run):
+        archs, scores = run._history()
+        tail_archs, tail_scores = run._recent_history(6)
+        assert tail_archs == archs[-6:] and tail_scores.tolist() == scores[-6:].tolist()
+        with monkeypatch.context() as m:
+            m.setattr(Optimizer, "_history", whole)
+            m.setattr(Optimizer, "_recent_history", spy)
+            reads.clear()
+            asked = [t.arch for t in run.ask(4)]
+        assert reads == [6]
+        run.close()
+        return asked
+
+    assert check(nasopt.load(tmp_path / "c.ckpt")) == check(opt)  # same children as the live run
+    check(nasopt.load(tmp_path / "j.jsonl"))  # (it continues after the live run's asks)
+
+
+@pytest.mark.parametrize("finite", [True, False])
+def test_random_search_ask_never_reads_the_history(monkeypatch, finite):
+    from nasopt.core.optimizer import Optimizer
+
+    space = ProductSpace({f"p{i}": list(range(4)) for i in range(8)}, max_enumerate=10**6 if finite else 0)
+    opt = nasopt.RandomSearch(space, seed=2)
+    for t in opt.ask(200):
+        opt.tell(t, float(sum(t.arch.values())))
+
+    def whole(self):
+        raise AssertionError("random search's ask read the whole history")
+
+    monkeypatch.setattr(Optimizer, "_history", whole)
+    monkeypatch.setattr(Optimizer, "_recent_history", whole)
+    assert len(opt.ask(5)) == 5

@@ -270,3 +270,50 @@ def test_suggest_arch_with_a_fixed_trial_reads_the_given_architecture():
     arch = space[123]
     params = make_codec(space).to_params(arch)
     assert suggest_arch(optuna.trial.FixedTrial(params), space) == arch
+
+
+def test_retried_failed_trial_reaches_the_strategy(tmp_path):
+    """Optuna's RetryFailedTrialCallback re-enqueues a failed trial with the same parameters;
+    its result must be told to the optimizer (not dropped as a duplicate of the failure), and
+    a sampler meeting the study again rebuilds the same optimizer."""
+    import optuna.storages as storages
+
+    # Optuna >= 4.9 renamed RetryFailedTrialCallback (same behaviour)
+    Retry = getattr(storages, "RetryHeartbeatStaleTrialCallback", None) or storages.RetryFailedTrialCallback
+    space = NB201Space()
+    storage = _storage("journal", tmp_path)
+    sampler = NASSampler(space, strategy="rea", seed=3, population=4, tournament=2)
+    study = optuna.create_study(direction="maximize", sampler=sampler, storage=storage, study_name="r")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retry = Retry(max_retry=1)
+    attempts: dict[str, int] = {}
+
+    @keep_errors
+    def objective(trial):
+        arch = sampler.suggest_arch(trial)
+        attempts[arch] = attempts.get(arch, 0) + 1
+        if trial.number == 2 and attempts[arch] == 1:
+            raise RuntimeError("node lost")
+        return 99.0 if attempts[arch] == 2 else 1.0
+
+    def retry_failed(study, trial):
+        if trial.state == optuna.trial.TrialState.FAIL:
+            retry(study, trial)
+
+    study.optimize(objective, n_trials=8, catch=(RuntimeError,), callbacks=[retry_failed])
+    retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == 2]
+    assert len(retried) == 1 and retried[0].value == 99.0 and study.best_value == 99.0
+    arch = study.trials[2].user_attrs[ARCH_ATTR]
+    opt = sampler.optimizer(study)
+    assert opt.best.value == 99.0 and opt.best.arch == arch
+    first_try = [t for t in opt.trials if t.arch == arch]
+    assert [t.state.value for t in first_try] == ["failed", "complete"]
+    assert first_try[0].error.startswith("RuntimeError: node lost")
+    assert len(opt.trials) == len(study.trials) == 8 and not opt.pending
+    again = NASSampler(space, strategy="rea", population=4, tournament=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # the copied proposal log does not diverge
+        rebuilt = again.optimizer(optuna.load_study(study_name="r", storage=storage, sampler=again))
+    assert [(t.arch, t.state, t.value) for t in rebuilt.trials] == [(t.arch, t.state, t.value) for t in opt.trials]
+    assert rebuilt.ask().arch == opt.ask().arch

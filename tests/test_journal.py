@@ -4,6 +4,7 @@ locking, failed writes, and replay cost (no strategy re-run)."""
 from __future__ import annotations
 
 import errno
+import gc
 import importlib
 import json
 import os
@@ -237,6 +238,7 @@ def test_damaged_line_before_the_last_is_refused(tmp_path, space):
     path.write_bytes(b"\n".join(lines))
     with pytest.raises(CheckpointError, match="line 4 is damaged"):
         nasopt.create("rea", space, seed=5, population=4, tournament=2, journal=path)
+    assert gc.isenabled()  # paused during the replay only, also when it fails
 
 
 def test_damaged_last_record_that_ends_with_a_newline_is_refused_not_cut(tmp_path, space):
@@ -552,3 +554,33 @@ def test_failed_ask_restores_a_state_that_is_not_json(tmp_path):
     assert opt.marks == marks
     with pytest.raises(TypeError, match="not JSON-able"):
         _SetState(tiny, seed=0, journal=tmp_path / "run.jsonl").ask()
+
+
+@pytest.mark.parametrize("name,opts", STRATEGIES, ids=[c[0] for c in STRATEGIES])
+def test_reopening_streams_the_journal_in_chunks_and_rebuilds_exactly(tmp_path, space, monkeypatch, name, opts):
+    """A long journal is replayed while it is read, a chunk of records at a time, instead of
+    parsing every record into memory first (100,000 trials: +430 MB and 57 s before); the
+    rebuilt optimizer is the same whatever the chunk size, attached or not."""
+    path = tmp_path / "run.jsonl"
+    opt = nasopt.create(name, space, seed=5, journal=path, **opts)
+    for op in make_ops(2, 60, space):
+        apply_op(opt, op)
+    live = persistence.state_dict(opt)
+    opt.close()
+    sizes: list[int] = []
+    replay = journal_mod.replay
+
+    def spy(o, header, records, p):
+        sizes.append(len(records))
+        replay(o, header, records, p)
+
+    monkeypatch.setattr(journal_mod._Replayer, "CHUNK", 4)
+    monkeypatch.setattr(journal_mod, "replay", spy)
+    for attach in (True, False):
+        sizes.clear()
+        rebuilt = load_journal(path, attach=attach)
+        assert persistence.state_dict(rebuilt) == live
+        assert max(sizes) == 4 and sum(sizes) == len(path.read_bytes().splitlines()) - 1
+        rebuilt.close()
+    header, records, good, torn = read_journal(str(path), sink=lambda k, rec: None)
+    assert header["strategy"] == name and records == [] and good == path.stat().st_size and torn == 0

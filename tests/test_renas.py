@@ -512,3 +512,33 @@ def test_renas_iter_from_the_cli_and_the_optuna_and_ray_adapters(nb201_data, cap
     from nasopt.integrations.ray import NASSearch
 
     assert NASSearch(space, "renas-iter", mode="max", seed=0).optimizer.name == "renas-iter"
+
+
+@pytest.mark.parametrize("surrogate", ["gbrt", "mlp", "rf"])
+def test_finite_values_near_the_float64_limit_keep_asks_working(surrogate):
+    """±1e308 among ordinary results: the targets are rescaled (exactly, by a power of two)
+    before the fit instead of overflowing (XGBoost refused the labels; the others ranked NaNs)."""
+    space = ProductSpace({f"p{i}": list(range(4)) for i in range(6)})
+    opt = ReNAS(space, seed=0, surrogate=surrogate, init=8, top_k=4, rounds=None,
+                surrogate_options={"n_estimators": 20} if surrogate != "mlp" else {"epochs": 20})
+    extreme = [1e308, -1e308, 1.7976931348623157e308, -1.7976931348623157e308]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no overflow in the targets
+        for r in range(5):
+            for k, t in enumerate(opt.ask(4)):
+                opt.tell(t, extreme[(r + k) % 4] if k % 2 == 0 else float(sum(t.arch.values())))
+    assert len(opt.trials) == 20 and opt.best.value == extreme[2] and opt._fits >= 2
+
+
+def test_a_predictor_giving_non_finite_scores_is_a_numeric_error(monkeypatch):
+    from nasopt.core.errors import NumericalError
+    from nasopt.surrogates.trees import GBRT
+
+    space = ProductSpace({f"p{i}": list(range(4)) for i in range(6)})
+    opt = ReNAS(space, seed=0, init=8, top_k=4, **{k: v for k, v in FAST.items() if k != "encoding"})
+    for t in opt.ask(8):
+        opt.tell(t, float(sum(t.arch.values())))
+    monkeypatch.setattr(GBRT, "predict", lambda self, X: np.full(len(X), np.nan))
+    with pytest.raises(NumericalError, match="non-finite scores"):
+        opt.ask()
+    assert len(opt.trials) == 8

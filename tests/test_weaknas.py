@@ -376,3 +376,41 @@ def test_predictor_options_and_device_are_checked_when_the_optimizer_is_built(mo
     monkeypatch.setattr(_common, "cuda_available", lambda: False)
     with pytest.raises(ConfigurationError, match=message):
         WeakNAS(product_space(), seed=0, **options)
+
+
+EXTREME = [1e308, -1e308, 1.7976931348623157e308, -1.7976931348623157e308]
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"target": "raw"}, {"target": "rank"}, {"surrogate": "quadratic", "acquisition": "ucb"},
+], ids=["default", "raw", "rank", "quadratic-ucb"])
+def test_finite_values_near_the_float64_limit_keep_asks_working(options):
+    """Values of ±1e308 mixed with ordinary ones used to overflow the target z-score, and every
+    later ask said the space was exhausted; any finite value must work."""
+    opt = WeakNAS(product_space(), seed=0, init=6, batch=4, **options)
+    with np.errstate(over="raise", invalid="raise"):  # no overflow anywhere
+        for r in range(6):
+            for k, t in enumerate(opt.ask(4)):
+                opt.tell(t, EXTREME[(r + k) % 4] if k % 2 == 0 else objective(t.arch))
+    assert len(opt.trials) == 24 and opt.best.value == EXTREME[2]
+
+
+def test_targets_of_ordinary_results_are_bit_identical_to_the_plain_zscore():
+    opt = WeakNAS(product_space(), seed=0)
+    scores = np.random.default_rng(0).normal(90.0, 5.0, size=50)
+    assert np.array_equal(opt._targets(scores), (scores - scores.mean()) / scores.std())
+    huge = np.array([1e308, -1e308, 1.0, 2.0])
+    z = opt._targets(huge)
+    assert np.isfinite(z).all() and np.allclose(z, (huge / 1e300 - (huge / 1e300).mean()) / (huge / 1e300).std())
+
+
+def test_a_predictor_giving_non_finite_scores_is_a_numeric_error_not_an_exhausted_space(monkeypatch):
+    from nasopt.core.errors import NumericalError
+
+    opt = WeakNAS(product_space(), seed=0, init=6, batch=4)
+    run(opt, 2, batch=4)
+    before = nasopt.core.persistence.state_dict(opt)
+    monkeypatch.setattr(WeakNAS, "_fit_predict", lambda self, X, y, Xc: np.full((1, len(Xc)), np.nan))
+    with pytest.raises(NumericalError, match="non-finite scores for 4096 of 4096 candidates"):
+        opt.ask(4)
+    assert nasopt.core.persistence.state_dict(opt) == before

@@ -8,6 +8,7 @@ from .errors import (
     InvalidArchitectureError,
     MissingDependencyError,
     NasoptError,
+    NumericalError,
     SpaceExhaustedError,
     TrialError,
 )
@@ -20,7 +21,7 @@ from .trial import Trial, TrialState
 
 __all__ = [
     "CheckpointError", "CheckpointIOError", "ConfigurationError", "DataError", "InvalidArchitectureError",
-    "MissingDependencyError", "NasoptError", "JournalWarning", "load_journal", "SpaceExhaustedError", "TrialError", "Optimizer", "load",
+    "MissingDependencyError", "NasoptError", "NumericalError", "JournalWarning", "load_journal", "SpaceExhaustedError", "TrialError", "Optimizer", "load",
     "available_strategies", "create", "register_strategy", "Trial", "TrialState",
     "SearchSpace", "register_space", "space_from_config",
 ]

@@ -15,6 +15,11 @@ class SpaceExhaustedError(NasoptError):
     """A finite search space has fewer unseen architectures left than were asked for."""
 
 
+class NumericalError(NasoptError, ArithmeticError):
+    """A computation on the results gave non-finite numbers (a predictor that diverged);
+    reported as such, never as an exhausted space."""
+
+
 class TrialError(NasoptError, ValueError):
     """A trial was told in a way the optimizer cannot accept (unknown, twice, bad value...)."""
 

@@ -338,7 +338,9 @@ class Optimizer:
 
         Args:
             trial: A :class:`Trial` from :meth:`ask`, or an architecture of the space to
-                warm-start from results obtained elsewhere.
+                warm-start from results obtained elsewhere. An architecture whose
+                evaluations so far all failed may be told again (a retry: a new trial);
+                one that already has a result needs ``allow_duplicates=True``.
             value: The objective value unless ``failed``: a finite real number, or a
                 one-element array or tensor holding one (e.g. the 0-d ``torch.Tensor`` a
                 training loop returns); see :func:`check_value`.
@@ -522,6 +524,15 @@ class Optimizer:
             n = len(self._done_ids)
             return list(self._done_archs), self._done_scores[:n].copy()
 
+    def _recent_history(self, k: int) -> tuple[list[Any], np.ndarray]:
+        """The ``k`` most recently completed architectures (fewer while fewer are in) and
+        their scores: the tail of :meth:`_history`, at a cost that grows with ``k``, not
+        with the history."""
+        with self._lock:
+            n = len(self._done_ids)
+            lo = max(0, n - k)
+            return self._done_archs[lo:], self._done_scores[lo:n].copy()
+
     def _is_seen(self, arch: Any) -> bool:
         """True when an architecture with the same canonical hash was asked or told."""
         return self.space.key(arch) in self._seen
@@ -608,7 +619,15 @@ class Optimizer:
         self._trials[t.id] = t
         if pending:
             self._pending[t.id] = None
-        self._seen.setdefault(t.key, t.id)
+        self._hold_key(t, pending)
+
+    def _hold_key(self, t: Trial, pending: bool) -> None:
+        """Record ``t`` as the holder of its canonical key: the first trial of a key holds
+        it, except that a result told after a failed one (a retry, not ``pending``) takes
+        over, so that a later result for the key is refused again."""
+        holder = self._seen.get(t.key)
+        if holder is None or (not pending and self._trials[holder].is_failed):
+            self._seen[t.key] = t.id
 
     def _resolve(self, trial: Any) -> Trial:
         """The stored pending trial that a tell() refers to (creating one for a warm start)."""
@@ -649,7 +668,7 @@ class Optimizer:
             held = self._trials[holder]
             if held.is_pending:
                 return held, False
-            if not self.allow_duplicates:
+            if not self.allow_duplicates and not held.is_failed:
                 raise TrialError(
                     f"architecture {arch!r} was already evaluated as trial #{holder} "
                     f"({held.state.value}); pass allow_duplicates=True to record it again"

@@ -142,7 +142,7 @@ def from_state_dict(data: Any, space: SearchSpace | None = None, trusted: bool =
                     f"corrupted checkpoint: trial id {t.id} repeated or beyond next_id {opt._next_id}"
                 )
             opt._trials[t.id] = t
-            opt._seen.setdefault(t.key, t.id)
+            opt._hold_key(t, t.is_pending)
             if t.is_pending:
                 opt._pending[t.id] = None
         told = [check_count(i, "told id") for i in data["told"]]

@@ -32,7 +32,9 @@ just before it, the architecture), so a sampler that meets an existing study (a 
 study, another process) replays the log and rebuilds exactly the optimizer the study was
 run with, then continues where it stopped. RUNNING trials are pending architectures (never
 proposed twice); FAIL and PRUNED trials are failed ones; trials whose architecture was
-fixed by the user (``enqueue_trial``) are warm-start results. Parameters that are not
+fixed by the user (``enqueue_trial``) are warm-start results, and so is a retry of a failed
+trial (Optuna's ``RetryFailedTrialCallback``): it is told as a new trial of the same
+architecture, so its result reaches the strategy while the failed attempt stays recorded. Parameters that are not
 architecture parameters go to the ``fallback`` sampler.
 """
 
@@ -383,6 +385,9 @@ class NASSampler(BaseSampler):
             (t.system_attrs[ASK_ATTR]["seq"], n, t.system_attrs[ASK_ATTR])
             for n, t in trials.items() if ASK_ATTR in t.system_attrs
         )
+        # a retried trial (Optuna's retry callbacks) carries a copy of the failed trial's
+        # record: each proposal was made once, for the lowest trial number holding it
+        log = [entry for k, entry in enumerate(log) if k == 0 or entry[0] != log[k - 1][0]]
         for seq, number, record in log:
             for n in record["told"]:
                 if n in trials and n not in run.processed and trials[n].state.is_finished():

@@ -20,13 +20,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..core.errors import ConfigurationError
+from ..core.errors import ConfigurationError, NumericalError
 from ..core.optimizer import Optimizer
 from ..core.checks import check_budget, check_fraction, check_init_fits, check_int, scaled_init
 from ..core.registry import register_strategy
 from ..core.space import SearchSpace
 from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit, thread_option
 from ..spaces.renas_features import ENCODING_KINDS
+from ._numeric import non_finite_message, overflow_safe
 from .ea import check_ea_options, evolve
 
 #: Random training sample per space type (the paper's NAS-Bench-201 / NAS-Bench-101 settings);
@@ -64,14 +65,21 @@ class _Ensemble:
     scores are standardised by its mean and spread on the training set, so ranking losses
     with arbitrary output scales can be averaged)."""
 
-    def __init__(self, models: list, centres: list[float], scales: list[float], featurize) -> None:
+    def __init__(self, models: list, centres: list[float], scales: list[float], featurize,
+                 targets: np.ndarray | None = None) -> None:
         self.models, self.centres, self.scales, self.featurize = models, centres, scales, featurize
+        self.targets = np.zeros(0) if targets is None else targets
 
     def score_features(self, X: np.ndarray) -> np.ndarray:
+        """Scores of encoded architectures. Raises NumericalError when a model's are not
+        finite (a diverged fit), so the search never ranks NaNs."""
         out = np.zeros(len(X), dtype=np.float64)
         for m, c, s in zip(self.models, self.centres, self.scales):
             out += (np.asarray(m.predict(X), dtype=np.float64).reshape(-1) - c) / s
-        return out / len(self.models)
+        out /= len(self.models)
+        if not np.isfinite(out).all():
+            raise NumericalError(non_finite_message("the ReNAS predictor", out, self.targets))
+        return out
 
     def __call__(self, archs: Sequence[Any]) -> np.ndarray:
         if len(archs) == 0:
@@ -366,6 +374,7 @@ class ReNAS(Optimizer):
         """Fit the predictor (ensemble) on every completed result; ``None`` when fewer than
         ``MIN_TRAIN`` results (or a single distinct value) are in."""
         archs, y = self._training_set()
+        y = overflow_safe(y)  # unchanged unless near the float64 limit
         if len(archs) < MIN_TRAIN or np.ptp(y) == 0:
             return None
         X = self._featurize(archs)
@@ -378,7 +387,7 @@ class ReNAS(Optimizer):
             models.append(model)
             centres.append(float(p.mean()))
             scales.append(s if s > 0 else 1.0)
-        return _Ensemble(models, centres, scales, self._featurize)
+        return _Ensemble(models, centres, scales, self._featurize, y)
 
     def _refit(self, batch: set[str]) -> bool:
         """Fit, rank, and refill the queue (under the ``n_threads`` limit); False when there

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import ConfigurationError
+from ..core.errors import ConfigurationError, NumericalError
 from ..core.optimizer import Optimizer
 from ..core.checks import (
     check_budget, check_choice, check_fraction, check_init_fits, check_int, scaled_init,
@@ -54,6 +54,7 @@ from ..core.checks import (
 from ..core.registry import register_strategy
 from ..core.space import SearchSpace
 from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit, thread_option
+from ._numeric import non_finite_message, overflow_safe
 
 #: Settings of the paper per search space type (``SearchSpace.type_name``).
 PAPER_DEFAULTS: dict[str, dict[str, int]] = {
@@ -488,6 +489,7 @@ class WeakNAS(Optimizer):
 
     # ------------------------------------------------------------------ one iteration
     def _targets(self, scores: np.ndarray) -> np.ndarray:
+        scores = overflow_safe(scores)  # unchanged unless near the float64 limit
         if self.target == "raw":
             return scores.astype(np.float64)
         if self.target == "rank":
@@ -598,6 +600,8 @@ class WeakNAS(Optimizer):
         self._fits += 1
         self._update_stagnation(float(scores.max()))
         acq = self._acquire(preds, float(y.max()))
+        if not np.isfinite(acq).all():
+            raise NumericalError(non_finite_message(f"WeakNAS's {self.surrogate!r} predictor", acq, y))
         # unavailable candidates: asked/told before or already drawn in this call
         if finite:
             taken = np.zeros(n_all, dtype=bool)
