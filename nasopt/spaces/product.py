@@ -249,10 +249,16 @@ class ProductSpace(SearchSpace):
         return out
 
     def encode(self, archs: Sequence[Mapping[str, Any]], encoding: str | None = None) -> np.ndarray:
+        encoding = self._check_encoding(encoding)
+        if self._registered_encoder(encoding) is not None:
+            return super().encode(archs, encoding)
         codes = np.array([self.codes(a) for a in archs], dtype=np.int64).reshape(len(archs), len(self.names))
         return self._encode_codes(codes, encoding)
 
     def encode_indices(self, idx: np.ndarray, encoding: str | None = None) -> np.ndarray:
+        encoding = self._check_encoding(encoding)
+        if self._registered_encoder(encoding) is not None:
+            return super().encode_indices(idx, encoding)
         return self._encode_codes(self._unravel(self._enumerate()[np.asarray(idx, dtype=np.int64)]), encoding)
 
     # --------------------------------------------------------------- plain data
