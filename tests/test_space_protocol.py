@@ -1,5 +1,5 @@
-"""The SearchSpace protocol shared by every space: the encoding registry, and the layering
-of ``nasopt.spaces`` (no strategy code, no pickles)."""
+"""The SearchSpace protocol shared by every space: the encoding registry, the categorical
+form integrations use, and the layering of ``nasopt.spaces`` (no strategy code, no pickles)."""
 
 from __future__ import annotations
 
@@ -159,6 +159,16 @@ def test_the_renas_tensors_of_the_builtin_spaces_come_through_the_registry():
     for space_type, names in ((NB201Space, NB201Space.encodings[3:]), (NB101Space, NB101Space.encodings[2:])):
         for name in names:
             assert str(_ENCODERS[(space_type, name)]).startswith("nasopt.spaces.renas_features:")
+
+
+# ------------------------------------------------------------------ categorical form
+def test_spaces_without_a_categorical_form_say_so():
+    for space in (Bits(), NB101Space()):
+        assert space.categorical_params() is None
+        with pytest.raises(NotImplementedError, match="no categorical form"):
+            space.to_categorical(space.sample(np.random.default_rng(0)))
+        with pytest.raises(NotImplementedError, match="no categorical form"):
+            space.from_categorical({})
 
 
 # ------------------------------------------------------------------ layering

