@@ -232,6 +232,31 @@ def test_finite_space_is_exposed_by_index():
     assert codec.from_params(codec.to_params({"a": 2})) == {"a": 2}
 
 
+def test_a_user_space_with_a_categorical_form_is_exposed_by_its_parameters():
+    # the adapter reads the form from the space protocol, not from the space's class
+    from nasopt.spaces.product import ProductSpace
+
+    class Pairs(ProductSpace):  # the enumeration index as a (tens, units) pair
+        def categorical_params(self):
+            return {"tens": tuple(range(3)), "units": tuple(range(10))}
+
+        def to_categorical(self, arch):
+            return {"tens": arch["n"] // 10, "units": arch["n"] % 10}
+
+        def from_categorical(self, params):
+            return {"n": 10 * params["tens"] + params["units"]}
+
+    space = Pairs({"n": list(range(30))})
+    codec = make_codec(space)
+    assert set(codec.distributions) == {"arch:tens", "arch:units"}
+    assert codec.to_params({"n": 17}) == {"arch:tens": 1, "arch:units": 7}
+    sampler = NASSampler(space, strategy="random", seed=0)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(lambda t: float(sampler.suggest_arch(t)["n"]), n_trials=5)
+    assert all(t.params == codec.to_params(t.user_attrs[ARCH_ATTR]) for t in study.trials)
+    assert len({t.user_attrs[ARCH_ATTR]["n"] for t in study.trials}) == 5
+
+
 def test_bad_strategy_options_fail_at_construction():
     with pytest.raises(nasopt.ConfigurationError):
         NASSampler(NB201Space(), strategy="rea", population=1)

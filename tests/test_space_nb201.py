@@ -145,3 +145,27 @@ def test_malformed_strings_are_rejected_with_the_reason(arch, reason):
 def test_config_rebuilds_an_equal_space():
     assert space_from_config(SPACE.config()) == SPACE
     assert len(OPS) == 5
+
+
+@given(indices)
+def test_categorical_form_is_one_op_per_edge_and_round_trips(i):
+    arch = SPACE[i]
+    params = SPACE.to_categorical(arch)
+    assert list(params) == list(SPACE.categorical_params()) == [f"{a}->{b}" for a, b in EDGES]
+    assert all(SPACE.categorical_params()[n] == OPS for n in params)
+    assert [OPS.index(params[n]) for n in params] == SPACE.op_codes[i].tolist()
+    assert SPACE.from_categorical(params) == arch
+    assert SPACE.from_categorical({**params, "lr": 0.1}) == arch  # other parameters ignored
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"0->1": "sep_conv_3x3"}, "unknown operation 'sep_conv_3x3'"),
+    ({"2->3": None}, "unknown operation None"),
+])
+def test_categorical_choices_that_are_not_operations_are_refused(change, message):
+    params = {**SPACE.to_categorical(SPACE[0]), **change}
+    with pytest.raises(InvalidArchitectureError, match=message):
+        SPACE.from_categorical(params)
+    del params["1->2"]
+    with pytest.raises(InvalidArchitectureError, match=r"no operation for edge\(s\) \['1->2'\]"):
+        SPACE.from_categorical(params)

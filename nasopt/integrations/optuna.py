@@ -17,10 +17,11 @@ Usage::
     study.optimize(objective, n_trials=100, n_jobs=2)
     print(sampler.optimizer(study).best)
 
-How architectures appear in Optuna (:func:`make_codec`): an NB201 cell is six categorical
-parameters ``arch:0->1`` ... ``arch:2->3`` (one operation per edge); a ``ProductSpace`` is one
-categorical per dimension ``arch:<name>``; any other finite space is one integer parameter
-``arch:index`` (its enumeration position). Open spaces (NB101 cells, your own infinite spaces)
+How architectures appear in Optuna (:func:`make_codec`): a space with a categorical form
+(``space.categorical_params()``) is one categorical per parameter, ``arch:<name>``: an NB201
+cell is six, ``arch:0->1`` ... ``arch:2->3`` (one operation per edge), a ``ProductSpace`` one
+per dimension; any other finite space is one integer parameter ``arch:index`` (its
+enumeration position). Open spaces (NB101 cells, your own infinite spaces)
 have no primitive form: the architecture then lives only in the trial's user attribute
 ``nasopt_arch`` (``space.to_data(arch)``), which :func:`suggest_arch` sets for every space.
 
@@ -98,39 +99,22 @@ class ArchCodec:
         return self.distributions.get(name) == distribution
 
 
-class _NB201Codec(ArchCodec):
-    def __init__(self, space: SearchSpace, prefix: str) -> None:
-        from ..spaces.nb201 import EDGES, OPS
+class _CategoricalCodec(ArchCodec):
+    """A space's categorical form (:meth:`SearchSpace.categorical_params`), one Optuna
+    categorical ``<prefix>:<name>`` per parameter."""
 
-        self.space, self.ops = space, OPS
-        self.names = [f"{prefix}:{a}->{b}" for a, b in EDGES]
-        super().__init__({n: CategoricalDistribution(OPS) for n in self.names})
-
-    def to_params(self, arch: str) -> dict[str, Any]:
-        codes = self.space.op_codes[self.space.index(arch)]
-        return {n: self.ops[int(c)] for n, c in zip(self.names, codes)}
-
-    def from_params(self, params: Mapping[str, Any]) -> str | None:
-        from ..spaces.nb201 import ops_to_string
-
-        if not all(n in params for n in self.names):
-            return None
-        return ops_to_string([self.ops.index(params[n]) for n in self.names])
-
-
-class _ProductCodec(ArchCodec):
-    def __init__(self, space: Any, prefix: str) -> None:
+    def __init__(self, space: SearchSpace, params: Mapping[str, Any], prefix: str) -> None:
         self.space = space
-        self.names = {name: f"{prefix}:{name}" for name in space.names}
-        super().__init__({p: CategoricalDistribution(space.choices[n]) for n, p in self.names.items()})
+        self.names = {name: f"{prefix}:{name}" for name in params}
+        super().__init__({p: CategoricalDistribution(params[n]) for n, p in self.names.items()})
 
-    def to_params(self, arch: Mapping[str, Any]) -> dict[str, Any]:
-        return {p: arch[n] for n, p in self.names.items()}
+    def to_params(self, arch: Any) -> dict[str, Any]:
+        return {self.names[n]: v for n, v in self.space.to_categorical(arch).items()}
 
-    def from_params(self, params: Mapping[str, Any]) -> dict | None:
+    def from_params(self, params: Mapping[str, Any]) -> Any:
         if not all(p in params for p in self.names.values()):
             return None
-        return {n: params[p] for n, p in self.names.items()}
+        return self.space.from_categorical({n: params[p] for n, p in self.names.items()})
 
 
 class _IndexCodec(ArchCodec):
@@ -146,19 +130,14 @@ class _IndexCodec(ArchCodec):
 
 
 def make_codec(space: SearchSpace, prefix: str = "arch") -> ArchCodec | None:
-    """The Optuna parameters that describe architectures of ``space``: per-edge categoricals
-    for NB201, per-dimension categoricals for a ``ProductSpace``, ``<prefix>:index`` for
-    other finite spaces, ``None`` for open spaces (architecture in a user attribute only)."""
-    from ..spaces.nb201 import NB201Space
-
-    if isinstance(space, NB201Space):
-        return _NB201Codec(space, prefix)
-    try:
-        from ..spaces.product import ProductSpace
-    except ImportError:  # pragma: no cover - older nasopt
-        ProductSpace = ()  # type: ignore[assignment]
-    if ProductSpace and isinstance(space, ProductSpace):
-        return _ProductCodec(space, prefix)
+    """The Optuna parameters that describe architectures of ``space``: one categorical
+    ``<prefix>:<name>`` per parameter of its categorical form when it has one
+    (:meth:`~nasopt.core.space.SearchSpace.categorical_params`: the edges of an NB201 cell,
+    the parameters of a ``ProductSpace``), else ``<prefix>:index`` for finite spaces,
+    ``None`` for open spaces (architecture in a user attribute only)."""
+    params = space.categorical_params()
+    if params is not None:
+        return _CategoricalCodec(space, params, prefix)
     if space.is_finite:
         return _IndexCodec(space, prefix)
     return None

@@ -19,6 +19,8 @@ Encodings (``encode``, float32):
   (conv1x1, conv3x3, maxpool, output); columns ``≥ n`` are zero.
 * ``"adjacency_full"`` (84-d): the padded 7×7 matrix flattened, then a 7×5 one-hot of the ops
   over (input, conv1x1, conv3x3, maxpool, output); padding vertices are all zero.
+* ``"renas"``, ``"renas-type"``, ``"renas-onehot"``: the ReNAS feature tensors of
+  :mod:`nasopt.spaces.renas_features`, registered by reference (``register_encoding``).
 """
 
 from __future__ import annotations
@@ -33,9 +35,8 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import InvalidArchitectureError
-from ..core.space import SearchSpace, register_space
+from ..core.space import SearchSpace, register_encoding, register_space
 from .nb101_hash import HASH_OP_ORDER, on_path_vertices, prune, spec_hash
-from .renas_features import ENCODING_KINDS, nb101_tensors
 
 INPUT, CONV1X1, CONV3X3, MAXPOOL3X3, OUTPUT = OPS = (
     "input", "conv1x1-bn-relu", "conv3x3-bn-relu", "maxpool3x3", "output")
@@ -355,7 +356,8 @@ class NB101Space(SearchSpace):
     """
 
     type_name = "nb101"
-    encodings = ("adjacency", "adjacency_full", "renas", "renas-type", "renas-onehot")
+    #: Built in; the ReNAS tensors are registered after the class (:func:`register_encoding`).
+    encodings = ("adjacency", "adjacency_full")
     CROSSOVER_TRIES = 100
     MUTATION_TRIES = 10_000
 
@@ -477,8 +479,8 @@ class NB101Space(SearchSpace):
     # --------------------------------------------------------------- encodings
     def encode(self, archs: Sequence[NB101Cell], encoding: str | None = None) -> np.ndarray:
         encoding = self._check_encoding(encoding)
-        if encoding in ENCODING_KINDS:
-            return nb101_tensors(list(archs), kind=ENCODING_KINDS[encoding])
+        if self._registered_encoder(encoding) is not None:
+            return super().encode(archs, encoding)
         mats, codes = pad_cells(archs)
         return encode_padded(mats, codes, encoding)
 
@@ -514,6 +516,11 @@ class NB101Space(SearchSpace):
         args = [f"{k}={v!r}" for k, v in self.config().items() if k != "type"]
         return f"{type(self).__name__}({', '.join(args)})"
 
+
+# The ReNAS feature tensors, imported from their module by the first encode that needs them.
+register_encoding(NB101Space, "renas", "nasopt.spaces.renas_features:_nb101_renas")
+register_encoding(NB101Space, "renas-type", "nasopt.spaces.renas_features:_nb101_renas_type")
+register_encoding(NB101Space, "renas-onehot", "nasopt.spaces.renas_features:_nb101_renas_onehot")
 
 #: Arrays an NB101TableSpace needs (row i = cell i), with their shapes.
 TABLE_ARRAYS: dict[str, tuple[int | None, ...]] = {
@@ -643,7 +650,7 @@ class NB101TableSpace(NB101Space):
     def encode_indices(self, idx: np.ndarray, encoding: str | None = None) -> np.ndarray:
         encoding = self._check_encoding(encoding)
         idx = np.asarray(idx, dtype=np.int64).ravel()
-        if encoding in ENCODING_KINDS:
+        if self._registered_encoder(encoding) is not None:
             return self.encode([self[int(i)] for i in idx], encoding)
         return encode_padded(self.matrices[idx], self.op_codes[idx], encoding)
 

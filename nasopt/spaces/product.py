@@ -249,11 +249,40 @@ class ProductSpace(SearchSpace):
         return out
 
     def encode(self, archs: Sequence[Mapping[str, Any]], encoding: str | None = None) -> np.ndarray:
+        encoding = self._check_encoding(encoding)
+        if self._registered_encoder(encoding) is not None:
+            return super().encode(archs, encoding)
         codes = np.array([self.codes(a) for a in archs], dtype=np.int64).reshape(len(archs), len(self.names))
         return self._encode_codes(codes, encoding)
 
     def encode_indices(self, idx: np.ndarray, encoding: str | None = None) -> np.ndarray:
+        encoding = self._check_encoding(encoding)
+        if self._registered_encoder(encoding) is not None:
+            return super().encode_indices(idx, encoding)
         return self._encode_codes(self._unravel(self._enumerate()[np.asarray(idx, dtype=np.int64)]), encoding)
+
+    # --------------------------------------------------------------- categorical form
+    def categorical_params(self) -> dict[str, tuple]:
+        """Each parameter with its choices, in declaration order."""
+        return {n: self.choices[n] for n in self.names}
+
+    def to_categorical(self, arch: Mapping[str, Any]) -> dict[str, Any]:
+        return self.to_data(arch)
+
+    def from_categorical(self, params: Mapping[str, Any]) -> dict:
+        missing = [n for n in self.names if n not in params]
+        if missing:
+            raise InvalidArchitectureError(f"no choice for parameter(s) {missing} of {self!r}")
+        arch = {n: params[n] for n in self.names}
+        for lookup, n in zip(self._lookup, self.names):
+            try:
+                known = _tag(arch[n]) in lookup
+            except TypeError:  # unhashable
+                known = False
+            if not known:
+                raise InvalidArchitectureError(
+                    f"{arch[n]!r} is not a choice of parameter {n!r} of {self!r}; choices: {self.choices[n]}")
+        return arch
 
     # --------------------------------------------------------------- plain data
     def to_data(self, arch: Mapping[str, Any]) -> dict:

@@ -54,17 +54,24 @@ One-hot type channels (``kind="onehot"``, both spaces; nasopt's default for the 
     accuracy, 6–10 random draws) the ReNAS CNN's Kendall τ on the rest of the space rises
     from 0.53 / 0.53 / 0.49 to 0.61 / 0.61 / 0.59 (CIFAR-10 / CIFAR-100 / ImageNet16-120);
     ``benchmarks/predictors.py`` reports it as ``renas-2+`` / ``renas-4+`` / ``renas-6+``.
+
+Space encodings
+    ``NB201Space`` and ``NB101Space`` register these tensors as their encodings ``"renas"``,
+    ``"renas-type"`` and ``"renas-onehot"`` (NB201 also ``"renas-onehot-live"``) by
+    reference (:func:`nasopt.core.space.register_encoding` with ``"module:function"``):
+    the space modules never import this one, which is loaded by the first such encode.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..core.errors import InvalidArchitectureError
+from .nb201 import live_op_codes
 
 __all__ = [
     "NB101_OPS",
@@ -333,3 +340,32 @@ def nb201_tensors(op_codes: Any, kind: str = "full") -> np.ndarray:
 def nb201_type_tensors(op_codes: Any) -> np.ndarray:
     """Type channel only, ``(B, 1, 4, 4)``: the input of ReNAS-1/3/5."""
     return nb201_tensors(op_codes, kind="type")
+
+
+# ============================================================================ space encoders
+# ``encoder(space, archs)`` functions that nasopt.spaces.nb201 / nb101 register by name.
+def _nb201_encoder(kind: str, live: bool = False) -> Callable[[Any, Sequence[str]], np.ndarray]:
+    def encode(space: Any, archs: Sequence[str]) -> np.ndarray:
+        codes = space.op_codes[space.indices(archs)]
+        return nb201_tensors(live_op_codes(codes) if live else codes, kind=kind)
+
+    encode.__doc__ = f"NB201Space encoder: :func:`nb201_tensors` ``kind={kind!r}``" + (
+        " of the live op codes." if live else ".")
+    return encode
+
+
+def _nb101_encoder(kind: str) -> Callable[[Any, Sequence[Any]], np.ndarray]:
+    def encode(space: Any, archs: Sequence[Any]) -> np.ndarray:
+        return nb101_tensors(list(archs), kind=kind)
+
+    encode.__doc__ = f"NB101Space encoder: :func:`nb101_tensors` ``kind={kind!r}``."
+    return encode
+
+
+_nb201_renas = _nb201_encoder("full")
+_nb201_renas_type = _nb201_encoder("type")
+_nb201_renas_onehot = _nb201_encoder("onehot")
+_nb201_renas_onehot_live = _nb201_encoder("onehot", live=True)
+_nb101_renas = _nb101_encoder("full")
+_nb101_renas_type = _nb101_encoder("type")
+_nb101_renas_onehot = _nb101_encoder("onehot")
