@@ -1,6 +1,6 @@
-"""``nasopt bench search``: strategies side by side on NAS-Bench-201, many seeds.
+"""Search strategies side by side on NAS-Bench-201, many seeds.
 
-Example (the README tables)::
+Example (the tables of docs/search.md)::
 
     python benchmarks/search.py --dataset cifar100 --runs 100 --budget 1000 \\
         --strategies weaknas,rea,random,tpe --workers 2 --out results/search_cifar100
@@ -8,7 +8,7 @@ Example (the README tables)::
 Writes ``<out>.json.gz`` (gzip-compressed JSON: settings, per-strategy summary, every run's
 queried indices and values), ``<out>.md`` (tables) and ``<out>.png`` (best-so-far validation
 accuracy vs queries). ``--reuse`` reads ``.json`` or ``.json.gz`` files
-(:mod:`nasopt.benchmarks.jsonio`).
+(:mod:`benchmarks.harness.jsonio`).
 The search objective is the mean validation accuracy; test accuracy is only reported.
 """
 
@@ -20,15 +20,20 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
-import numpy as np
+if not __package__:  # run as `python benchmarks/search.py`: the repository root first
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ..core.errors import ConfigurationError
-from ..strategies.weaknas import PAPER_OPTIONS
-from .harness import StrategySpec, parse_spec, run_many
-from .jsonio import read_json, write_json
-from .metrics import CHECKPOINTS, summarize
-from .output import output_path
+import numpy as np  # noqa: E402
+
+from benchmarks.harness.jsonio import read_json, write_json  # noqa: E402
+from benchmarks.harness.metrics import CHECKPOINTS, summarize  # noqa: E402
+from benchmarks.harness.output import output_path  # noqa: E402
+from benchmarks.harness.runs import StrategySpec, parse_spec, run_many  # noqa: E402
+from benchmarks.harness.threads import one_thread  # noqa: E402
+from nasopt.core.errors import ConfigurationError  # noqa: E402
+from nasopt.strategies.weaknas import PAPER_OPTIONS  # noqa: E402
 
 #: Mean queries to the optimum over 100 runs published in the WeakNAS paper (NB201).
 PAPER_QUERIES: dict[str, dict[str, float]] = {
@@ -131,7 +136,7 @@ def load_reused(paths: Sequence[str], labels: Sequence[str], dataset: str, metri
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nasopt bench search", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python benchmarks/search.py", description=__doc__.split("\n")[0])
     p.add_argument("--dataset", default="cifar10", choices=sorted(DATASET_NAMES))
     p.add_argument("--metric", default="valid", choices=("valid", "test"),
                    help="search objective (default: validation accuracy, the honest protocol)")
@@ -164,7 +169,7 @@ def _specs(text: str) -> list[StrategySpec]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point (``nasopt bench search``); returns the exit status."""
+    """Command-line entry point (``python benchmarks/search.py``); returns the exit status."""
     run(argv)
     return 0
 
@@ -172,11 +177,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(argv: Sequence[str] | None = None) -> dict:
     """Run the benchmark with command-line ``argv``; returns the JSON-able result it wrote."""
     args = build_parser().parse_args(argv)
-    from .nb201 import NB201
+    from nasopt.benchmarks.nb201 import NB201
 
     specs = _specs(args.strategies)
     bench = NB201(args.dataset, metric=args.metric)
-    out = output_path(args.out, f"search_{args.dataset}", "search")
+    out = output_path(args.out, f"search_{args.dataset}", "benchmarks/search.py")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     seeds = list(range(args.seed_offset, args.seed_offset + args.runs))
     caps = {}
@@ -219,7 +224,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
     with open(out + ".md", "w") as fh:
         fh.write(md)
     if not args.no_plot:
-        from .plots import plot_search
+        from benchmarks.harness.plots import plot_search
 
         plot_search(results, bench.values, args.budget, out + ".png",
                     title=f"NAS-Bench-201 {DATASET_NAMES[args.dataset]} ({args.runs} runs)",
@@ -232,4 +237,5 @@ def run(argv: Sequence[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":  # pragma: no cover
+    one_thread()
     sys.exit(main())

@@ -49,17 +49,15 @@ derived from (``--seed``, dataset, size, repeat, predictor) only, so results do 
 the number of workers. Outputs ``<out>.json.gz`` (gzip-compressed JSON, every fit: τ, ρ, fit
 and predict seconds), ``<out>.md`` (mean ± std of τ per predictor × size) and ``<out>.png``
 (τ vs training size). ``--merge`` reads ``.json`` or ``.json.gz`` files
-(:mod:`nasopt.benchmarks.jsonio`).
+(:mod:`benchmarks.harness.jsonio`).
 
-Run: ``python benchmarks/predictors.py --datasets cifar10 --repeats 5`` or
-``nasopt bench predictors ...``.
+Run: ``python benchmarks/predictors.py --datasets cifar10 --repeats 5``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import signal
 import sys
@@ -70,11 +68,15 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
+if not __package__:  # run as `python benchmarks/predictors.py`: the repository root first
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ..core.errors import ConfigurationError
-from .jsonio import read_json, write_json
-from .output import output_path
+import numpy as np  # noqa: E402
+
+from benchmarks.harness.jsonio import read_json, write_json  # noqa: E402
+from benchmarks.harness.output import output_path  # noqa: E402
+from benchmarks.harness.threads import one_thread  # noqa: E402
+from nasopt.core.errors import ConfigurationError  # noqa: E402
 
 NB201_SIZES = (16, 90, 156, 424, 1562, 4688)
 #: NB101 default sizes: 0.1 %, 1 %, 10 % of the 423,624 cells
@@ -155,7 +157,7 @@ _NB201_ENCODINGS = {"onehot": "onehot", "live": "onehot-live", "tensor": "renas"
 
 
 def _nb201_problem(dataset: str, data: str | None, cache: Path) -> Problem:
-    from .nb201 import NB201
+    from nasopt.benchmarks.nb201 import NB201
 
     bench = NB201(dataset, path=data)
     space = bench.space
@@ -167,12 +169,12 @@ def _nb201_problem(dataset: str, data: str | None, cache: Path) -> Problem:
 
 def _nb101_problem(data: str | None, cache: Path) -> Problem:
     try:
-        from .nb101 import NB101  # type: ignore[import-not-found]
+        from nasopt.benchmarks.nb101 import NB101
     except ImportError as exc:
         raise ConfigurationError(
             f"--space nb101 needs nasopt.benchmarks.nb101 (NAS-Bench-101 loader): {exc}"
         ) from None
-    from ..spaces.renas_features import nb101_tensors
+    from nasopt.spaces.renas_features import nb101_tensors
 
     bench = NB101(path=data)
     space = bench.space
@@ -231,7 +233,7 @@ def _features(path: str) -> np.ndarray:
 
 
 def _make(spec: PredictorSpec, seed: int, overrides: dict[str, Any], cv: bool = False) -> Any:
-    from ..surrogates import make_surrogate
+    from nasopt.surrogates import make_surrogate
 
     opts = dict(spec.options)
     if cv and spec.ranking and spec.surrogate in _NEURAL:
@@ -275,13 +277,6 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
         if hasattr(model, attr):
             out[attr.rstrip("_")] = float(getattr(model, attr))
     return out
-
-
-def _init_worker() -> None:
-    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
-    import torch
-
-    torch.set_num_threads(1)
 
 
 # ============================================================================ reports
@@ -391,7 +386,7 @@ def _parse_override(text: str) -> tuple[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="nasopt bench predictors", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python benchmarks/predictors.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--space", choices=("nb201", "nb101"), default="nb201")
     ap.add_argument("--data", help="benchmark table (nb201.npz / the NB101 file) or its directory")
@@ -447,7 +442,7 @@ def merge(paths: list[str], out: str, plot_too: bool = True) -> list[dict[str, A
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; returns 0. See the module docstring and ``--help``."""
     args = build_parser().parse_args(argv)
-    args.out = output_path(args.out, "predictors", "predictors")
+    args.out = output_path(args.out, "predictors", "benchmarks/predictors.py")
     if args.merge:
         merge(args.merge, args.out, not args.no_plot)
         if not args.quiet:
@@ -538,13 +533,13 @@ def main(argv: list[str] | None = None) -> int:
             pass
         try:
             if args.workers == 1:
-                _init_worker()
+                one_thread()
                 for job in jobs:
                     done(run_one(job))
             else:
                 import multiprocessing as mp
 
-                pool = mp.get_context("spawn").Pool(args.workers, initializer=_init_worker)
+                pool = mp.get_context("spawn").Pool(args.workers, initializer=one_thread)
                 try:
                     for rec in pool.imap_unordered(run_one, jobs):
                         done(rec)
@@ -570,4 +565,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
+    one_thread()
     raise SystemExit(main())

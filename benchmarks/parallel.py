@@ -16,14 +16,19 @@ import concurrent.futures as cf
 import json
 import os
 import platform
+import sys
 import time
 import zlib
 from pathlib import Path
 
-from ..benchmarks.output import output_path
-from ..core.registry import create
-from ..driver import optimize
-from ..spaces.nb201 import NB201Space
+if not __package__:  # run as `python benchmarks/parallel.py`: the repository root first
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness.output import output_path  # noqa: E402
+from benchmarks.harness.threads import one_thread  # noqa: E402
+from nasopt.core.registry import create  # noqa: E402
+from nasopt.driver import optimize  # noqa: E402
+from nasopt.spaces.nb201 import NB201Space  # noqa: E402
 
 OP_WEIGHT = {"none": 0.0, "skip_connect": 1.0, "nor_conv_1x1": 2.0, "nor_conv_3x3": 3.0, "avg_pool_3x3": 0.5}
 
@@ -90,8 +95,8 @@ def to_markdown(res: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point (``nasopt bench parallel``)."""
-    p = argparse.ArgumentParser(prog="nasopt bench parallel", description=__doc__,
+    """Command-line entry point (``python benchmarks/parallel.py``)."""
+    p = argparse.ArgumentParser(prog="python benchmarks/parallel.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workers", type=int, default=2, help="parallel evaluations (default 2)")
     p.add_argument("--trials", type=int, default=40, help="evaluations per run (default 40)")
@@ -102,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None,
                    help="JSON output, a .md table beside it (default nasopt-bench-out/parallel.json)")
     args = p.parse_args(argv)
-    args.out = output_path(args.out, "parallel.json", "parallel")
+    args.out = output_path(args.out, "parallel.json", "benchmarks/parallel.py")
     res = run(args.workers, args.trials, args.sleep, args.strategy, args.seed, args.repeats)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -111,3 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     out.with_suffix(".md").write_text(table)
     print(table, end="")
     return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    one_thread()
+    sys.exit(main())

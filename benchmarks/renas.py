@@ -27,7 +27,7 @@ architecture is still reported.
 NAS-Bench-101 (``--space nb101 --data PATH`` with the official table): ReNAS with 424 random
 samples, the EA on the predictor and the top-10, against REA and random search.
 
-Run: ``python benchmarks/renas.py`` (or ``nasopt bench renas``); writes
+Run: ``python benchmarks/renas.py``; writes
 ``<out>.json.gz`` (gzip-compressed JSON) and ``<out>.md`` (default ``nasopt-bench-out/renas_nb201``).
 """
 
@@ -46,15 +46,20 @@ import shlex
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
-import numpy as np
+if not __package__:  # run as `python benchmarks/renas.py`: the repository root first
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ..core.errors import ConfigurationError, DataError
-from ..strategies.renas import ITERATIVE_OPTIONS
-from .harness import parse_seeds, tpe_queries
-from .jsonio import read_json, write_json
-from .output import output_path
+import numpy as np  # noqa: E402
+
+from benchmarks.harness.jsonio import read_json, write_json  # noqa: E402
+from benchmarks.harness.output import output_path  # noqa: E402
+from benchmarks.harness.runs import parse_seeds, tpe_queries  # noqa: E402
+from benchmarks.harness.threads import one_thread  # noqa: E402
+from nasopt.core.errors import ConfigurationError, DataError  # noqa: E402
+from nasopt.strategies.renas import ITERATIVE_OPTIONS  # noqa: E402
 
 #: Published ReNAS Table 5 (test accuracy, 20 runs) and the team's Optuna TPE measurement.
 ANCHORS = {
@@ -70,22 +75,14 @@ METHODS = ("renas", "renas-iter", "rea", "random", "weaknas", "tpe")
 @functools.lru_cache(maxsize=8)
 def _bench(space: str, dataset: str, data: str | None, metric: str = "valid") -> Any:
     if space == "nb201":
-        from .nb201 import NB201
+        from nasopt.benchmarks.nb201 import NB201
 
         return NB201(dataset, metric=metric, path=data)
     try:
-        from .nb101 import NB101
+        from nasopt.benchmarks.nb101 import NB101
     except ImportError as exc:  # pragma: no cover - depends on the checkout
         raise SystemExit(f"NB101 benchmark unavailable: {exc}") from exc
     return NB101(path=data, metric=metric)
-
-
-def _init_worker() -> None:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    os.environ.setdefault("MKL_NUM_THREADS", "1")
-    import torch
-
-    torch.set_num_threads(1)
 
 
 def _agreement(opt: Any) -> dict:
@@ -107,10 +104,10 @@ def run_one(method: str, options: dict, space: str, dataset: str, seed: int, bud
             data: str | None, agreement: bool = False, metric: str = "valid") -> dict:
     """One run: the queried architectures' indices and the metrics of the run (searching on
     ``metric``; ``valid`` is always the validation accuracy of the best-by-``metric``)."""
-    from ..core.registry import create  # "renas" is registered by the import at the top
+    from nasopt.core.registry import create  # "renas" is registered by the import at the top
 
     try:
-        from ..strategies import weaknas as _weaknas  # noqa: F401
+        from nasopt.strategies import weaknas as _weaknas  # noqa: F401
     except ImportError:  # pragma: no cover
         pass
     bench = _bench(space, dataset, data, metric)
@@ -315,7 +312,7 @@ def markdown(summary: dict, datasets: list[str], args: argparse.Namespace, seeds
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="nasopt bench renas", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python benchmarks/renas.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--space", choices=("nb201", "nb101"), default="nb201")
     ap.add_argument("--data", help="nb201.npz / the NB101 tfrecord or cache, or their directory "
@@ -367,11 +364,11 @@ def main(argv: list[str] | None = None) -> int:
             except ImportError:
                 print("WeakNAS not available: skipped", file=sys.stderr)
                 methods.remove("weaknas")
-    out = output_path(args.out, f"renas_{args.space}", "renas")
+    out = output_path(args.out, f"renas_{args.space}", "benchmarks/renas.py")
     try:  # fail early, with the loader's message, when the table is missing
         _bench(args.space, datasets[0], args.data, args.metric)
     except (DataError, ConfigurationError) as exc:
-        print(f"nasopt bench renas: {exc}", file=sys.stderr)
+        print(f"benchmarks/renas.py: {exc}", file=sys.stderr)
         return 2
 
     jobs = []
@@ -390,10 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)  # so `kill` also stops the pool's workers
     with contextlib.ExitStack() as stack:
         if args.workers > 1:
-            pool = stack.enter_context(mp.get_context("spawn").Pool(args.workers, initializer=_init_worker))
+            pool = stack.enter_context(mp.get_context("spawn").Pool(args.workers, initializer=one_thread))
             results = pool.imap(_job, jobs, chunksize=1)
         else:
-            _init_worker()
+            one_thread()
             results = map(_job, jobs)
         runs = []
         for i, r in enumerate(results):
@@ -427,3 +424,8 @@ def main(argv: list[str] | None = None) -> int:
         fh.write(text)
     print(text)
     return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    one_thread()
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""Fit and scoring times of every surrogate on NAS-Bench-201 (``nasopt bench surrogate-speed``).
+"""Fit and scoring times of every surrogate on NAS-Bench-201 (``python benchmarks/surrogate_speed.py``).
 
 For each surrogate (default options, and the papers' settings with ``--paper``) and each
 training size, fit on a random NB201 CIFAR-10 sample and time the fit; then time scoring all
@@ -23,14 +23,18 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
+if not __package__:  # run as `python benchmarks/surrogate_speed.py`: the repository root first
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ..core.data import find_data_file, load_npz
-from ..core.errors import DataError
-from ..surrogates import kendall_tau, make_surrogate
-from ..surrogates.mlp import PAPER_SETTINGS as PAPER_MLP
-from ..surrogates.trees import PAPER_GBRT, PAPER_RF
-from .output import output_path
+import numpy as np  # noqa: E402
+
+from benchmarks.harness.output import output_path  # noqa: E402
+from benchmarks.harness.threads import one_thread  # noqa: E402
+from nasopt.core.data import find_data_file, load_npz  # noqa: E402
+from nasopt.core.errors import DataError  # noqa: E402
+from nasopt.surrogates import kendall_tau, make_surrogate  # noqa: E402
+from nasopt.surrogates.mlp import PAPER_SETTINGS as PAPER_MLP  # noqa: E402
+from nasopt.surrogates.trees import PAPER_GBRT, PAPER_RF  # noqa: E402
 
 CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "mlp": ("mlp", {}),
@@ -49,7 +53,7 @@ PAPER_CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 def _inputs(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from ..spaces.renas_features import nb201_tensors
+    from nasopt.spaces.renas_features import nb201_tensors
 
     ops = data["ops"].astype(np.int64)
     onehot = np.eye(5, dtype=np.float32)[ops].reshape(len(ops), 30)
@@ -127,7 +131,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point (``benchmarks/surrogate_speed.py``)."""
-    p = argparse.ArgumentParser(prog="surrogate_speed", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python benchmarks/surrogate_speed.py", description=__doc__.splitlines()[0])
     p.add_argument("--surrogates", nargs="+", default=list(CONFIGS),
                    choices=sorted({**CONFIGS, **PAPER_CONFIGS}), help="configs to time")
     p.add_argument("--paper", action="store_true", help="also time the papers' settings")
@@ -142,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = list(a.surrogates) + ([n for n in PAPER_CONFIGS if n not in a.surrogates] if a.paper else [])
     sizes = [int(s) for s in a.sizes.split(",") if s]
     rows = run(names, sizes, a.repeats, a.data, a.seed, a.device)
-    out = Path(output_path(a.out, "", "surrogate-speed"))
+    out = Path(output_path(a.out, "", "benchmarks/surrogate_speed.py"))
     out.mkdir(parents=True, exist_ok=True)
     meta = {"machine": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
             "load_avg_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
@@ -154,4 +158,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
+    one_thread()
     raise SystemExit(main())

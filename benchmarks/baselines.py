@@ -6,7 +6,7 @@
 2. ``RegularizedEvolution`` vs ``RandomSearch`` at a fixed budget on the same seeds:
    mean best validation accuracy (and its test accuracy).
 
-Run: ``python benchmarks/baselines.py`` or ``nasopt bench baselines``; writes
+Run: ``python benchmarks/baselines.py``; writes
 ``<out>.json`` and ``<out>.md`` (default ``nasopt-bench-out/baselines``; the committed
 ones: ``--out results/baselines``).
 """
@@ -16,13 +16,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
+if not __package__:  # run as `python benchmarks/baselines.py`: the repository root first
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ..core.registry import create
-from .nb201 import NB201
-from .output import output_path
+import numpy as np  # noqa: E402
+
+from benchmarks.harness.output import output_path  # noqa: E402
+from benchmarks.harness.threads import one_thread  # noqa: E402
+from nasopt.benchmarks.nb201 import NB201  # noqa: E402
+from nasopt.core.registry import create  # noqa: E402
 
 
 def queries_to_optimum(strategy: str, bench: NB201, seed: int, **options) -> tuple[int, float]:
@@ -52,7 +58,7 @@ def best_at_budget(strategy: str, bench: NB201, seed: int, budget: int, **option
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="nasopt bench baselines", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python benchmarks/baselines.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=100, help="random-search runs to the optimum (default 100)")
     ap.add_argument("--dataset", default="cifar10", help="dataset of the queries-to-optimum check")
@@ -62,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", help="nb201.npz or its directory (default $NASOPT_DATA)")
     ap.add_argument("--out", default=None, help="output prefix (default nasopt-bench-out/baselines)")
     args = ap.parse_args(argv)
-    args.out = output_path(args.out, "baselines", "baselines")
+    args.out = output_path(args.out, "baselines", "benchmarks/baselines.py")
 
     bench = NB201(args.dataset, path=args.data)
     counts, spent = [], []
@@ -120,3 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         fh.write(text)
     print(text)
     return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    one_thread()
+    sys.exit(main())
