@@ -263,3 +263,34 @@ def test_search_plot_bands_never_pass_the_optimum(tmp_path, monkeypatch):
     assert high.max() <= opt and low.min() >= bench.values.min()
     assert np.all(np.diff(low) >= 0) and np.all(np.diff(high) >= 0)  # best-so-far never falls
     assert (tmp_path / "p.png").stat().st_size > 1000
+
+
+def test_one_thread_limits_the_blas_loaded_and_the_libraries_and_processes_started_later():
+    import subprocess
+    import sys
+
+    code = ("import json, os, numpy\n"
+            "from threadpoolctl import threadpool_info\n"
+            "from benchmarks.harness.threads import THREAD_VARS, one_thread\n"
+            "one_thread()\n"
+            "print(json.dumps([[p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'],\n"
+            "                  [os.environ[v] for v in THREAD_VARS]]))\n")
+    env = {**os.environ, "PYTHONPATH": str(BENCHMARKS.parent), "OMP_NUM_THREADS": "2",
+           "OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    blas, variables = json.loads(proc.stdout)
+    assert blas and set(blas) == {1} and variables == ["1", "1", "1"]
+
+
+@pytest.mark.parametrize("script", sorted(p.stem for p in BENCHMARKS.glob("*.py") if p.stem != "__init__"))
+def test_every_experiment_limits_its_threads_when_run_as_a_script(script):
+    """Each script calls ``one_thread()`` in its ``if __name__ == "__main__":`` block, but
+    ``threads.py``, which measures the environments' thread settings themselves."""
+    import ast
+
+    tree = ast.parse((BENCHMARKS / f"{script}.py").read_text(encoding="utf-8"))
+    main_blocks = [node for node in tree.body if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)]
+    calls = {node.func.id for block in main_blocks for node in ast.walk(block)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    assert len(main_blocks) == 1 and ("one_thread" in calls) == (script != "threads")
