@@ -1,12 +1,241 @@
-"""Search strategies side by side on NAS-Bench-201 (see nasopt/benchmarks/search_bench.py).
+"""Search strategies side by side on NAS-Bench-201, many seeds.
 
-    NASOPT_DATA=../shared/data python benchmarks/search.py --dataset cifar100 --runs 100 \
-        --budget 1000 --strategies weaknas,rea,random,tpe --workers 2 --out results/search_cifar100
+Example (the tables of docs/search.md)::
+
+    python benchmarks/search.py --dataset cifar100 --runs 100 --budget 1000 \\
+        --strategies weaknas,rea,random,tpe --workers 2 --out results/search_cifar100
+
+Writes ``<out>.json.gz`` (gzip-compressed JSON: settings, per-strategy summary, every run's
+queried indices and values), ``<out>.md`` (tables) and ``<out>.png`` (best-so-far validation
+accuracy vs queries). ``--reuse`` reads ``.json`` or ``.json.gz`` files
+(:mod:`benchmarks.harness.jsonio`).
+The search objective is the mean validation accuracy; test accuracy is only reported.
 """
 
+from __future__ import annotations
+
+import argparse
+import os
+import platform
 import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
 
-from nasopt.benchmarks.search_bench import main
+if not __package__:  # run as `python benchmarks/search.py`: the repository root first
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-if __name__ == "__main__":
+import numpy as np  # noqa: E402
+
+from benchmarks.harness.jsonio import read_json, write_json  # noqa: E402
+from benchmarks.harness.metrics import CHECKPOINTS, summarize  # noqa: E402
+from benchmarks.harness.output import output_path  # noqa: E402
+from benchmarks.harness.runs import StrategySpec, parse_spec, run_many  # noqa: E402
+from benchmarks.harness.threads import one_thread  # noqa: E402
+from nasopt.core.errors import ConfigurationError  # noqa: E402
+from nasopt.strategies.weaknas import PAPER_OPTIONS  # noqa: E402
+
+#: Mean queries to the optimum over 100 runs published in the WeakNAS paper (NB201).
+PAPER_QUERIES: dict[str, dict[str, float]] = {
+    "cifar10": {"WeakNAS (paper)": 182.1, "REA (paper)": 563.2, "random (paper)": 7782.1, "LaNAS (paper)": 247.1},
+    "cifar100": {"WeakNAS (paper)": 78.4, "REA (paper)": 438.2, "random (paper)": 7621.2, "LaNAS (paper)": 187.5},
+    "imagenet16": {"WeakNAS (paper)": 268.4, "REA (paper)": 715.1, "random (paper)": 7726.1, "LaNAS (paper)": 292.4},
+}
+
+#: Named strategy configurations accepted by ``--strategies``.
+PRESETS: dict[str, StrategySpec] = {
+    "weaknas": StrategySpec("weaknas", "weaknas", {}),
+    # the paper's loop (M0 10, M 10, uniform from the top 100, MSE) with the fast predictor
+    "weaknas-paperloop": StrategySpec(
+        "weaknas-paperloop", "weaknas", {**PAPER_OPTIONS, "init": 10, "batch": 10, "top_n": 100}),
+    # ... and with the paper's MLP predictor (4 x 1000, 100 epochs): slow (minutes per run)
+    "weaknas-paper": StrategySpec(
+        "weaknas-paper", "weaknas",
+        {**PAPER_OPTIONS, "surrogate": "mlp", "init": 10, "batch": 10, "top_n": 100,
+         "surrogate_options": {"hidden_layer_sizes": [1000, 1000, 1000, 1000], "epochs": 100}},
+    ),
+    "weaknas-mlp": StrategySpec("weaknas-mlp", "weaknas", {"surrogate": "mlp"}),
+    "weaknas-gbrt": StrategySpec("weaknas-gbrt", "weaknas", {"surrogate": "gbrt"}),
+    "weaknas-rf": StrategySpec("weaknas-rf", "weaknas", {"surrogate": "rf"}),
+    "weaknas-bo": StrategySpec("weaknas-bo", "weaknas", {"ensemble": 5, "acquisition": "ei"}),
+    "weaknas-hinge": StrategySpec("weaknas-hinge", "weaknas", {"loss": "hinge"}),
+    "weaknas-single": StrategySpec("weaknas-single", "weaknas", {"ensemble": 1}),
+    "weaknas-b5": StrategySpec("weaknas-b5", "weaknas", {"batch": 5, "exploit": 0.6, "ensemble": 1, "loss": "hinge"}),
+    "weaknas-noexploit": StrategySpec("weaknas-noexploit", "weaknas", {"exploit": 0.0}),
+    "weaknas-warm": StrategySpec("weaknas-warm", "weaknas", {"warm_start": True}),
+    "rea": StrategySpec("rea", "rea", {}),
+    "random": StrategySpec("random", "random", {}),
+    "tpe": StrategySpec("tpe", "tpe", {}),
+}
+
+DATASET_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "imagenet16": "ImageNet16-120"}
+
+
+def _pm(ms: Sequence[float], digits: int = 2) -> str:
+    m, s = ms
+    if m is None or not np.isfinite(m):
+        return "–"
+    return f"{m:.{digits}f} ± {s:.{digits}f}"
+
+
+def markdown(summary: dict, dataset: str, budget: int, command: str,
+             reused: dict[str, str] | None = None) -> str:
+    """Tables of one benchmark run; ``reused`` maps the labels of rows taken from earlier
+    result files (``--reuse``) to the commands that produced them."""
+    name = DATASET_NAMES.get(dataset, dataset)
+    lines = [f"### NAS-Bench-201 {name}: queries to the optimum (validation argmax)", "",
+             f"`{command}`", ""]
+    by_command: dict[str, list[str]] = {}
+    for label, cmd in (reused or {}).items():
+        by_command.setdefault(cmd, []).append(label)
+    for cmd, labels in by_command.items():
+        lines += [f"Rows {', '.join(labels)}: runs reused from `{cmd}`.", ""]
+    lines += [
+             "| strategy | runs | mean ± std (found runs) | median | found ≤ budget | CPU s / run | wall s / run |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for label, s in summary.items():
+        q = s["queries_to_optimum"]
+        med = "–" if q["median"] is None else f"{q['median']:.1f}"
+        mean = "–" if not q["found"] else f"{q['mean']:.1f} ± {q['std']:.1f}"
+        lines.append(f"| {label} | {s['runs']} | {mean} | {med} | {q['found']}/{s['runs']} | "
+                     f"{_pm(s['cpu_s_mean_std'])} | {_pm(s['wall_s_mean_std'])} |")
+    for label, v in PAPER_QUERIES.get(dataset, {}).items():
+        lines.append(f"| {label} | 100 | {v:.1f} | | | | |")
+    budgets = [b for b in CHECKPOINTS if b <= budget]
+    for key, title in (("test_mean_std", "test accuracy (%) of the best-by-validation architecture"),
+                       ("test_regret_mean_std", "test regret (%) to the best test accuracy of the space")):
+        lines += ["", f"**{title}**, mean ± std over runs, by number of queries", "",
+                  "| strategy | " + " | ".join(str(b) for b in budgets) + " |",
+                  "| --- |" + " --- |" * len(budgets)]
+        for label, s in summary.items():
+            cells = [_pm(s["at_budget"][str(b)][key]) for b in budgets]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def load_reused(paths: Sequence[str], labels: Sequence[str], dataset: str, metric: str,
+                budget: int, seeds: Sequence[int]) -> dict[str, dict]:
+    """``{label: {"runs": [...], "command": ...}}`` for every label in ``labels`` found in
+    one of the result files ``paths`` (first file wins). A file of another dataset, metric
+    or budget, or with runs of seeds outside ``seeds``, is refused."""
+    out: dict[str, dict] = {}
+    for path in paths:
+        data = read_json(path)
+        for key, want in (("dataset", dataset), ("metric", metric), ("budget", budget)):
+            if data.get(key) != want:
+                raise ConfigurationError(f"{path}: {key} is {data.get(key)!r}, this run's is {want!r}")
+        for label in labels:
+            if label in out or label not in data.get("runs", {}):
+                continue
+            runs = data["runs"][label]
+            extra = sorted({r["seed"] for r in runs} - set(seeds))
+            if extra:
+                raise ConfigurationError(f"{path}: runs of {label!r} use seeds {extra[:5]} outside this run's")
+            out[label] = {"runs": runs, "command": data.get("command", path)}
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python benchmarks/search.py", description=__doc__.split("\n")[0])
+    p.add_argument("--dataset", default="cifar10", choices=sorted(DATASET_NAMES))
+    p.add_argument("--metric", default="valid", choices=("valid", "test"),
+                   help="search objective (default: validation accuracy, the honest protocol)")
+    p.add_argument("--runs", type=int, default=100, help="seeds per strategy")
+    p.add_argument("--seed-offset", type=int, default=0, help="first seed (seeds are offset..offset+runs-1)")
+    p.add_argument("--budget", type=int, default=1000, help="distinct architectures per run")
+    p.add_argument("--strategies", default="weaknas,rea,random,tpe",
+                   help="comma-separated presets (" + ", ".join(PRESETS) + ") or "
+                        "'label=name:key=value;...' (options separated by ';')")
+    p.add_argument("--max-runs", default="",
+                   help="cap the runs of some strategies, e.g. 'tpe=30' (they use the first seeds)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (1 torch thread each)")
+    p.add_argument("--out", default=None, help="output prefix (default nasopt-bench-out/search_<dataset>)")
+    p.add_argument("--reuse", nargs="+", default=[], metavar="JSON",
+                   help="earlier result files of the same dataset, metric, budget and seeds: a "
+                        "strategy found in one of them (first file wins) takes its runs from there "
+                        "instead of being run again; the table says which rows were reused")
+    p.add_argument("--no-plot", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    return p
+
+
+def _specs(text: str) -> list[StrategySpec]:
+    specs = []
+    for item in text.split(","):
+        item = item.strip()
+        if item:
+            specs.append(parse_spec(item.replace(";", ","), PRESETS))
+    return specs
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point (``python benchmarks/search.py``); returns the exit status."""
+    run(argv)
+    return 0
+
+
+def run(argv: Sequence[str] | None = None) -> dict:
+    """Run the benchmark with command-line ``argv``; returns the JSON-able result it wrote."""
+    args = build_parser().parse_args(argv)
+    from nasopt.benchmarks.nb201 import NB201
+
+    specs = _specs(args.strategies)
+    bench = NB201(args.dataset, metric=args.metric)
+    out = output_path(args.out, f"search_{args.dataset}", "benchmarks/search.py")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    seeds = list(range(args.seed_offset, args.seed_offset + args.runs))
+    caps = {}
+    for item in filter(None, (x.strip() for x in args.max_runs.split(","))):
+        label, _, n = item.partition("=")
+        caps[label] = int(n)
+    reused = load_reused(args.reuse, [s.label for s in specs], args.dataset, args.metric,
+                         args.budget, seeds)
+    t0 = time.time()
+    fresh = [s for s in specs if s.label not in reused]
+    ran = run_many(fresh, args.dataset, seeds, args.budget, workers=args.workers,
+                   metric=args.metric, progress=not args.quiet, max_runs=caps) if fresh else {}
+    elapsed = time.time() - t0
+    results = {s.label: reused[s.label]["runs"] if s.label in reused else ran[s.label] for s in specs}
+    reused_commands = {label: r["command"] for label, r in reused.items()}
+    opt = bench.optimum
+    summary = {
+        label: summarize(runs, bench.values, bench.test_values, opt.index, args.budget)
+        for label, runs in results.items()
+    }
+    command = "python benchmarks/search.py " + " ".join(sys.argv[1:] if argv is None else list(argv))
+    data = {
+        "benchmark": "nb201", "dataset": args.dataset, "metric": args.metric,
+        "budget": args.budget, "seeds": seeds, "command": command,
+        "optimum": {"index": opt.index, "arch": opt.arch, "value": opt.value,
+                    "test": None if bench.test_values is None else float(bench.test_values[opt.index])},
+        "strategies": [s.to_json() for s in specs],
+        "paper_queries_to_optimum": PAPER_QUERIES.get(args.dataset, {}),
+        "summary": summary,
+        "runs": results,
+        "reused": reused_commands,
+        "elapsed_s": elapsed, "workers": args.workers,
+        "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                    "cpus": os.cpu_count()},
+        "note": "runs stop once the optimum is queried (the best-by-validation choice is final "
+                "from then on); queries count distinct architectures",
+    }
+    write_json(out + ".json.gz", data)
+    md = markdown(summary, args.dataset, args.budget, command, reused_commands)
+    with open(out + ".md", "w") as fh:
+        fh.write(md)
+    if not args.no_plot:
+        from benchmarks.harness.plots import plot_search
+
+        plot_search(results, bench.values, args.budget, out + ".png",
+                    title=f"NAS-Bench-201 {DATASET_NAMES[args.dataset]} ({args.runs} runs)",
+                    optimum=opt.value)
+    if not args.quiet:
+        print(md)
+        print(f"wrote {out}.json.gz, {out}.md" + ("" if args.no_plot else f", {out}.png")
+              + f" in {elapsed:.0f} s")
+    return data
+
+
+if __name__ == "__main__":  # pragma: no cover
+    one_thread()
     sys.exit(main())

@@ -20,11 +20,16 @@ import math
 import os
 import sys
 import time
+from pathlib import Path
 
-import numpy as np
+if not __package__:  # run as `python benchmarks/small_budget.py`: the repository root first
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nasopt.benchmarks import NB201, Macro
-from nasopt.benchmarks.harness import StrategySpec, parse_seeds, run_one
+import numpy as np  # noqa: E402
+
+from benchmarks.harness.runs import StrategySpec, parse_seeds, run_one  # noqa: E402
+from benchmarks.harness.threads import one_thread  # noqa: E402
+from nasopt.benchmarks import NB201, Macro  # noqa: E402
 
 BUDGET = 50
 LONG_BUDGET = 200
@@ -128,9 +133,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="1000-1009", help="seeds (default 1000-1009)")
     parser.add_argument("--out", default="results", help="folder of small_budget.{json,md}")
     args = parser.parse_args(argv)
-    import torch
-
-    torch.set_num_threads(1)
     seeds = parse_seeds(args.seeds)
     benches = benchmarks()
     t0 = time.perf_counter()
@@ -156,4 +158,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    one_thread()
     sys.exit(main())

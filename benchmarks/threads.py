@@ -37,10 +37,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nasopt.benchmarks.harness import parse_seeds
-
-THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 ROOT = Path(__file__).resolve().parent.parent
+if not __package__:  # run as `python benchmarks/threads.py`: the repository root first
+    sys.path.insert(0, str(ROOT))
+
+# no one_thread() here: the configurations set (or lift) the thread limits themselves
+from benchmarks.harness.runs import parse_seeds  # noqa: E402
+from benchmarks.harness.threads import THREAD_VARS  # noqa: E402
 
 
 def child(dataset: str, seed: int, budget: int, options: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@
         --seeds 0-29 --workers 2 'hinge30={"loss": "hinge", "init": 30}' 'mse10={"loss": "mse", "init": 10}'
 
 Each configuration (``label=JSON options of WeakNAS``) runs on every dataset and seed with
-``nasopt.benchmarks.harness.run_one`` (budget 1,000, stop at the validation optimum). A run
+``benchmarks.harness.runs.run_one`` (budget 1,000, stop at the validation optimum). A run
 counts the queries asked until the optimum was among them, whole batches of 10 included
 (1,001 when not found), so its figures are a little above those of ``benchmarks/search.py``,
 which counts the optimum's position. Runs are appended to ``--cache`` (one JSON line each,
@@ -19,11 +19,16 @@ import json
 import os
 import sys
 from multiprocessing import Pool
+from pathlib import Path
 
-import numpy as np
+if not __package__:  # run as `python benchmarks/tune_weaknas.py`: the repository root first
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nasopt.benchmarks.harness import StrategySpec, parse_seeds, run_one
-from nasopt.benchmarks.nb201 import NB201
+import numpy as np  # noqa: E402
+
+from benchmarks.harness.runs import StrategySpec, parse_seeds, run_one  # noqa: E402
+from benchmarks.harness.threads import one_thread  # noqa: E402
+from nasopt.benchmarks.nb201 import NB201  # noqa: E402
 
 BUDGET = 1000
 _BENCH: dict[str, NB201] = {}
@@ -31,9 +36,6 @@ _BENCH: dict[str, NB201] = {}
 
 def _job(args: tuple) -> tuple:
     dataset, options, seed = args
-    import torch
-
-    torch.set_num_threads(1)
     if dataset not in _BENCH:
         _BENCH[dataset] = NB201(dataset)
     run = run_one(StrategySpec("weaknas", "weaknas", options), _BENCH[dataset], seed, BUDGET)
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(ds, o, s) for _, o in configs for ds in datasets for s in seeds
             if (ds, json.dumps(o, sort_keys=True), s) not in done]
     if jobs:
-        with Pool(args.workers) as pool, open(args.cache, "a") as fh:
+        with Pool(args.workers, initializer=one_thread) as pool, open(args.cache, "a") as fh:
             for ds, o, s, q, cpu in pool.imap_unordered(_job, jobs):
                 done[(ds, o, s)] = (q, cpu)
                 fh.write(json.dumps({"ds": ds, "opts": o, "seed": s, "q": q, "cpu": cpu}) + "\n")
@@ -83,4 +85,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    one_thread()
     sys.exit(main())

@@ -1,18 +1,20 @@
-"""The ``nasopt`` command: run searches, benchmarks and plots from the shell.
+"""The ``nasopt`` command: run searches on the tabular benchmarks and plot runs from the shell.
 
 Examples::
 
     nasopt search --space nb201 --dataset cifar100 --strategy rea --budget 300 --seed 0
     nasopt search --space nb201 --strategy weaknas --budget 200 --json run.json
     nasopt plot run.json --out run.png
-    nasopt bench search --dataset cifar10 --runs 10
     nasopt strategies
+
+The experiments behind the documentation's tables are scripts in the repository's
+``benchmarks/`` folder (``python benchmarks/search.py ...``), not part of the installed
+package; ``nasopt bench NAME`` only says which script replaces it.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import inspect
 import json
 import os
@@ -25,27 +27,24 @@ from typing import Any
 
 from . import __version__
 
-#: ``nasopt bench NAME`` → module with a ``main(argv)`` function.
-BENCHES = {
-    "baselines": "nasopt.benchmarks.baseline_bench",
-    "predictors": "nasopt.benchmarks.predictor_bench",
-    "search": "nasopt.benchmarks.search_bench",
-    "renas": "nasopt.benchmarks.renas_bench",
-    "nb101": "nasopt.benchmarks.nb101",
-    "tfrecord": "nasopt.benchmarks.tfrecord",
-    "surrogate-speed": "nasopt.benchmarks.surrogate_speed",
-    "parallel": "nasopt.integrations.parallel_benchmark",
-    "parallel-equivalence": "nasopt.integrations.parallel_equivalence",
+#: The experiments ``nasopt bench NAME`` used to run → the script in a checkout's
+#: ``benchmarks/`` folder that runs it now (same arguments).
+BENCH_SCRIPTS = {
+    "baselines": "benchmarks/baselines.py",
+    "predictors": "benchmarks/predictors.py",
+    "search": "benchmarks/search.py",
+    "renas": "benchmarks/renas.py",
+    "nb101": "benchmarks/nb101.py",
+    "tfrecord": "benchmarks/tfrecord_speed.py",
+    "surrogate-speed": "benchmarks/surrogate_speed.py",
+    "parallel": "benchmarks/parallel.py",
+    "parallel-equivalence": "benchmarks/parallel_equivalence.py",
 }
 
 EPILOG = """examples:
   nasopt search --space nb201 --dataset cifar100 --strategy rea --budget 300 --seed 0
   nasopt search --space macro --strategy random --budget 100 --json run.json
   nasopt plot run.json --out run.png
-  nasopt bench baselines --runs 100
-  nasopt bench search --dataset cifar10 --runs 100 --workers 2
-  nasopt bench predictors --datasets cifar10 --repeats 5
-  nasopt bench renas --runs 20
   nasopt strategies
 """
 
@@ -237,6 +236,19 @@ def cmd_strategies(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """``nasopt bench NAME ARGS``, removed: say which script runs that experiment now."""
+    script = BENCH_SCRIPTS.get(args.name or "")
+    command = " ".join(["python", script or "benchmarks/<name>.py", *args.args])
+    print("nasopt: error: `nasopt bench` was removed: the experiments are scripts in the "
+          "benchmarks/ folder of a nasopt checkout (not installed with the package); from the "
+          f"repository root run:\n  {command}", file=sys.stderr)
+    if script is None:
+        unknown = f"no experiment {args.name!r}; " if args.name else ""
+        print(f"{unknown}experiments: {', '.join(sorted(BENCH_SCRIPTS.values()))}", file=sys.stderr)
+    return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nasopt", description="Neural architecture search in few evaluations.",
@@ -269,10 +281,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="PNG path (default: next to the JSON)")
     p.set_defaults(func=cmd_plot)
 
-    b = sub.add_parser("bench", help="run a benchmark script (`nasopt bench NAME --help`)")
-    b.add_argument("name", choices=sorted(BENCHES))
-    b.add_argument("args", nargs=argparse.REMAINDER, help="arguments of the benchmark")
-    b.set_defaults(func=None)
+    # removed (no help: not listed); kept to point a user of the old command at its script
+    b = sub.add_parser("bench", add_help=False)
+    b.add_argument("name", nargs="?")
+    b.add_argument("args", nargs=argparse.REMAINDER)
+    b.set_defaults(func=cmd_bench)
 
     st = sub.add_parser("strategies", help="list the available strategies")
     st.set_defaults(func=cmd_strategies)
@@ -286,10 +299,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 1
-    if args.command == "bench":
-        module = importlib.import_module(BENCHES[args.name])
-        code = module.main(args.args)
-        return code if isinstance(code, int) else 0
     from .core.errors import NasoptError
 
     try:

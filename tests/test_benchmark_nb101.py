@@ -367,7 +367,9 @@ def test_command_line_load_reports_the_table(nb101_dir, tmp_path, monkeypatch):
     d, _, expected = nb101_dir
     monkeypatch.setenv("NASOPT_CACHE", str(tmp_path))
     out = tmp_path / "load.json"
-    result = nb101_module.main(["load", "--data", str(d / "nasbench_full.tfrecord"), "--out", str(out)])
+    from benchmarks.nb101 import main
+
+    result = main(["load", "--data", str(d / "nasbench_full.tfrecord"), "--out", str(out)])
     assert json.loads(out.read_text()) == result
     assert result["cells"] == N_CELLS
     best = max(100 * np.mean(r["valid"]) for r in expected[108].values())
@@ -375,8 +377,8 @@ def test_command_line_load_reports_the_table(nb101_dir, tmp_path, monkeypatch):
 
 
 def test_tfrecord_speed_benchmark_runs(tmp_path):
-    from nasopt.benchmarks import tfrecord
+    from benchmarks.tfrecord_speed import main
 
-    result = tfrecord.main(["--mb", "0.05", "--repeats", "1", "--out", str(tmp_path / "speed.json")])
+    result = main(["--mb", "0.05", "--repeats", "1", "--out", str(tmp_path / "speed.json")])
     assert result["records"] > 0 and result["verified_mb_per_s"] > 0
     assert json.loads((tmp_path / "speed.json").read_text())["file_mb"] == result["file_mb"]

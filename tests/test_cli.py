@@ -73,8 +73,26 @@ def test_unknown_option_is_a_one_line_error_naming_the_valid_ones(nb201_data):
 
 def test_help_lists_every_command_with_examples():
     result = subprocess.run([sys.executable, "-m", "nasopt.cli", "--help"], capture_output=True, text=True)
-    for word in ("search", "plot", "bench", "strategies", "examples:"):
+    for word in ("search", "plot", "strategies", "examples:"):
         assert word in result.stdout
+    assert not re.search(r"\bbench\b", result.stdout)  # removed: the experiments are benchmarks/*.py scripts
+
+
+def test_removed_bench_command_names_the_script_that_replaces_it(capsys):
+    assert main(["bench", "search", "--runs", "3", "--out", "x"]) == 2
+    assert "python benchmarks/search.py --runs 3 --out x" in capsys.readouterr().err
+    assert main(["bench", "surrogate-speed"]) == 2
+    assert "python benchmarks/surrogate_speed.py" in capsys.readouterr().err
+    assert main(["bench", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "no experiment 'nope'" in err and "benchmarks/renas.py" in err
+
+
+def test_every_script_the_bench_command_names_exists():
+    from nasopt.cli import BENCH_SCRIPTS
+
+    root = Path(__file__).resolve().parent.parent
+    assert [s for s in BENCH_SCRIPTS.values() if not (root / s).is_file()] == []
 
 
 def _small_run(tmp_path, **options):

@@ -1,18 +1,21 @@
-"""The multi-run search harness: metrics on a tiny synthetic benchmark, strategy specs,
-parallel runs, and one tiny end-to-end run of ``nasopt bench search``."""
+"""The experiments' harness (``benchmarks/``, not installed): metrics on a tiny synthetic
+benchmark, strategy specs, parallel runs, one tiny end-to-end run of
+``benchmarks/search.py``, and a tiny run of every experiment script."""
 
 from __future__ import annotations
 
 import gzip
+import importlib
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from nasopt.benchmarks.harness import StrategySpec, parse_spec, run_many, run_one
-from nasopt.benchmarks.jsonio import read_json, write_json
-from nasopt.benchmarks.metrics import at_budgets, best_so_far, queries_to_optimum, summarize
+from benchmarks.harness.jsonio import read_json, write_json
+from benchmarks.harness.metrics import at_budgets, best_so_far, queries_to_optimum, summarize
+from benchmarks.harness.runs import StrategySpec, parse_spec, run_many, run_one
 from nasopt.benchmarks.tabular import TabularBenchmark
 from nasopt.core.errors import ConfigurationError
 from nasopt.spaces import ProductSpace
@@ -79,7 +82,7 @@ def test_run_one_stops_at_the_optimum_and_counts_distinct_queries():
 
 
 def test_run_many_gives_every_strategy_the_same_seeds_serially_and_in_parallel(monkeypatch):
-    import nasopt.benchmarks.harness as h
+    import benchmarks.harness.runs as h
 
     bench = TinyBench()
     monkeypatch.setitem(h._BENCH_CACHE, ("nb201", "tiny", "valid"), bench)
@@ -109,7 +112,7 @@ def test_search_benchmark_end_to_end_writes_json_table_and_plot(nb201_data, tmp_
     pytest.importorskip("optuna")
     pytest.importorskip("matplotlib")
     monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
-    from nasopt.benchmarks.search_bench import main, run
+    from benchmarks.search import main, run
 
     assert main(["--dataset", "cifar10", "--runs", "1", "--budget", "12", "--strategies", "random",
                  "--out", str(tmp_path / "m"), "--no-plot", "--quiet"]) == 0
@@ -155,7 +158,7 @@ def test_compressed_result_files_are_byte_identical_for_the_same_data(tmp_path):
 
 def test_reuse_of_a_gzipped_result_file_gives_the_rows_of_its_plain_json(nb201_data, tmp_path, monkeypatch):
     monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
-    from nasopt.benchmarks.search_bench import run
+    from benchmarks.search import run
 
     common = ["--dataset", "cifar10", "--runs", "2", "--budget", "15", "--no-plot", "--quiet"]
     first = run(common + ["--strategies", "random", "--out", str(tmp_path / "a")])
@@ -176,7 +179,7 @@ def test_reuse_of_a_gzipped_result_file_gives_the_rows_of_its_plain_json(nb201_d
 
 def test_reuse_takes_rows_from_earlier_files_and_runs_only_the_rest(nb201_data, tmp_path, monkeypatch):
     monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
-    from nasopt.benchmarks.search_bench import run
+    from benchmarks.search import run
     from nasopt.core.errors import ConfigurationError
 
     common = ["--dataset", "cifar10", "--runs", "2", "--budget", "15", "--no-plot", "--quiet"]
@@ -192,49 +195,47 @@ def test_reuse_takes_rows_from_earlier_files_and_runs_only_the_rest(nb201_data, 
              "--strategies", "random", "--out", str(tmp_path / "c"), "--reuse", str(tmp_path / "a.json.gz")])
 
 
-#: Every `nasopt bench` command with arguments small enough for a test.
+#: Every experiment script that writes through ``output_path`` (``benchmarks/<name>.py``),
+#: with arguments small enough for a test.
 TINY_BENCH_ARGS = {
-    "tfrecord": ["--mb", "0.05", "--repeats", "1"],
+    "tfrecord_speed": ["--mb", "0.05", "--repeats", "1"],
     "parallel": ["--workers", "2", "--trials", "2", "--sleep", "0.01", "--repeats", "1"],
     "search": ["--runs", "1", "--budget", "5", "--strategies", "random", "--no-plot", "--quiet"],
     "baselines": ["--runs", "1", "--compare-runs", "2", "--budget", "5"],
-    "surrogate-speed": ["--surrogates", "rf", "--sizes", "16", "--repeats", "1"],
+    "surrogate_speed": ["--surrogates", "rf", "--sizes", "16", "--repeats", "1"],
     "predictors": ["--sizes", "16", "--repeats", "1", "--predictors", "gbrt-mse", "--datasets", "cifar10",
                    "--no-plot", "--quiet"],
     "renas": ["--methods", "random", "--seeds", "0", "--budget", "5", "--agreement-runs", "0"],
     "nb101": ["space"],
-    "parallel-equivalence": ["--engines", "dask"],
+    "parallel_equivalence": ["--engines", "dask"],
 }
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
-def test_every_bench_command_has_a_tiny_run_below():
-    from nasopt.cli import BENCHES
-
-    assert set(TINY_BENCH_ARGS) == set(BENCHES)
+def test_every_experiment_writing_to_the_scratch_folder_has_a_tiny_run_below():
+    scripts = {p.stem for p in BENCHMARKS.glob("*.py") if "output_path(" in p.read_text(encoding="utf-8")}
+    assert set(TINY_BENCH_ARGS) == scripts
 
 
 @pytest.mark.parametrize("name", sorted(TINY_BENCH_ARGS))
-def test_bench_commands_without_out_write_to_a_scratch_folder_not_results(name, nb201_data, tmp_path,
-                                                                         monkeypatch, capsys):
-    """Run from the repository root, a README command must not overwrite results/."""
-    from nasopt.cli import main
-
+def test_experiments_without_out_write_to_a_scratch_folder_not_results(name, nb201_data, tmp_path,
+                                                                      monkeypatch, capsys):
+    """Run from the repository root, a command of the docs must not overwrite results/."""
+    script = importlib.import_module(f"benchmarks.{name}")
     monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
     if name == "nb101":  # enumerating the 423,624 cells takes minutes: the count is not tested here
-        import nasopt.benchmarks.nb101 as nb101
-
-        monkeypatch.setattr(nb101, "count_space", lambda: {"total_cells": 0})
-    if name == "parallel-equivalence":  # needs a Dask cluster: the output path is tested here
-        import nasopt.integrations.parallel_equivalence as pe
-
-        monkeypatch.setattr(pe, "run_dask", lambda *args: {"same_trajectory": True})
-        monkeypatch.setattr(pe, "to_markdown", lambda res: "")
+        monkeypatch.setattr(script, "count_space", lambda: {"total_cells": 0})
+    if name == "parallel_equivalence":  # needs a Dask cluster: the output path is tested here
+        monkeypatch.setattr(script, "run_dask", lambda *args: {"same_trajectory": True})
+        monkeypatch.setattr(script, "to_markdown", lambda res: "")
     monkeypatch.chdir(tmp_path)
-    assert main(["bench", name, *TINY_BENCH_ARGS[name]]) == 0
+    result = script.main(TINY_BENCH_ARGS[name])
+    assert result == 0 or isinstance(result, dict)  # nb101 / tfrecord_speed return their record
     assert not (tmp_path / "results").exists()
     written = [p for p in (tmp_path / "nasopt-bench-out").iterdir() if p.name.endswith((".json", ".json.gz", ".md"))]
-    assert written, f"nasopt bench {name} wrote nothing under nasopt-bench-out/"
-    assert str(tmp_path / "nasopt-bench-out") in capsys.readouterr().err
+    assert written, f"benchmarks/{name}.py wrote nothing under nasopt-bench-out/"
+    err = capsys.readouterr().err
+    assert f"benchmarks/{name}.py: no --out given, writing to {tmp_path / 'nasopt-bench-out'}" in err
 
 
 def test_search_plot_bands_never_pass_the_optimum(tmp_path, monkeypatch):
@@ -243,7 +244,7 @@ def test_search_plot_bands_never_pass_the_optimum(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     import matplotlib.axes
 
-    from nasopt.benchmarks.plots import plot_search
+    from benchmarks.harness.plots import plot_search
 
     bench = TinyBench()
     runs = [run_one(StrategySpec("random", "random"), bench, seed=s, budget=40, stop_at_optimum=False)
@@ -262,3 +263,34 @@ def test_search_plot_bands_never_pass_the_optimum(tmp_path, monkeypatch):
     assert high.max() <= opt and low.min() >= bench.values.min()
     assert np.all(np.diff(low) >= 0) and np.all(np.diff(high) >= 0)  # best-so-far never falls
     assert (tmp_path / "p.png").stat().st_size > 1000
+
+
+def test_one_thread_limits_the_blas_loaded_and_the_libraries_and_processes_started_later():
+    import subprocess
+    import sys
+
+    code = ("import json, os, numpy\n"
+            "from threadpoolctl import threadpool_info\n"
+            "from benchmarks.harness.threads import THREAD_VARS, one_thread\n"
+            "one_thread()\n"
+            "print(json.dumps([[p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'],\n"
+            "                  [os.environ[v] for v in THREAD_VARS]]))\n")
+    env = {**os.environ, "PYTHONPATH": str(BENCHMARKS.parent), "OMP_NUM_THREADS": "2",
+           "OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    blas, variables = json.loads(proc.stdout)
+    assert blas and set(blas) == {1} and variables == ["1", "1", "1"]
+
+
+@pytest.mark.parametrize("script", sorted(p.stem for p in BENCHMARKS.glob("*.py") if p.stem != "__init__"))
+def test_every_experiment_limits_its_threads_when_run_as_a_script(script):
+    """Each script calls ``one_thread()`` in its ``if __name__ == "__main__":`` block, but
+    ``threads.py``, which measures the environments' thread settings themselves."""
+    import ast
+
+    tree = ast.parse((BENCHMARKS / f"{script}.py").read_text(encoding="utf-8"))
+    main_blocks = [node for node in tree.body if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)]
+    calls = {node.func.id for block in main_blocks for node in ast.walk(block)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    assert len(main_blocks) == 1 and ("one_thread" in calls) == (script != "threads")

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from nasopt.benchmarks import predictor_bench as pb
-from nasopt.benchmarks.jsonio import read_json, write_json
+from benchmarks import predictors as pb
+from benchmarks.harness.jsonio import read_json, write_json
 from nasopt.core.errors import ConfigurationError
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nasopt
-from nasopt.benchmarks.jsonio import read_json, write_json
+from benchmarks.harness.jsonio import read_json, write_json
 from nasopt.core.errors import ConfigurationError
 from nasopt.core.registry import create
 from nasopt.spaces import NB201Space, ProductSpace
@@ -266,7 +266,7 @@ def test_nb101_space_uses_the_ea_on_renas_tensors():
 
 
 def test_benchmark_writes_its_table(nb201_data, tmp_path):
-    from nasopt.benchmarks import renas_bench
+    from benchmarks import renas as renas_bench
 
     out = tmp_path / "r"
     renas_bench.main(["--datasets", "cifar100", "--methods", "random", "tpe", "renas-iter",
@@ -304,7 +304,7 @@ def test_reuse_warns_when_two_files_disagree_on_a_run(tmp_path, capsys):
     """Runs are deterministic given their seed: two reuse files that queried different
     architectures for the same run mean the code changed between them. The later file wins,
     and the user is told (a silent pick once brought back runs of an older default)."""
-    from nasopt.benchmarks.renas_bench import _load_reusable
+    from benchmarks.renas import _load_reusable
 
     def output(name: str, queried: dict[int, list[int]]) -> str:
         runs = [{"method": "random", "options": {}, "dataset": "cifar100", "seed": seed,
@@ -325,7 +325,7 @@ def test_reuse_warns_when_two_files_disagree_on_a_run(tmp_path, capsys):
 
 
 def test_reuse_reads_a_gzipped_output_like_its_plain_json(tmp_path):
-    from nasopt.benchmarks.renas_bench import _load_reusable
+    from benchmarks.renas import _load_reusable
 
     res = {"space": "nb201", "budget": 100, "runs": [
         {"method": "random", "options": {}, "dataset": "cifar100", "seed": s, "queried": [s, 7]}
@@ -338,7 +338,7 @@ def test_reuse_reads_a_gzipped_output_like_its_plain_json(tmp_path):
 
 
 def test_objective_rank_counts_the_table_entries_better_than_the_best_queried():
-    from nasopt.benchmarks.renas_bench import objective_rank
+    from benchmarks.renas import objective_rank
 
     values = np.array([3.0, 1.0, 2.0, 3.0, 0.5])
     assert objective_rank(values, [1, 2]) == 2  # best queried 2.0; 3.0 twice above it
@@ -348,7 +348,7 @@ def test_objective_rank_counts_the_table_entries_better_than_the_best_queried():
 
 def test_benchmark_keeps_several_paper_protocol_configurations_apart(nb201_data, tmp_path):
     """Repeated --renas options give one row each, labelled with their options."""
-    from nasopt.benchmarks import renas_bench
+    from benchmarks import renas as renas_bench
 
     fast = {**FAST, "surrogate_options": {"n_estimators": 10}}
     configs = [fast, {**fast, "init": 80}]
@@ -368,7 +368,8 @@ def test_benchmark_keeps_several_paper_protocol_configurations_apart(nb201_data,
 
 
 def test_benchmark_can_search_on_test_accuracy_and_keeps_those_runs_apart(nb201_data, tmp_path):
-    from nasopt.benchmarks import NB201, renas_bench
+    from benchmarks import renas as renas_bench
+    from nasopt.benchmarks import NB201
 
     args = ["--datasets", "cifar100", "--methods", "random", "--seeds", "0-1", "--workers", "1",
             "--data", str(nb201_data)]
@@ -387,7 +388,7 @@ def test_benchmark_can_search_on_test_accuracy_and_keeps_those_runs_apart(nb201_
 
 
 def test_benchmark_nb101_without_the_table_exits_with_a_message(tmp_path, capsys):
-    from nasopt.benchmarks import renas_bench
+    from benchmarks import renas as renas_bench
 
     assert renas_bench.main(["--space", "nb101", "--data", str(tmp_path / "missing")]) == 2
     assert "not found" in capsys.readouterr().err

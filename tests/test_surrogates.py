@@ -305,7 +305,7 @@ def test_bad_options_raise_configuration_errors():
 def test_speed_benchmark_writes_json_and_markdown(nb201_data, tmp_path):
     import json
 
-    from nasopt.benchmarks.surrogate_speed import main
+    from benchmarks.surrogate_speed import main
 
     main(["--surrogates", "gbrt", "--sizes", "16", "--repeats", "1", "--data", str(nb201_data),
           "--out", str(tmp_path)])

@@ -1,7 +1,7 @@
-"""Where the ``nasopt bench`` commands write their results.
+"""Where the experiment scripts write their results.
 
-Without ``--out`` a benchmark writes under ``./nasopt-bench-out/`` and says so on stderr,
-never into ``results/``: a README command rerun from the repository root must not
+Without ``--out`` an experiment writes under ``./nasopt-bench-out/`` and says so on stderr,
+never into ``results/``: a command of the docs rerun from the repository root must not
 overwrite the committed results. The commands that regenerate those pass
 ``--out results/...`` explicitly.
 """
@@ -17,10 +17,10 @@ SCRATCH_DIR = "nasopt-bench-out"
 
 def output_path(out: str | None, default: str, command: str) -> str:
     """``out`` when the user gave one, else ``nasopt-bench-out/<default>``, announced on
-    stderr (``command`` is the benchmark's name in that line)."""
+    stderr (``command``, the script's name, e.g. ``benchmarks/search.py``, opens that line)."""
     if out is not None:
         return out
     path = os.path.join(SCRATCH_DIR, default)
-    print(f"nasopt bench {command}: no --out given, writing to {os.path.abspath(path)}"
+    print(f"{command}: no --out given, writing to {os.path.abspath(path)}"
           f"{'' if default else os.sep} (--out chooses where)", file=sys.stderr)
     return path

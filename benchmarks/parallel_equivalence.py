@@ -13,7 +13,7 @@ its position in its batch), in reverse order, and in reverse order with ``ordere
 (results told in ask order whatever order they arrive in). Recorded: whether the trajectory and
 the best architecture equal the sequential ones, and whether every result was told. ::
 
-    python -m nasopt.integrations.parallel_equivalence --trials 20 --out results/parallel_equivalence.json
+    python benchmarks/parallel_equivalence.py --trials 20
 """
 
 from __future__ import annotations
@@ -21,14 +21,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from ..benchmarks.output import output_path
-from ..driver import optimize
-from ._deps import create_strategy
+if not __package__:  # run as `python benchmarks/parallel_equivalence.py`: the repository root first
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness.output import output_path  # noqa: E402
+from benchmarks.harness.threads import one_thread  # noqa: E402
+from nasopt import create  # noqa: E402
+from nasopt.driver import optimize  # noqa: E402
 
 STEP_S = 1.0
 #: in ask order; reverse order told as results arrive; reverse order with ordered=True
@@ -36,7 +41,7 @@ ORDERS = ("in_order", "reverse_order", "reverse_order_ordered_telling")
 
 
 def _reference(bench: Any, strategy: str, opts: dict, seed: int, n: int, batch: int) -> Any:
-    opt = create_strategy(strategy, bench.space, seed=seed, **opts)
+    opt = create(strategy, bench.space, seed=seed, **opts)
     while len(opt.trials) < n:
         for t in opt.ask(min(batch, n - len(opt.trials))):
             opt.tell(t, bench(t.arch))
@@ -75,14 +80,14 @@ def _summary(opt: Any, ref: Any, n: int) -> dict:
 
 
 def run_dask(bench, table, strategy, opts, seed, n, batch) -> dict:
-    from .dask import dask_executor
+    from nasopt.integrations.dask import dask_executor
 
     ref = _reference(bench, strategy, opts, seed, n, batch)
     out = {}
     with dask_executor(n_workers=2) as ex:
         for order in ORDERS:
             plan = _plan(bench, ref, batch, reverse=order != "in_order")
-            opt = create_strategy(strategy, bench.space, seed=seed, **opts)
+            opt = create(strategy, bench.space, seed=seed, **opts)
             t0 = time.perf_counter()
             optimize(_make_objective(plan, table), opt, n, executor=ex, batch_size=batch,
                      ordered=order.endswith("ordered_telling"), progress=False)
@@ -95,7 +100,7 @@ def run_ray(bench, table, strategy, opts, seed, n, batch) -> dict:
     import ray
     from ray import tune
 
-    from .ray import NASSearch
+    from nasopt.integrations.ray import NASSearch
 
     ref = _reference(bench, strategy, opts, seed, n, batch)
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
@@ -146,7 +151,7 @@ def to_markdown(res: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(prog="python benchmarks/parallel_equivalence.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--trials", type=int, default=20)
     p.add_argument("--batch", type=int, default=2)
     p.add_argument("--strategy", default="rea")
@@ -155,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None, help="JSON output, a .md table beside it "
                    "(default nasopt-bench-out/parallel_equivalence.json)")
     args = p.parse_args(argv)
-    args.out = output_path(args.out, "parallel_equivalence.json", "parallel-equivalence")
-    from ..benchmarks import NB201
+    args.out = output_path(args.out, "parallel_equivalence.json", "benchmarks/parallel_equivalence.py")
+    from nasopt.benchmarks import NB201
 
     bench = NB201("cifar10")
     table = {bench.space[i]: float(v) for i, v in enumerate(bench.values)}
@@ -176,5 +181,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # pragma: no cover
+    one_thread()
     raise SystemExit(main())

@@ -35,7 +35,7 @@ def plot_search(results: dict[str, list[dict]], values: np.ndarray, budget: int,
                 title: str = "", optimum: float | None = None, maximize: bool = True) -> None:
     """Write ``path`` (PNG/SVG/PDF): median best-so-far per strategy with its interquartile
     band (25th–75th percentile over runs)."""
-    from ..integrations._deps import require
+    from nasopt.integrations._deps import require
 
     matplotlib = require("matplotlib", "bench", "the search plot")
     matplotlib.use("Agg")

@@ -14,7 +14,6 @@ architecture it has already evaluated, which is answered from a cache and not co
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,8 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import ConfigurationError
-from .tabular import TabularBenchmark
+from nasopt.benchmarks.tabular import TabularBenchmark
+from nasopt.core.errors import ConfigurationError
+
+from .threads import one_thread
 
 #: TPE gives up after this many suggestions per counted query (a stuck sampler).
 TPE_MAX_REPEATS = 50
@@ -101,8 +102,8 @@ def parse_spec(text: str, presets: dict[str, StrategySpec] | None = None) -> Str
 # ====================================================================== single runs
 def _run_nasopt(spec: StrategySpec, bench: TabularBenchmark, seed: int, budget: int,
                 optimum: int, stop_at_optimum: bool) -> list[int]:
-    from ..core.registry import create
-    from ..strategies import weaknas  # noqa: F401  (registers "weaknas")
+    from nasopt.core.registry import create
+    from nasopt.strategies import weaknas  # noqa: F401  (registers "weaknas")
 
     opt = create(spec.name, bench.space, seed=seed, **spec.options)
     step = spec.ask_batch or int(getattr(opt, "batch", 1) or 1)
@@ -137,7 +138,7 @@ def tpe_queries(bench: TabularBenchmark, seed: int, budget: int, stop_at: int | 
     space = bench.space
     if not hasattr(space, "op_codes"):
         raise ConfigurationError("the TPE peer is defined on NAS-Bench-201 (op_codes) only")
-    from ..spaces.nb201 import EDGES, OPS
+    from nasopt.spaces.nb201 import EDGES, OPS
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = optuna.samplers.TPESampler(seed=seed, **tpe_options)
@@ -190,20 +191,10 @@ def _bench(kind: str, dataset: str, metric: str) -> TabularBenchmark:
     if key not in _BENCH_CACHE:
         if kind != "nb201":
             raise ConfigurationError(f"unknown benchmark {kind!r}")
-        from .nb201 import NB201
+        from nasopt.benchmarks.nb201 import NB201
 
         _BENCH_CACHE[key] = NB201(dataset=dataset, metric=metric)
     return _BENCH_CACHE[key]
-
-
-def _init_worker() -> None:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:  # pragma: no cover
-        pass
 
 
 def _job(args: tuple) -> tuple[int, int, dict]:
@@ -228,8 +219,8 @@ def run_many(
     """Every strategy on every seed; returns ``{label: [run, ...]}`` in seed order.
 
     ``max_runs`` caps the number of runs of some strategies (by label; they get the first
-    seeds). Runs go to ``workers`` processes (1 torch thread each); ``workers=1`` runs
-    in-process.
+    seeds). Runs go to ``workers`` processes (one thread each: :func:`one_thread`);
+    ``workers=1`` runs in-process.
     """
     max_runs = max_runs or {}
     labels = [s.label for s in specs]
@@ -255,7 +246,7 @@ def run_many(
         import multiprocessing as mp
 
         ctx = mp.get_context("fork")
-        with ctx.Pool(workers, initializer=_init_worker) as pool:
+        with ctx.Pool(workers, initializer=one_thread) as pool:
             for si, seed, rec in pool.imap_unordered(_job, jobs):
                 results[(si, seed)] = rec
                 if bar is not None:
