@@ -23,26 +23,25 @@ thread here (the measurements are single-core).
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-    os.environ[_var] = "1"
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+if not __package__:  # run as `python benchmarks/long_runs.py`: the repository root first
+    sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
+from benchmarks.harness.output import output_path  # noqa: E402
+from benchmarks.harness.threads import one_thread  # noqa: E402
 import nasopt  # noqa: E402
 from nasopt.core import journal as journal_mod  # noqa: E402
 from nasopt.spaces import ProductSpace  # noqa: E402
@@ -197,9 +196,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="largest size measured for weaknas / renas (default 1000)")
     parser.add_argument("--window", type=int, default=500, help="cycles averaged per size")
     parser.add_argument("--repeats", type=int, default=3, help="reloads per journal (fastest kept)")
-    parser.add_argument("--out", default=str(ROOT / "results" / "long_runs"))
+    parser.add_argument("--out", default=None,
+                        help="output prefix (.json, .md; default nasopt-bench-out/long_runs)")
     args = parser.parse_args(argv)
-    one_thread()
     result = {
         "command": "python benchmarks/long_runs.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "python": platform.python_version(), "numpy": np.__version__,
@@ -221,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             result["rows"] += measure(name, sizes, window, workdir, args.repeats)["rows"]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    out = Path(args.out)
+    out = Path(output_path(args.out, "long_runs", "benchmarks/long_runs.py"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     write_markdown(result, out.with_suffix(".md"))
@@ -230,4 +229,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    one_thread()
     sys.exit(main())

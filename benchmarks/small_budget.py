@@ -27,6 +27,7 @@ if not __package__:  # run as `python benchmarks/small_budget.py`: the repositor
 
 import numpy as np  # noqa: E402
 
+from benchmarks.harness.output import output_path  # noqa: E402
 from benchmarks.harness.runs import StrategySpec, parse_seeds, run_one  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 from nasopt.benchmarks import NB201, Macro  # noqa: E402
@@ -131,7 +132,8 @@ def markdown(main: dict, long: dict, seeds: list[int], command: str, seconds: fl
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="1000-1009", help="seeds (default 1000-1009)")
-    parser.add_argument("--out", default="results", help="folder of small_budget.{json,md}")
+    parser.add_argument("--out", default=None,
+                        help="folder of small_budget.{json,md} (default nasopt-bench-out/)")
     args = parser.parse_args(argv)
     seeds = parse_seeds(args.seeds)
     benches = benchmarks()
@@ -143,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     optima = {b: float(bench.optimum.value) for b, bench in benches.items()}
     command = "python benchmarks/small_budget.py" + ("" if argv is None and len(sys.argv) == 1
                                                      else " " + " ".join(argv if argv is not None else sys.argv[1:]))
+    args.out = output_path(args.out, "", "benchmarks/small_budget.py")
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "small_budget.json"), "w", encoding="utf-8") as fh:
         json.dump({"budget": BUDGET, "seeds": seeds, "seconds": seconds, "command": command,

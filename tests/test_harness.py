@@ -208,6 +208,8 @@ TINY_BENCH_ARGS = {
     "renas": ["--methods", "random", "--seeds", "0", "--budget", "5", "--agreement-runs", "0"],
     "nb101": ["space"],
     "parallel_equivalence": ["--engines", "dask"],
+    "long_runs": ["--strategies", "random", "--sizes", "40", "--window", "10", "--repeats", "1"],
+    "small_budget": ["--seeds", "1000"],
 }
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -228,6 +230,9 @@ def test_experiments_without_out_write_to_a_scratch_folder_not_results(name, nb2
     if name == "parallel_equivalence":  # needs a Dask cluster: the output path is tested here
         monkeypatch.setattr(script, "run_dask", lambda *args: {"same_trajectory": True})
         monkeypatch.setattr(script, "to_markdown", lambda res: "")
+    if name == "small_budget":  # every init on four tables takes minutes: random search only
+        monkeypatch.setattr(script, "SPECS", script.SPECS[:1])
+        monkeypatch.setattr(script, "LONG_SPECS", script.LONG_SPECS[:1])
     monkeypatch.chdir(tmp_path)
     result = script.main(TINY_BENCH_ARGS[name])
     assert result == 0 or isinstance(result, dict)  # nb101 / tfrecord_speed return their record
