@@ -329,29 +329,28 @@ def check_journal_replay_continues(strategy: StrategyLike, space: SearchSpace | 
 
 
 def _resumable_loop(opt: Optimizer, total: int, batch: int, warm: Sequence[Any],
-                    after_call: Callable[[], None] = lambda: None) -> None:
+                    after_call: Callable[[str, list], None] = lambda kind, trials: None) -> None:
     """Warm-start results, then ask a batch and tell it (one in seven fails), until ``total``
     results. Restarted on an optimizer rebuilt from a journal, it continues the call sequence
     of an uninterrupted run: warm starts not recorded yet first, then what was asked but not
-    told, then new batches. ``after_call`` runs after each call returns."""
+    told, then new batches. ``after_call("ask" | "tell", trials)`` runs after each call
+    returns, with the trials it returned."""
     space = opt.space
     told = {space.key(t.arch) for t in opt.trials if not t.is_pending}
     for arch in warm:
         if space.key(arch) not in told:
-            opt.tell(arch, objective(space, arch))
-            after_call()
+            after_call("tell", [opt.tell(arch, objective(space, arch))])
     while sum(not t.is_pending for t in opt.trials) < total:
         pending = opt.pending
         if not pending:
-            opt.ask(batch)
-            after_call()
+            after_call("ask", opt.ask(batch))
             continue
         for t in pending:
             if zlib.crc32(space.key(t.arch).encode()) % 7 == 0:
-                opt.tell(t, failed=True, error="simulated failure")
+                done = opt.tell(t, failed=True, error="simulated failure")
             else:
-                opt.tell(t, objective(space, t.arch))
-            after_call()
+                done = opt.tell(t, objective(space, t.arch))
+            after_call("tell", [done])
 
 
 def check_sigkill_resume(strategy: StrategyLike, space: SearchSpace | None, tmp_path: Path) -> None:
@@ -367,7 +366,7 @@ def check_sigkill_resume(strategy: StrategyLike, space: SearchSpace | None, tmp_
     rng = np.random.default_rng(3)
     warm = [space.sample(rng) for _ in range(2)]
     journal = str(Path(tmp_path) / "killed.jsonl")
-    errfile = Path(tmp_path) / "child-error.txt"
+    errfile, ackfile = Path(tmp_path) / "child-error.txt", Path(tmp_path) / "acks.txt"
     lives = (1, 4, 7, 2)  # calls each life makes before its SIGKILL; the last life finishes
     for life, calls in enumerate((*lives, None)):
         sys.stdout.flush()
@@ -377,8 +376,12 @@ def check_sigkill_resume(strategy: StrategyLike, space: SearchSpace | None, tmp_
             code = 0
             try:
                 count = [0]
+                fd = os.open(ackfile, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
-                def after_call() -> None:
+                def after_call(kind: str, trials: list) -> None:
+                    # acknowledge what the call returned, then maybe die
+                    os.write(fd, "".join(f"{kind} {t.id} {t.state.value} {t.value!r}\n"
+                                         for t in trials).encode())
                     count[0] += 1
                     if calls is not None and count[0] >= calls:
                         os.kill(os.getpid(), signal.SIGKILL)
@@ -401,6 +404,7 @@ def check_sigkill_resume(strategy: StrategyLike, space: SearchSpace | None, tmp_
         else:
             assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, \
                 f"{strategy!r}: life {life + 1} was not killed (status {status}): the run ended too early"
+        _assert_acks_kept(strategy, space, journal, ackfile, life)
     resumed = nasopt.load(journal, space=space)
     try:
         ref = strategy(space, seed=SEED)
@@ -409,6 +413,26 @@ def check_sigkill_resume(strategy: StrategyLike, space: SearchSpace | None, tmp_
                                    "its journal diverged from the uninterrupted run")
     finally:
         resumed.close()
+
+
+def _assert_acks_kept(strategy: StrategyFactory, space: SearchSpace, journal: str, ackfile: Path,
+                      life: int) -> None:
+    """Every trial an ``ask`` returned is in the journal, and every result a ``tell``
+    acknowledged is there with its state and value."""
+    opt = nasopt.load(journal, space=space)
+    try:
+        trials = {t.id: t for t in opt.trials}
+    finally:
+        opt.close()
+    for line in ackfile.read_text().splitlines() if ackfile.exists() else []:
+        kind, tid, state, value = line.split(" ", 3)
+        t = trials.get(int(tid))
+        assert t is not None, f"{strategy!r}: trial #{tid} returned by {kind} is not in the journal " \
+                              f"after SIGKILL #{life + 1}"
+        if kind == "tell":
+            assert (t.state.value, repr(t.value)) == (state, value), (
+                f"{strategy!r}: the acknowledged result of trial #{tid} ({state} {value}) is "
+                f"{t.state.value} {t.value!r} in the journal after SIGKILL #{life + 1}")
 
 
 def _wait_child(pid: int, timeout: float) -> int:

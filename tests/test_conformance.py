@@ -123,7 +123,8 @@ class Forgetful(RandomSearch):
 def test_checks_catch_a_strategy_that_forgets_its_state(tmp_path):
     register_strategy("test-forgetful")(Forgetful)
     try:
-        for check in (nt.check_save_load_continues, nt.check_journal_replay_continues):
+        for check in (nt.check_save_load_continues, nt.check_journal_replay_continues,
+                      nt.check_sigkill_resume):
             with pytest.raises(AssertionError, match="test-forgetful"):
                 check("test-forgetful", None, tmp_path)
         report = nt.check_strategy("test-forgetful", checks=[nt.check_bad_input_leaves_state_unchanged])
