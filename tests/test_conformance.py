@@ -5,6 +5,7 @@ must fail on a strategy that breaks its contract)."""
 from __future__ import annotations
 
 import sys
+import unittest
 from typing import Any
 
 import pytest
@@ -90,6 +91,18 @@ def test_nasopt_testing_imports_no_pytest_optuna_or_ray():
             "print(sorted(m for m in ('pytest', 'optuna', 'ray') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("check, modules", [
+    (nt.check_optuna_resume, ("optuna", "nasopt.integrations.optuna")),
+    (nt.check_ray_save_restore, ("ray", "ray.tune", "ray.tune.search", "nasopt.integrations.ray")),
+])
+def test_integration_checks_skip_when_the_package_is_missing(monkeypatch, tmp_path, check, modules):
+    for name in modules:
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(unittest.SkipTest, match="nasopt"):
+        check("random", None, tmp_path)
+    assert nt.check_strategy("random", checks=[check])[check.__name__].startswith("skipped: ")
 
 
 def test_unregister_strategy_removes_the_name():
