@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import nasopt
+from nasopt.testing import registered_strategies
 
 HERE = Path(__file__).parent
 TRAJ = HERE / "data" / "trajectories"
@@ -26,7 +27,8 @@ N_ARCHS, BATCH, SEED = 50, 5, 0
 RECORD = os.environ.get("NASOPT_RECORD") == "1"
 
 #: strategy -> (module that registers it, options). Options keep the test fast; the torch
-#: predictors still train (thread-count sensitivity is what the second test checks).
+#: predictors still train (thread-count sensitivity is what the second test checks). Every
+#: registered strategy (the conformance suite's list) must be here, with a recording.
 STRATEGIES = {
     "random": ("nasopt.strategies.random_search", {}),
     "rea": ("nasopt.strategies.evolution", {}),
@@ -34,6 +36,7 @@ STRATEGIES = {
     "renas": ("nasopt.strategies.renas", {
         "surrogate": "mlp", "encoding": "onehot", "init": 20, "top_k": 10,
         "surrogate_options": {"hidden_layer_sizes": [64], "epochs": 50}}),
+    "renas-iter": ("nasopt.strategies.renas", {}),
 }
 TORCH_STRATEGIES = ("weaknas", "renas")
 
@@ -61,8 +64,9 @@ def trajectory(name: str, data: str | None = None) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list(STRATEGIES))
+@pytest.mark.parametrize("name", [f.name for f in registered_strategies()])
 def test_recorded_trajectory(name, nb201_data):
+    assert name in STRATEGIES, f"strategy {name!r} has no options here: add it to STRATEGIES and record it"
     got = trajectory(name, str(nb201_data))
     path = TRAJ / f"{name}.json"
     if RECORD:

@@ -17,11 +17,13 @@ from optuna.testing.pytest_samplers import BasicSamplerTestCase, RelativeSampler
 import nasopt  # noqa: E402
 from nasopt.integrations.optuna import ARCH_ATTR, NASSampler, keep_errors, make_codec, suggest_arch  # noqa: E402
 from nasopt.spaces import NB201Space  # noqa: E402
+from nasopt.testing import registered_strategies  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
-STRATEGIES = [("random", {}), ("rea", {}), ("weaknas", {"surrogate": "quadratic", "init": 6, "batch": 4})]
+#: Every registered strategy with the conformance suite's small budgets.
+STRATEGIES = [(f.name, f.options) for f in registered_strategies()]
 
 
 def _nb201_random():
@@ -60,7 +62,7 @@ def nb201_objective(bench, sampler):
     return objective
 
 
-@pytest.mark.parametrize("strategy,opts", STRATEGIES)
+@pytest.mark.parametrize("strategy,opts", STRATEGIES, ids=[s for s, _ in STRATEGIES])
 def test_study_searches_nb201_and_matches_the_plain_loop(bench, strategy, opts):
     sampler = NASSampler(bench.space, strategy=strategy, seed=5, **opts)
     study = optuna.create_study(direction="maximize", sampler=sampler)
@@ -87,7 +89,7 @@ def test_minimize_study_is_followed(bench):
     assert not opt.maximize and opt.best.value == study.best_value
 
 
-@pytest.mark.parametrize("strategy,opts", STRATEGIES)
+@pytest.mark.parametrize("strategy,opts", STRATEGIES, ids=[s for s, _ in STRATEGIES])
 def test_study_with_two_jobs_keeps_running_trials_pending_and_loses_nothing(bench, strategy, opts):
     sampler = NASSampler(bench.space, strategy=strategy, seed=2, **opts)
     study = optuna.create_study(direction="maximize", sampler=sampler)
@@ -121,11 +123,11 @@ def _storage(kind, tmp_path):
     return JournalStorage(JournalFileBackend(str(tmp_path / "study.log")))
 
 
-@pytest.mark.parametrize("strategy,opts,kind", [
-    *[(s, o, "journal") for s, o in STRATEGIES],
-    pytest.param("rea", {}, "sqlite", marks=pytest.mark.slow),
-])
-def test_resumed_study_continues_exactly_as_an_uninterrupted_one(bench, tmp_path, strategy, opts, kind):
+@pytest.mark.slow
+def test_resumed_sqlite_study_continues_exactly_as_an_uninterrupted_one(bench, tmp_path):
+    """With an SQL storage (the conformance suite's check_optuna_resume covers every
+    strategy with a journal storage)."""
+    strategy, opts, kind = "rea", {}, "sqlite"
     full = NASSampler(bench.space, strategy=strategy, seed=9, **opts)
     ref = optuna.create_study(direction="maximize", sampler=full)
     ref.optimize(nb201_objective(bench, full), n_trials=16)

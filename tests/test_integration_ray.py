@@ -11,6 +11,7 @@ import sys
 import pytest
 
 import nasopt
+from nasopt.testing import registered_strategies
 
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 needs_ray = pytest.mark.skipif(not HAVE_RAY, reason='ray[tune] not installed (pip install "nasopt[ray]")')
@@ -156,10 +157,11 @@ def test_searcher_unit_behaviour_without_a_cluster(bench, tmp_path):
 
 
 @needs_ray
-@pytest.mark.parametrize("strategy,opts", [("random", {}), ("rea", REA),
-                                           ("weaknas", {"surrogate": "quadratic", "init": 4, "batch": 3})])
+@pytest.mark.parametrize("strategy,opts", [(f.name, f.options) for f in registered_strategies()],
+                         ids=[f.name for f in registered_strategies()])
 def test_searcher_with_every_strategy_in_a_simulated_tune_loop(bench, strategy, opts):
-    """Tune's calls simulated: 3 trials at a time, completions shuffled."""
+    """Tune's calls simulated: 3 trials at a time, completions shuffled (the conformance
+    suite's check_ray_save_restore also saves and restores such a searcher mid-run)."""
     import random
 
     from nasopt.integrations.ray import NASSearch

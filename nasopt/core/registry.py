@@ -42,3 +42,11 @@ def create(name: str, space: Any, **options: Any) -> "Optimizer":
     """Build the strategy registered as ``name`` (``"random"``, ``"rea"``, ``"weaknas"``,
     ``"renas"``, ...) on ``space`` with keyword ``options``."""
     return strategy_class(name)(space, **options)
+
+
+def unregister_strategy(name: str) -> type["Optimizer"]:
+    """Remove the strategy registered under ``name`` (e.g. one a test registered) and
+    return its class; :class:`ConfigurationError` when no strategy has that name."""
+    cls = strategy_class(name)
+    del _STRATEGIES[name]
+    return cls
