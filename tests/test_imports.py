@@ -37,6 +37,12 @@ def test_import_nasopt_loads_no_heavy_library():
     assert heavy_modules_after("import nasopt") == []
 
 
+def test_loss_names_import_without_torch():
+    """The strategies check losses against ``nasopt.surrogates.losses.LOSSES``; reading that
+    list must not load torch (only the torch losses themselves need it)."""
+    assert heavy_modules_after("from nasopt.surrogates.losses import LOSSES, check_loss") == []
+
+
 @pytest.mark.parametrize("strategy", ["random", "rea"])
 def test_search_on_product_space_with_save_load_and_journal_loads_no_heavy_library(strategy, tmp_path):
     loaded = heavy_modules_after(f"""

@@ -22,11 +22,14 @@ import numpy as np
 
 from ..core.errors import ConfigurationError
 from ..core.optimizer import Optimizer
-from ..core.checks import check_budget, check_fraction, check_init_fits, check_int, scaled_init
+from ..core.checks import (
+    check_budget, check_choice, check_fraction, check_init_fits, check_int, scaled_init,
+)
 from ..core.registry import register_strategy
 from ..core.space import SearchSpace
 from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit, thread_option
 from ..spaces.renas_features import ENCODING_KINDS
+from ..surrogates.losses import LOSSES
 from .ea import check_ea_options, evolve
 
 #: Random training sample per space type (the paper's NAS-Bench-201 / NAS-Bench-101 settings);
@@ -193,9 +196,7 @@ class ReNAS(Optimizer):
                 f"unknown encoding {encoding!r} for {space!r}; choose from {tuple(space.encodings)}"
             )
         self.encoding = encoding
-        if loss is not None and loss not in ("mse", "hinge", "logistic", "exponential"):
-            raise ConfigurationError(f"loss must be 'mse', 'hinge', 'logistic' or 'exponential', got {loss!r}")
-        self.loss = loss
+        self.loss = None if loss is None else check_choice("loss", loss, LOSSES)
         budget = check_budget(budget)
         if init is None:
             self.init = scaled_init(self._default_init(space), space, budget, self.init_share)

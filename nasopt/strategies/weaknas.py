@@ -54,6 +54,7 @@ from ..core.checks import (
 from ..core.registry import register_strategy
 from ..core.space import SearchSpace
 from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit, thread_option
+from ..surrogates.losses import LOSSES
 
 #: Settings of the paper per search space type (``SearchSpace.type_name``).
 PAPER_DEFAULTS: dict[str, dict[str, int]] = {
@@ -90,7 +91,6 @@ ACQUISITIONS = ("mean", "ei", "ucb")
 TARGETS = ("zscore", "rank", "raw")
 INTERNAL = ("nn", "quadratic")
 SHARED = ("mlp", "gbrt", "rf", "renas")
-LOSSES = ("mse", "hinge", "logistic", "exponential")
 
 
 # ====================================================================== internal predictors

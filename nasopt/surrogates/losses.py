@@ -22,10 +22,16 @@ replacement; triplets are always ``max_triplets`` random draws. Pairs / triplets
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from ..core.errors import ConfigurationError
 
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+#: Every loss a predictor may be trained with: the one list the strategies and surrogates
+#: check against. This module imports torch only inside the torch losses, so the names are
+#: cheap to import.
 LOSSES: tuple[str, ...] = ("mse", "hinge", "logistic", "exponential")
 RANKING_LOSSES: tuple[str, ...] = ("hinge", "logistic", "exponential")
 
@@ -45,6 +51,8 @@ def check_loss(loss: str) -> str:
 
 def phi(z: torch.Tensor, kind: str, margin: float = 1.0) -> torch.Tensor:
     """The per-pair penalty ``φ(z)``, elementwise; small when ``z`` is large and positive."""
+    import torch
+
     if kind == "hinge":
         return torch.relu(margin - z)
     if kind == "logistic":
@@ -64,6 +72,8 @@ def sample_pairs(
     All ``n(n−1)/2`` pairs ``i < j`` when there are at most ``max_pairs`` of them, else
     ``max_pairs`` uniform random pairs (drawn with ``generator`` on the CPU).
     """
+    import torch
+
     if n < 2:
         empty = torch.zeros(0, dtype=torch.long, device=device)
         return empty, empty
@@ -82,6 +92,8 @@ def sample_triplets(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``max_triplets`` random index triplets ``(i, j, k)`` with ``j != i`` and ``k != i``
     (``j == k`` gives a tie and is dropped by the loss)."""
+    import torch
+
     if n < 3:
         empty = torch.zeros(0, dtype=torch.long, device=device)
         return empty, empty, empty
@@ -93,6 +105,8 @@ def sample_triplets(
 
 def mse_loss(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Mean squared error."""
+    import torch
+
     return torch.mean((pred - y) ** 2)
 
 
@@ -102,6 +116,8 @@ def pairwise_loss(
 ) -> torch.Tensor:
     """ReNAS L1: mean over sampled pairs of ``φ((ŷ_i − ŷ_j)·sign(y_i − y_j))``; tied pairs
     are ignored. Returns 0 (with a gradient path) when no informative pair exists."""
+    import torch
+
     i, j = sample_pairs(pred.shape[0], max_pairs, generator, pred.device)
     s = torch.sign(y[i] - y[j])
     z = (pred[i] - pred[j]) * s
@@ -116,6 +132,8 @@ def triplet_loss(
     """ReNAS L2 (continuity): mean over sampled triplets of
     ``φ((d_ij − d_ik)·sign(|y_i − y_j| − |y_i − y_k|))`` with ``d`` the Euclidean distance
     between rows of ``features`` (the penultimate layer)."""
+    import torch
+
     n = features.shape[0]
     i, j, k = sample_triplets(n, max_triplets, generator, features.device)
     if n <= _DIST_MATRIX_MAX:
