@@ -321,7 +321,7 @@ class ReNAS(Optimizer):
         while self._queue:
             arch = self._queue.pop(0)
             k = self.space.key(arch)
-            if k not in batch and (self.allow_duplicates or k not in self._seen):
+            if self._available(k, batch):
                 return arch
         return None
 

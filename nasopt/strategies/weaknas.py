@@ -477,7 +477,7 @@ class WeakNAS(Optimizer):
             while self._queue and len(out) < n:
                 arch = self._queue.pop(0)
                 key = self.space.key(arch)
-                if key not in keys and (self.allow_duplicates or key not in self._seen):
+                if self._available(key, keys):
                     out.append(arch)
                     keys.add(key)
             if len(out) < n:
@@ -563,7 +563,7 @@ class WeakNAS(Optimizer):
             if draws % 2 == 0:  # two-step neighbours widen the local pool
                 child = self.space.mutate(child, self._rng)
             key = self.space.key(child)
-            if key not in seen and (self.allow_duplicates or key not in self._seen):
+            if self._available(key, seen):
                 seen.add(key)
                 pool.append(child)
         draws = 0
@@ -571,7 +571,7 @@ class WeakNAS(Optimizer):
             draws += 1
             arch = self.space.sample(self._rng)
             key = self.space.key(arch)
-            if key not in seen and (self.allow_duplicates or key not in self._seen):
+            if self._available(key, seen):
                 seen.add(key)
                 pool.append(arch)
         return pool
@@ -608,7 +608,7 @@ class WeakNAS(Optimizer):
 
             def key_ok(i: int) -> bool:
                 k = self.space.key_of_index(i)
-                return k not in exclude and (self.allow_duplicates or k not in self._seen)
+                return self._available(k, exclude)
 
             member = lambda i: self.space[int(i)]  # noqa: E731
         else:
