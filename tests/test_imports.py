@@ -68,6 +68,27 @@ def test_search_on_product_space_with_save_load_and_journal_loads_no_heavy_libra
     assert loaded == []
 
 
+@pytest.mark.parametrize("surrogate", ["nn", "quadratic"])
+def test_weaknas_with_its_numpy_predictors_loads_no_heavy_library(surrogate):
+    """WeakNAS's default predictor and the quadratic model are registered surrogates written
+    in numpy: a search with them (an ensemble of 2, bootstrapped for the quadratic model)
+    loads neither torch nor scikit-learn."""
+    loaded = heavy_modules_after(f"""
+        import nasopt
+        from nasopt.spaces import ProductSpace
+
+        space = ProductSpace({{"depth": [2, 4, 6, 8], "width": [32, 64, 128, 256],
+                              "kernel": [3, 5, 7]}})
+        opt = nasopt.create("weaknas", space, seed=0, init=10, surrogate={surrogate!r},
+                            ensemble=2)
+        for _ in range(30):
+            trial = opt.ask()
+            opt.tell(trial, trial.arch["depth"] * trial.arch["width"] / trial.arch["kernel"])
+        assert opt._fits > 0
+    """)
+    assert loaded == []
+
+
 @pytest.mark.parametrize("argv", [["--help"], ["strategies"], ["search", "--help"]])
 def test_cli_help_and_strategies_load_no_heavy_library(argv):
     loaded = heavy_modules_after(f"""

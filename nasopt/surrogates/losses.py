@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..core.errors import ConfigurationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,6 +40,8 @@ RANKING_LOSSES: tuple[str, ...] = ("hinge", "logistic", "exponential")
 # e^{-z} overflows float32 for z < -88; clamp the exponent so one badly ordered pair cannot
 # produce an infinite loss (the gradient is still huge, as the loss intends).
 _EXP_CLAMP = 30.0
+# The numpy gradients clip ``z`` to this range before ``exp`` (float64 overflows past 709).
+_NP_EXP_CLIP = 50.0
 # Batches up to this size compute feature distances as one (n, n) matrix.
 _DIST_MATRIX_MAX = 2048
 
@@ -59,6 +63,20 @@ def phi(z: torch.Tensor, kind: str, margin: float = 1.0) -> torch.Tensor:
         return torch.nn.functional.softplus(-z)
     if kind == "exponential":
         return torch.exp(torch.clamp(-z, max=_EXP_CLAMP))
+    raise ConfigurationError(
+        f"unknown ranking loss {kind!r}; expected one of {', '.join(RANKING_LOSSES)}"
+    )
+
+
+def phi_grad(z: np.ndarray, kind: str, margin: float = 1.0) -> np.ndarray:
+    """``dφ/dz`` of the ranking loss ``kind``, elementwise on a float64 numpy array: the
+    gradient the numpy surrogates (:class:`~nasopt.surrogates.BatchedMLP`) backpropagate."""
+    if kind == "hinge":
+        return -(z < margin).astype(np.float64)
+    if kind == "exponential":
+        return -np.exp(-np.clip(z, -_NP_EXP_CLIP, _NP_EXP_CLIP))
+    if kind == "logistic":
+        return -1.0 / (1.0 + np.exp(np.clip(z, -_NP_EXP_CLIP, _NP_EXP_CLIP)))
     raise ConfigurationError(
         f"unknown ranking loss {kind!r}; expected one of {', '.join(RANKING_LOSSES)}"
     )
