@@ -29,6 +29,7 @@ from ..core.registry import register_strategy
 from ..core.space import SearchSpace
 from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit, thread_option
 from ..spaces.renas_features import ENCODING_KINDS
+from ..surrogates.ensemble import Ensemble, fit_ensemble, member_seeds, new_surrogate
 from ..surrogates.losses import LOSSES
 from .ea import check_ea_options, evolve
 
@@ -62,19 +63,22 @@ ITERATIVE_OPTIONS: dict[str, Any] = {
 }
 
 
-class _Ensemble:
-    """Callable scorer: mean over fitted models of their z-scored predictions (each model's
-    scores are standardised by its mean and spread on the training set, so ranking losses
-    with arbitrary output scales can be averaged)."""
+class _Scorer:
+    """Callable scorer of architectures: the mean of the ensemble's standardised predictions
+    (:class:`~nasopt.surrogates.ensemble.Ensemble` with ``standardize=True``: each model's
+    scores are centred and scaled by their mean and spread on the training set, so ranking
+    losses with arbitrary output scales can be averaged)."""
 
-    def __init__(self, models: list, centres: list[float], scales: list[float], featurize) -> None:
-        self.models, self.centres, self.scales, self.featurize = models, centres, scales, featurize
+    def __init__(self, ensemble: Ensemble, featurize) -> None:
+        self.ensemble, self.featurize = ensemble, featurize
+
+    @property
+    def models(self) -> list:
+        """The fitted surrogates."""
+        return self.ensemble.models
 
     def score_features(self, X: np.ndarray) -> np.ndarray:
-        out = np.zeros(len(X), dtype=np.float64)
-        for m, c, s in zip(self.models, self.centres, self.scales):
-            out += (np.asarray(m.predict(X), dtype=np.float64).reshape(-1) - c) / s
-        return out / len(self.models)
+        return self.ensemble.predict(X)
 
     def __call__(self, archs: Sequence[Any]) -> np.ndarray:
         if len(archs) == 0:
@@ -89,8 +93,9 @@ class ReNAS(Optimizer):
     Args:
         space: The search space.
         surrogate: A :mod:`nasopt.surrogates` name (``"renas"``: the ReNAS CNN on feature
-            tensors, default; ``"mlp"``, ``"gbrt"``, ``"rf"`` on vector encodings) or an
-            unfitted scikit-learn-style estimator (not saved in checkpoints).
+            tensors, default; ``"mlp"``, ``"gbrt"``, ``"rf"``, and the numpy ``"nn"`` and
+            ``"quadratic"`` on vector encodings) or an unfitted scikit-learn-style estimator
+            (not saved in checkpoints).
         encoding: Features fed to the predictor: ``"renas"`` (the paper's tensor),
             ``"renas-type"`` (its type channel), ``"renas-onehot"`` (the tensor with one-hot
             type channels), or one of ``space.encodings``. Default for the ReNAS CNN:
@@ -233,7 +238,7 @@ class ReNAS(Optimizer):
         self._queue: list[Any] = []  # predicted ranking not served yet, best first
         self.rankings_: list[str] = []
         # ---- not persisted
-        self.predictor_: _Ensemble | None = None
+        self.predictor_: _Scorer | None = None
 
     @staticmethod
     def _default_init(space: SearchSpace) -> int:
@@ -349,37 +354,23 @@ class ReNAS(Optimizer):
         return self.space.encode_indices(idx, self.encoding)
 
     def _new_model(self, seed: int) -> Any:
-        if isinstance(self.surrogate, str):
-            from ..surrogates import make_surrogate
+        if not isinstance(self.surrogate, str):
+            return new_surrogate(self.surrogate, seed)
+        opts = dict(self.surrogate_options)
+        if self.loss is not None:
+            opts["loss"] = self.loss
+        return new_surrogate(self.surrogate, seed, **opts)
 
-            opts = dict(self.surrogate_options)
-            if self.loss is not None:
-                opts["loss"] = self.loss
-            return make_surrogate(self.surrogate, random_state=seed, **opts)
-        from sklearn.base import clone
-
-        model = clone(self.surrogate)
-        if "random_state" in model.get_params():
-            model.set_params(random_state=seed)
-        return model
-
-    def fit_predictor(self) -> _Ensemble | None:
+    def fit_predictor(self) -> _Scorer | None:
         """Fit the predictor (ensemble) on every completed result; ``None`` when fewer than
         ``MIN_TRAIN`` results (or a single distinct value) are in."""
         archs, y = self._training_set()
         if len(archs) < MIN_TRAIN or np.ptp(y) == 0:
             return None
         X = self._featurize(archs)
-        models, centres, scales = [], [], []
-        for _ in range(self.ensemble):
-            model = self._new_model(int(self._rng.integers(2**31 - 1)))
-            model.fit(X, y)
-            p = np.asarray(model.predict(X), dtype=np.float64).reshape(-1)
-            s = float(p.std())
-            models.append(model)
-            centres.append(float(p.mean()))
-            scales.append(s if s > 0 else 1.0)
-        return _Ensemble(models, centres, scales, self._featurize)
+        seeds = member_seeds(self._rng, self.ensemble)
+        ensemble = fit_ensemble(self._new_model, X, y, seeds, standardize=True)
+        return _Scorer(ensemble, self._featurize)
 
     def _refit(self, batch: set[str]) -> bool:
         """Fit, rank, and refill the queue (under the ``n_threads`` limit); False when there
@@ -401,7 +392,7 @@ class ReNAS(Optimizer):
         self._served = 0
         return True
 
-    def _rank_traverse(self, scorer: _Ensemble, exclude: set[str], limit: int) -> list[Any]:
+    def _rank_traverse(self, scorer: _Scorer, exclude: set[str], limit: int) -> list[Any]:
         size = len(self.space)
         scores = np.empty(size, dtype=np.float64)
         step = 8192
@@ -429,7 +420,7 @@ class ReNAS(Optimizer):
             p_crossover=self.p_crossover, p_mutation=self.p_mutation, seeds=seeds,
         )
 
-    def _rank_ea(self, scorer: _Ensemble, exclude: set[str], limit: int) -> list[Any]:
+    def _rank_ea(self, scorer: _Scorer, exclude: set[str], limit: int) -> list[Any]:
         return self.run_ea(scorer).ranking(exclude=exclude, limit=limit)
 
 
