@@ -335,8 +335,11 @@ OTHER_CASES = [
     ("budget hint 0", lambda t, d, s: nasopt.create("renas", s, budget=0),
      ConfigurationError, r"budget must be an integer >= 1, got 0"),
     ("predictor option the predictor lacks", lambda t, d, s: nasopt.create(
+        "weaknas", s, surrogate_options={"widht": 3}),
+     ConfigurationError, r"surrogate 'nn' has no option\(s\) widht; options: device, epochs, hidden"),
+    ("GPU for a numpy predictor", lambda t, d, s: nasopt.create(
         "weaknas", s, surrogate_options={"device": "cuda"}),
-     ConfigurationError, r"surrogate 'nn' has no option\(s\) device; options: epochs, hidden, lr"),
+     ConfigurationError, r"BatchedMLP runs on the CPU only \(numpy\), got device='cuda'"),
     ("ReNAS top_k 0", lambda t, d, s: nasopt.create("renas", s, top_k=0),
      ConfigurationError, r"top_k must be an integer >= 1, got 0"),
     ("ReNAS crossover probability 1.5", lambda t, d, s: nasopt.create(

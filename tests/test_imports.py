@@ -37,6 +37,12 @@ def test_import_nasopt_loads_no_heavy_library():
     assert heavy_modules_after("import nasopt") == []
 
 
+def test_loss_names_import_without_torch():
+    """The strategies check losses against ``nasopt.surrogates.losses.LOSSES``; reading that
+    list must not load torch (only the torch losses themselves need it)."""
+    assert heavy_modules_after("from nasopt.surrogates.losses import LOSSES, check_loss") == []
+
+
 @pytest.mark.parametrize("strategy", ["random", "rea"])
 def test_search_on_product_space_with_save_load_and_journal_loads_no_heavy_library(strategy, tmp_path):
     loaded = heavy_modules_after(f"""
@@ -58,6 +64,27 @@ def test_search_on_product_space_with_save_load_and_journal_loads_no_heavy_libra
         nasopt.optimize(lambda arch: float(arch["width"]), journaled, n_trials=20, progress=False)
         journaled.close()
         assert len(nasopt.load({str(tmp_path / "run.jsonl")!r}).trials) == 20
+    """)
+    assert loaded == []
+
+
+@pytest.mark.parametrize("surrogate", ["nn", "quadratic"])
+def test_weaknas_with_its_numpy_predictors_loads_no_heavy_library(surrogate):
+    """WeakNAS's default predictor and the quadratic model are registered surrogates written
+    in numpy: a search with them (an ensemble of 2, bootstrapped for the quadratic model)
+    loads neither torch nor scikit-learn."""
+    loaded = heavy_modules_after(f"""
+        import nasopt
+        from nasopt.spaces import ProductSpace
+
+        space = ProductSpace({{"depth": [2, 4, 6, 8], "width": [32, 64, 128, 256],
+                              "kernel": [3, 5, 7]}})
+        opt = nasopt.create("weaknas", space, seed=0, init=10, surrogate={surrogate!r},
+                            ensemble=2)
+        for _ in range(30):
+            trial = opt.ask()
+            opt.tell(trial, trial.arch["depth"] * trial.arch["width"] / trial.arch["kernel"])
+        assert opt._fits > 0
     """)
     assert loaded == []
 

@@ -195,6 +195,37 @@ def test_product_space_uses_the_ea_or_traversal_through_the_protocol():
         assert opt.best.value >= 10.0
 
 
+@pytest.mark.parametrize("surrogate, options", [
+    ("nn", {"epochs": 100}), ("nn", {"members": 3, "epochs": 100}), ("quadratic", {}),
+])
+def test_weaknas_numpy_predictors_serve_renas_too(space, objective, surrogate, options):
+    from nasopt.surrogates import BatchedMLP, Quadratic
+
+    opt = ReNAS(space, surrogate=surrogate, init=30, top_k=10, ensemble=2, seed=0,
+                surrogate_options=options)
+    run(opt, objective, [30, 10])
+    cls = BatchedMLP if surrogate == "nn" else Quadratic
+    assert [type(m) for m in opt.predictor_.models] == [cls, cls]
+    assert opt.rankings_ == ["traverse"]
+    random_part = [t.value for t in opt.trials[:30]]
+    predicted = [t.value for t in opt.trials[30:]]
+    assert np.mean(predicted) > np.mean(random_part) + np.std(random_part)
+    # every member (a batched model holds several) is standardised on the training set
+    members = options.get("members", 1) * 2
+    X = opt._featurize([t.arch for t in opt.trials[:30]])
+    rows = opt.predictor_.ensemble.predict_members(X)
+    assert rows.shape == (members, 30)
+    np.testing.assert_allclose(rows.mean(1), 0.0, atol=1e-9)
+    np.testing.assert_allclose(rows.std(1), 1.0, rtol=1e-9)
+    with pytest.raises(ConfigurationError, match=r"runs on the CPU only \(numpy\)"):
+        ReNAS(space, surrogate=surrogate, surrogate_options={"device": "cuda"})
+
+
+def test_surrogate_seed_belongs_to_the_strategy(space):
+    with pytest.raises(ConfigurationError, match="random_state is set per ensemble member"):
+        ReNAS(space, surrogate="mlp", encoding="onehot", surrogate_options={"random_state": 3})
+
+
 @pytest.mark.slow
 def test_renas_cnn_default_runs_end_to_end_on_nb201(space, objective):
     """The default (CNN on the 35×4×4 one-hot-type tensors, traversal) and the paper's

@@ -10,7 +10,8 @@ import torch
 
 from nasopt.core.errors import ConfigurationError
 from nasopt.surrogates import (
-    GBRT, MLP, RandomForest, ReNASPredictor, available_surrogates, kendall_tau, make_surrogate, select_by_cv,
+    GBRT, MLP, BatchedMLP, Quadratic, RandomForest, ReNASPredictor, available_surrogates, kendall_tau,
+    make_surrogate, select_by_cv,
 )
 
 FAST = {
@@ -18,6 +19,8 @@ FAST = {
     "gbrt": dict(n_estimators=30, max_depth=4),
     "rf": dict(n_estimators=20),
     "renas": dict(epochs=15, batch_size=128),
+    "nn": dict(hidden=(32,), epochs=100),
+    "quadratic": dict(),
 }
 NEURAL = ("mlp", "renas")
 no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available on this machine")
@@ -43,40 +46,44 @@ def _inputs(name, **kw):
 
 
 def test_every_name_builds_its_class():
-    assert available_surrogates() == ["gbrt", "mlp", "renas", "rf"]
-    classes = {"mlp": MLP, "gbrt": GBRT, "rf": RandomForest, "renas": ReNASPredictor}
+    assert available_surrogates() == ["gbrt", "mlp", "nn", "quadratic", "renas", "rf"]
+    classes = {"mlp": MLP, "gbrt": GBRT, "rf": RandomForest, "renas": ReNASPredictor,
+               "nn": BatchedMLP}
     for name, cls in classes.items():
         est = make_surrogate(name, random_state=3)
         assert type(est) is cls and est.random_state == 3
+    # the ridge model is deterministic: no seed to set
+    assert type(make_surrogate("quadratic", alpha=0.5)) is Quadratic
+    assert "random_state" not in Quadratic().get_params()
 
 
 def test_unknown_name_or_option_is_a_clear_error():
-    with pytest.raises(ConfigurationError, match="available: gbrt, mlp, renas, rf"):
+    with pytest.raises(ConfigurationError, match="available: gbrt, mlp, nn, quadratic, renas, rf"):
         make_surrogate("svm")
     with pytest.raises(ConfigurationError, match="no option"):
         make_surrogate("rf", margin=0.1)
 
 
-@pytest.mark.parametrize("name", ["mlp", "gbrt", "rf", "renas"])
+@pytest.mark.parametrize("name", ["mlp", "gbrt", "rf", "renas", "nn", "quadratic"])
 def test_fit_returns_self_and_predict_gives_one_float_per_row(name):
     X, y = _inputs(name)
-    est = make_surrogate(name, random_state=0, **FAST[name])
+    est = make_surrogate(name, **FAST[name])
     assert est.fit(X, y) is est
     pred = est.predict(X[:17])
     assert pred.shape == (17,) and pred.dtype == np.float64 and np.all(np.isfinite(pred))
     assert est.n_features_in_ == X.shape[1]
 
 
-@pytest.mark.parametrize("name", ["mlp", "gbrt", "rf", "renas"])
+@pytest.mark.parametrize("name", ["mlp", "gbrt", "rf", "renas", "nn", "quadratic"])
 def test_every_surrogate_learns_the_toy_target(name):
     X, y = _inputs(name, n=300)
     opts = {**FAST[name], "epochs": 60} if name in NEURAL else FAST[name]
-    est = make_surrogate(name, random_state=0, **opts)
+    est = make_surrogate(name, **opts)
     est.fit(X[:200], y[:200])
     assert kendall_tau(y[200:], est.predict(X[200:])) > 0.4
 
 
-@pytest.mark.parametrize("name", ["mlp", "gbrt", "rf", "renas"])
+@pytest.mark.parametrize("name", ["mlp", "gbrt", "rf", "renas", "nn"])
 def test_same_seed_same_predictions_different_seed_different(name):
     X, y = _inputs(name)
     opts = dict(FAST[name], subsample=0.7) if name == "gbrt" else FAST[name]
@@ -172,7 +179,8 @@ def test_gbrt_rejects_a_pair_count_that_is_not_a_positive_integer(pairs):
 
 
 @pytest.mark.parametrize(
-    "name,loss", [("gbrt", "hinge"), ("rf", "logistic"), ("mlp", "l1"), ("renas", "rank")]
+    "name,loss", [("gbrt", "hinge"), ("rf", "logistic"), ("mlp", "l1"), ("renas", "rank"),
+                  ("nn", "l1"), ("quadratic", "hinge")]
 )
 def test_unsupported_loss_is_a_configuration_error(name, loss):
     X, y = _inputs(name)
@@ -188,10 +196,82 @@ def test_cuda_without_a_gpu_is_a_clear_error(name):
         make_surrogate(name, device="cuda", **FAST[name]).fit(X, y)
 
 
-def test_rf_is_cpu_only():
+@pytest.mark.parametrize("cls", [RandomForest, BatchedMLP, Quadratic])
+@pytest.mark.parametrize("device", ["cuda", "auto"])
+def test_cpu_only_surrogates_refuse_other_devices(cls, device):
     X, y = _data()
     with pytest.raises(ConfigurationError, match="CPU"):
-        RandomForest(device="cuda").fit(X, y)
+        cls(device=device).fit(X, y)
+    if cls is not RandomForest:  # the numpy ones name the way out
+        with pytest.raises(ConfigurationError, match=r"runs on the CPU only \(numpy\), got "
+                                                     rf"device='{device}'; use device='cpu'"):
+            cls(device=device).check_device()
+    assert cls(device="cpu").check_device() == "cpu"
+
+
+def test_batched_mlp_members_are_separate_networks_and_predict_is_their_mean():
+    X, y = _data()
+    est = BatchedMLP(members=3, hidden=(16,), epochs=50, loss="hinge", random_state=0).fit(X, y)
+    rows = est.predict_members(X[:20])
+    assert rows.shape == (3, 20) and rows.dtype == np.float64
+    assert not np.array_equal(rows[0], rows[1])  # different initial weights
+    np.testing.assert_array_equal(est.predict(X[:20]), rows.mean(0))
+    assert [w.shape for w in est.weights_] == [(3, 12, 16), (3, 1, 16), (3, 16, 1), (3, 1, 1)]
+
+
+def test_batched_mlp_starts_from_init_weights_of_matching_shape_only():
+    X, y = _data()
+    first = BatchedMLP(hidden=(16,), epochs=30, random_state=0).fit(X, y)
+    weights = [w.tolist() for w in first.weights_]
+    # zero further steps: the network is exactly the given weights
+    again = BatchedMLP(hidden=(16,), epochs=0, random_state=1, init_weights=weights).fit(X, y)
+    np.testing.assert_array_equal(again.predict(X), first.predict(X))
+    # weights of another shape are ignored: a random start, as with no init_weights
+    other = BatchedMLP(hidden=(8,), epochs=0, random_state=1, init_weights=weights).fit(X, y)
+    fresh = BatchedMLP(hidden=(8,), epochs=0, random_state=1).fit(X, y)
+    np.testing.assert_array_equal(other.predict(X), fresh.predict(X))
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"members": 0}, "members must be an integer >= 1"),
+    ({"hidden": (16, 0)}, "hidden must be a sequence of positive ints"),
+    ({"epochs": 2.5}, "epochs must be an integer >= 0"),
+    ({"pairs": 0, "loss": "hinge"}, "pairs must be an integer >= 1"),
+])
+def test_batched_mlp_rejects_bad_settings_at_fit(options, message):
+    X, y = _data()
+    with pytest.raises(ConfigurationError, match=message):
+        BatchedMLP(**options).fit(X, y)
+
+
+def test_quadratic_fits_a_pairwise_interaction_exactly():
+    X, _ = _data(n=200, d=4)
+    y = 1.0 + X[:, 0] - 2.0 * X[:, 1] * X[:, 2]
+    est = Quadratic(alpha=1e-8).fit(X, y)
+    np.testing.assert_allclose(est.predict(X), y, atol=1e-5)
+    with pytest.raises(ConfigurationError, match="alpha must be a number >= 0"):
+        Quadratic(alpha=-1).fit(X, y)
+
+
+def test_numpy_surrogates_load_neither_torch_nor_sklearn():
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from nasopt.surrogates import make_surrogate\n"
+        "X = np.random.default_rng(0).normal(size=(30, 5)); y = X[:, 0]\n"
+        "for name in ('nn', 'quadratic'):\n"
+        "    make_surrogate(name).fit(X, y).predict(X)\n"
+        "print(__import__('json').dumps([m for m in ('torch', 'sklearn', 'scipy') if m in sys.modules]))\n"
+    )
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parent.parent)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         check=True, cwd=root, env={**__import__("os").environ, "PYTHONPATH": root})
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
 def test_auto_device_falls_back_to_cpu_without_cuda():

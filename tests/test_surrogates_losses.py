@@ -110,3 +110,16 @@ def test_total_loss_adds_the_weighted_triplet_term():
     assert float(full) == pytest.approx(float(l1) + 0.5 * float(l2), rel=1e-5)
     with pytest.raises(ConfigurationError):
         surrogate_loss(pred, y, loss="logistic", lam=0.5)
+
+
+def test_strategies_check_losses_against_the_one_list_of_the_surrogates():
+    from nasopt.spaces import ProductSpace
+    from nasopt.strategies import renas, weaknas
+    from nasopt.surrogates import losses
+
+    assert weaknas.LOSSES is losses.LOSSES and renas.LOSSES is losses.LOSSES
+    space = ProductSpace({"a": [1, 2, 3], "b": [4, 5, 6]})
+    for strategy in (renas.ReNAS, weaknas.WeakNAS):
+        with pytest.raises(ConfigurationError, match=r"loss must be one of \('mse', 'hinge', "
+                                                     r"'logistic', 'exponential'\), got 'l1'"):
+            strategy(space, surrogate="mlp", loss="l1", init=2)

@@ -362,7 +362,14 @@ def test_explicit_init_that_leaves_nothing_to_learn_is_refused():
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"surrogate_options": {"device": "cuda"}}, r"surrogate 'nn' has no option\(s\) device; options: epochs, hidden"),
+    ({"surrogate_options": {"device": "cuda"}},
+     r"BatchedMLP runs on the CPU only \(numpy\), got device='cuda'; use device='cpu'"),
+    ({"surrogate_options": {"widht": 3}},
+     r"surrogate 'nn' has no option\(s\) widht; options: device, epochs, hidden, lr, margin, pairs, "
+     r"weight_decay$"),
+    ({"surrogate_options": {"members": 3}}, r"surrogate 'nn' has no option\(s\) members"),
+    ({"surrogate": "quadratic", "surrogate_options": {"device": "cuda"}},
+     r"Quadratic runs on the CPU only \(numpy\)"),
     ({"surrogate": "quadratic", "surrogate_options": {"beta": 1}}, r"surrogate 'quadratic' has no option\(s\) beta"),
     ({"surrogate": "mlp", "surrogate_options": {"device": "cuda"}},
      r"device='cuda' was requested but CUDA is not available"),

@@ -37,7 +37,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, overload
 
@@ -540,6 +540,12 @@ class Optimizer:
     def _seen_keys(self) -> set[str]:
         return set(self._seen)
 
+    def _available(self, key: str, batch: Container[str]) -> bool:
+        """Whether the architecture with canonical key ``key`` may be proposed now: not in
+        ``batch`` (the keys already chosen by the current call) and, unless
+        ``allow_duplicates``, never asked or told before."""
+        return key not in batch and (self.allow_duplicates or key not in self._seen)
+
     def _random_unseen(self, n: int) -> list[Any]:
         """``n`` distinct architectures drawn uniformly from those not seen yet."""
         if self.space.is_finite:
@@ -550,7 +556,7 @@ class Optimizer:
         while len(out) < n:
             arch = self.space.sample(self._rng)
             key = self.space.key(arch)
-            if (key in self._seen and not self.allow_duplicates) or key in batch:
+            if not self._available(key, batch):
                 rejections += 1
                 if rejections > MAX_REJECTIONS * n:
                     raise SpaceExhaustedError(

@@ -55,7 +55,7 @@ class RegularizedEvolution(Optimizer):
                 parent = archs[int(picks[scores[picks].argmax()])]
                 cand = self.space.mutate(parent, self._rng)
                 key = self.space.key(cand)
-                if key not in batch and (self.allow_duplicates or key not in self._seen):
+                if self._available(key, batch):
                     child = cand
                     break
             if child is None:  # the neighbourhood is used up: explore instead

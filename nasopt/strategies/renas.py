@@ -22,12 +22,16 @@ import numpy as np
 
 from ..core.errors import ConfigurationError, NumericalError
 from ..core.optimizer import Optimizer
-from ..core.checks import check_budget, check_fraction, check_init_fits, check_int, scaled_init
+from ..core.checks import (
+    check_budget, check_choice, check_fraction, check_init_fits, check_int, scaled_init,
+)
 from ..core.registry import register_strategy
 from ..core.space import SearchSpace
 from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit, thread_option
 from ..spaces.renas_features import ENCODING_KINDS
 from ._numeric import non_finite_message, overflow_safe
+from ..surrogates.ensemble import Ensemble, fit_ensemble, member_seeds, new_surrogate
+from ..surrogates.losses import LOSSES
 from .ea import check_ea_options, evolve
 
 #: Random training sample per space type (the paper's NAS-Bench-201 / NAS-Bench-101 settings);
@@ -60,23 +64,25 @@ ITERATIVE_OPTIONS: dict[str, Any] = {
 }
 
 
-class _Ensemble:
-    """Callable scorer: mean over fitted models of their z-scored predictions (each model's
-    scores are standardised by its mean and spread on the training set, so ranking losses
-    with arbitrary output scales can be averaged)."""
+class _Scorer:
+    """Callable scorer of architectures: the mean of the ensemble's standardised predictions
+    (:class:`~nasopt.surrogates.ensemble.Ensemble` with ``standardize=True``: each model's
+    scores are centred and scaled by their mean and spread on the training set, so ranking
+    losses with arbitrary output scales can be averaged)."""
 
-    def __init__(self, models: list, centres: list[float], scales: list[float], featurize,
-                 targets: np.ndarray | None = None) -> None:
-        self.models, self.centres, self.scales, self.featurize = models, centres, scales, featurize
+    def __init__(self, ensemble: Ensemble, featurize, targets: np.ndarray | None = None) -> None:
+        self.ensemble, self.featurize = ensemble, featurize
         self.targets = np.zeros(0) if targets is None else targets
 
+    @property
+    def models(self) -> list:
+        """The fitted surrogates."""
+        return self.ensemble.models
+
     def score_features(self, X: np.ndarray) -> np.ndarray:
-        """Scores of encoded architectures. Raises NumericalError when a model's are not
-        finite (a diverged fit), so the search never ranks NaNs."""
-        out = np.zeros(len(X), dtype=np.float64)
-        for m, c, s in zip(self.models, self.centres, self.scales):
-            out += (np.asarray(m.predict(X), dtype=np.float64).reshape(-1) - c) / s
-        out /= len(self.models)
+        """Scores of encoded architectures. Raises NumericalError when they are not finite
+        (a diverged fit), so the search never ranks NaNs."""
+        out = np.asarray(self.ensemble.predict(X), dtype=np.float64)
         if not np.isfinite(out).all():
             raise NumericalError(non_finite_message("the ReNAS predictor", out, self.targets))
         return out
@@ -94,8 +100,9 @@ class ReNAS(Optimizer):
     Args:
         space: The search space.
         surrogate: A :mod:`nasopt.surrogates` name (``"renas"``: the ReNAS CNN on feature
-            tensors, default; ``"mlp"``, ``"gbrt"``, ``"rf"`` on vector encodings) or an
-            unfitted scikit-learn-style estimator (not saved in checkpoints).
+            tensors, default; ``"mlp"``, ``"gbrt"``, ``"rf"``, and the numpy ``"nn"`` and
+            ``"quadratic"`` on vector encodings) or an unfitted scikit-learn-style estimator
+            (not saved in checkpoints).
         encoding: Features fed to the predictor: ``"renas"`` (the paper's tensor),
             ``"renas-type"`` (its type channel), ``"renas-onehot"`` (the tensor with one-hot
             type channels), or one of ``space.encodings``. Default for the ReNAS CNN:
@@ -201,9 +208,7 @@ class ReNAS(Optimizer):
                 f"unknown encoding {encoding!r} for {space!r}; choose from {tuple(space.encodings)}"
             )
         self.encoding = encoding
-        if loss is not None and loss not in ("mse", "hinge", "logistic", "exponential"):
-            raise ConfigurationError(f"loss must be 'mse', 'hinge', 'logistic' or 'exponential', got {loss!r}")
-        self.loss = loss
+        self.loss = None if loss is None else check_choice("loss", loss, LOSSES)
         budget = check_budget(budget)
         if init is None:
             self.init = scaled_init(self._default_init(space), space, budget, self.init_share)
@@ -240,7 +245,7 @@ class ReNAS(Optimizer):
         self._queue: list[Any] = []  # predicted ranking not served yet, best first
         self.rankings_: list[str] = []
         # ---- not persisted
-        self.predictor_: _Ensemble | None = None
+        self.predictor_: _Scorer | None = None
 
     @staticmethod
     def _default_init(space: SearchSpace) -> int:
@@ -328,7 +333,7 @@ class ReNAS(Optimizer):
         while self._queue:
             arch = self._queue.pop(0)
             k = self.space.key(arch)
-            if k not in batch and (self.allow_duplicates or k not in self._seen):
+            if self._available(k, batch):
                 return arch
         return None
 
@@ -356,21 +361,14 @@ class ReNAS(Optimizer):
         return self.space.encode_indices(idx, self.encoding)
 
     def _new_model(self, seed: int) -> Any:
-        if isinstance(self.surrogate, str):
-            from ..surrogates import make_surrogate
+        if not isinstance(self.surrogate, str):
+            return new_surrogate(self.surrogate, seed)
+        opts = dict(self.surrogate_options)
+        if self.loss is not None:
+            opts["loss"] = self.loss
+        return new_surrogate(self.surrogate, seed, **opts)
 
-            opts = dict(self.surrogate_options)
-            if self.loss is not None:
-                opts["loss"] = self.loss
-            return make_surrogate(self.surrogate, random_state=seed, **opts)
-        from sklearn.base import clone
-
-        model = clone(self.surrogate)
-        if "random_state" in model.get_params():
-            model.set_params(random_state=seed)
-        return model
-
-    def fit_predictor(self) -> _Ensemble | None:
+    def fit_predictor(self) -> _Scorer | None:
         """Fit the predictor (ensemble) on every completed result; ``None`` when fewer than
         ``MIN_TRAIN`` results (or a single distinct value) are in."""
         archs, y = self._training_set()
@@ -378,16 +376,9 @@ class ReNAS(Optimizer):
         if len(archs) < MIN_TRAIN or np.ptp(y) == 0:
             return None
         X = self._featurize(archs)
-        models, centres, scales = [], [], []
-        for _ in range(self.ensemble):
-            model = self._new_model(int(self._rng.integers(2**31 - 1)))
-            model.fit(X, y)
-            p = np.asarray(model.predict(X), dtype=np.float64).reshape(-1)
-            s = float(p.std())
-            models.append(model)
-            centres.append(float(p.mean()))
-            scales.append(s if s > 0 else 1.0)
-        return _Ensemble(models, centres, scales, self._featurize, y)
+        seeds = member_seeds(self._rng, self.ensemble)
+        ensemble = fit_ensemble(self._new_model, X, y, seeds, standardize=True)
+        return _Scorer(ensemble, self._featurize, y)
 
     def _refit(self, batch: set[str]) -> bool:
         """Fit, rank, and refill the queue (under the ``n_threads`` limit); False when there
@@ -409,7 +400,7 @@ class ReNAS(Optimizer):
         self._served = 0
         return True
 
-    def _rank_traverse(self, scorer: _Ensemble, exclude: set[str], limit: int) -> list[Any]:
+    def _rank_traverse(self, scorer: _Scorer, exclude: set[str], limit: int) -> list[Any]:
         size = len(self.space)
         scores = np.empty(size, dtype=np.float64)
         step = 8192
@@ -437,7 +428,7 @@ class ReNAS(Optimizer):
             p_crossover=self.p_crossover, p_mutation=self.p_mutation, seeds=seeds,
         )
 
-    def _rank_ea(self, scorer: _Ensemble, exclude: set[str], limit: int) -> list[Any]:
+    def _rank_ea(self, scorer: _Scorer, exclude: set[str], limit: int) -> list[Any]:
         return self.run_ea(scorer).ranking(exclude=exclude, limit=limit)
 
 

@@ -32,16 +32,19 @@ Predictors (``surrogate=``):
 * ``"mlp"``, ``"gbrt"``, ``"rf"``, ``"renas"``: the estimators of :mod:`nasopt.surrogates`
   (built with ``make_surrogate(name, **surrogate_options)``; the paper's settings are the
   MLP 4 x 1000, XGBoost 1000 trees depth 20 and random forest 1000 trees depth 10).
-* ``"nn"``: a small batched ensemble of MLPs trained full-batch (numpy; fast; the default).
-* ``"quadratic"``: ridge regression on the encoding and all its pairwise products.
+* ``"nn"``: a small batched ensemble of MLPs trained full-batch (numpy; fast; the default;
+  :class:`~nasopt.surrogates.BatchedMLP`, one network per ``ensemble`` member).
+* ``"quadratic"``: ridge regression on the encoding and all its pairwise products
+  (:class:`~nasopt.surrogates.Quadratic`).
+
+Every predictor is a registered surrogate of :mod:`nasopt.surrogates`, fitted through
+:mod:`nasopt.surrogates.ensemble` (the mechanism ReNAS uses too).
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -55,6 +58,8 @@ from ..core.registry import register_strategy
 from ..core.space import SearchSpace
 from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit, thread_option
 from ._numeric import non_finite_message, overflow_safe
+from ..surrogates.ensemble import fit_ensemble, member_seeds, new_surrogate
+from ..surrogates.losses import LOSSES
 
 #: Settings of the paper per search space type (``SearchSpace.type_name``).
 PAPER_DEFAULTS: dict[str, dict[str, int]] = {
@@ -89,146 +94,11 @@ SAMPLINGS = ("uniform", "linear", "exp", "greedy")
 WIDEN_SAMPLINGS = ("uniform", "linear", "exp")
 ACQUISITIONS = ("mean", "ei", "ucb")
 TARGETS = ("zscore", "rank", "raw")
+#: The numpy surrogates (WeakNAS's own predictors before they were registered).
 INTERNAL = ("nn", "quadratic")
 SHARED = ("mlp", "gbrt", "rf", "renas")
-LOSSES = ("mse", "hinge", "logistic", "exponential")
-
-
-# ====================================================================== internal predictors
-class _Quadratic:
-    """Ridge regression on ``[x, x_i * x_j (i < j)]``; solved in the dual when n < p."""
-
-    def __init__(self, alpha: float = 1.0, **_: Any) -> None:
-        self.alpha = float(alpha)
-
-    @staticmethod
-    def _features(X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
-        i, j = np.triu_indices(X.shape[1], k=1)
-        return np.hstack([X, X[:, i] * X[:, j]])
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> "_Quadratic":
-        F = self._features(X)
-        self.mean_ = F.mean(0)
-        F = F - self.mean_
-        self.bias_ = float(np.mean(y))
-        yc = np.asarray(y, dtype=np.float64) - self.bias_
-        n, p = F.shape
-        if n < p:
-            K = F @ F.T + self.alpha * np.eye(n)
-            self.coef_ = F.T @ np.linalg.solve(K, yc)
-        else:
-            self.coef_ = np.linalg.solve(F.T @ F + self.alpha * np.eye(p), F.T @ yc)
-        return self
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return (self._features(X) - self.mean_) @ self.coef_ + self.bias_
-
-
-class _BatchedMLP:
-    """``members`` independent ReLU MLPs trained together, full batch, with Adam (numpy).
-
-    One array holds every member's weights, so an ensemble costs little more than a single
-    network; at these sizes (a few hundred samples, tens of units) plain numpy with hand-written
-    backpropagation is several times faster than an autograd framework, and float64 keeps the
-    result independent of the thread count. ``loss`` is ``"mse"`` or a pairwise ranking loss
-    (``"hinge"``, ``"logistic"``) on ``pairs`` random pairs per step. ``init_state``
-    warm-starts from :meth:`state`.
-    """
-
-    def __init__(
-        self,
-        members: int = 1,
-        hidden: Sequence[int] = (64, 64),
-        epochs: int = 200,
-        lr: float = 1e-2,
-        weight_decay: float = 0.0,
-        loss: str = "mse",
-        pairs: int = 2048,
-        margin: float = 0.1,
-        seed: int = 0,
-        init_state: list | None = None,
-    ) -> None:
-        self.members, self.hidden, self.epochs, self.lr = int(members), tuple(hidden), int(epochs), lr
-        self.weight_decay, self.loss, self.pairs, self.margin = weight_decay, loss, int(pairs), margin
-        self.seed, self.init_state = int(seed), init_state
-
-    def fit(self, X: np.ndarray, y: np.ndarray) -> "_BatchedMLP":
-        rng = np.random.default_rng(self.seed)
-        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
-        y = np.asarray(y, dtype=np.float64)
-        n, K = len(X), self.members
-        sizes = (X.shape[1], *self.hidden, 1)
-        params: list[np.ndarray] = []
-        for a, b in zip(sizes[:-1], sizes[1:]):
-            bound = 1.0 / math.sqrt(a)
-            params.append(rng.uniform(-bound, bound, size=(K, a, b)))
-            params.append(rng.uniform(-bound, bound, size=(K, 1, b)))
-        if self.init_state is not None and [p.shape for p in params] == [
-            np.shape(s) for s in self.init_state
-        ]:
-            params = [np.array(s, dtype=np.float64) for s in self.init_state]
-        m1 = [np.zeros_like(p) for p in params]
-        m2 = [np.zeros_like(p) for p in params]
-        b1, b2, eps = 0.9, 0.999, 1e-8
-        rank = self.loss != "mse" and n >= 2
-        L = len(params) // 2
-        for step in range(1, self.epochs + 1):
-            # forward, keeping pre-activations
-            acts = [np.broadcast_to(X, (K, n, X.shape[1]))]
-            for k in range(L):
-                z = acts[-1] @ params[2 * k] + params[2 * k + 1]
-                acts.append(np.maximum(z, 0.0) if k < L - 1 else z)
-            out = acts[-1][..., 0]  # (K, n)
-            if not rank:
-                g = 2.0 * (out - y) / n
-            else:
-                i = rng.integers(n, size=(K, self.pairs))
-                j = rng.integers(n, size=(K, self.pairs))
-                s = np.sign(y[i] - y[j])
-                oi, oj = np.take_along_axis(out, i, 1), np.take_along_axis(out, j, 1)
-                zz = (oi - oj) * s
-                if self.loss == "hinge":
-                    dz = -(zz < self.margin).astype(np.float64)
-                elif self.loss == "exponential":
-                    dz = -np.exp(-np.clip(zz, -50, 50))
-                else:
-                    dz = -1.0 / (1.0 + np.exp(np.clip(zz, -50, 50)))
-                dz = dz * s / self.pairs  # s == 0 (ties) gives no gradient
-                flat = (np.arange(K)[:, None] * n + np.hstack([i, j])).ravel()
-                g = np.bincount(flat, weights=np.hstack([dz, -dz]).ravel(), minlength=K * n)
-                g = g.reshape(K, n)
-            grad_out = g[..., None]
-            grads: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
-            for k in range(L - 1, -1, -1):
-                grads[2 * k] = acts[k].transpose(0, 2, 1) @ grad_out
-                grads[2 * k + 1] = grad_out.sum(1, keepdims=True)
-                if k:
-                    grad_out = (grad_out @ params[2 * k].transpose(0, 2, 1)) * (acts[k] > 0)
-            lr_t = self.lr * math.sqrt(1 - b2**step) / (1 - b1**step)
-            for p, gr, a, v in zip(params, grads, m1, m2):
-                if self.weight_decay:
-                    gr = gr + self.weight_decay * p
-                a *= b1
-                a += (1 - b1) * gr
-                v *= b2
-                v += (1 - b2) * gr * gr
-                p -= lr_t * a / (np.sqrt(v) + eps)
-        self.params_ = params
-        return self
-
-    def predict_members(self, X: np.ndarray) -> np.ndarray:
-        """Predictions of every member, shape ``(members, len(X))``."""
-        h = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
-        L = len(self.params_) // 2
-        for k in range(L):
-            h = h @ self.params_[2 * k] + self.params_[2 * k + 1]
-            if k < L - 1:
-                h = np.maximum(h, 0.0)
-        return h[..., 0]
-
-    def state(self) -> list:
-        return [p.tolist() for p in self.params_]
+#: Options of the ``"nn"`` / ``"quadratic"`` surrogates that WeakNAS sets itself.
+STRATEGY_SET = ("members", "loss", "random_state", "init_weights")
 
 
 # ====================================================================== the strategy
@@ -257,8 +127,9 @@ class WeakNAS(Optimizer):
 
     Args:
         space: The search space.
-        surrogate: ``"nn"`` (default: small batched MLP ensemble), ``"quadratic"``, or a
-            :mod:`nasopt.surrogates` name (``"mlp"``, ``"gbrt"``, ``"rf"``, ``"renas"``).
+        surrogate: A :mod:`nasopt.surrogates` name: ``"nn"`` (default: small batched MLP
+            ensemble, :class:`~nasopt.surrogates.BatchedMLP`), ``"quadratic"``, ``"mlp"``,
+            ``"gbrt"``, ``"rf"`` or ``"renas"``.
         init: ``M0``, random architectures before the first predictor. Default: NB201 30
             (:data:`TUNED_INIT`), elsewhere the paper's (NB101 100; other spaces 10), scaled
             down to at most ``INIT_SHARE`` (40 %) of the budget (``budget``, and the size of
@@ -407,17 +278,17 @@ class WeakNAS(Optimizer):
         the first fit (after ``init`` evaluations). torch is imported only for the torch
         predictors and when a device is asked for."""
         opts = self.surrogate_options
-        if self.surrogate in INTERNAL:
-            cls = _BatchedMLP if self.surrogate == "nn" else _Quadratic
-            fixed = {"members", "loss", "seed", "init_state"}  # set by the strategy
-            valid = sorted(p for p in list(inspect.signature(cls.__init__).parameters)[1:]
-                           if p not in fixed and p != "_")
+        if self.surrogate in INTERNAL:  # numpy only: build one to check the options
+            from ..surrogates import make_surrogate
+
+            valid = sorted(set(make_surrogate(self.surrogate).get_params()) - set(STRATEGY_SET))
             unknown = sorted(set(opts) - set(valid))
             if unknown:
                 raise ConfigurationError(
                     f"surrogate {self.surrogate!r} has no option(s) {', '.join(unknown)}; "
                     f"options: {', '.join(valid)}"
                 )
+            make_surrogate(self.surrogate, **opts).check_device()
             return
         if self.surrogate in ("mlp", "renas") or "device" in opts:
             from ..surrogates import make_surrogate
@@ -478,7 +349,7 @@ class WeakNAS(Optimizer):
             while self._queue and len(out) < n:
                 arch = self._queue.pop(0)
                 key = self.space.key(arch)
-                if key not in keys and (self.allow_duplicates or key not in self._seen):
+                if self._available(key, keys):
                     out.append(arch)
                     keys.add(key)
             if len(out) < n:
@@ -506,33 +377,24 @@ class WeakNAS(Optimizer):
 
     def _fit_predict(self, X: np.ndarray, y: np.ndarray, Xc: np.ndarray) -> np.ndarray:
         """Fit ``ensemble`` predictors on (X, y); predictions on Xc, shape (ensemble, m)."""
-        seeds = self._rng.integers(2**31 - 1, size=self.ensemble)
+        seeds = member_seeds(self._rng, self.ensemble)
+        X, Xc = X.reshape(len(X), -1), Xc.reshape(len(Xc), -1)
         opts = dict(self.surrogate_options)
-        if self.surrogate == "nn":
-            model = _BatchedMLP(
-                members=self.ensemble, loss=self.loss, seed=int(seeds[0]),
-                init_state=self._warm if self.warm_start else None, **opts,
-            ).fit(X, y)
+        if self.surrogate == "nn":  # one batched model holds every member (seeds[0])
+            init = self._warm if self.warm_start else None
+            model = fit_ensemble(
+                lambda seed: new_surrogate("nn", seed, members=self.ensemble, loss=self.loss,
+                                           init_weights=init, **opts),
+                X, y, seeds[:1],
+            )
             if self.warm_start:
-                self._warm = model.state()
-            return model.predict_members(Xc)
-        preds = []
-        for k in range(self.ensemble):
-            Xk, yk = X, y
-            if self.ensemble > 1:  # bootstrap: each member sees a different resample
-                idx = np.random.default_rng(int(seeds[k])).integers(len(X), size=len(X))
-                Xk, yk = X[idx], y[idx]
-            if self.surrogate == "quadratic":
-                model = _Quadratic(**opts)
-            else:
-                from ..surrogates import make_surrogate
-
-                if self.loss != "mse":
-                    opts["loss"] = self.loss
-                model = make_surrogate(self.surrogate, random_state=int(seeds[k]), **opts)
-            model.fit(Xk.reshape(len(Xk), -1), yk)
-            preds.append(np.asarray(model.predict(Xc.reshape(len(Xc), -1)), dtype=np.float64))
-        return np.stack(preds)
+                self._warm = [p.tolist() for p in model.models[0].weights_]
+        else:  # one model per member, each on a bootstrap resample when there are several
+            if self.loss != "mse":
+                opts["loss"] = self.loss
+            model = fit_ensemble(lambda seed: new_surrogate(self.surrogate, seed, **opts),
+                                 X, y, seeds, bootstrap=self.ensemble > 1)
+        return model.predict_members(Xc)
 
     def _acquire(self, preds: np.ndarray, best: float) -> np.ndarray:
         mean = preds.mean(0)
@@ -565,7 +427,7 @@ class WeakNAS(Optimizer):
             if draws % 2 == 0:  # two-step neighbours widen the local pool
                 child = self.space.mutate(child, self._rng)
             key = self.space.key(child)
-            if key not in seen and (self.allow_duplicates or key not in self._seen):
+            if self._available(key, seen):
                 seen.add(key)
                 pool.append(child)
         draws = 0
@@ -573,7 +435,7 @@ class WeakNAS(Optimizer):
             draws += 1
             arch = self.space.sample(self._rng)
             key = self.space.key(arch)
-            if key not in seen and (self.allow_duplicates or key not in self._seen):
+            if self._available(key, seen):
                 seen.add(key)
                 pool.append(arch)
         return pool
@@ -612,7 +474,7 @@ class WeakNAS(Optimizer):
 
             def key_ok(i: int) -> bool:
                 k = self.space.key_of_index(i)
-                return k not in exclude and (self.allow_duplicates or k not in self._seen)
+                return self._available(k, exclude)
 
             member = lambda i: self.space[int(i)]  # noqa: E731
         else:

@@ -22,16 +22,26 @@ replacement; triplets are always ``max_triplets`` random draws. Pairs / triplets
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..core.errors import ConfigurationError
 
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+#: Every loss a predictor may be trained with: the one list the strategies and surrogates
+#: check against. This module imports torch only inside the torch losses, so the names are
+#: cheap to import.
 LOSSES: tuple[str, ...] = ("mse", "hinge", "logistic", "exponential")
 RANKING_LOSSES: tuple[str, ...] = ("hinge", "logistic", "exponential")
 
 # e^{-z} overflows float32 for z < -88; clamp the exponent so one badly ordered pair cannot
 # produce an infinite loss (the gradient is still huge, as the loss intends).
 _EXP_CLAMP = 30.0
+# The numpy gradients clip ``z`` to this range before ``exp`` (float64 overflows past 709).
+_NP_EXP_CLIP = 50.0
 # Batches up to this size compute feature distances as one (n, n) matrix.
 _DIST_MATRIX_MAX = 2048
 
@@ -45,12 +55,28 @@ def check_loss(loss: str) -> str:
 
 def phi(z: torch.Tensor, kind: str, margin: float = 1.0) -> torch.Tensor:
     """The per-pair penalty ``φ(z)``, elementwise; small when ``z`` is large and positive."""
+    import torch
+
     if kind == "hinge":
         return torch.relu(margin - z)
     if kind == "logistic":
         return torch.nn.functional.softplus(-z)
     if kind == "exponential":
         return torch.exp(torch.clamp(-z, max=_EXP_CLAMP))
+    raise ConfigurationError(
+        f"unknown ranking loss {kind!r}; expected one of {', '.join(RANKING_LOSSES)}"
+    )
+
+
+def phi_grad(z: np.ndarray, kind: str, margin: float = 1.0) -> np.ndarray:
+    """``dφ/dz`` of the ranking loss ``kind``, elementwise on a float64 numpy array: the
+    gradient the numpy surrogates (:class:`~nasopt.surrogates.BatchedMLP`) backpropagate."""
+    if kind == "hinge":
+        return -(z < margin).astype(np.float64)
+    if kind == "exponential":
+        return -np.exp(-np.clip(z, -_NP_EXP_CLIP, _NP_EXP_CLIP))
+    if kind == "logistic":
+        return -1.0 / (1.0 + np.exp(np.clip(z, -_NP_EXP_CLIP, _NP_EXP_CLIP)))
     raise ConfigurationError(
         f"unknown ranking loss {kind!r}; expected one of {', '.join(RANKING_LOSSES)}"
     )
@@ -64,6 +90,8 @@ def sample_pairs(
     All ``n(n−1)/2`` pairs ``i < j`` when there are at most ``max_pairs`` of them, else
     ``max_pairs`` uniform random pairs (drawn with ``generator`` on the CPU).
     """
+    import torch
+
     if n < 2:
         empty = torch.zeros(0, dtype=torch.long, device=device)
         return empty, empty
@@ -82,6 +110,8 @@ def sample_triplets(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``max_triplets`` random index triplets ``(i, j, k)`` with ``j != i`` and ``k != i``
     (``j == k`` gives a tie and is dropped by the loss)."""
+    import torch
+
     if n < 3:
         empty = torch.zeros(0, dtype=torch.long, device=device)
         return empty, empty, empty
@@ -93,6 +123,8 @@ def sample_triplets(
 
 def mse_loss(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Mean squared error."""
+    import torch
+
     return torch.mean((pred - y) ** 2)
 
 
@@ -102,6 +134,8 @@ def pairwise_loss(
 ) -> torch.Tensor:
     """ReNAS L1: mean over sampled pairs of ``φ((ŷ_i − ŷ_j)·sign(y_i − y_j))``; tied pairs
     are ignored. Returns 0 (with a gradient path) when no informative pair exists."""
+    import torch
+
     i, j = sample_pairs(pred.shape[0], max_pairs, generator, pred.device)
     s = torch.sign(y[i] - y[j])
     z = (pred[i] - pred[j]) * s
@@ -116,6 +150,8 @@ def triplet_loss(
     """ReNAS L2 (continuity): mean over sampled triplets of
     ``φ((d_ij − d_ik)·sign(|y_i − y_j| − |y_i − y_k|))`` with ``d`` the Euclidean distance
     between rows of ``features`` (the penultimate layer)."""
+    import torch
+
     n = features.shape[0]
     i, j, k = sample_triplets(n, max_triplets, generator, features.device)
     if n <= _DIST_MATRIX_MAX:

@@ -1,0 +1,175 @@
+"""A batched ensemble of small MLPs in numpy (surrogate ``"nn"``, WeakNAS's default predictor)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..core.errors import ConfigurationError
+from ._numpy import NumpySurrogate
+from .losses import check_loss, phi_grad
+
+
+def _rng(random_state: Any) -> np.random.Generator:
+    """A numpy Generator from a scikit-learn style ``random_state`` (None, int, a
+    ``RandomState`` or a ``Generator``, from which one seed is drawn)."""
+    if random_state is None or isinstance(random_state, (int, np.integer)):
+        return np.random.default_rng(None if random_state is None else int(random_state))
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(int(random_state.randint(0, 2**31 - 1)))
+    if isinstance(random_state, np.random.Generator):
+        return np.random.default_rng(int(random_state.integers(2**31 - 1)))
+    raise ConfigurationError(f"random_state must be None, an int or a numpy RNG, got {random_state!r}")
+
+
+class BatchedMLP(NumpySurrogate):
+    """``members`` independent ReLU MLPs trained together, full batch, with Adam (numpy).
+
+    One array holds every member's weights, so an ensemble costs little more than a single
+    network; at these sizes (a few hundred samples, tens of units) plain numpy with
+    hand-written backpropagation is several times faster than an autograd framework, and
+    float64 keeps the result independent of the thread count. It imports numpy only.
+
+    Parameters
+    ----------
+    members : networks trained at once (each from its own random initialisation); the
+        ensemble's :meth:`predict` is their mean, :meth:`predict_members` gives each.
+    hidden : widths of the ReLU hidden layers (default ``(64, 64)``).
+    epochs : full-batch Adam steps (200).
+    lr : Adam learning rate (1e-2); ``weight_decay`` : L2 term added to the gradients.
+    loss : ``"mse"`` (default) or a pairwise ranking loss ``"hinge"`` / ``"logistic"`` /
+        ``"exponential"`` (:data:`nasopt.surrogates.losses.LOSSES`) on ``pairs`` random
+        pairs per member per step; ``margin`` is the hinge margin. Targets are used as
+        given: standardise them first (WeakNAS z-scores them). With a ranking loss the
+        predictions are scores whose order is learned, not their scale (they are not
+        calibrated to the targets' units as :class:`~nasopt.surrogates.MLP` does).
+    random_state : seed (None, int or numpy RNG) of the initial weights and the pairs.
+    init_weights : start from these weights (as in :attr:`weights_`, e.g. a previous fit's)
+        instead of random ones when their shapes match the network; the random draws are
+        made either way, so the pair sampling does not depend on it. ``None``: random.
+    device : ``"cpu"`` only (numpy); anything else raises
+        :class:`~nasopt.core.errors.ConfigurationError`. For a GPU use the torch ``"mlp"``.
+
+    Learned attributes: ``weights_`` (per layer, weights ``(members, in, out)`` then biases
+    ``(members, 1, out)``), ``n_features_in_``.
+    """
+
+    _allow_nd = True  # inputs are flattened per sample
+
+    def __init__(
+        self,
+        members: int = 1,
+        hidden: Sequence[int] = (64, 64),
+        epochs: int = 200,
+        lr: float = 1e-2,
+        weight_decay: float = 0.0,
+        loss: str = "mse",
+        pairs: int = 2048,
+        margin: float = 0.1,
+        random_state: Any = None,
+        init_weights: list | None = None,
+        device: str = "cpu",
+    ) -> None:
+        self.members = members
+        self.hidden = hidden
+        self.epochs = epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.loss = loss
+        self.pairs = pairs
+        self.margin = margin
+        self.random_state = random_state
+        self.init_weights = init_weights
+        self.device = device
+
+    def _check_params(self) -> None:
+        for name, low in (("members", 1), ("epochs", 0), ("pairs", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+                raise ConfigurationError(f"{name} must be an integer >= {low}, got {value!r}")
+        hidden = tuple(self.hidden) if isinstance(self.hidden, (list, tuple)) else None
+        if hidden is None or not all(isinstance(h, (int, np.integer)) and h >= 1 for h in hidden):
+            raise ConfigurationError(f"hidden must be a sequence of positive ints, got {self.hidden!r}")
+        check_loss(self.loss)
+        self.check_device()
+
+    def fit(self, X: Any, y: Any) -> "BatchedMLP":
+        """Train on ``X`` ``(N, ...)`` (flattened per sample) and ``y`` ``(N,)``; returns
+        ``self``."""
+        self._check_params()
+        X, y = self._validate_fit(X, y)
+        rng = _rng(self.random_state)
+        X = X.reshape(len(X), -1)
+        n, K = len(X), int(self.members)
+        sizes = (X.shape[1], *(int(h) for h in self.hidden), 1)
+        params: list[np.ndarray] = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            bound = 1.0 / math.sqrt(a)
+            params.append(rng.uniform(-bound, bound, size=(K, a, b)))
+            params.append(rng.uniform(-bound, bound, size=(K, 1, b)))
+        if self.init_weights is not None and [p.shape for p in params] == [
+            np.shape(s) for s in self.init_weights
+        ]:
+            params = [np.array(s, dtype=np.float64) for s in self.init_weights]
+        m1 = [np.zeros_like(p) for p in params]
+        m2 = [np.zeros_like(p) for p in params]
+        b1, b2, eps = 0.9, 0.999, 1e-8
+        rank = self.loss != "mse" and n >= 2
+        pairs = int(self.pairs)
+        L = len(params) // 2
+        for step in range(1, int(self.epochs) + 1):
+            # forward, keeping pre-activations
+            acts = [np.broadcast_to(X, (K, n, X.shape[1]))]
+            for k in range(L):
+                z = acts[-1] @ params[2 * k] + params[2 * k + 1]
+                acts.append(np.maximum(z, 0.0) if k < L - 1 else z)
+            out = acts[-1][..., 0]  # (K, n)
+            if not rank:
+                g = 2.0 * (out - y) / n
+            else:
+                i = rng.integers(n, size=(K, pairs))
+                j = rng.integers(n, size=(K, pairs))
+                s = np.sign(y[i] - y[j])
+                oi, oj = np.take_along_axis(out, i, 1), np.take_along_axis(out, j, 1)
+                dz = phi_grad((oi - oj) * s, self.loss, self.margin)
+                dz = dz * s / pairs  # s == 0 (ties) gives no gradient
+                flat = (np.arange(K)[:, None] * n + np.hstack([i, j])).ravel()
+                g = np.bincount(flat, weights=np.hstack([dz, -dz]).ravel(), minlength=K * n)
+                g = g.reshape(K, n)
+            grad_out = g[..., None]
+            grads: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
+            for k in range(L - 1, -1, -1):
+                grads[2 * k] = acts[k].transpose(0, 2, 1) @ grad_out
+                grads[2 * k + 1] = grad_out.sum(1, keepdims=True)
+                if k:
+                    grad_out = (grad_out @ params[2 * k].transpose(0, 2, 1)) * (acts[k] > 0)
+            lr_t = self.lr * math.sqrt(1 - b2**step) / (1 - b1**step)
+            for p, gr, a, v in zip(params, grads, m1, m2):
+                if self.weight_decay:
+                    gr = gr + self.weight_decay * p
+                a *= b1
+                a += (1 - b1) * gr
+                v *= b2
+                v += (1 - b2) * gr * gr
+                p -= lr_t * a / (np.sqrt(v) + eps)
+        self.weights_ = params
+        return self
+
+    def predict_members(self, X: Any) -> np.ndarray:
+        """Predictions of every member, shape ``(members, len(X))`` (float64)."""
+        self._check_fitted("weights_")
+        h = self._validate_predict(X)
+        h = h.reshape(len(h), -1)
+        L = len(self.weights_) // 2
+        for k in range(L):
+            h = h @ self.weights_[2 * k] + self.weights_[2 * k + 1]
+            if k < L - 1:
+                h = np.maximum(h, 0.0)
+        return h[..., 0]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The members' mean prediction, shape ``(len(X),)`` (float64)."""
+        return self.predict_members(X).mean(0)
