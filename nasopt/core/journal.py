@@ -65,7 +65,8 @@ from dataclasses import replace
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from .errors import CheckpointError, NasoptError
+from .errors import CheckpointError, ConfigurationError, NasoptError
+from .jsondata import numpy_default, to_data
 from .trial import Trial, TrialState, check_time, check_user_attrs
 
 try:  # advisory lock: POSIX only
@@ -205,14 +206,14 @@ def journal_seed(path: str) -> int | None:
 
 def header_of(opt: "Optimizer") -> dict:
     """The header line a journal of ``opt`` starts with."""
-    from .optimizer import _jsonable
+    from .persistence import strategy_options
 
     return {
         "format": FORMAT,
         "version": VERSION,
         "strategy": opt.name,
-        "options": json.loads(json.dumps(opt._options(), default=_jsonable)),
-        "space": json.loads(json.dumps(opt.space.config(), default=_jsonable)),
+        "options": strategy_options(opt),
+        "space": to_data(opt.space.config(), "the space config", ConfigurationError),
         "seed": opt.seed,
         "maximize": opt.maximize,
         "allow_duplicates": opt.allow_duplicates,
@@ -220,12 +221,16 @@ def header_of(opt: "Optimizer") -> dict:
     }
 
 
-def check_identity(header: dict, expected: dict, path: str) -> None:
-    """Refuse a journal written by a different run configuration."""
+def check_identity(header: dict, expected: dict, path: str, opt: "Optimizer") -> None:
+    """Refuse a journal written by a different run configuration (``options`` compared by
+    :func:`~nasopt.core.persistence.options_match`)."""
+    from .persistence import options_match
+
     diffs = [
         f"{field}: journal has {header.get(field)!r}, this optimizer {expected[field]!r}"
         for field in IDENTITY
         if header.get(field) != expected[field]
+        and not (field == "options" and options_match(header.get(field), opt))
     ]
     if diffs:
         raise CheckpointError(
@@ -353,7 +358,7 @@ class Journal:
             header, records, good_len, torn_len = read_journal(path)
             expected = header_of(opt)
             if header is not None:
-                check_identity(header, expected, path)
+                check_identity(header, expected, path, opt)
             if torn_len:
                 warnings.warn(
                     f"journal {path}: skipped a torn last record ({torn_len} bytes, from a crash "
@@ -377,8 +382,6 @@ class Journal:
     # ------------------------------------------------------------------ records
     def write_ask(self, opt: "Optimizer", trials: list[Trial], state_json: str | None) -> None:
         """Append the record of an ask of ``trials`` by ``opt``."""
-        from .optimizer import _jsonable
-
         body = {
             "e": "ask",
             "trials": [[t.id, opt.space.to_data(t.arch)] for t in trials],
@@ -386,15 +389,13 @@ class Journal:
             "perm": [opt._perm_seed, opt._perm_pos],
             "time": trials[0].start_time,
         }
-        line = json.dumps(body, separators=(",", ":"), default=_jsonable)
+        line = json.dumps(body, separators=(",", ":"), default=numpy_default)
         if state_json is not None:
             line = line[:-1] + ',"state":' + state_json + "}"
         self._append(line)
 
     def write_tell(self, opt: "Optimizer", done: Trial, new: bool) -> None:
         """Append the record of a tell (``new``: the trial was not asked before)."""
-        from .optimizer import _jsonable
-
         body: dict[str, Any] = {"e": "tell", "id": done.id, "status": done.state.value,
                                 "value": done.value, "error": done.error}
         if new:
@@ -402,7 +403,7 @@ class Journal:
         body["time"] = done.end_time
         if done.user_attrs:
             body["user_attrs"] = done.user_attrs
-        self._append(json.dumps(body, separators=(",", ":"), allow_nan=False, default=_jsonable))
+        self._append(json.dumps(body, separators=(",", ":"), allow_nan=False, default=numpy_default))
 
     def write_attr(self, tid: int, key: str, value: Any) -> None:
         """Append the record of :meth:`Optimizer.set_user_attr` (``value`` JSON-able)."""
@@ -526,7 +527,7 @@ def load_journal(path: str, space: "SearchSpace | None" = None, attach: bool = T
         warnings.warn(f"journal {path}: ignoring a torn last record ({torn_len} bytes)",
                       JournalWarning, stacklevel=2)
     opt = _build(cls, space, kwargs, path)
-    check_identity(header, header_of(opt), path)
+    check_identity(header, header_of(opt), path, opt)
     replay(opt, header, records, path)
     return opt
 

@@ -47,9 +47,10 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from .space import SearchSpace, space_of_file
-from .errors import CheckpointError, CheckpointIOError, NasoptError
+from .errors import CheckpointError, CheckpointIOError, ConfigurationError, NasoptError
+from .jsondata import to_data
 from .registry import strategy_class
-from .optimizer import check_value
+from .optimizer import BASE_OPTIONS, NO_DEFAULT, check_value, option_defaults
 from .trial import Trial, TrialState, check_time, check_user_attrs
 
 #: First line of a journal (see :mod:`nasopt.core.journal`), told apart from a checkpoint.
@@ -62,6 +63,57 @@ FORMAT = "nasopt-checkpoint"
 VERSION = 1
 
 
+def strategy_options(opt: "Optimizer") -> dict:
+    """The ``options`` of a checkpoint or journal header: :meth:`Optimizer.get_params`
+    less :class:`Optimizer`'s own options (recorded in fields of their own), as JSON data.
+
+    Raises:
+        ConfigurationError: an option that a file cannot store (an object, a set...),
+            naming the strategy and the option.
+    """
+    label = opt.name or type(opt).__name__
+    return {name: to_data(value, f"strategy {label!r} option {name!r}", ConfigurationError)
+            for name, value in opt.get_params().items() if name not in BASE_OPTIONS}
+
+
+def strategy_state(opt: "Optimizer") -> Any:
+    """``opt._get_state()`` as JSON data (the encoder of :mod:`nasopt.core.jsondata`)."""
+    return json.loads(opt._state_json())
+
+
+def options_match(recorded: Any, opt: "Optimizer") -> bool:
+    """True when the ``options`` recorded in a file describe the configuration of ``opt``.
+
+    An option absent from the record (a file written before the option existed, or one
+    that omitted a default) matches when ``opt`` has it at its default; a recorded value
+    that differs from the argument matches when it equals the value ``opt`` resolved from
+    it, kept by convention in the attribute ``_<name>`` (files written before options
+    were recorded as given hold the resolved ``init``, ``batch``...).
+    """
+    if not isinstance(recorded, dict):
+        return False
+    current = strategy_options(opt)
+    if set(recorded) - set(current):
+        return False
+    defaults = option_defaults(type(opt))
+    label = opt.name or type(opt).__name__
+    for name, value in current.items():
+        if name not in recorded:
+            default = defaults.get(name, NO_DEFAULT)
+            if default is NO_DEFAULT or value != to_data(default, f"{label} default {name}",
+                                                         ConfigurationError):
+                return False
+        elif recorded[name] != value:
+            resolved = getattr(opt, "_" + name, NO_DEFAULT)
+            try:
+                if resolved is NO_DEFAULT or recorded[name] != to_data(
+                        resolved, name, ConfigurationError):
+                    return False
+            except ConfigurationError:
+                return False
+    return True
+
+
 def state_dict(opt: "Optimizer") -> dict:
     """Everything needed to rebuild ``opt`` exactly, as JSON-able data."""
     space = opt.space
@@ -69,7 +121,7 @@ def state_dict(opt: "Optimizer") -> dict:
         "format": FORMAT,
         "version": VERSION,
         "strategy": opt.name,
-        "options": opt._options(),
+        "options": strategy_options(opt),
         "space": space.config(),
         "seed": opt.seed,
         "maximize": opt.maximize,
@@ -92,7 +144,7 @@ def state_dict(opt: "Optimizer") -> dict:
             for t in (opt._trials[i] for i in sorted(opt._trials))
         ],
         "told": list(opt._told),
-        "strategy_state": opt._get_state(),
+        "strategy_state": strategy_state(opt),
     }
 
 

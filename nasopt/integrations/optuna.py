@@ -60,6 +60,7 @@ from optuna.trial import FrozenTrial, TrialState  # noqa: E402
 
 from ..core.errors import ConfigurationError, InvalidArchitectureError, TrialError  # noqa: E402
 from ..core.optimizer import Optimizer  # noqa: E402
+from ..core.persistence import options_match, strategy_options  # noqa: E402
 from ..core.space import SearchSpace  # noqa: E402
 from ..core.trial import Trial  # noqa: E402
 from ..driver import format_error  # noqa: E402
@@ -226,6 +227,14 @@ def keep_errors(objective: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 # ============================================================================ sampler
+def _same_config(recorded: Any, config: dict, opt: Optimizer) -> bool:
+    """Whether a study's recorded configuration is ``config`` (options compared as a
+    journal's identity: :func:`~nasopt.core.persistence.options_match`)."""
+    return (isinstance(recorded, dict) and set(recorded) == set(config)
+            and all(recorded[k] == config[k] for k in config if k != "options")
+            and options_match(recorded["options"], opt))
+
+
 class _StudyRun:
     """The optimizer behind one study and its bookkeeping."""
 
@@ -364,10 +373,10 @@ class NASSampler(BaseSampler):
             seed = recorded["seed"]
         maximize = study.directions[0] == StudyDirection.MAXIMIZE
         opt = create_strategy(self.strategy, self.space, seed=seed, maximize=maximize, **self.strategy_options)
-        config = {"strategy": self.strategy, "seed": opt.seed, "options": opt._options()}
+        config = {"strategy": self.strategy, "seed": opt.seed, "options": strategy_options(opt)}
         if recorded is None:
             study._storage.set_study_system_attr(study._study_id, CONFIG_ATTR, config)
-        elif recorded != config:
+        elif not _same_config(recorded, config, opt):
             warnings.warn(
                 f"NASSampler: this study was run with {recorded}, now {config}; the strategy "
                 "cannot replay its history and continues from the results only",
