@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import nasopt
-from nasopt.core import persistence
+from nasopt.persist import checkpoint as persistence
 from nasopt.core.errors import (
     CheckpointError, CheckpointIOError, ConfigurationError, DataError, InvalidArchitectureError,
     TrialError,

@@ -10,7 +10,7 @@ import zlib
 import pytest
 
 import nasopt
-from nasopt.core import journal as journal_mod
+from nasopt.persist import journal as journal_mod
 from nasopt.spaces.product import ProductSpace
 
 THREADS, PER_THREAD = 8, 2000
@@ -131,7 +131,7 @@ def test_threads_with_a_journal_rebuild_the_same_run(tmp_path, monkeypatch):
     opt = nasopt.create("rea", big_space(), seed=3, population=5, tournament=2, journal=path)
     asked, told, errors = _hammer(opt, 40, batch=2, fail_every=5)
     _check(opt, asked, told, errors, THREADS * 40)
-    from nasopt.core.persistence import state_dict
+    from nasopt.persist.checkpoint import state_dict
 
     before = state_dict(opt)
     opt.close()

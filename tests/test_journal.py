@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 import nasopt
-from nasopt.core import persistence
+from nasopt.persist import checkpoint as persistence
 from nasopt.core.errors import CheckpointError, CheckpointIOError, SpaceExhaustedError
-from nasopt.core import journal as journal_mod
-from nasopt.core.journal import JournalWarning, load_journal, read_journal
+from nasopt.persist import journal as journal_mod
+from nasopt.persist.journal import JournalWarning, load_journal, read_journal
 from nasopt.core.optimizer import Optimizer
 from nasopt.spaces import NB201Space
 from nasopt.spaces.product import ProductSpace

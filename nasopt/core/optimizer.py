@@ -17,7 +17,7 @@ Guarantees kept by this class (tested in ``tests/test_bad_input.py``, ``test_con
   the strategy state back to what they were;
 * with ``journal=path`` every ask and tell is appended to an fsynced journal before the call
   returns, and reopening the journal rebuilds the optimizer exactly (see
-  :mod:`nasopt.core.journal`).
+  :mod:`nasopt.persist.journal`).
 
 Strategy contract for persistence: every constructor option is stored, unchanged, in the
 attribute of its name (:meth:`Optimizer.get_params` reads them: they are the configuration
@@ -43,7 +43,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, ClassVar, overload
+from typing import Any, ClassVar, Protocol, overload
 
 import numpy as np
 
@@ -222,7 +222,7 @@ class Optimizer:
             when given with ``maximize``, both must agree.
         allow_duplicates: Allow proposing / telling an architecture whose canonical hash was
             already seen. Off by default: each distinct architecture is evaluated once.
-        journal: Path of an append-only journal (JSON lines, see :mod:`nasopt.core.journal`).
+        journal: Path of an append-only journal (JSON lines, see :mod:`nasopt.persist.journal`).
             Every ask and tell is written and fsynced before the call returns. When the file
             already holds a journal, the optimizer is rebuilt from it (history, pending
             trials, strategy and random state) and continues exactly where it stopped; the
@@ -260,11 +260,9 @@ class Optimizer:
         self._journal = None
         self._journal_path: str | None = None
         if journal is not None:
-            from .journal import journal_seed
-
             self._journal_path = os.fspath(journal)
             if seed is None:  # reopening: take the journal's seed
-                seed = journal_seed(self._journal_path)
+                seed = _persistence().journal_seed(self._journal_path)
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
@@ -321,9 +319,7 @@ class Optimizer:
         (:meth:`get_params`), then attach (create or replay) the journal."""
         self.get_params()
         if self._journal_path is not None and self._journal is None:
-            from .journal import Journal
-
-            self._journal = Journal.attach(self, self._journal_path)
+            self._journal = _persistence().attach_journal(self, self._journal_path)
 
     # ================================================================ public interface
     @overload
@@ -511,12 +507,10 @@ class Optimizer:
         return params
 
     def save(self, path: str) -> None:
-        """Write a checkpoint (JSON; see :mod:`nasopt.core.persistence`) that
+        """Write a checkpoint (JSON; see :mod:`nasopt.persist.checkpoint`) that
         :func:`nasopt.load` turns back into an optimizer that continues exactly as this one."""
-        from .persistence import save_checkpoint
-
         with self._lock:
-            save_checkpoint(self, path)
+            _persistence().save_checkpoint(self, path)
 
     @property
     def journal_path(self) -> str | None:
@@ -798,6 +792,32 @@ class Optimizer:
 
     def _after_tell(self, trial: Trial) -> None:
         self._on_tell(trial)
+
+
+class PersistenceLayer(Protocol):
+    """What :class:`Optimizer` needs from the persistence layer (:mod:`nasopt.persist`,
+    which sits above ``core`` and registers itself with :func:`register_persistence` when
+    imported; ``import nasopt`` imports it)."""
+
+    def save_checkpoint(self, opt: "Optimizer", path: str) -> None: ...  # noqa: D102
+    def journal_seed(self, path: str) -> int | None: ...  # noqa: D102
+    def attach_journal(self, opt: "Optimizer", path: str) -> Any: ...  # noqa: D102
+
+
+_PERSISTENCE: PersistenceLayer | None = None
+
+
+def register_persistence(layer: PersistenceLayer) -> None:
+    """Install the persistence layer behind :meth:`Optimizer.save` and ``journal=`` (called
+    by :mod:`nasopt.persist`, so that ``core`` imports nothing above it)."""
+    global _PERSISTENCE
+    _PERSISTENCE = layer
+
+
+def _persistence() -> PersistenceLayer:
+    if _PERSISTENCE is None:  # pragma: no cover - importing nasopt.core imports nasopt
+        raise RuntimeError("nasopt.persist is not imported: import nasopt first")
+    return _PERSISTENCE
 
 
 class _Opaque:

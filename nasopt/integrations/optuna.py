@@ -60,7 +60,7 @@ from optuna.trial import FrozenTrial, TrialState  # noqa: E402
 
 from ..core.errors import ConfigurationError, InvalidArchitectureError, TrialError  # noqa: E402
 from ..core.optimizer import Optimizer  # noqa: E402
-from ..core.persistence import options_match, strategy_options  # noqa: E402
+from ..persist.codec import options_match, strategy_options  # noqa: E402
 from ..core.space import SearchSpace  # noqa: E402
 from ..core.trial import Trial  # noqa: E402
 from ..driver import format_error  # noqa: E402
@@ -229,7 +229,7 @@ def keep_errors(objective: Callable[[Any], Any]) -> Callable[[Any], Any]:
 # ============================================================================ sampler
 def _same_config(recorded: Any, config: dict, opt: Optimizer) -> bool:
     """Whether a study's recorded configuration is ``config`` (options compared as a
-    journal's identity: :func:`~nasopt.core.persistence.options_match`)."""
+    journal's identity: :func:`~nasopt.persist.codec.options_match`)."""
     return (isinstance(recorded, dict) and set(recorded) == set(config)
             and all(recorded[k] == config[k] for k in config if k != "options")
             and options_match(recorded["options"], opt))

@@ -46,7 +46,7 @@ from ray.tune.search import Searcher  # noqa: E402
 
 from ..core.errors import ConfigurationError  # noqa: E402
 from ..core.optimizer import Optimizer  # noqa: E402
-from ..core.persistence import from_state_dict, state_dict  # noqa: E402
+from ..persist.checkpoint import from_state_dict, state_dict  # noqa: E402
 from ..core.space import SearchSpace  # noqa: E402
 from ..core.trial import Trial  # noqa: E402
 

@@ -65,9 +65,14 @@ from dataclasses import replace
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from .errors import CheckpointError, ConfigurationError, NasoptError
-from .jsondata import numpy_default, to_data
-from .trial import Trial, TrialState, check_time, check_user_attrs
+from ..core.errors import CheckpointError, NasoptError
+from ..core.jsondata import numpy_default
+from ..core.optimizer import Optimizer, check_value
+from ..core.trial import Trial, TrialState, check_time, check_user_attrs
+from .codec import (
+    check_count, check_perm, check_result, check_rng, identity, identity_diffs,
+    io_error, rebuild,
+)
 
 try:  # advisory lock: POSIX only
     import fcntl
@@ -75,16 +80,13 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .optimizer import Optimizer
-    from .space import SearchSpace
+    from ..core.space import SearchSpace
 
 FORMAT = "nasopt-journal"
 VERSION = 1
 #: fsync every record (turn off only to speed up tests: a crash of the *machine* could then
 #: lose the last records; a killed *process* never does).
 FSYNC = True
-#: Header fields that must match between a journal and the optimizer reopening it.
-IDENTITY = ("strategy", "space", "options", "seed", "maximize", "allow_duplicates")
 
 
 class JournalWarning(UserWarning):
@@ -113,8 +115,6 @@ def read_journal(path: str) -> tuple[dict | None, list[tuple[int, dict]], int, i
     except FileNotFoundError:
         raise
     except OSError as exc:
-        from .persistence import io_error
-
         raise io_error(f"cannot read journal {path}", exc) from exc
     lines = data.split(b"\n")
     tail = lines.pop()  # bytes after the last newline: b"" when the file ends cleanly
@@ -205,33 +205,15 @@ def journal_seed(path: str) -> int | None:
 
 
 def header_of(opt: "Optimizer") -> dict:
-    """The header line a journal of ``opt`` starts with."""
-    from .persistence import strategy_options
-
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "strategy": opt.name,
-        "options": strategy_options(opt),
-        "space": to_data(opt.space.config(), "the space config", ConfigurationError),
-        "seed": opt.seed,
-        "maximize": opt.maximize,
-        "allow_duplicates": opt.allow_duplicates,
-        "owner": opt._owner,
-    }
+    """The header line a journal of ``opt`` starts with: the run's identity
+    (:func:`nasopt.persist.codec.identity`) after the format marker."""
+    return {"format": FORMAT, "version": VERSION, **identity(opt)}
 
 
-def check_identity(header: dict, expected: dict, path: str, opt: "Optimizer") -> None:
-    """Refuse a journal written by a different run configuration (``options`` compared by
-    :func:`~nasopt.core.persistence.options_match`)."""
-    from .persistence import options_match
-
-    diffs = [
-        f"{field}: journal has {header.get(field)!r}, this optimizer {expected[field]!r}"
-        for field in IDENTITY
-        if header.get(field) != expected[field]
-        and not (field == "options" and options_match(header.get(field), opt))
-    ]
+def check_identity(header: dict, path: str, opt: "Optimizer") -> None:
+    """Refuse a journal written by a different run configuration
+    (:func:`nasopt.persist.codec.identity_diffs`)."""
+    diffs = identity_diffs(header, opt)
     if diffs:
         raise CheckpointError(
             f"{path} was written by a different run; refusing to mix them ("
@@ -243,17 +225,12 @@ def check_identity(header: dict, expected: dict, path: str, opt: "Optimizer") ->
 def _lazy_state(opt: "Optimizer") -> bool:
     """True when replay may apply only the last strategy state: ``_on_tell`` is not
     overridden, so nothing during replay reads the intermediate states."""
-    from .optimizer import Optimizer
-
     cls = type(opt)
     return cls._on_tell is Optimizer._on_tell and cls._after_tell is Optimizer._after_tell
 
 
 def replay(opt: "Optimizer", header: dict, records: list[tuple[int, dict]], path: str) -> None:
     """Apply journal ``records`` to a freshly built ``opt`` (same identity as ``header``)."""
-    from .optimizer import check_value
-    from .persistence import check_count, check_perm, check_rng
-
     space = opt.space
     opt._owner = str(header["owner"])
     lazy = _lazy_state(opt)
@@ -284,8 +261,7 @@ def replay(opt: "Optimizer", header: dict, records: list[tuple[int, dict]], path
                 if status is TrialState.PENDING:
                     raise ValueError("a tell record cannot leave a trial pending")
                 value = rec.get("value")
-                if (status is TrialState.COMPLETE) != (value is not None):
-                    raise ValueError(f"{status.value} trial with value {value!r}")
+                check_result(status, value)
                 if "arch" in rec:  # told without being asked: a new trial
                     arch = space.from_data(rec["arch"])
                     space.validate(arch)
@@ -339,12 +315,10 @@ class Journal:
         except FileNotFoundError:
             raise
         except OSError as exc:
-            from .persistence import io_error
-
             raise io_error(
                 f"journal {path} cannot be opened for appending", exc,
                 " (a journal records every ask and tell; to read it without appending, use "
-                "nasopt.core.journal.load_journal(path, attach=False))") from exc
+                "nasopt.persist.journal.load_journal(path, attach=False))") from exc
         try:
             check_regular(fd, path)
             if fcntl is not None:
@@ -356,9 +330,8 @@ class Journal:
                         "process); close() that one first"
                     ) from None
             header, records, good_len, torn_len = read_journal(path)
-            expected = header_of(opt)
             if header is not None:
-                check_identity(header, expected, path, opt)
+                check_identity(header, path, opt)
             if torn_len:
                 warnings.warn(
                     f"journal {path}: skipped a torn last record ({torn_len} bytes, from a crash "
@@ -370,7 +343,7 @@ class Journal:
                 os.fsync(fd)
             journal = cls(path, fd, good_len)
             if header is None:
-                journal._append(json.dumps(expected, separators=(",", ":")))
+                journal._append(json.dumps(header_of(opt), separators=(",", ":")))
                 _fsync_dir(path)
             else:
                 replay(opt, header, records, path)
@@ -504,40 +477,21 @@ def load_journal(path: str, space: "SearchSpace | None" = None, attach: bool = T
     Raises:
         CheckpointError: not a journal, damaged, or written for another space.
     """
-    from .registry import strategy_class
-    from .space import space_of_file
-
     header, records, _, torn_len = read_journal(os.fspath(path))
     if header is None:
         raise CheckpointError(f"{path}: empty journal (no header line)")
     if "space" not in header:
         raise CheckpointError(f"{path}: bad journal header (no search space config)")
-    space = space_of_file(header["space"], space, trusted, str(path))
-    try:
-        cls = strategy_class(header["strategy"])
-        kwargs = dict(seed=header["seed"], maximize=header["maximize"],
-                      allow_duplicates=header["allow_duplicates"], **header["options"])
-    except CheckpointError:
-        raise
-    except (NasoptError, KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: bad journal header ({type(exc).__name__}: {exc})") from exc
+
+    def bad_header(exc: Exception) -> CheckpointError:
+        return CheckpointError(f"{path}: bad journal header ({type(exc).__name__}: {exc})")
+
     if attach:
-        return _build(cls, space, kwargs, path, journal=path)
+        return rebuild(header, space, trusted, str(path), bad_header, journal=path)
     if torn_len:
         warnings.warn(f"journal {path}: ignoring a torn last record ({torn_len} bytes)",
                       JournalWarning, stacklevel=2)
-    opt = _build(cls, space, kwargs, path)
-    check_identity(header, header_of(opt), path, opt)
+    opt = rebuild(header, space, trusted, str(path), bad_header)
+    check_identity(header, path, opt)
     replay(opt, header, records, path)
     return opt
-
-
-def _build(cls: type, space: "SearchSpace", kwargs: dict, path: str, **extra: Any) -> "Optimizer":
-    """``cls(space, **kwargs, **extra)`` with the header's arguments; arguments the
-    constructor refuses (a seed or option of ``1e400``, ``9.5``...) mean a bad header."""
-    try:
-        return cls(space, **kwargs, **extra)
-    except CheckpointError:
-        raise
-    except (NasoptError, TypeError, ValueError, OverflowError) as exc:
-        raise CheckpointError(f"{path}: bad journal header ({type(exc).__name__}: {exc})") from exc
