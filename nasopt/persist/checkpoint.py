@@ -142,9 +142,16 @@ def save_checkpoint(opt: "Optimizer", path: str) -> None:
             the message names ``path``, and the previous checkpoint, if any, is intact.
         CheckpointError: ``path`` exists and is not a regular file.
     """
+    write_json(path, state_dict(opt))
+
+
+def write_json(path: str, data: Any) -> None:
+    """Write the JSON document ``data`` to ``path`` as :func:`save_checkpoint` writes a
+    checkpoint: atomically, fsynced, gzip-compressed when the path ends in ``.gz``, leaving
+    the previous file intact on failure (errors as :func:`save_checkpoint`)."""
     path = os.fspath(path)
     gz = path.endswith(".gz")
-    body = json.dumps(state_dict(opt), allow_nan=False).encode("utf-8")
+    body = json.dumps(data, allow_nan=False).encode("utf-8")
     directory = os.path.dirname(os.path.abspath(path))
     base = os.path.basename(path)
     try:

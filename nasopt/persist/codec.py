@@ -11,8 +11,9 @@ are two layouts of the same records, built and read here only:
   :func:`rebuild` builds the optimizer a file describes;
 * the **strategy state** (:func:`strategy_state`) through the value encoder of
   :mod:`nasopt.core.jsondata` (JSON data and numpy values, anything else a nasopt error);
-* the **trial record** (:func:`trial_record` / :func:`trial_from_record`) and the result
-  check shared with the journal's tell records (:func:`check_result`);
+* the **trial record** (:func:`trial_record` / :func:`trial_from_record`), the result
+  check shared with the journal's tell records (:func:`check_result`) and the **ask
+  record** (:func:`ask_record`: proposals and random state after an ask);
 * the **random state** (:func:`check_rng`, :func:`check_perm`) and the ids and counters
   (:func:`check_count`), which must be non-negative JSON integers;
 * :func:`io_error`, the :class:`~nasopt.core.errors.CheckpointIOError` of a file that
@@ -147,6 +148,20 @@ def rebuild(recorded: dict, space: SearchSpace | None, trusted: bool, source: st
             RuntimeError, OverflowError) as exc:
         raise fail(exc) from exc
     return opt
+
+
+def ask_record(opt: "Optimizer", trials: list[Trial]) -> dict:
+    """The record of an ask of ``trials`` by ``opt``: the proposed architectures and the
+    random state after it (a journal line, without the strategy state that the journal adds
+    when it changed; :func:`nasopt.persist.journal.replay` applies it without calling the
+    strategy)."""
+    return {
+        "e": "ask",
+        "trials": [[t.id, opt.space.to_data(t.arch)] for t in trials],
+        "rng": opt._rng.bit_generator.state,
+        "perm": [opt._perm_seed, opt._perm_pos],
+        "time": trials[0].start_time,
+    }
 
 
 def trial_record(space: SearchSpace, t: Trial) -> dict:

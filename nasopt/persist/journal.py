@@ -70,7 +70,7 @@ from ..core.jsondata import numpy_default
 from ..core.optimizer import Optimizer, check_value
 from ..core.trial import Trial, TrialState, check_time, check_user_attrs
 from .codec import (
-    check_count, check_perm, check_result, check_rng, identity, identity_diffs,
+    ask_record, check_count, check_perm, check_result, check_rng, identity, identity_diffs,
     io_error, rebuild,
 )
 
@@ -355,14 +355,7 @@ class Journal:
     # ------------------------------------------------------------------ records
     def write_ask(self, opt: "Optimizer", trials: list[Trial], state_json: str | None) -> None:
         """Append the record of an ask of ``trials`` by ``opt``."""
-        body = {
-            "e": "ask",
-            "trials": [[t.id, opt.space.to_data(t.arch)] for t in trials],
-            "rng": opt._rng.bit_generator.state,
-            "perm": [opt._perm_seed, opt._perm_pos],
-            "time": trials[0].start_time,
-        }
-        line = json.dumps(body, separators=(",", ":"), default=numpy_default)
+        line = json.dumps(ask_record(opt, trials), separators=(",", ":"), default=numpy_default)
         if state_json is not None:
             line = line[:-1] + ',"state":' + state_json + "}"
         self._append(line)
