@@ -5,7 +5,8 @@ A checkpoint is one JSON object (gzip-compressed when the path ends in ``.gz``):
     {
       "format": "nasopt-checkpoint", "version": 1,
       "strategy": "rea",                 # registry name of the strategy
-      "options": {...},                  # its constructor keyword arguments
+      "options": {...},                  # get_params() less seed / maximize / direction /
+                                         # allow_duplicates (the codec's strategy_options)
       "space": {"type": "nb201", ...},   # SearchSpace.config()
       "seed": 0, "maximize": true, "allow_duplicates": false,
       "owner": "<hex token of the run>", "next_id": 12,
