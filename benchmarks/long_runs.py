@@ -43,7 +43,7 @@ import numpy as np  # noqa: E402
 from benchmarks.harness.output import output_path  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 import nasopt  # noqa: E402
-from nasopt.core import journal as journal_mod  # noqa: E402
+from nasopt.persist import journal as journal_mod  # noqa: E402
 from nasopt.spaces import ProductSpace  # noqa: E402
 
 #: Strategy options: the library defaults, except ReNAS in its iterative (refitting) recipe.
@@ -65,13 +65,6 @@ def make_space() -> ProductSpace:
 def objective(arch: dict, noise: float) -> float:
     return float(sum(arch.values())) + noise
 
-
-def one_thread() -> None:
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.set_num_threads(1)
 
 
 def cycle_times(name: str, sizes: list[int], window: int,

@@ -124,7 +124,7 @@ def run_one(method: str, options: dict, space: str, dataset: str, seed: int, bud
         queried = []
         while len(queried) < budget:
             if name == "renas":
-                k = opt.init - len(queried) if len(queried) < opt.init else opt.top_k
+                k = opt._init - len(queried) if len(queried) < opt._init else opt.top_k
             else:
                 k = int(getattr(opt, "batch", 1) or 1)
             trials = opt.ask(min(k, budget - len(queried)))

@@ -91,7 +91,7 @@ def budget_inits(benches: dict) -> dict:
     """``{bench: {strategy: init}}``: the random start each default picks with ``budget=BUDGET``."""
     import nasopt
 
-    return {b: {name: nasopt.create(name, bench.space, seed=0, budget=BUDGET).init
+    return {b: {name: nasopt.create(name, bench.space, seed=0, budget=BUDGET)._init
                 for name in ("renas", "renas-iter", "weaknas")} for b, bench in benches.items()}
 
 

@@ -19,14 +19,13 @@ them.
 import importlib
 from typing import Any
 
-from . import spaces, strategies, surrogates
+from . import persist, spaces, strategies, surrogates
 from .core import (
     CheckpointError,
     CheckpointIOError,
     ConfigurationError,
     DataError,
     InvalidArchitectureError,
-    JournalWarning,
     MissingDependencyError,
     NasoptError,
     NumericalError,
@@ -37,9 +36,9 @@ from .core import (
     TrialState,
     available_strategies,
     create,
-    load,
 )
 from .driver import CheckpointWarning, optimize
+from .persist import JournalWarning, load
 from .strategies import RandomSearch, ReNAS, RegularizedEvolution, WeakNAS
 from .surrogates import available_surrogates, make_surrogate
 
@@ -60,7 +59,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 __all__ = [
-    "benchmarks", "spaces", "strategies", "surrogates", "make_surrogate", "available_surrogates",
+    "benchmarks", "persist", "spaces", "strategies", "surrogates", "make_surrogate", "available_surrogates",
     "CheckpointError", "CheckpointIOError", "MissingDependencyError", "ConfigurationError", "DataError", "InvalidArchitectureError",
     "JournalWarning", "CheckpointWarning", "NasoptError", "NumericalError", "Optimizer", "SpaceExhaustedError", "Trial", "TrialError",
     "TrialState", "available_strategies", "create", "load", "optimize", "RandomSearch",

@@ -150,8 +150,8 @@ def _read_run(path: str) -> dict[str, Any]:
     Raises:
         CheckpointError: the file is none of these.
     """
-    from .core.journal import load_journal
-    from .core.persistence import _is_journal, load
+    from .persist.journal import load_journal
+    from .persist.checkpoint import _is_journal, load
 
     run = None
     if not _is_journal(path):

@@ -452,14 +452,8 @@ def _wait_child(pid: int, timeout: float) -> int:
 
 # ================================================================ checks: configuration
 def _options_of(opt: Optimizer) -> dict[str, Any]:
-    """The strategy's configuration: ``get_params()`` (scikit-learn's convention) when the
-    optimizer has it, else the options its checkpoint records."""
-    get_params = getattr(opt, "get_params", None)
-    if callable(get_params):
-        return dict(get_params())
-    from .core.persistence import state_dict  # nasopt before get_params
-
-    return dict(state_dict(opt)["options"])
+    """The strategy's configuration: ``get_params()`` (scikit-learn's convention)."""
+    return dict(opt.get_params())
 
 
 #: Options every check sets itself (or that are not configuration).

@@ -22,7 +22,7 @@ import warnings
 from typing import Callable
 
 import nasopt
-from nasopt.core.journal import JournalWarning
+from nasopt.persist.journal import JournalWarning
 
 
 def fails(arch: str) -> bool:

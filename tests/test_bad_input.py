@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import nasopt
-from nasopt.core import persistence
+from nasopt.persist import checkpoint as persistence
 from nasopt.core.errors import (
     CheckpointError, CheckpointIOError, ConfigurationError, DataError, InvalidArchitectureError,
     TrialError,
@@ -318,6 +318,8 @@ OTHER_CASES = [
     # --- options out of range
     ("REA population 1", lambda t, d, s: nasopt.create("rea", s, population=1),
      ConfigurationError, r"population must be >= 2, got 1"),
+    ("REA population 3.5 (kept as given: get_params)", lambda t, d, s: nasopt.create("rea", s, population=3.5),
+     ConfigurationError, r"population must be an integer, got 3.5"),
     ("REA tournament 0", lambda t, d, s: nasopt.create("rea", s, tournament=0),
      ConfigurationError, r"tournament must be between 1 and population \(10\), got 0"),
     ("REA tournament > population", lambda t, d, s: nasopt.create("rea", s, population=4, tournament=5),

@@ -481,3 +481,92 @@ def test_random_search_ask_never_reads_the_history(monkeypatch, finite):
     monkeypatch.setattr(Optimizer, "_history", whole)
     monkeypatch.setattr(Optimizer, "_recent_history", whole)
     assert len(opt.ask(5)) == 5
+
+
+# ---------------------------------------------------------------- configuration (get_params)
+from nasopt.core.registry import register_strategy, unregister_strategy  # noqa: E402
+
+
+@pytest.fixture
+def toy_registered():
+    """``_ToyGreedy`` registered (files name the strategy) for one test only, so the suites
+    that parametrize over every registered strategy never see it."""
+    register_strategy("test-core-toy")(_ToyGreedy)
+    yield
+    unregister_strategy("test-core-toy")
+
+
+class _ToyGreedy(nasopt.RegularizedEvolution):
+    """A user's strategy: REA with an extra option stored under its own name, plus a
+    numpy scalar and array in its state (what the encoder accepts)."""
+
+    def __init__(self, space, *, greed: float = 0.5, **kw):
+        super().__init__(space, **kw)
+        self.greed = greed
+        self._draws = np.int64(0)
+        self._extra = None
+
+    def _propose(self, n):
+        self._draws = np.int64(self._draws + n)
+        if self._rng.random() < self.greed:
+            return self._random_unseen(n)
+        return super()._propose(n)
+
+    def _get_state(self):
+        return {"draws": self._draws, "last": np.arange(3, dtype=np.float32) * self._draws,
+                "extra": self._extra}
+
+    def _set_state(self, state):
+        self._draws = np.int64(state["draws"])
+
+
+def test_get_params_returns_every_constructor_option_as_given():
+    opt = nasopt.WeakNAS(SPACE, seed=3, init=12, kappa=2, surrogate_options={"epochs": 5})
+    params = opt.get_params()
+    assert sorted(params) == sorted(o for o in nasopt.core.optimizer.valid_options(nasopt.WeakNAS)
+                                    if o != "journal")
+    assert (params["init"], params["batch"], params["loss"], params["budget"]) == (12, None, None, None)
+    assert params["surrogate_options"] == {"epochs": 5} and params["seed"] == 3
+    assert (opt._batch, opt._loss) == (10, "hinge")  # the resolved values live elsewhere
+    same = nasopt.WeakNAS(SPACE, **params)
+    assert same.get_params() == params
+
+
+def test_a_user_strategy_option_survives_save_load_and_journal_reopen(tmp_path, toy_registered):
+    space = ProductSpace({"a": list(range(6)), "b": list(range(5))})
+    opt = _ToyGreedy(space, seed=2, greed=0.25, population=3, tournament=2)
+    for _ in range(4):
+        for t in opt.ask(2):
+            opt.tell(t, float(t.arch["a"] * t.arch["b"]))
+    opt.save(str(tmp_path / "ckpt.json"))  # a numpy scalar and array in the state: accepted
+    clone = nasopt.load(str(tmp_path / "ckpt.json"))
+    assert type(clone) is _ToyGreedy and clone.greed == 0.25 and clone._draws == opt._draws
+    assert [t.arch for t in clone.ask(3)] == [t.arch for t in opt.ask(3)]
+
+    path = tmp_path / "run.jsonl"
+    with _ToyGreedy(space, seed=2, greed=0.75, journal=path) as first:
+        first.tell(first.ask(), 1.0)
+    again = nasopt.load(path)
+    assert again.greed == 0.75 and again._draws == 1
+    again.close()
+    with pytest.raises(nasopt.CheckpointError, match="greed"):
+        _ToyGreedy(space, seed=2, greed=0.5, journal=path)
+
+
+def test_an_option_not_stored_under_its_name_is_a_clear_error_at_construction():
+    class Forgetful(nasopt.RandomSearch):
+        def __init__(self, space, *, width: int = 3, **kw):
+            super().__init__(space, **kw)
+            self._width = width  # not self.width: get_params cannot read it
+
+    with pytest.raises(ConfigurationError, match=r"no attribute 'width' .*self\.width"):
+        Forgetful(SPACE, seed=0)
+
+
+def test_a_state_the_files_cannot_store_is_a_clear_error_on_save(tmp_path, toy_registered):
+    opt = _ToyGreedy(SPACE, seed=0)
+    opt._extra = {1, 2}  # the state now holds something no file can store
+    with pytest.raises(nasopt.CheckpointError,
+                       match=r"'test-core-toy' state .*\['extra'\] holds a set"):
+        opt.save(str(tmp_path / "ckpt.json"))
+    assert not (tmp_path / "ckpt.json").exists()

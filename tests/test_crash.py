@@ -18,7 +18,7 @@ import pytest
 
 import nasopt
 from nasopt.core.errors import CheckpointError
-from nasopt.core.journal import JournalWarning, load_journal, read_journal
+from nasopt.persist.journal import JournalWarning, load_journal, read_journal
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))

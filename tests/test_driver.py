@@ -389,7 +389,7 @@ def test_a_checkpoint_that_cannot_be_written_warns_and_the_run_completes_its_bud
 
 
 def test_a_full_disk_does_not_stop_the_run_and_the_write_is_retried(tmp_path, monkeypatch):
-    from nasopt.core import persistence
+    from nasopt.persist import checkpoint as persistence
 
     real, writes = persistence.save_checkpoint, []
 

@@ -28,8 +28,8 @@ from hypothesis.stateful import (
 )
 
 import nasopt
-from nasopt.core import journal as journal_mod
-from nasopt.core import persistence
+from nasopt.persist import journal as journal_mod
+from nasopt.persist import checkpoint as persistence
 from nasopt.core.errors import TrialError
 from nasopt.spaces import NB201Space
 from nasopt.spaces.nb201 import N_EDGES, OPS, ops_to_string

@@ -14,10 +14,10 @@ import warnings
 import pytest
 
 import nasopt
-from nasopt.core import persistence
+from nasopt.persist import checkpoint as persistence
 from nasopt.core.errors import CheckpointError, CheckpointIOError, SpaceExhaustedError
-from nasopt.core import journal as journal_mod
-from nasopt.core.journal import JournalWarning, load_journal, read_journal
+from nasopt.persist import journal as journal_mod
+from nasopt.persist.journal import JournalWarning, load_journal, read_journal
 from nasopt.core.optimizer import Optimizer
 from nasopt.spaces import NB201Space
 from nasopt.spaces.product import ProductSpace
@@ -452,7 +452,8 @@ def test_failed_ask_restores_a_state_that_is_not_json(tmp_path):
     with pytest.raises(SpaceExhaustedError):
         opt.ask(2)
     assert opt.marks == marks
-    with pytest.raises(TypeError, match="not JSON-able"):
+    # a journal needs a state it can store: a clear error naming the strategy and the key
+    with pytest.raises(CheckpointError, match=r"strategy 'test-set-state' state .*\['marks'\] holds a set"):
         _SetState(tiny, seed=0, journal=tmp_path / "run.jsonl").ask()
 
 
@@ -484,3 +485,36 @@ def test_reopening_streams_the_journal_in_chunks_and_rebuilds_exactly(tmp_path, 
         rebuilt.close()
     header, records, good, torn = read_journal(str(path), sink=lambda k, rec: None)
     assert header["strategy"] == strategy.name and records == [] and good == path.stat().st_size and torn == 0
+
+
+def _rewrite_header(path, **changes):
+    lines = path.read_text().splitlines(keepends=True)
+    header = json.loads(lines[0])
+    for key, value in changes.items():
+        if value is None:
+            header["options"].pop(key)
+        else:
+            header["options"][key] = value
+    lines[0] = json.dumps(header, separators=(",", ":")) + "\n"
+    path.write_text("".join(lines))
+
+
+def test_reopen_accepts_an_old_header_without_default_options_or_with_resolved_values(tmp_path):
+    """Journals written before options were recorded as given hold the resolved ``init``
+    and ``loss``, and none of the options added since (``budget``, ``n_threads``): they
+    reopen with the same constructor arguments."""
+    space = ProductSpace({"a": list(range(8)), "b": list(range(8))})
+    path = tmp_path / "run.jsonl"
+    with nasopt.WeakNAS(space, seed=1, journal=path) as opt:
+        opt.tell(opt.ask(), 1.0)
+        resolved = (opt._init, opt._loss)
+    _rewrite_header(path, init=resolved[0], loss=resolved[1], budget=None, n_threads=None)
+    with nasopt.WeakNAS(space, seed=1, journal=path) as again:
+        assert len(again.trials) == 1
+    with pytest.raises(CheckpointError, match="different run"):
+        nasopt.WeakNAS(space, seed=1, n_threads=2, journal=path)  # not the default: refused
+    with pytest.raises(CheckpointError, match="different run"):
+        nasopt.WeakNAS(space, seed=1, init=resolved[0] + 1, journal=path)
+    _rewrite_header(path, init=resolved[0] + 1)  # a recorded value that is neither
+    with pytest.raises(CheckpointError, match="different run"):
+        nasopt.WeakNAS(space, seed=1, journal=path)

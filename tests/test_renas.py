@@ -67,8 +67,8 @@ def test_first_asks_are_random_then_the_predicted_top_k(space, objective):
 
 def test_renas_is_registered_and_checkpoint_options_are_json(space):
     opt = create("renas", space, seed=1, **FAST)
-    assert isinstance(opt, ReNAS) and opt.init == 90 and opt.top_k == 10
-    json.dumps(opt._options())
+    assert isinstance(opt, ReNAS) and opt._init == 90 and opt.top_k == 10
+    json.dumps(opt.get_params())
     assert opt.uses_traversal
 
 
@@ -101,7 +101,7 @@ def test_iterative_rounds_refit_then_keep_serving_the_last_ranking(space, object
     assert endless._fits == 5
 
 
-def test_iterative_mode_improves_on_the_single_round(space, objective):
+def test_iterative_mode_improves_on_the_single_round(space, objective, tmp_path):
     from sklearn.linear_model import Ridge
 
     kw = dict(init=20, top_k=10, seed=3, surrogate=Ridge(alpha=1.0), encoding="onehot")
@@ -113,7 +113,7 @@ def test_iterative_mode_improves_on_the_single_round(space, objective):
     assert iterative.best.value > single.best.value
     assert iterative.best.value == pytest.approx(best)
     with pytest.raises(ConfigurationError, match="cannot be saved"):
-        iterative._options()
+        iterative.save(str(tmp_path / "ckpt.json"))
 
 
 def test_pending_failed_and_out_of_order_results(space, objective):
@@ -231,7 +231,7 @@ def test_renas_cnn_default_runs_end_to_end_on_nb201(space, objective):
     """The default (CNN on the 35×4×4 one-hot-type tensors, traversal) and the paper's
     31×4×4 tensor, with few epochs: both fit once and serve the predicted top."""
     opt = ReNAS(space, init=20, top_k=3, seed=0, surrogate_options={"epochs": 3})
-    assert opt.encoding == "renas-onehot" and opt.surrogate == "renas"
+    assert opt._encoding == "renas-onehot" and opt.surrogate == "renas"
     run(opt, objective, [20, 3])
     assert opt._fits == 1 and len(opt.completed) == 23
     assert opt.predictor_.models[0].x_mean_.shape == (35, 4, 4)
@@ -260,7 +260,7 @@ def test_traverse_true_needs_a_finite_space_and_tensors_need_nb_spaces():
     with pytest.raises(ConfigurationError, match="ReNAS tensors"):
         ReNAS(big, encoding="renas")
     opt = ReNAS(big, init=10)  # the CNN falls back to the space's vector encoding
-    assert opt.encoding is None and not opt.uses_traversal
+    assert opt._encoding is None and not opt.uses_traversal
 
 
 def test_data_backed_paper_protocol_beats_random_sample(nb201_cifar100):
@@ -288,8 +288,8 @@ def test_nb101_space_uses_the_ea_on_renas_tensors():
 
     opt = ReNAS(space, init=20, top_k=4, seed=0, population=16, generations=15,
                 surrogate_options={"epochs": 3})
-    assert opt.encoding == "renas-onehot" and not opt.uses_traversal and opt.init == 20
-    assert ReNAS(space, **FAST | {"encoding": None}).init == 424
+    assert opt._encoding == "renas-onehot" and not opt.uses_traversal and opt._init == 20
+    assert ReNAS(space, **FAST | {"encoding": None})._init == 424
     run(opt, f, [20, 4])
     assert opt.rankings_ == ["ea"]
     assert all(space.is_valid(t.arch) for t in opt.trials)
@@ -431,7 +431,7 @@ def test_iterative_preset_refits_every_round_and_beats_random_on_an_additive_obj
     from nasopt.strategies.renas import ITERATIVE_OPTIONS
 
     opt = ReNAS(space, seed=3, **ITERATIVE_OPTIONS)
-    assert (opt.init, opt.top_k, opt.rounds) == (20, 10, 8)
+    assert (opt._init, opt.top_k, opt.rounds) == (20, 10, 8)
     archs = run(opt, objective, [20] + [10] * 8)
     assert opt._fits == 8 and opt.rankings_ == ["traverse"] * 8
     values = np.array([objective(space[i]) for i in range(len(space))])
@@ -454,14 +454,14 @@ def test_default_init_is_capped_on_a_small_space(name):
     """The documented cap: the defaults work on a 48-member space (the paper's 90 did not),
     and the run is not random search for its whole length."""
     opt = create(name, ProductSpace(SMALL), seed=0)
-    assert 1 <= opt.init < 48 and opt.init == int(opt.init_share * 48)
-    archs = run(opt, small_objective, [opt.init, 10])
+    assert 1 <= opt._init < 48 and opt._init == int(opt.init_share * 48)
+    archs = run(opt, small_objective, [opt._init, 10])
     assert opt._fits == 1 and len({opt.space.key(a) for a in archs}) == len(archs)
 
 
 def test_tiny_spaces_still_work_with_the_defaults():
     opt = create("renas", ProductSpace({"a": [0, 1]}), seed=0, **FAST)
-    assert opt.init == 1
+    assert opt._init == 1
     assert len(run(opt, lambda a: float(a["a"]), [1, 1])) == 2
 
 
@@ -473,11 +473,11 @@ def test_explicit_init_that_leaves_nothing_to_predict_is_refused():
 
 
 def test_budget_hint_scales_the_default_init(space):
-    assert create("renas", space, seed=0, **FAST).init == 90  # no hint: the paper's 90
-    assert create("renas", space, seed=0, budget=50, **FAST).init == 30
-    assert create("renas", space, seed=0, budget=1000, **FAST).init == 90
-    assert create("renas", space, seed=0, budget=50, init=30, **FAST).init == 30
-    assert create("renas-iter", space, seed=0, budget=30).init == 12
+    assert create("renas", space, seed=0, **FAST)._init == 90  # no hint: the paper's 90
+    assert create("renas", space, seed=0, budget=50, **FAST)._init == 30
+    assert create("renas", space, seed=0, budget=1000, **FAST)._init == 90
+    assert create("renas", space, seed=0, budget=50, init=30, **FAST)._init == 30
+    assert create("renas-iter", space, seed=0, budget=30)._init == 12
     with pytest.raises(ConfigurationError, match=r"budget must be an integer >= 1, got 0"):
         create("renas", space, budget=0, **FAST)
 
@@ -503,7 +503,8 @@ def test_renas_iter_is_the_iterative_recipe_by_name(space, objective):
     by_name = create("renas-iter", space, seed=4)
     by_hand = ReNAS(space, seed=4, **ITERATIVE_OPTIONS)
     assert isinstance(by_name, IterativeReNAS) and by_name.name == "renas-iter"
-    assert by_name._options() == by_hand._options()
+    # the same configuration: the recipe's options, and its init as the default
+    assert {**by_name.get_params(), "init": by_name._init} == {**by_hand.get_params(), "init": by_hand._init}
     assert run(by_name, objective, [20, 10, 10]) == run(by_hand, objective, [20, 10, 10])
     assert create("renas-iter", space, seed=4, rounds=3, top_k=5).rounds == 3  # options override
 

@@ -137,15 +137,15 @@ def test_a_rule_that_raises_fails_ask_with_the_rule_and_the_architecture_named(n
     space = ProductSpace({"a": [0, 1, 2], "b": [0, 1]}, valid=_rule_for_a_0_or_1,
                          max_enumerate=max_enumerate)
     opt = nasopt.create(name, space, seed=0)
-    before = nasopt.core.persistence.state_dict(opt)
+    before = nasopt.persist.checkpoint.state_dict(opt)
     message = (r"the validity rule [\w.]*test_space_product:_rule_for_a_0_or_1 of ProductSpace\(.*\) "
                r"raised KeyError: 2 on \{'a': 2, 'b': [01]\}; a rule must return True or False")
     with pytest.raises(ConfigurationError, match=message) as info:
         for _ in range(20):  # sampling may meet a=2 at once or a few draws later
             opt.tell(opt.ask(), 1.0)
-            before = nasopt.core.persistence.state_dict(opt)
+            before = nasopt.persist.checkpoint.state_dict(opt)
     assert isinstance(info.value.__cause__, KeyError)
-    assert nasopt.core.persistence.state_dict(opt) == before  # the failed ask changed nothing
+    assert nasopt.persist.checkpoint.state_dict(opt) == before  # the failed ask changed nothing
     # check() gives the same cause as its reason; tell(arch) refuses the architecture
     assert "raised KeyError: 2 on {'a': 2, 'b': 0}" in space.check({"a": 2, "b": 0})
     with pytest.raises(InvalidArchitectureError, match="raised KeyError: 2"):
@@ -166,10 +166,10 @@ def test_a_rule_that_starts_raising_fails_rea_mutation_and_changes_nothing():
         t = opt.ask()
         opt.tell(t, float(sum(t.arch.values())))
     broken["on"] = True  # the next ask mutates a parent: the rule is asked about the child
-    before = nasopt.core.persistence.state_dict(opt)
+    before = nasopt.persist.checkpoint.state_dict(opt)
     with pytest.raises(ConfigurationError, match=r"rule of ProductSpace.* raised RuntimeError: rule lost"):
         opt.ask()
-    assert nasopt.core.persistence.state_dict(opt) == before
+    assert nasopt.persist.checkpoint.state_dict(opt) == before
     broken["on"] = False
     assert opt.ask().arch in space
 

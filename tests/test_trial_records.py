@@ -29,8 +29,8 @@ import numpy as np
 import pytest
 
 import nasopt
-from nasopt.core import journal as journal_mod
-from nasopt.core import persistence
+from nasopt.persist import journal as journal_mod
+from nasopt.persist import checkpoint as persistence
 from nasopt.core.errors import MissingDependencyError, TrialError
 from nasopt.core.trial import Trial
 from nasopt.spaces.product import ProductSpace

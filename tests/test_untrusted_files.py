@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import nasopt
-from nasopt.core.journal import load_journal
+from nasopt.persist.journal import load_journal
 from nasopt.spaces import ProductSpace, space_from_config
 
 

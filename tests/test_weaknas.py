@@ -8,6 +8,7 @@ import pytest
 
 import nasopt
 from nasopt.core.errors import ConfigurationError
+from nasopt.persist.checkpoint import state_dict
 from nasopt.spaces import ProductSpace
 from nasopt.strategies.weaknas import PAPER_OPTIONS, WeakNAS
 
@@ -52,13 +53,13 @@ def test_weaknas_is_registered_with_tuned_defaults_and_the_paper_settings_on_req
     opt = nasopt.create("weaknas", nb201_space, seed=0)
     assert isinstance(opt, WeakNAS)
     # default configuration on NB201: a larger random start and the hinge ranking loss
-    assert (opt.init, opt.batch, opt.top_n, opt.loss) == (30, 10, 100, "hinge")
+    assert (opt._init, opt._batch, opt._top_n, opt._loss) == (30, 10, 100, "hinge")
     # the paper's loop takes SPEC's M0 = 10, M = 10, N = 100 and MSE
     paper = WeakNAS(nb201_space, **PAPER_OPTIONS)
-    assert (paper.init, paper.batch, paper.top_n, paper.loss) == (10, 10, 100, "mse")
+    assert (paper._init, paper._batch, paper._top_n, paper._loss) == (10, 10, 100, "mse")
     # spaces without tuned settings keep the paper's generic M0; non-neural predictors MSE
     generic = WeakNAS(product_space(), surrogate="gbrt")
-    assert (generic.init, generic.loss) == (10, "mse")
+    assert (generic._init, generic._loss) == (10, "mse")
 
 
 def test_predicted_batches_beat_random_sampling_on_nb201(nb201_bench):
@@ -187,7 +188,7 @@ def test_save_and_load_mid_run_continues_identically(tmp_path, kw):
     path = tmp_path / "ckpt.json"
     opt.save(str(path))
     clone = nasopt.load(str(path))
-    assert isinstance(clone, WeakNAS) and clone._options() == opt._options()
+    assert isinstance(clone, WeakNAS) and clone.get_params() == opt.get_params()
     for o in (opt, clone):
         for t in o.pending:
             o.tell(t, objective(t.arch))
@@ -334,20 +335,20 @@ def test_stagnation_state_survives_save_and_load(tmp_path):
     clone = nasopt.load(str(path))
     assert (clone._best, clone._stall, clone.stagnation_level) == (
         opt._best, opt._stall, opt.stagnation_level)
-    assert clone._options()["patience"] == 1 and clone._options()["widen_sampling"] == "uniform"
+    assert clone.get_params()["patience"] == 1 and clone.get_params()["widen_sampling"] == "uniform"
     assert run(opt, 3, batch=5) == run(clone, 3, batch=5)
 
 
 # ---------------------------------------------------------------- defaults on small spaces / budgets
 def test_default_init_is_scaled_to_a_budget_hint_and_small_spaces(nb201_space):
-    assert WeakNAS(nb201_space, seed=0).init == 30  # no hint: NB201's tuned 30
-    assert WeakNAS(nb201_space, seed=0, budget=50).init == 20
-    assert WeakNAS(nb201_space, seed=0, budget=1000).init == 30
-    assert WeakNAS(product_space(), seed=0).init == 10
-    assert WeakNAS(product_space(), seed=0, budget=20).init == 8
+    assert WeakNAS(nb201_space, seed=0)._init == 30  # no hint: NB201's tuned 30
+    assert WeakNAS(nb201_space, seed=0, budget=50)._init == 20
+    assert WeakNAS(nb201_space, seed=0, budget=1000)._init == 30
+    assert WeakNAS(product_space(), seed=0)._init == 10
+    assert WeakNAS(product_space(), seed=0, budget=20)._init == 8
     tiny = ProductSpace({"a": [0, 1, 2], "b": [0, 1]})  # 6 members: 2 random, then predicted
     opt = WeakNAS(tiny, seed=0)
-    assert opt.init == 2
+    assert opt._init == 2
     for n in (2, 4):
         for t in opt.ask(n):
             opt.tell(t, float(t.arch["a"] + t.arch["b"]))
@@ -416,8 +417,8 @@ def test_a_predictor_giving_non_finite_scores_is_a_numeric_error_not_an_exhauste
 
     opt = WeakNAS(product_space(), seed=0, init=6, batch=4)
     run(opt, 2, batch=4)
-    before = nasopt.core.persistence.state_dict(opt)
+    before = state_dict(opt)
     monkeypatch.setattr(WeakNAS, "_fit_predict", lambda self, X, y, Xc: np.full((1, len(Xc)), np.nan))
     with pytest.raises(NumericalError, match="non-finite scores for 4096 of 4096 candidates"):
         opt.ask(4)
-    assert nasopt.core.persistence.state_dict(opt) == before
+    assert state_dict(opt) == before

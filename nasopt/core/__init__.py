@@ -1,4 +1,7 @@
-"""Core: trials, the optimizer base, the strategy registry, errors and persistence."""
+"""Core: trials, the optimizer base, the strategy registry, the space protocol and errors.
+
+Persistence (checkpoints, journals) is the layer above: :mod:`nasopt.persist`.
+"""
 
 from .errors import (
     CheckpointError,
@@ -12,16 +15,14 @@ from .errors import (
     SpaceExhaustedError,
     TrialError,
 )
-from .journal import JournalWarning, load_journal
 from .optimizer import Optimizer
-from .persistence import load
 from .registry import available_strategies, create, register_strategy
 from .space import SearchSpace, register_space, space_from_config
 from .trial import Trial, TrialState
 
 __all__ = [
     "CheckpointError", "CheckpointIOError", "ConfigurationError", "DataError", "InvalidArchitectureError",
-    "MissingDependencyError", "NasoptError", "NumericalError", "JournalWarning", "load_journal", "SpaceExhaustedError", "TrialError", "Optimizer", "load",
+    "MissingDependencyError", "NasoptError", "NumericalError", "SpaceExhaustedError", "TrialError", "Optimizer",
     "available_strategies", "create", "register_strategy", "Trial", "TrialState",
     "SearchSpace", "register_space", "space_from_config",
 ]

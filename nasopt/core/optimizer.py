@@ -17,11 +17,15 @@ Guarantees kept by this class (tested in ``tests/test_bad_input.py``, ``test_con
   the strategy state back to what they were;
 * with ``journal=path`` every ask and tell is appended to an fsynced journal before the call
   returns, and reopening the journal rebuilds the optimizer exactly (see
-  :mod:`nasopt.core.journal`).
+  :mod:`nasopt.persist.journal`).
 
-Strategy contract for persistence: :meth:`Optimizer._get_state` returns JSON-able data that
-:meth:`Optimizer._set_state` restores, and :meth:`Optimizer._on_tell` is a deterministic
-function of the optimizer's state and the told trial (the journal replays it).
+Strategy contract for persistence: every constructor option is stored, unchanged, in the
+attribute of its name (:meth:`Optimizer.get_params` reads them: they are the configuration
+that checkpoints and journals record); :meth:`Optimizer._get_state` returns what cannot be
+recomputed from the history (a queue of proposals...) as JSON data or numpy values
+(:mod:`nasopt.core.jsondata`), which :meth:`Optimizer._set_state` restores; and
+:meth:`Optimizer._on_tell` is a deterministic function of the optimizer's state and the
+told trial (the journal replays it).
 """
 
 from __future__ import annotations
@@ -39,12 +43,13 @@ import time
 import uuid
 from collections.abc import Container, Sequence
 from dataclasses import replace
-from typing import Any, ClassVar, overload
+from typing import Any, ClassVar, Protocol, overload
 
 import numpy as np
 
 from .space import SearchSpace
-from .errors import ConfigurationError, SpaceExhaustedError, TrialError
+from .errors import CheckpointError, ConfigurationError, SpaceExhaustedError, TrialError
+from .jsondata import dumps
 from .trial import Trial, check_user_attr, check_user_attrs
 
 #: How many rejected draws :meth:`Optimizer._random_unseen` tolerates per architecture on
@@ -149,8 +154,10 @@ def resolve_direction(maximize: Any, direction: Any) -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def _valid_options(cls: type) -> tuple[str, ...]:
-    names: list[str] = []
+def _signature_options(cls: type) -> tuple[tuple[str, Any], ...]:
+    """``(name, default)`` of each constructor option of ``cls`` (sorted by name; the
+    default is :data:`NO_DEFAULT` for a required one)."""
+    found: dict[str, Any] = {}
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
         if init is None:
@@ -158,11 +165,29 @@ def _valid_options(cls: type) -> tuple[str, ...]:
         params = list(inspect.signature(init).parameters.values())[1:]  # drop self
         for p in params:
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "space" \
-                    and p.name not in names:
-                names.append(p.name)
+                    and p.name not in found:
+                found[p.name] = NO_DEFAULT if p.default is p.empty else p.default
         if klass is Optimizer or not any(p.kind is p.VAR_KEYWORD for p in params):
             break  # the keywords stop here
-    return tuple(sorted(names))
+    return tuple(sorted(found.items()))
+
+
+def _valid_options(cls: type) -> tuple[str, ...]:
+    return tuple(name for name, _ in _signature_options(cls))
+
+
+#: Default of a constructor option that has none (see :func:`option_defaults`).
+NO_DEFAULT: Any = inspect.Parameter.empty
+
+#: :class:`Optimizer`'s own options: a checkpoint or journal header records them in fields
+#: of their own (``seed``, ``maximize``, ``allow_duplicates``), the others under ``options``.
+BASE_OPTIONS = ("seed", "maximize", "direction", "allow_duplicates")
+
+
+def option_defaults(cls: type["Optimizer"]) -> dict[str, Any]:
+    """Default of each constructor option of ``cls`` (:func:`valid_options`), as its
+    signature declares it (:data:`NO_DEFAULT` for a required option)."""
+    return dict(_signature_options(cls))
 
 
 def valid_options(cls: type["Optimizer"]) -> list[str]:
@@ -197,7 +222,7 @@ class Optimizer:
             when given with ``maximize``, both must agree.
         allow_duplicates: Allow proposing / telling an architecture whose canonical hash was
             already seen. Off by default: each distinct architecture is evaluated once.
-        journal: Path of an append-only journal (JSON lines, see :mod:`nasopt.core.journal`).
+        journal: Path of an append-only journal (JSON lines, see :mod:`nasopt.persist.journal`).
             Every ask and tell is written and fsynced before the call returns. When the file
             already holds a journal, the optimizer is rebuilt from it (history, pending
             trials, strategy and random state) and continues exactly where it stopped; the
@@ -235,11 +260,9 @@ class Optimizer:
         self._journal = None
         self._journal_path: str | None = None
         if journal is not None:
-            from .journal import journal_seed
-
             self._journal_path = os.fspath(journal)
             if seed is None:  # reopening: take the journal's seed
-                seed = journal_seed(self._journal_path)
+                seed = _persistence().journal_seed(self._journal_path)
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
@@ -247,6 +270,7 @@ class Optimizer:
         self.space = space
         self.seed = int(seed)
         self.maximize = maximize
+        self.direction = "maximize" if maximize else "minimize"
         self.allow_duplicates = bool(allow_duplicates)
         self._rng = np.random.Generator(np.random.PCG64(self.seed))
         self._owner = uuid.uuid4().hex
@@ -291,11 +315,11 @@ class Optimizer:
         cls.__init__ = __init__  # type: ignore[method-assign]
 
     def _finish_init(self) -> None:
-        """Runs after the whole constructor: attach (create or replay) the journal."""
+        """Runs after the whole constructor: check that every option is stored
+        (:meth:`get_params`), then attach (create or replay) the journal."""
+        self.get_params()
         if self._journal_path is not None and self._journal is None:
-            from .journal import Journal
-
-            self._journal = Journal.attach(self, self._journal_path)
+            self._journal = _persistence().attach_journal(self, self._journal_path)
 
     # ================================================================ public interface
     @overload
@@ -448,13 +472,47 @@ class Optimizer:
         with self._lock:
             return [self._trials[i] for i in self._done_ids]
 
-    def save(self, path: str) -> None:
-        """Write a checkpoint (JSON; see :mod:`nasopt.core.persistence`) that
-        :func:`nasopt.load` turns back into an optimizer that continues exactly as this one."""
-        from .persistence import save_checkpoint
+    def get_params(self) -> dict[str, Any]:
+        """The constructor options of this optimizer, by name (scikit-learn's convention).
 
+        Every named parameter of the ``__init__`` methods along the class's MRO
+        (:func:`valid_options`) except ``space`` and ``journal``, read from the attribute of
+        the same name, which holds the constructor argument unchanged (a strategy keeps the
+        values it derives from them, such as a default resolved for the space, in other,
+        private attributes). ``type(self)(space, **opt.get_params())`` therefore builds the
+        same strategy, and this is what checkpoints, journals and the Optuna / Ray adapters
+        record: a subclass that adds an option and stores it as ``self.<name>`` is saved
+        and reloaded with no further code. :class:`Optimizer`'s own options are the
+        exception: ``seed`` is the seed in use (drawn when ``None`` was given),
+        ``maximize`` and ``direction`` the resolved direction.
+
+        Raises:
+            ConfigurationError: an option is not stored under its name (raised by the
+                constructor already, so a strategy cannot be built without it).
+        """
+        params: dict[str, Any] = {}
+        missing = object()
+        for name in valid_options(type(self)):
+            if name == "journal":
+                continue
+            value = getattr(self, name, missing)
+            if value is missing:
+                label = getattr(type(self), "name", "") or type(self).__name__
+                raise ConfigurationError(
+                    f"strategy {label!r} ({type(self).__name__}) stores no attribute {name!r} "
+                    f"for its constructor option {name!r}: nasopt reads a strategy's "
+                    f"configuration from the attributes named as its constructor arguments "
+                    f"(get_params), so store the argument unchanged as self.{name} (and any "
+                    "value derived from it in another attribute)"
+                )
+            params[name] = value
+        return params
+
+    def save(self, path: str) -> None:
+        """Write a checkpoint (JSON; see :mod:`nasopt.persist.checkpoint`) that
+        :func:`nasopt.load` turns back into an optimizer that continues exactly as this one."""
         with self._lock:
-            save_checkpoint(self, path)
+            _persistence().save_checkpoint(self, path)
 
     @property
     def journal_path(self) -> str | None:
@@ -508,10 +566,6 @@ class Optimizer:
 
     def _set_state(self, state: dict) -> None:
         """Restore what :meth:`_get_state` returned."""
-
-    def _options(self) -> dict:
-        """Constructor keyword arguments (JSON-able) that rebuild this strategy."""
-        return {}
 
     # ================================================================ helpers for strategies
     def _score(self, value: float) -> float:
@@ -705,23 +759,25 @@ class Optimizer:
 
     def _check_open(self) -> None:
         if self.__dict__.get("_closed"):
-            from .errors import CheckpointError
-
             raise CheckpointError(
                 f"this optimizer's journal {self._journal_path} was closed; reopen it with the "
                 "same constructor arguments to continue the run"
             )
 
     def _state_json(self) -> str:
-        """The strategy state as canonical JSON (also a deep copy for rollbacks)."""
-        return json.dumps(self._get_state(), sort_keys=True, default=_jsonable)
+        """The strategy state as canonical JSON (also a deep copy for rollbacks), encoded by
+        :func:`nasopt.core.jsondata.dumps`: JSON data and numpy values only, else
+        :class:`~nasopt.core.errors.CheckpointError` naming the strategy and the key."""
+        label = self.name or type(self).__name__
+        return dumps(self._get_state(), f"strategy {label!r} state (_get_state())",
+                     CheckpointError, sort_keys=True)
 
     def _state_copy(self) -> Any:
         """:meth:`_state_json`, or a deep copy when the state is not JSON-able (allowed
         without a journal: only :meth:`save` and the journal need JSON)."""
         try:
             return self._state_json()
-        except (TypeError, ValueError):
+        except CheckpointError:
             if self._journal is not None:
                 raise
             return _Opaque(copy.deepcopy(self._get_state()))
@@ -763,13 +819,30 @@ class Optimizer:
         self._on_tell(trial)
 
 
-def _jsonable(obj: Any) -> Any:
-    """``json.dumps`` fallback for numpy scalars and arrays in strategy states."""
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"strategy state holds a {type(obj).__name__}, which is not JSON-able")
+class PersistenceLayer(Protocol):
+    """What :class:`Optimizer` needs from the persistence layer (:mod:`nasopt.persist`,
+    which sits above ``core`` and registers itself with :func:`register_persistence` when
+    imported; ``import nasopt`` imports it)."""
+
+    def save_checkpoint(self, opt: "Optimizer", path: str) -> None: ...  # noqa: D102
+    def journal_seed(self, path: str) -> int | None: ...  # noqa: D102
+    def attach_journal(self, opt: "Optimizer", path: str) -> Any: ...  # noqa: D102
+
+
+_PERSISTENCE: PersistenceLayer | None = None
+
+
+def register_persistence(layer: PersistenceLayer) -> None:
+    """Install the persistence layer behind :meth:`Optimizer.save` and ``journal=`` (called
+    by :mod:`nasopt.persist`, so that ``core`` imports nothing above it)."""
+    global _PERSISTENCE
+    _PERSISTENCE = layer
+
+
+def _persistence() -> PersistenceLayer:
+    if _PERSISTENCE is None:  # pragma: no cover - importing nasopt.core imports nasopt
+        raise RuntimeError("nasopt.persist is not imported: import nasopt first")
+    return _PERSISTENCE
 
 
 class _Opaque:

@@ -27,13 +27,6 @@ def check_n_threads(value: Any) -> int | None:
     return None if value is None else check_int("n_threads", value, 1)
 
 
-def thread_option(n_threads: int | None) -> dict[str, int | None]:
-    """``n_threads`` as an entry of a strategy's saved options: empty for the default, so
-    checkpoints and journals written before the option existed (the options are part of a
-    journal's identity) still reopen, while any other value survives a save / load."""
-    return {} if n_threads == DEFAULT_THREADS else {"n_threads": n_threads}
-
-
 @contextmanager
 def torch_thread_limit(n: int) -> Iterator[None]:
     """Run the body with ``n`` torch CPU threads, restoring the previous count afterwards;

@@ -131,7 +131,7 @@ def check_user_attr(key: Any, value: Any) -> Any:
     booleans, ``None``, lists and dicts of them; numpy scalars and arrays are converted)."""
     if not isinstance(key, str):
         raise TrialError(f"user attribute keys must be strings, got {key!r} ({type(key).__name__})")
-    from .optimizer import _jsonable
+    from .jsondata import numpy_default as _jsonable
 
     bad: list[str] = []
 

@@ -29,9 +29,10 @@ How the strategy follows the study: the sampler keeps one nasopt optimizer per s
 proposal is made when a trial first asks for an architecture parameter; results reach the
 optimizer at the next proposal (finished trials in trial-number order). Each proposal is
 logged on its trial (system attribute ``nasopt:ask``: sequence number, the trials told
-just before it, the architecture), so a sampler that meets an existing study (a resumed
-study, another process) replays the log and rebuilds exactly the optimizer the study was
-run with, then continues where it stopped. RUNNING trials are pending architectures (never
+just before it, the architecture, and the ask record of :mod:`nasopt.persist`: the random
+and strategy state after the ask), so a sampler that meets an existing study (a resumed
+study, another process) rebuilds exactly the optimizer the study was run with, as a
+journal is replayed (the strategy is not asked again), then continues where it stopped. RUNNING trials are pending architectures (never
 proposed twice); FAIL and PRUNED trials are failed ones; trials whose architecture was
 fixed by the user (``enqueue_trial``) are warm-start results, and so is a retry of a failed
 trial (Optuna's ``RetryFailedTrialCallback``): it is told as a new trial of the same
@@ -61,8 +62,12 @@ from optuna.samplers import BaseSampler, RandomSampler  # noqa: E402
 from optuna.study import StudyDirection  # noqa: E402
 from optuna.trial import FrozenTrial, TrialState  # noqa: E402
 
-from ..core.errors import ConfigurationError, InvalidArchitectureError, TrialError  # noqa: E402
+from ..core.errors import (  # noqa: E402
+    CheckpointError, ConfigurationError, InvalidArchitectureError, TrialError,
+)
 from ..core.optimizer import Optimizer  # noqa: E402
+from ..persist.codec import ask_record, options_match, strategy_options, strategy_state  # noqa: E402
+from ..persist.journal import replay  # noqa: E402
 from ..core.space import SearchSpace  # noqa: E402
 from ..core.trial import Trial  # noqa: E402
 from ..driver import format_error  # noqa: E402
@@ -207,6 +212,14 @@ def keep_errors(objective: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 # ============================================================================ sampler
+def _same_config(recorded: Any, config: dict, opt: Optimizer) -> bool:
+    """Whether a study's recorded configuration is ``config`` (options compared as a
+    journal's identity: :func:`~nasopt.persist.codec.options_match`)."""
+    return (isinstance(recorded, dict) and set(recorded) == set(config)
+            and all(recorded[k] == config[k] for k in config if k != "options")
+            and options_match(recorded["options"], opt))
+
+
 class _StudyRun:
     """The optimizer behind one study and its bookkeeping."""
 
@@ -323,7 +336,8 @@ class NASSampler(BaseSampler):
                 raise ValueError("NASSampler proposes architectures for single-objective studies only")
             self._sync(study, run)
             proposal = run.opt.ask()
-            record = {"seq": run.seq, "told": list(run.unlogged), "arch": self.space.to_data(proposal.arch)}
+            record = {"seq": run.seq, "told": list(run.unlogged), "arch": self.space.to_data(proposal.arch),
+                      "ask": {**ask_record(run.opt, [proposal]), "state": strategy_state(run.opt)}}
             study._storage.set_trial_system_attr(trial_id, ASK_ATTR, record)
             run.unlogged.clear()
             run.seq += 1
@@ -337,7 +351,9 @@ class NASSampler(BaseSampler):
             run = self._runs[key] = self._replay(study)
         return run
 
-    def _new_optimizer(self, study: "optuna.Study") -> Optimizer:
+    def _new_optimizer(self, study: "optuna.Study") -> tuple[Optimizer, bool]:
+        """The study's optimizer, before replay, and whether the study recorded this
+        configuration (else its log is replayed by asking again, as a check)."""
         attrs = study._storage.get_study_system_attrs(study._study_id)
         recorded = attrs.get(CONFIG_ATTR)
         seed = self.seed
@@ -345,20 +361,29 @@ class NASSampler(BaseSampler):
             seed = recorded["seed"]
         maximize = study.directions[0] == StudyDirection.MAXIMIZE
         opt = create_strategy(self.strategy, self.space, seed=seed, maximize=maximize, **self.strategy_options)
-        config = {"strategy": self.strategy, "seed": opt.seed, "options": opt._options()}
+        config = {"strategy": self.strategy, "seed": opt.seed, "options": strategy_options(opt)}
+        same = recorded is None or _same_config(recorded, config, opt)
         if recorded is None:
             study._storage.set_study_system_attr(study._study_id, CONFIG_ATTR, config)
-        elif recorded != config:
+        elif not same:
             warnings.warn(
                 f"NASSampler: this study was run with {recorded}, now {config}; the strategy "
                 "cannot replay its history and continues from the results only",
                 RuntimeWarning, stacklevel=4,
             )
-        return opt
+        return opt, same
 
     def _replay(self, study: "optuna.Study") -> _StudyRun:
-        """Rebuild the optimizer from the proposals logged on the study's trials."""
-        run = _StudyRun(self._new_optimizer(study))
+        """Rebuild the optimizer from the proposals logged on the study's trials.
+
+        Each logged proposal holds the ask record of :mod:`nasopt.persist` (the proposed
+        trial and the random and strategy state after it), applied by the journal's
+        :func:`~nasopt.persist.journal.replay` without calling the strategy; the results
+        told before it are told again. Logs written before the records existed (or by
+        another configuration) are replayed by asking the strategy again, which must
+        propose the logged architecture."""
+        opt, same = self._new_optimizer(study)
+        run = _StudyRun(opt)
         trials = {t.number: t for t in study._storage.get_all_trials(study._study_id, deepcopy=False)}
         log = sorted(
             (t.system_attrs[ASK_ATTR]["seq"], n, t.system_attrs[ASK_ATTR])
@@ -372,8 +397,8 @@ class NASSampler(BaseSampler):
                 if n in trials and n not in run.processed and trials[n].state.is_finished():
                     self._handle(run, trials[n])
                     run.processed.add(n)
-            proposal = run.opt.ask()
-            if self.space.to_data(proposal.arch) != record["arch"]:
+            proposal = self._replay_ask(run.opt, record) if same and "ask" in record else run.opt.ask()
+            if proposal is None or self.space.to_data(proposal.arch) != record["arch"]:
                 warnings.warn(
                     f"NASSampler: the study's proposal log diverges at trial {number} (another "
                     "sampler configuration or process); continuing from the results only",
@@ -385,6 +410,17 @@ class NASSampler(BaseSampler):
             run.by_number[number] = proposal
         run.seq = 1 + max((seq for seq, _, _ in log), default=-1)
         return run
+
+    @staticmethod
+    def _replay_ask(opt: Optimizer, record: dict) -> Trial | None:
+        """Apply a logged ask record to ``opt`` (:func:`nasopt.persist.journal.replay`); the
+        trial it proposed, or ``None`` when the record does not fit the optimizer."""
+        try:
+            ask = record["ask"]
+            replay(opt, {"owner": opt._owner}, [(record["seq"], ask)], "the study's proposal log")
+            return opt._trials[ask["trials"][0][0]]
+        except (CheckpointError, KeyError, IndexError, TypeError):
+            return None
 
     # ------------------------------------------------------------------ results
     def _sync(self, study: "optuna.Study", run: _StudyRun) -> None:

@@ -34,8 +34,6 @@ from __future__ import annotations
 import json
 import math
 import numbers
-import os
-import tempfile
 from typing import Any
 
 from ._deps import create_strategy, require
@@ -46,7 +44,7 @@ from ray.tune.search import Searcher  # noqa: E402
 
 from ..core.errors import ConfigurationError  # noqa: E402
 from ..core.optimizer import Optimizer  # noqa: E402
-from ..core.persistence import from_state_dict, state_dict  # noqa: E402
+from ..persist.checkpoint import from_state_dict, state_dict, write_json  # noqa: E402
 from ..core.space import SearchSpace  # noqa: E402
 from ..core.trial import Trial  # noqa: E402
 
@@ -218,12 +216,8 @@ class NASSearch(Searcher):
             self.set_state(state)
 
     def save(self, checkpoint_path: str) -> None:
-        data = json.dumps(self.get_state(), allow_nan=False)
-        directory = os.path.dirname(os.path.abspath(checkpoint_path))
-        fd, tmp = tempfile.mkstemp(prefix=".nasopt-ray-", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-        os.replace(tmp, checkpoint_path)
+        # written as a nasopt checkpoint is (nasopt.persist): atomic and fsynced
+        write_json(checkpoint_path, self.get_state())
 
     def restore(self, checkpoint_path: str) -> None:
         with open(checkpoint_path, encoding="utf-8") as fh:

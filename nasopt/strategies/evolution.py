@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from ..core.errors import ConfigurationError
@@ -29,17 +30,17 @@ class RegularizedEvolution(Optimizer):
 
     def __init__(self, space: SearchSpace, *, population: int = 10, tournament: int = 3, **kw: Any) -> None:
         super().__init__(space, **kw)
+        for name, value in (("population", population), ("tournament", tournament)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise ConfigurationError(f"{name} must be an integer, got {value!r}")
         if population < 2:
             raise ConfigurationError(f"population must be >= 2, got {population}")
         if not 1 <= tournament <= population:
             raise ConfigurationError(
                 f"tournament must be between 1 and population ({population}), got {tournament}"
             )
-        self.population = int(population)
-        self.tournament = int(tournament)
-
-    def _options(self) -> dict:
-        return {"population": self.population, "tournament": self.tournament}
+        self.population = population
+        self.tournament = tournament
 
     def _propose(self, n: int) -> list[Any]:
         # the population only: an ask costs the same at 1k and at 100k results

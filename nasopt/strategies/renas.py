@@ -27,7 +27,7 @@ from ..core.checks import (
 )
 from ..core.registry import register_strategy
 from ..core.space import SearchSpace
-from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit, thread_option
+from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit
 from ..spaces.renas_features import ENCODING_KINDS
 from ._numeric import non_finite_message, overflow_safe
 from ..surrogates.ensemble import Ensemble, fit_ensemble, member_seeds, new_surrogate
@@ -195,6 +195,7 @@ class ReNAS(Optimizer):
                 f"surrogate must be a surrogate name or an estimator with fit/predict, got {surrogate!r}"
             )
         self.surrogate = surrogate
+        encoding_arg, budget_arg = encoding, budget
         if encoding is None and surrogate == "renas":
             # NB201 / NB101 offer every ReNAS tensor; other spaces may define their own "renas"
             encoding = next((e for e in ("renas-onehot", "renas") if e in space.encodings), None)
@@ -207,13 +208,15 @@ class ReNAS(Optimizer):
             raise ConfigurationError(
                 f"unknown encoding {encoding!r} for {space!r}; choose from {tuple(space.encodings)}"
             )
-        self.encoding = encoding
-        self.loss = None if loss is None else check_choice("loss", loss, LOSSES)
+        self._encoding = encoding
+        if loss is not None:
+            check_choice("loss", loss, LOSSES)
+        self.loss = loss
         budget = check_budget(budget)
         if init is None:
-            self.init = scaled_init(self._default_init(space), space, budget, self.init_share)
+            self._init = scaled_init(self._default_init(space), space, budget, self.init_share)
         else:
-            self.init = check_init_fits(check_int("init", init, 1), space, budget)
+            self._init = check_init_fits(check_int("init", init, 1), space, budget)
         self.top_k = check_int("top_k", top_k, 1)
         check_ea_options(population, generations, p_select, p_crossover, p_mutation)
         self.population, self.generations = int(population), int(generations)
@@ -228,8 +231,11 @@ class ReNAS(Optimizer):
         self.seed_population = check_fraction("seed_population", seed_population)
         if surrogate_options is not None and not isinstance(surrogate_options, dict):
             raise ConfigurationError("surrogate_options must be a dict of keyword arguments")
-        self.surrogate_options = dict(surrogate_options or {})
+        self._surrogate_options = dict(surrogate_options or {})
         self.n_threads = check_n_threads(n_threads)
+        # the arguments as given (get_params); the values above are resolved from them
+        self.encoding, self.init, self.surrogate_options = encoding_arg, init, surrogate_options
+        self.budget = budget_arg
         try:  # unknown names, bad options and a missing device fail now, not at the first fit
             model = self._new_model(0)
             if hasattr(model, "check_device"):
@@ -253,28 +259,12 @@ class ReNAS(Optimizer):
         return PAPER_INIT.get(space.type_name, GENERIC_INIT)
 
     # ------------------------------------------------------------------ persistence
-    def _options(self) -> dict:
-        if not isinstance(self.surrogate, str):
-            raise ConfigurationError(
-                "a ReNAS optimizer with a surrogate object cannot be saved; pass the surrogate "
-                "by name (with surrogate_options) to make it checkpointable"
-            )
-        return {
-            "surrogate": self.surrogate, "encoding": self.encoding, "loss": self.loss,
-            "init": self.init, "top_k": self.top_k, "population": self.population,
-            "generations": self.generations, "p_select": self.p_select,
-            "p_crossover": self.p_crossover, "p_mutation": self.p_mutation,
-            "traverse": self.traverse, "rounds": self.rounds, "ensemble": self.ensemble,
-            "seed_population": self.seed_population,
-            "surrogate_options": dict(self.surrogate_options),
-            **thread_option(self.n_threads),
-        }
-
     def _get_state(self) -> dict:
+        # rankings_ is not stored: every fit ranks the same way (uses_traversal), so it is
+        # recomputed from the fit count (files that hold it still load)
         return {
             "init_asked": self._init_asked, "fits": self._fits, "served": self._served,
             "queue": [self.space.to_data(a) for a in self._queue],
-            "rankings": list(self.rankings_),
         }
 
     def _set_state(self, state: dict) -> None:
@@ -282,7 +272,11 @@ class ReNAS(Optimizer):
         self._fits = int(state["fits"])
         self._served = int(state["served"])
         self._queue = [self.space.from_data(a) for a in state["queue"]]
-        self.rankings_ = [str(r) for r in state.get("rankings", [])]
+        self.rankings_ = [self._ranking()] * self._fits
+
+    def _ranking(self) -> str:
+        """How each fit ranks the candidates: ``"traverse"`` or ``"ea"``."""
+        return "traverse" if self.uses_traversal else "ea"
 
     # ------------------------------------------------------------------ proposing
     @property
@@ -308,7 +302,7 @@ class ReNAS(Optimizer):
                 out.append(a)
 
         while len(out) < n:
-            left = self.init - self._init_asked
+            left = self._init - self._init_asked
             if left > 0:
                 m = min(left, n - len(out))
                 add(self._random_excluding(m, batch))
@@ -355,15 +349,15 @@ class ReNAS(Optimizer):
         return [t.arch for t in done], np.array([self._score(t.value) for t in done], dtype=np.float64)
 
     def _featurize(self, archs: Sequence[Any]) -> np.ndarray:
-        return self.space.encode(list(archs), self.encoding)
+        return self.space.encode(list(archs), self._encoding)
 
     def _featurize_indices(self, idx: np.ndarray) -> np.ndarray:
-        return self.space.encode_indices(idx, self.encoding)
+        return self.space.encode_indices(idx, self._encoding)
 
     def _new_model(self, seed: int) -> Any:
         if not isinstance(self.surrogate, str):
             return new_surrogate(self.surrogate, seed)
-        opts = dict(self.surrogate_options)
+        opts = dict(self._surrogate_options)
         if self.loss is not None:
             opts["loss"] = self.loss
         return new_surrogate(self.surrogate, seed, **opts)
@@ -392,10 +386,9 @@ class ReNAS(Optimizer):
             limit = max(self.top_k, QUEUE_MIN)
             if self.uses_traversal:
                 self._queue = self._rank_traverse(scorer, exclude, limit)
-                self.rankings_.append("traverse")
             else:
                 self._queue = self._rank_ea(scorer, exclude, limit)
-                self.rankings_.append("ea")
+            self.rankings_.append(self._ranking())
         self._fits += 1
         self._served = 0
         return True

@@ -56,7 +56,7 @@ from ..core.checks import (
 )
 from ..core.registry import register_strategy
 from ..core.space import SearchSpace
-from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit, thread_option
+from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit
 from ._numeric import non_finite_message, overflow_safe
 from ..surrogates.ensemble import fit_ensemble, member_seeds, new_surrogate
 from ..surrogates.losses import LOSSES
@@ -210,6 +210,7 @@ class WeakNAS(Optimizer):
         super().__init__(space, **optimizer_kw)
         defaults = PAPER_DEFAULTS.get(space.type_name, GENERIC_DEFAULTS)
         self.surrogate = check_choice("surrogate", surrogate, INTERNAL + SHARED)
+        init_arg = init
         budget = check_budget(budget)
         if init is None:
             init = scaled_init(TUNED_INIT.get(space.type_name, defaults["init"]), space, budget,
@@ -220,20 +221,20 @@ class WeakNAS(Optimizer):
             raise ConfigurationError(f"init must be an integer >= 1 or 'paper', got {init!r}")
         else:
             check_init_fits(check_int("init", init, 1), space, budget)
-        self.init = check_int("init", init, 1)
-        self.batch = check_int("batch", DEFAULT_BATCH if batch is None else batch, 1)
-        self.top_n = check_int("top_n", defaults["top_n"] if top_n is None else top_n, 1)
-        if self.top_n < self.batch:
+        self._init = check_int("init", init, 1)
+        self._batch = check_int("batch", DEFAULT_BATCH if batch is None else batch, 1)
+        self._top_n = check_int("top_n", defaults["top_n"] if top_n is None else top_n, 1)
+        if self._top_n < self._batch:
             raise ConfigurationError(
-                f"top_n ({self.top_n}) must be >= batch ({self.batch}): the batch is drawn "
+                f"top_n ({self._top_n}) must be >= batch ({self._batch}): the batch is drawn "
                 "from the predicted top-N"
             )
         self.sampling = check_choice("sampling", sampling, SAMPLINGS)
         self.top_n_unseen = bool(top_n_unseen)
         self.pool_size = check_int("pool_size", pool_size, 1)
-        if not space.is_finite and self.pool_size < self.top_n:
+        if not space.is_finite and self.pool_size < self._top_n:
             raise ConfigurationError(
-                f"pool_size ({self.pool_size}) must be >= top_n ({self.top_n})"
+                f"pool_size ({self.pool_size}) must be >= top_n ({self._top_n})"
             )
         self.ensemble = check_int("ensemble", ensemble, 1)
         self.acquisition = check_choice("acquisition", acquisition, ACQUISITIONS)
@@ -250,20 +251,25 @@ class WeakNAS(Optimizer):
             raise ConfigurationError("warm_start is available for surrogate='nn' only")
         self.exploit = check_fraction("exploit", exploit)
         self.exploit_parents = check_int("exploit_parents", exploit_parents, 1)
-        self.patience = check_int("patience", 0 if patience is None else patience, 0)
+        self._patience = check_int("patience", 0 if patience is None else patience, 0)
         self.widen_sampling = check_choice("widen_sampling", widen_sampling, WIDEN_SAMPLINGS)
         self.target = check_choice("target", target, TARGETS)
-        self.encoding = None if encoding is None else space._check_encoding(encoding)
+        self._encoding = None if encoding is None else space._check_encoding(encoding)
+        loss_arg = loss
         if loss is None:  # ranking loss for the built-in MLPs (measured), MSE for the rest
             loss = "hinge" if self.surrogate == "nn" else "mse"
-        self.loss = check_choice("loss", loss, LOSSES)
-        if self.loss != "mse" and self.surrogate in ("rf", "quadratic"):
+        self._loss = check_choice("loss", loss, LOSSES)
+        if self._loss != "mse" and self.surrogate in ("rf", "quadratic"):
             raise ConfigurationError(f"loss={loss!r} needs a neural predictor, not {surrogate!r}")
         if surrogate_options is not None and not isinstance(surrogate_options, dict):
             raise ConfigurationError("surrogate_options must be a dict of keyword arguments")
-        self.surrogate_options = dict(surrogate_options or {})
+        self._surrogate_options = dict(surrogate_options or {})
         self.n_threads = check_n_threads(n_threads)
         self._check_surrogate_options()
+        # the arguments as given (get_params); the values above are resolved from them
+        self.init, self.batch, self.top_n, self.patience = init_arg, batch, top_n, patience
+        self.encoding, self.loss, self.surrogate_options = encoding, loss_arg, surrogate_options
+        self.budget = budget
         # --- run state (persisted)
         self._queue: list[Any] = []  # drawn but not served yet
         self._fits = 0
@@ -277,7 +283,7 @@ class WeakNAS(Optimizer):
         """Unknown predictor options, or a device this machine lacks, fail now rather than at
         the first fit (after ``init`` evaluations). torch is imported only for the torch
         predictors and when a device is asked for."""
-        opts = self.surrogate_options
+        opts = self._surrogate_options
         if self.surrogate in INTERNAL:  # numpy only: build one to check the options
             from ..surrogates import make_surrogate
 
@@ -293,8 +299,8 @@ class WeakNAS(Optimizer):
         if self.surrogate in ("mlp", "renas") or "device" in opts:
             from ..surrogates import make_surrogate
 
-            if self.loss != "mse":
-                opts = {**opts, "loss": self.loss}
+            if self._loss != "mse":
+                opts = {**opts, "loss": self._loss}
             try:
                 model = make_surrogate(self.surrogate, **opts)
             except ConfigurationError:
@@ -304,18 +310,6 @@ class WeakNAS(Optimizer):
             model.check_device()
 
     # ------------------------------------------------------------------ persistence
-    def _options(self) -> dict:
-        return {
-            "surrogate": self.surrogate, "init": self.init, "batch": self.batch,
-            "top_n": self.top_n, "sampling": self.sampling, "top_n_unseen": self.top_n_unseen,
-            "pool_size": self.pool_size, "ensemble": self.ensemble,
-            "acquisition": self.acquisition, "kappa": self.kappa, "warm_start": self.warm_start,
-            "exploit": self.exploit, "exploit_parents": self.exploit_parents,
-            "patience": self.patience, "widen_sampling": self.widen_sampling,
-            "target": self.target, "encoding": self.encoding, "loss": self.loss, "surrogate_options": dict(self.surrogate_options),
-            **thread_option(self.n_threads),
-        }
-
     def _get_state(self) -> dict:
         return {
             "queue": [self.space.to_data(a) for a in self._queue],
@@ -337,7 +331,7 @@ class WeakNAS(Optimizer):
     def _propose(self, n: int) -> list[Any]:
         out: list[Any] = []
         keys: set[str] = set()
-        n_random = min(n, max(0, self.init - len(self._trials)))
+        n_random = min(n, max(0, self._init - len(self._trials)))
         n_done = len(self.completed)
         if n_done < 2:  # nothing to learn from yet (everything pending or failed)
             n_random = n
@@ -353,7 +347,7 @@ class WeakNAS(Optimizer):
                     out.append(arch)
                     keys.add(key)
             if len(out) < n:
-                self._queue = self._next_batch(max(self.batch, n - len(out)), keys)
+                self._queue = self._next_batch(max(self._batch, n - len(out)), keys)
                 if not self._queue:
                     break  # the space is used up; the base class reports it
         return out
@@ -371,7 +365,7 @@ class WeakNAS(Optimizer):
 
     def _encode_all(self) -> np.ndarray:
         if self._X_all is None:
-            X = self.space.encode_indices(np.arange(len(self.space)), self.encoding)
+            X = self.space.encode_indices(np.arange(len(self.space)), self._encoding)
             self._X_all = np.asarray(X, dtype=np.float32)
         return self._X_all
 
@@ -379,19 +373,19 @@ class WeakNAS(Optimizer):
         """Fit ``ensemble`` predictors on (X, y); predictions on Xc, shape (ensemble, m)."""
         seeds = member_seeds(self._rng, self.ensemble)
         X, Xc = X.reshape(len(X), -1), Xc.reshape(len(Xc), -1)
-        opts = dict(self.surrogate_options)
+        opts = dict(self._surrogate_options)
         if self.surrogate == "nn":  # one batched model holds every member (seeds[0])
             init = self._warm if self.warm_start else None
             model = fit_ensemble(
-                lambda seed: new_surrogate("nn", seed, members=self.ensemble, loss=self.loss,
+                lambda seed: new_surrogate("nn", seed, members=self.ensemble, loss=self._loss,
                                            init_weights=init, **opts),
                 X, y, seeds[:1],
             )
             if self.warm_start:
                 self._warm = [p.tolist() for p in model.models[0].weights_]
         else:  # one model per member, each on a bootstrap resample when there are several
-            if self.loss != "mse":
-                opts["loss"] = self.loss
+            if self._loss != "mse":
+                opts["loss"] = self._loss
             model = fit_ensemble(lambda seed: new_surrogate(self.surrogate, seed, **opts),
                                  X, y, seeds, bootstrap=self.ensemble > 1)
         return model.predict_members(Xc)
@@ -454,8 +448,8 @@ class WeakNAS(Optimizer):
             pool = self._pool(exclude)
             if not pool:
                 return []
-            X = np.asarray(self.space.encode(archs, self.encoding), dtype=np.float32)
-            Xc = np.asarray(self.space.encode(pool, self.encoding), dtype=np.float32)
+            X = np.asarray(self.space.encode(archs, self._encoding), dtype=np.float32)
+            Xc = np.asarray(self.space.encode(pool, self._encoding), dtype=np.float32)
             n_all = len(pool)
         with thread_limit(self.n_threads):
             preds = self._fit_predict(X, y, Xc)
@@ -492,7 +486,7 @@ class WeakNAS(Optimizer):
                 taken[i] = True
         level = self.stagnation_level
         if level:  # stagnating: draw the rest from a predicted top list 2**level times wider
-            n_top = min(self.top_n << min(level, 60), n_all)
+            n_top = min(self._top_n << min(level, 60), n_all)
             chosen += self._draw(acq, taken, key_ok, m - len(chosen), n_top=n_top,
                                  sampling=self.widen_sampling, unseen=True)
         else:
@@ -504,7 +498,7 @@ class WeakNAS(Optimizer):
     def stagnation_level(self) -> int:
         """How many times the top-N list is doubled for the next batch: one more for every
         ``patience`` refits in a row without a better result (0 when ``patience`` is 0)."""
-        return self._stall // self.patience if self.patience else 0
+        return self._stall // self._patience if self._patience else 0
 
     def _update_stagnation(self, best: float) -> None:
         """Called once per refit with the best score so far."""
@@ -539,7 +533,7 @@ class WeakNAS(Optimizer):
               sampling: str | None = None, unseen: bool | None = None) -> list[int]:
         if m <= 0:
             return []
-        n_top = max(self.top_n if n_top is None else n_top, m)
+        n_top = max(self._top_n if n_top is None else n_top, m)
         sampling = self.sampling if sampling is None else sampling
         unseen = self.top_n_unseen if unseen is None else unseen
         if sampling == "greedy":

@@ -5,7 +5,8 @@ A checkpoint is one JSON object (gzip-compressed when the path ends in ``.gz``):
     {
       "format": "nasopt-checkpoint", "version": 1,
       "strategy": "rea",                 # registry name of the strategy
-      "options": {...},                  # its constructor keyword arguments
+      "options": {...},                  # get_params() less seed / maximize / direction /
+                                         # allow_duplicates (the codec's strategy_options)
       "space": {"type": "nb201", ...},   # SearchSpace.config()
       "seed": 0, "maximize": true, "allow_duplicates": false,
       "owner": "<hex token of the run>", "next_id": 12,
@@ -46,53 +47,38 @@ import stat
 import zlib
 from typing import TYPE_CHECKING, Any
 
-from .space import SearchSpace, space_of_file
-from .errors import CheckpointError, CheckpointIOError, NasoptError
-from .registry import strategy_class
-from .optimizer import check_value
-from .trial import Trial, TrialState, check_time, check_user_attrs
+from ..core.errors import CheckpointError, NasoptError
+from ..core.space import SearchSpace
+from .codec import (
+    check_count, check_perm, check_rng, identity, io_error, rebuild, strategy_state,
+    trial_from_record, trial_record,
+)
+from .journal import load_journal
 
-#: First line of a journal (see :mod:`nasopt.core.journal`), told apart from a checkpoint.
+#: First line of a journal (see :mod:`nasopt.persist.journal`), told apart from a checkpoint.
 _JOURNAL_MARK = b'"nasopt-journal"'
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .optimizer import Optimizer
+    from ..core.optimizer import Optimizer
 
 FORMAT = "nasopt-checkpoint"
 VERSION = 1
 
 
 def state_dict(opt: "Optimizer") -> dict:
-    """Everything needed to rebuild ``opt`` exactly, as JSON-able data."""
+    """Everything needed to rebuild ``opt`` exactly, as JSON data (see the module
+    docstring; the records are those of :mod:`nasopt.persist.codec`)."""
     space = opt.space
     return {
         "format": FORMAT,
         "version": VERSION,
-        "strategy": opt.name,
-        "options": opt._options(),
-        "space": space.config(),
-        "seed": opt.seed,
-        "maximize": opt.maximize,
-        "allow_duplicates": opt.allow_duplicates,
-        "owner": opt._owner,
+        **identity(opt),
         "next_id": opt._next_id,
         "rng": opt._rng.bit_generator.state,
         "perm": [opt._perm_seed, opt._perm_pos],
-        "trials": [
-            {
-                "id": t.id,
-                "arch": space.to_data(t.arch),
-                "state": t.state.value,
-                "value": t.value,
-                "error": t.error,
-                "start_time": t.start_time,
-                "end_time": t.end_time,
-                "user_attrs": dict(t.user_attrs),
-            }
-            for t in (opt._trials[i] for i in sorted(opt._trials))
-        ],
+        "trials": [trial_record(space, opt._trials[i]) for i in sorted(opt._trials)],
         "told": list(opt._told),
-        "strategy_state": opt._get_state(),
+        "strategy_state": strategy_state(opt),
     }
 
 
@@ -106,37 +92,14 @@ def from_state_dict(data: Any, space: SearchSpace | None = None, trusted: bool =
         raise CheckpointError(f"unsupported checkpoint version {data.get('version')!r}")
     if "space" not in data:
         raise CheckpointError("corrupted checkpoint: no search space config")
-    space = space_of_file(data["space"], space, trusted, "the checkpoint")
+    opt = rebuild(data, space, trusted, "the checkpoint", _corrupted)
     try:
-        cls = strategy_class(data["strategy"])
-        opt = cls(
-            space,
-            seed=data["seed"],
-            maximize=data["maximize"],
-            allow_duplicates=data["allow_duplicates"],
-            **data["options"],
-        )
-        opt._owner = str(data["owner"])
+        space = opt.space
         opt._next_id = check_count(data["next_id"], "next_id")
         opt._rng.bit_generator.state = check_rng(data["rng"])
         opt._perm_seed, opt._perm_pos = check_perm(data["perm"])
         for rec in data["trials"]:
-            arch = space.from_data(rec["arch"])
-            space.validate(arch)
-            state = TrialState(rec["state"])
-            value = None if rec["value"] is None else check_value(rec["value"])
-            if (state is TrialState.COMPLETE) != (value is not None):
-                raise CheckpointError(
-                    f"corrupted checkpoint: trial #{rec['id']} is {state.value} "
-                    f"with value {rec['value']!r}"
-                )
-            t = Trial(
-                id=check_count(rec["id"], "trial id"), arch=arch, state=state, value=value,
-                error=rec["error"], key=space.key(arch), owner=opt._owner,
-                start_time=check_time("start_time", rec.get("start_time")),
-                end_time=check_time("end_time", rec.get("end_time")),
-                user_attrs=check_user_attrs(rec.get("user_attrs", {})),
-            )
+            t = trial_from_record(space, rec, opt._owner)
             if t.id in opt._trials or not 0 <= t.id < opt._next_id:
                 raise CheckpointError(
                     f"corrupted checkpoint: trial id {t.id} repeated or beyond next_id {opt._next_id}"
@@ -158,37 +121,12 @@ def from_state_dict(data: Any, space: SearchSpace | None = None, trusted: bool =
         raise
     except (NasoptError, KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError,
             OverflowError) as exc:
-        raise CheckpointError(f"corrupted checkpoint: {type(exc).__name__}: {exc}") from exc
+        raise _corrupted(exc) from exc
     return opt
 
 
-def check_count(value: Any, what: str) -> int:
-    """``value`` if it is a non-negative integer (an id or counter read from a file), else
-    ``ValueError`` naming ``what``: ``9.5``, ``-1``, ``true`` and ``1e400`` (read as
-    ``inf``) are damage, never rounded."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{what} must be a non-negative integer, got {value!r}")
-    return value
-
-
-def check_perm(perm: Any) -> tuple[int | None, int]:
-    """The ``[seed or null, position]`` pair of the finite-space sampling permutation."""
-    if not isinstance(perm, list) or len(perm) != 2:
-        raise ValueError(f"perm must be [seed or null, position], got {perm!r}")
-    seed, pos = perm
-    return (None if seed is None else check_count(seed, "perm seed"),
-            check_count(pos, "perm position"))
-
-
-def check_rng(state: Any) -> Any:
-    """``state`` (a numpy bit-generator state) if every number in it is a non-negative
-    integer: numpy itself would truncate ``9.5`` silently."""
-    if isinstance(state, dict):
-        for key, value in state.items():
-            if not isinstance(value, (str, dict)):
-                check_count(value, f"rng {key}")
-            check_rng(value)
-    return state
+def _corrupted(exc: Exception) -> CheckpointError:
+    return CheckpointError(f"corrupted checkpoint: {type(exc).__name__}: {exc}")
 
 
 def _open(path: str, mode: str, gz: bool | None = None):
@@ -205,9 +143,16 @@ def save_checkpoint(opt: "Optimizer", path: str) -> None:
             the message names ``path``, and the previous checkpoint, if any, is intact.
         CheckpointError: ``path`` exists and is not a regular file.
     """
+    write_json(path, state_dict(opt))
+
+
+def write_json(path: str, data: Any) -> None:
+    """Write the JSON document ``data`` to ``path`` as :func:`save_checkpoint` writes a
+    checkpoint: atomically, fsynced, gzip-compressed when the path ends in ``.gz``, leaving
+    the previous file intact on failure (errors as :func:`save_checkpoint`)."""
     path = os.fspath(path)
     gz = path.endswith(".gz")
-    body = json.dumps(state_dict(opt), allow_nan=False).encode("utf-8")
+    body = json.dumps(data, allow_nan=False).encode("utf-8")
     directory = os.path.dirname(os.path.abspath(path))
     base = os.path.basename(path)
     try:
@@ -233,15 +178,6 @@ def save_checkpoint(opt: "Optimizer", path: str) -> None:
             raise io_error(f"cannot write checkpoint {path}", exc) from exc
         raise
     _remove_stale_temps(directory, base)
-
-
-def io_error(what: str, exc: OSError, hint: str = "") -> CheckpointIOError:
-    """A :class:`CheckpointIOError` for ``exc``: ``what`` (naming the checkpoint or journal,
-    never a temporary file), the reason, then ``hint``; ``errno`` is kept."""
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    err = CheckpointIOError(f"{what}: {reason}{hint}")
-    err.errno = exc.errno
-    return err
 
 
 def _target_mode(path: str) -> int | None:
@@ -334,7 +270,7 @@ def load(path: str, space: SearchSpace | None = None, trusted: bool = False) -> 
 
     A journal (``Optimizer(..., journal=path)``) is recognised by its header line; the
     optimizer is rebuilt from it and keeps appending to it (see
-    :func:`nasopt.core.journal.load_journal`).
+    :func:`nasopt.persist.journal.load_journal`).
 
     A checkpoint is data: loading one imports and runs no code named in it. A
     ``ProductSpace`` validity rule is stored by name only, so a file whose space has one
@@ -365,8 +301,6 @@ def load(path: str, space: SearchSpace | None = None, trusted: bool = False) -> 
     if not regular:
         raise CheckpointError(f"{path}: not a regular file, so not a nasopt checkpoint")
     if _is_journal(path):
-        from .journal import load_journal
-
         return load_journal(path, space=space, trusted=trusted)
     try:
         with _open(path, "r") as fh:

@@ -68,8 +68,14 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .errors import CheckpointError, NasoptError
-from .trial import Trial, TrialState, check_time, check_user_attrs
+from ..core.errors import CheckpointError, NasoptError
+from ..core.jsondata import numpy_default
+from ..core.optimizer import Optimizer, check_value
+from ..core.trial import Trial, TrialState, check_time, check_user_attrs
+from .codec import (
+    ask_record, check_count, check_perm, check_result, check_rng, identity, identity_diffs,
+    io_error, rebuild,
+)
 
 try:  # advisory lock: POSIX only
     import fcntl
@@ -77,16 +83,13 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .optimizer import Optimizer
-    from .space import SearchSpace
+    from ..core.space import SearchSpace
 
 FORMAT = "nasopt-journal"
 VERSION = 1
 #: fsync every record (turn off only to speed up tests: a crash of the *machine* could then
 #: lose the last records; a killed *process* never does).
 FSYNC = True
-#: Header fields that must match between a journal and the optimizer reopening it.
-IDENTITY = ("strategy", "space", "options", "seed", "maximize", "allow_duplicates")
 
 
 class JournalWarning(UserWarning):
@@ -123,8 +126,6 @@ def read_journal(
     except FileNotFoundError:
         raise
     except OSError as exc:
-        from .persistence import io_error
-
         raise io_error(f"cannot read journal {path}", exc) from exc
     lines = data.split(b"\n")
     tail = lines.pop()  # bytes after the last newline: b"" when the file ends cleanly
@@ -218,29 +219,15 @@ def journal_seed(path: str) -> int | None:
 
 
 def header_of(opt: "Optimizer") -> dict:
-    """The header line a journal of ``opt`` starts with."""
-    from .optimizer import _jsonable
-
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "strategy": opt.name,
-        "options": json.loads(json.dumps(opt._options(), default=_jsonable)),
-        "space": json.loads(json.dumps(opt.space.config(), default=_jsonable)),
-        "seed": opt.seed,
-        "maximize": opt.maximize,
-        "allow_duplicates": opt.allow_duplicates,
-        "owner": opt._owner,
-    }
+    """The header line a journal of ``opt`` starts with: the run's identity
+    (:func:`nasopt.persist.codec.identity`) after the format marker."""
+    return {"format": FORMAT, "version": VERSION, **identity(opt)}
 
 
-def check_identity(header: dict, expected: dict, path: str) -> None:
-    """Refuse a journal written by a different run configuration."""
-    diffs = [
-        f"{field}: journal has {header.get(field)!r}, this optimizer {expected[field]!r}"
-        for field in IDENTITY
-        if header.get(field) != expected[field]
-    ]
+def check_identity(header: dict, path: str, opt: "Optimizer") -> None:
+    """Refuse a journal written by a different run configuration
+    (:func:`nasopt.persist.codec.identity_diffs`)."""
+    diffs = identity_diffs(header, opt)
     if diffs:
         raise CheckpointError(
             f"{path} was written by a different run; refusing to mix them ("
@@ -252,17 +239,12 @@ def check_identity(header: dict, expected: dict, path: str) -> None:
 def _lazy_state(opt: "Optimizer") -> bool:
     """True when replay may apply only the last strategy state: ``_on_tell`` is not
     overridden, so nothing during replay reads the intermediate states."""
-    from .optimizer import Optimizer
-
     cls = type(opt)
     return cls._on_tell is Optimizer._on_tell and cls._after_tell is Optimizer._after_tell
 
 
 def replay(opt: "Optimizer", header: dict, records: list[tuple[int, dict]], path: str) -> None:
     """Apply journal ``records`` to a freshly built ``opt`` (same identity as ``header``)."""
-    from .optimizer import check_value
-    from .persistence import check_count, check_perm, check_rng
-
     space = opt.space
     opt._owner = str(header["owner"])
     lazy = _lazy_state(opt)
@@ -293,8 +275,7 @@ def replay(opt: "Optimizer", header: dict, records: list[tuple[int, dict]], path
                 if status is TrialState.PENDING:
                     raise ValueError("a tell record cannot leave a trial pending")
                 value = rec.get("value")
-                if (status is TrialState.COMPLETE) != (value is not None):
-                    raise ValueError(f"{status.value} trial with value {value!r}")
+                check_result(status, value)
                 if "arch" in rec:  # told without being asked: a new trial
                     arch = space.from_data(rec["arch"])
                     space.validate(arch)
@@ -332,20 +313,19 @@ class _Replayer:
     """A :func:`read_journal` sink that replays the records into ``opt`` in chunks of
     ``CHUNK`` as they are parsed: reopening a long journal holds one chunk of parsed records,
     not all of them (a 100,000-trial journal: +430 MB before). The header is checked against
-    ``expected`` (:func:`header_of`) before any record is applied."""
+    the identity of ``opt`` (:func:`check_identity`) before any record is applied."""
 
     CHUNK = 2048
 
-    def __init__(self, opt: "Optimizer", path: str, expected: dict | None = None) -> None:
-        self.opt, self.path, self.expected = opt, path, expected
+    def __init__(self, opt: "Optimizer", path: str) -> None:
+        self.opt, self.path = opt, path
         self.header: dict | None = None
         self.chunk: list[tuple[int, dict]] = []
         self.count = 0  # event records replayed
 
     def __call__(self, lineno: int, rec: dict) -> None:
         if lineno == 1:
-            if self.expected is not None:
-                check_identity(rec, self.expected, self.path)
+            check_identity(rec, self.path, self.opt)
             self.header = rec
             return
         self.chunk.append((lineno, rec))
@@ -401,12 +381,10 @@ class Journal:
         except FileNotFoundError:
             raise
         except OSError as exc:
-            from .persistence import io_error
-
             raise io_error(
                 f"journal {path} cannot be opened for appending", exc,
                 " (a journal records every ask and tell; to read it without appending, use "
-                "nasopt.core.journal.load_journal(path, attach=False))") from exc
+                "nasopt.persist.journal.load_journal(path, attach=False))") from exc
         try:
             check_regular(fd, path)
             if fcntl is not None:
@@ -417,8 +395,7 @@ class Journal:
                         f"journal {path} is in use by another optimizer (in this or another "
                         "process); close() that one first"
                     ) from None
-            expected = header_of(opt)
-            replayer = _Replayer(opt, path, expected)  # checks the header, replays as it reads
+            replayer = _Replayer(opt, path)  # checks the header, replays as it reads
             with _gc_paused():
                 header, _, good_len, torn_len = read_journal(path, sink=replayer)
                 replayer.flush(final=True)
@@ -433,7 +410,7 @@ class Journal:
                 os.fsync(fd)
             journal = cls(path, fd, good_len)
             if header is None:
-                journal._append(json.dumps(expected, separators=(",", ":")))
+                journal._append(json.dumps(header_of(opt), separators=(",", ":")))
                 _fsync_dir(path)
             return journal
         except BaseException:
@@ -443,24 +420,13 @@ class Journal:
     # ------------------------------------------------------------------ records
     def write_ask(self, opt: "Optimizer", trials: list[Trial], state_json: str | None) -> None:
         """Append the record of an ask of ``trials`` by ``opt``."""
-        from .optimizer import _jsonable
-
-        body = {
-            "e": "ask",
-            "trials": [[t.id, opt.space.to_data(t.arch)] for t in trials],
-            "rng": opt._rng.bit_generator.state,
-            "perm": [opt._perm_seed, opt._perm_pos],
-            "time": trials[0].start_time,
-        }
-        line = json.dumps(body, separators=(",", ":"), default=_jsonable)
+        line = json.dumps(ask_record(opt, trials), separators=(",", ":"), default=numpy_default)
         if state_json is not None:
             line = line[:-1] + ',"state":' + state_json + "}"
         self._append(line)
 
     def write_tell(self, opt: "Optimizer", done: Trial, new: bool) -> None:
         """Append the record of a tell (``new``: the trial was not asked before)."""
-        from .optimizer import _jsonable
-
         body: dict[str, Any] = {"e": "tell", "id": done.id, "status": done.state.value,
                                 "value": done.value, "error": done.error}
         if new:
@@ -468,7 +434,7 @@ class Journal:
         body["time"] = done.end_time
         if done.user_attrs:
             body["user_attrs"] = done.user_attrs
-        self._append(json.dumps(body, separators=(",", ":"), allow_nan=False, default=_jsonable))
+        self._append(json.dumps(body, separators=(",", ":"), allow_nan=False, default=numpy_default))
 
     def write_attr(self, tid: int, key: str, value: Any) -> None:
         """Append the record of :meth:`Optimizer.set_user_attr` (``value`` JSON-able)."""
@@ -569,27 +535,19 @@ def load_journal(path: str, space: "SearchSpace | None" = None, attach: bool = T
     Raises:
         CheckpointError: not a journal, damaged, or written for another space.
     """
-    from .registry import strategy_class
-    from .space import space_of_file
-
     header, _, _, torn_len = read_journal(os.fspath(path), sink=_header_only)  # replayed below
     if header is None:
         raise CheckpointError(f"{path}: empty journal (no header line)")
     if "space" not in header:
         raise CheckpointError(f"{path}: bad journal header (no search space config)")
-    space = space_of_file(header["space"], space, trusted, str(path))
-    try:
-        cls = strategy_class(header["strategy"])
-        kwargs = dict(seed=header["seed"], maximize=header["maximize"],
-                      allow_duplicates=header["allow_duplicates"], **header["options"])
-    except CheckpointError:
-        raise
-    except (NasoptError, KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: bad journal header ({type(exc).__name__}: {exc})") from exc
+
+    def bad_header(exc: Exception) -> CheckpointError:
+        return CheckpointError(f"{path}: bad journal header ({type(exc).__name__}: {exc})")
+
     if attach:
-        return _build(cls, space, kwargs, path, journal=path)
-    opt = _build(cls, space, kwargs, path)
-    replayer = _Replayer(opt, os.fspath(path), header_of(opt))
+        return rebuild(header, space, trusted, str(path), bad_header, journal=path)
+    opt = rebuild(header, space, trusted, str(path), bad_header)
+    replayer = _Replayer(opt, os.fspath(path))
     with _gc_paused():
         _, _, _, torn_len = read_journal(os.fspath(path), sink=replayer)
         replayer.flush(final=True)
@@ -597,14 +555,3 @@ def load_journal(path: str, space: "SearchSpace | None" = None, attach: bool = T
         warnings.warn(f"journal {path}: ignoring a torn last record ({torn_len} bytes)",
                       JournalWarning, stacklevel=2)
     return opt
-
-
-def _build(cls: type, space: "SearchSpace", kwargs: dict, path: str, **extra: Any) -> "Optimizer":
-    """``cls(space, **kwargs, **extra)`` with the header's arguments; arguments the
-    constructor refuses (a seed or option of ``1e400``, ``9.5``...) mean a bad header."""
-    try:
-        return cls(space, **kwargs, **extra)
-    except CheckpointError:
-        raise
-    except (NasoptError, TypeError, ValueError, OverflowError) as exc:
-        raise CheckpointError(f"{path}: bad journal header ({type(exc).__name__}: {exc})") from exc

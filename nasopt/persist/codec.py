@@ -1,0 +1,244 @@
+"""The one encoder / decoder of what checkpoints and journals store.
+
+A checkpoint (:mod:`nasopt.persist.checkpoint`) and a journal (:mod:`nasopt.persist.journal`)
+are two layouts of the same records, built and read here only:
+
+* the **identity** of a run (:func:`identity`): strategy name, its options
+  (:func:`strategy_options`: :meth:`~nasopt.core.optimizer.Optimizer.get_params` less the
+  base options), the space config, seed, direction, duplicates setting and run token: the
+  checkpoint's top-level fields and the journal's header. :func:`options_match` compares
+  the options of a file with an optimizer (tolerant of files written by earlier releases),
+  :func:`rebuild` builds the optimizer a file describes;
+* the **strategy state** (:func:`strategy_state`) through the value encoder of
+  :mod:`nasopt.core.jsondata` (JSON data and numpy values, anything else a nasopt error);
+* the **trial record** (:func:`trial_record` / :func:`trial_from_record`), the result
+  check shared with the journal's tell records (:func:`check_result`) and the **ask
+  record** (:func:`ask_record`: proposals and random state after an ask);
+* the **random state** (:func:`check_rng`, :func:`check_perm`) and the ids and counters
+  (:func:`check_count`), which must be non-negative JSON integers;
+* :func:`io_error`, the :class:`~nasopt.core.errors.CheckpointIOError` of a file that
+  cannot be read or written.
+
+The Optuna sampler and the Ray searcher record and rebuild their optimizer through these
+functions too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..core.errors import CheckpointError, CheckpointIOError, ConfigurationError, NasoptError
+from ..core.jsondata import to_data
+from ..core.optimizer import BASE_OPTIONS, NO_DEFAULT, check_value, option_defaults
+from ..core.registry import strategy_class
+from ..core.space import SearchSpace, space_of_file
+from ..core.trial import Trial, TrialState, check_time, check_user_attrs
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core.optimizer import Optimizer
+
+#: The fields of a run's identity: a journal reopened by an optimizer must match them.
+IDENTITY = ("strategy", "space", "options", "seed", "maximize", "allow_duplicates")
+
+
+def strategy_options(opt: "Optimizer") -> dict:
+    """The ``options`` of a checkpoint or journal header: :meth:`Optimizer.get_params`
+    less :class:`Optimizer`'s own options (recorded in fields of their own), as JSON data.
+
+    Raises:
+        ConfigurationError: an option that a file cannot store (an object, a set...),
+            naming the strategy and the option.
+    """
+    label = opt.name or type(opt).__name__
+    return {name: to_data(value, f"strategy {label!r} option {name!r}", ConfigurationError)
+            for name, value in opt.get_params().items() if name not in BASE_OPTIONS}
+
+
+def strategy_state(opt: "Optimizer") -> Any:
+    """``opt._get_state()`` as JSON data (the encoder of :mod:`nasopt.core.jsondata`)."""
+    return json.loads(opt._state_json())
+
+
+def options_match(recorded: Any, opt: "Optimizer") -> bool:
+    """True when the ``options`` recorded in a file describe the configuration of ``opt``.
+
+    An option absent from the record (a file written before the option existed, or one
+    that omitted a default) matches when ``opt`` has it at its default; a recorded value
+    that differs from the argument matches when it equals the value ``opt`` resolved from
+    it, kept by convention in the attribute ``_<name>`` (files written before options
+    were recorded as given hold the resolved ``init``, ``batch``...).
+    """
+    if not isinstance(recorded, dict):
+        return False
+    current = strategy_options(opt)
+    if set(recorded) - set(current):
+        return False
+    defaults = option_defaults(type(opt))
+    label = opt.name or type(opt).__name__
+    for name, value in current.items():
+        if name not in recorded:
+            default = defaults.get(name, NO_DEFAULT)
+            if default is NO_DEFAULT or value != to_data(default, f"{label} default {name}",
+                                                         ConfigurationError):
+                return False
+        elif recorded[name] != value:
+            resolved = getattr(opt, "_" + name, NO_DEFAULT)
+            try:
+                if resolved is NO_DEFAULT or recorded[name] != to_data(
+                        resolved, name, ConfigurationError):
+                    return False
+            except ConfigurationError:
+                return False
+    return True
+
+
+def identity(opt: "Optimizer") -> dict:
+    """The fields that describe the run of ``opt`` (:data:`IDENTITY`, and the run token
+    ``owner``), as JSON data: a checkpoint's top level and a journal's header."""
+    return {
+        "strategy": opt.name,
+        "options": strategy_options(opt),
+        "space": to_data(opt.space.config(), "the space config", ConfigurationError),
+        "seed": opt.seed,
+        "maximize": opt.maximize,
+        "allow_duplicates": opt.allow_duplicates,
+        "owner": opt._owner,
+    }
+
+
+def identity_diffs(recorded: dict, opt: "Optimizer") -> list[str]:
+    """What differs between the identity ``recorded`` in a file and that of ``opt``, one
+    ``"field: file has ..., this optimizer ..."`` line per field (empty when they match)."""
+    expected = identity(opt)
+    return [
+        f"{field}: journal has {recorded.get(field)!r}, this optimizer {expected[field]!r}"
+        for field in IDENTITY
+        if recorded.get(field) != expected[field]
+        and not (field == "options" and options_match(recorded.get(field), opt))
+    ]
+
+
+def rebuild(recorded: dict, space: SearchSpace | None, trusted: bool, source: str,
+            fail: Callable[[Exception], CheckpointError], **extra: Any) -> "Optimizer":
+    """The optimizer that the identity ``recorded`` in a file describes, built with its
+    strategy, options, seed and direction (``extra``: more constructor arguments, such as
+    ``journal=``), with the file's run token.
+
+    Args:
+        recorded: The identity fields (:func:`identity`).
+        space: The space from the caller, for spaces that cannot be rebuilt from a config.
+        trusted: As in :func:`nasopt.load`.
+        source: The file, for the messages of :func:`~nasopt.core.space.space_of_file`.
+        fail: Turns an exception of the constructor (a bad option, an unknown strategy)
+            into the caller's :class:`CheckpointError`.
+    """
+    space = space_of_file(recorded["space"], space, trusted, source)
+    try:
+        cls = strategy_class(recorded["strategy"])
+        options = recorded["options"]
+        if not isinstance(options, dict):
+            raise TypeError(f"options must be a JSON object, got {options!r}")
+        opt = cls(space, seed=recorded["seed"], maximize=recorded["maximize"],
+                  allow_duplicates=recorded["allow_duplicates"], **options, **extra)
+        opt._owner = str(recorded["owner"])
+    except CheckpointError:
+        raise
+    except (NasoptError, KeyError, TypeError, ValueError, IndexError, AttributeError,
+            RuntimeError, OverflowError) as exc:
+        raise fail(exc) from exc
+    return opt
+
+
+def ask_record(opt: "Optimizer", trials: list[Trial]) -> dict:
+    """The record of an ask of ``trials`` by ``opt``: the proposed architectures and the
+    random state after it (a journal line, without the strategy state that the journal adds
+    when it changed; :func:`nasopt.persist.journal.replay` applies it without calling the
+    strategy)."""
+    return {
+        "e": "ask",
+        "trials": [[t.id, opt.space.to_data(t.arch)] for t in trials],
+        "rng": opt._rng.bit_generator.state,
+        "perm": [opt._perm_seed, opt._perm_pos],
+        "time": trials[0].start_time,
+    }
+
+
+def trial_record(space: SearchSpace, t: Trial) -> dict:
+    """A finished or pending trial as a checkpoint stores it."""
+    return {
+        "id": t.id,
+        "arch": space.to_data(t.arch),
+        "state": t.state.value,
+        "value": t.value,
+        "error": t.error,
+        "start_time": t.start_time,
+        "end_time": t.end_time,
+        "user_attrs": dict(t.user_attrs),
+    }
+
+
+def check_result(state: TrialState, value: float | None) -> None:
+    """A trial is complete exactly when it has a value (else ``ValueError``)."""
+    if (state is TrialState.COMPLETE) != (value is not None):
+        raise ValueError(f"{state.value} trial with value {value!r}")
+
+
+def trial_from_record(space: SearchSpace, rec: dict, owner: str) -> Trial:
+    """The trial of a :func:`trial_record` (files written before ``start_time``,
+    ``end_time`` and ``user_attrs`` existed load with ``None`` times and no attributes)."""
+    arch = space.from_data(rec["arch"])
+    space.validate(arch)
+    state = TrialState(rec["state"])
+    value = None if rec["value"] is None else check_value(rec["value"])
+    try:
+        check_result(state, value)
+    except ValueError:
+        raise CheckpointError(
+            f"corrupted checkpoint: trial #{rec['id']} is {state.value} with value {rec['value']!r}"
+        ) from None
+    return Trial(
+        id=check_count(rec["id"], "trial id"), arch=arch, state=state, value=value,
+        error=rec["error"], key=space.key(arch), owner=owner,
+        start_time=check_time("start_time", rec.get("start_time")),
+        end_time=check_time("end_time", rec.get("end_time")),
+        user_attrs=check_user_attrs(rec.get("user_attrs", {})),
+    )
+
+
+def check_count(value: Any, what: str) -> int:
+    """``value`` if it is a non-negative integer (an id or counter read from a file), else
+    ``ValueError`` naming ``what``: ``9.5``, ``-1``, ``true`` and ``1e400`` (read as
+    ``inf``) are damage, never rounded."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{what} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def check_perm(perm: Any) -> tuple[int | None, int]:
+    """The ``[seed or null, position]`` pair of the finite-space sampling permutation."""
+    if not isinstance(perm, list) or len(perm) != 2:
+        raise ValueError(f"perm must be [seed or null, position], got {perm!r}")
+    seed, pos = perm
+    return (None if seed is None else check_count(seed, "perm seed"),
+            check_count(pos, "perm position"))
+
+
+def check_rng(state: Any) -> Any:
+    """``state`` (a numpy bit-generator state) if every number in it is a non-negative
+    integer: numpy itself would truncate ``9.5`` silently."""
+    if isinstance(state, dict):
+        for key, value in state.items():
+            if not isinstance(value, (str, dict)):
+                check_count(value, f"rng {key}")
+            check_rng(value)
+    return state
+
+
+def io_error(what: str, exc: OSError, hint: str = "") -> CheckpointIOError:
+    """A :class:`CheckpointIOError` for ``exc``: ``what`` (naming the checkpoint or journal,
+    never a temporary file), the reason, then ``hint``; ``errno`` is kept."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    err = CheckpointIOError(f"{what}: {reason}{hint}")
+    err.errno = exc.errno
+    return err
