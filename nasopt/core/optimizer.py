@@ -510,7 +510,17 @@ class Optimizer:
 
     def save(self, path: str) -> None:
         """Write a checkpoint (JSON; see :mod:`nasopt.persist.checkpoint`) that
-        :func:`nasopt.load` turns back into an optimizer that continues exactly as this one."""
+        :func:`nasopt.load` turns back into an optimizer that continues exactly as this one.
+
+        The file is replaced atomically (a crash while saving keeps the previous one), and a
+        new file follows the umask.
+
+        Raises:
+            CheckpointError: the strategy's state holds something a file cannot store (the
+                message names the key and its type).
+            CheckpointIOError: the file cannot be written (read-only or full disk; also an
+                ``OSError`` with the original ``errno``); the message names ``path``.
+        """
         with self._lock:
             _persistence().save_checkpoint(self, path)
 
