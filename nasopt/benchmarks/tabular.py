@@ -13,6 +13,16 @@ from ..core.errors import ConfigurationError, DataError
 from ..core.space import SearchSpace
 
 
+def unknown_name(kind: str, name: Any, owner: str, available: Sequence[str] | dict,
+                 more: str = "") -> str:
+    """Message for a ``name`` of ``kind`` (metric, device...) that ``owner`` does not have:
+    lists the ``available`` names, sorted, then ``more``, and suggests the closest name."""
+    close = (difflib.get_close_matches(name, list(available), n=1, cutoff=0.5)
+             if isinstance(name, str) else [])
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {kind} {name!r} for {owner}; available: {', '.join(sorted(available))}{more}{hint}"
+
+
 @dataclass(frozen=True)
 class Optimum:
     """The best architecture of a benchmark for its search objective."""
@@ -71,9 +81,7 @@ class TabularBenchmark:
         if not self.metrics:
             return (f"unknown metric {name!r}: {self!r} has no extra metrics"
                     + (f" ({self.missing_metrics})" if self.missing_metrics else ""))
-        close = difflib.get_close_matches(name, list(self.metrics), n=1, cutoff=0.5)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"unknown metric {name!r} for {self!r}; available: {', '.join(sorted(self.metrics))}{hint}"
+        return unknown_name("metric", name, f"{self!r}", self.metrics)
 
     @property
     def optimum(self) -> Optimum:
