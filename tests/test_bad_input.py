@@ -108,7 +108,7 @@ def _nb201_missing_array(tmp_path, data_dir):
 
 
 def _latency_file_missing(tmp_path, data_dir):
-    (tmp_path / "nb201.npz").symlink_to(Path(data_dir) / "nb201.npz")
+    (tmp_path / "nb201.npz").symlink_to((Path(data_dir) / "nb201.npz").resolve())
     with mock.patch.dict(os.environ, {"NASOPT_DATA": str(tmp_path)}):
         return _bench(tmp_path).latency(A, "pixel3")
 

@@ -161,7 +161,7 @@ def test_nb201_reads_the_latency_file_only_when_a_latency_is_asked(nb201_data, n
 
 def test_nb201_finds_the_latency_file_like_the_other_tables(nb201_data, nb201_latency_data, tmp_path, monkeypatch):
     monkeypatch.delenv("NASOPT_DATA", raising=False)
-    (tmp_path / "nb201.npz").symlink_to(nb201_data)
+    (tmp_path / "nb201.npz").symlink_to(nb201_data.resolve())
     arch = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
     # nb201.npz users without the latency file see no change until they ask for a latency
     bench = NB201("cifar10", path=tmp_path)
@@ -177,7 +177,7 @@ def test_nb201_finds_the_latency_file_like_the_other_tables(nb201_data, nb201_la
         assert NB201("cifar10", path=tmp_path, latency_path=where).latency(arch, "fpga") == pytest.approx(2.57296)
     monkeypatch.setenv("NASOPT_DATA", str(nb201_latency_data.parent))
     assert NB201("cifar10", path=tmp_path).latency(arch, "fpga") == pytest.approx(2.57296)
-    (tmp_path / "nb201_hw_latency.npz").symlink_to(nb201_latency_data)  # beside path= wins
+    (tmp_path / "nb201_hw_latency.npz").symlink_to(nb201_latency_data.resolve())  # beside path= wins
     monkeypatch.setenv("NASOPT_DATA", str(tmp_path / "empty"))
     assert NB201("cifar10", path=tmp_path / "nb201.npz").latency(arch, "fpga") == pytest.approx(2.57296)
 
