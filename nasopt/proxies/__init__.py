@@ -2,20 +2,17 @@
 
 Each proxy scores a ``torch.nn.Module`` from one minibatch (or none) without training it:
 
-=============  ==================================================================  ==========
-name           definition                                                          needs
-=============  ==================================================================  ==========
-``synflow``    sum of ``|θ ⊙ ∂R/∂θ|``, ``R`` the summed output of the |θ|-network  input shape
-               on an all-ones input (Tanaka et al., NeurIPS 2020)
-``naswot``     log-determinant of the binary ReLU-code kernel ``K_H``              inputs
-               (Mellor et al., ICML 2021)
-``jacob_cov``  ``-Σ log(λ+k) + 1/(λ+k)`` over the eigenvalues of the correlation    inputs
-               of the input Jacobians (Mellor et al., 2020, arXiv v1)
-``snip``       sum of ``|θ ⊙ ∂L/∂θ|`` (Lee et al., ICLR 2019)                      inputs, targets
-``grad_norm``  sum over layers of ``‖∂L/∂W‖₂`` (Abdelfattah et al., ICLR 2021)     inputs, targets
-``params``     number of parameters                                                --
-``flops``      multiply-accumulates of the convolutions and linear layers          input shape
-=============  ==================================================================  ==========
+* ``synflow``: the sum of ``|θ ⊙ ∂R/∂θ|``, ``R`` the summed output of the network with
+  absolute-valued parameters on an all-ones input (Tanaka et al., NeurIPS 2020); data-free.
+* ``naswot``: the log-determinant of the binary ReLU-code kernel ``K_H`` (Mellor et al.,
+  ICML 2021); needs inputs.
+* ``jacob_cov``: ``-Σ log(λ+k) + 1/(λ+k)`` over the eigenvalues of the correlation matrix of
+  the input Jacobians (Mellor et al., arXiv:2006.04647 v1, 2020); needs inputs.
+* ``snip``: the sum of ``|θ ⊙ ∂L/∂θ|`` (Lee et al., ICLR 2019); needs inputs and targets.
+* ``grad_norm``: the sum over layers of ``‖∂L/∂W‖₂`` (Abdelfattah et al., ICLR 2021); needs
+  inputs and targets.
+* ``params``: the number of parameters.
+* ``flops``: multiply-accumulates of the convolutions and linear layers for one input.
 
 :func:`compute` runs several at once. Every function leaves the model as it found it (the
 proxies run on a deep copy) and is deterministic for given weights and inputs; see
