@@ -97,11 +97,26 @@ def test_jacob_cov_equals_minus_logdet_plus_trace_of_the_inverse():
     assert jacob_cov(net, x) == pytest.approx(expected, rel=1e-6)
 
 
-def test_jacob_cov_is_nan_for_a_constant_jacobian_row():
+def test_jacob_cov_is_minus_infinity_for_a_constant_jacobian_row():
     net = nn.Sequential(nn.Linear(3, 2, bias=False))
     with torch.no_grad():
-        net[0].weight.fill_(1.0)  # every Jacobian row is (2, 2, 2)
-    assert math.isnan(jacob_cov(net, torch.randn(3, 3)))
+        net[0].weight.fill_(1.0)  # every Jacobian row is (2, 2, 2): no correlation defined
+    assert jacob_cov(net, torch.randn(3, 3)) == -math.inf
+
+
+def test_nb201_cells_without_a_path_to_the_output_score_lowest_not_nan():
+    from nasopt.spaces import NB201Space
+
+    space = NB201Space()
+    torch.manual_seed(0)
+    dead = space.build("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|", C=4, N=1)
+    live = space.build("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|skip_connect~1|none~2|", C=4, N=1)
+    # no path and no convolution: the only ReLUs (reduction blocks, last act) read constants
+    blind = space.build("|skip_connect~0|+|avg_pool_3x3~0|none~1|+|none~0|none~1|none~2|", C=4, N=1)
+    x = torch.randn(4, 3, 8, 8)
+    assert jacob_cov(dead, x) == -math.inf and math.isfinite(naswot(dead, x))
+    assert naswot(blind, x) == -math.inf
+    assert math.isfinite(jacob_cov(live, x)) and math.isfinite(naswot(live, x))
 
 
 # ----------------------------------------------------------------------------- snip, grad_norm
@@ -215,6 +230,9 @@ def test_a_tuple_output_is_read_as_its_logits():
     (lambda: synflow("not a model", (3,)), "torch.nn.Module"),
     (lambda: jacob_cov(two_layer(), torch.zeros(4, 3, dtype=torch.long)), "floating-point input"),
     (lambda: flops(two_layer(), (3,), count="flops"), "flops count"),
+    (lambda: flops(two_layer(), np.zeros((4, 3)), count="macs"), "shape of one input"),
+    (lambda: synflow(two_layer(), (3, 0)), "shape of one input"),
+    (lambda: synflow(two_layer(), 3), "shape of one input"),
 ])
 def test_bad_input_is_a_configuration_error(call, match):
     with pytest.raises(ConfigurationError, match=match):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import math
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -57,6 +58,22 @@ def _check_inputs(inputs: Any, proxy: str, min_batch: int = 1) -> torch.Tensor:
     if len(inputs) < min_batch:
         raise ConfigurationError(f"{proxy} needs a batch of at least {min_batch} inputs, got {len(inputs)}")
     return inputs
+
+
+def _sample_shape(inputs: Any, proxy: str) -> tuple[int, ...]:
+    """The shape of one input: of a batch tensor's samples, or ``inputs`` itself when it
+    is a sequence of positive integers such as ``(3, 32, 32)``."""
+    if isinstance(inputs, torch.Tensor):
+        return tuple(_check_inputs(inputs, proxy).shape[1:])
+    try:
+        shape = tuple(operator.index(s) for s in inputs)
+    except TypeError:
+        shape = ()
+    if not shape or min(shape) < 1:
+        raise ConfigurationError(
+            f"{proxy} needs an input batch tensor or the shape of one input, e.g. (3, 32, 32); got {inputs!r}"
+        )
+    return shape
 
 
 def _logits(output: Any) -> torch.Tensor:
@@ -101,11 +118,8 @@ def synflow(model: nn.Module, inputs: torch.Tensor | Sequence[int]) -> float:
         inputs: a batch whose sample shape is used (its values are not), or that shape
             itself, e.g. ``(3, 32, 32)``.
     """
+    shape = _sample_shape(inputs, "synflow")
     net = copy.deepcopy(_check_model(model, "synflow")).double().eval()
-    if isinstance(inputs, torch.Tensor):
-        shape = tuple(_check_inputs(inputs, "synflow").shape[1:])
-    else:
-        shape = tuple(int(s) for s in inputs)
     with torch.no_grad():
         for tensor in net.state_dict().values():
             if tensor.is_floating_point():
@@ -168,7 +182,10 @@ def jacob_cov(model: nn.Module, inputs: torch.Tensor) -> float:
     runs in train mode, as in the paper's code.
 
     Returns:
-        The score; NaN when a Jacobian row is constant (its correlation is undefined).
+        The score; ``-inf`` (the lowest) when a Jacobian row is constant, so that its
+        correlation is undefined (NaN in the paper's code): the network's output does not
+        depend on the input there, as for NAS-Bench-201 cells with no path from input to
+        output.
     """
     inputs = _check_inputs(inputs, "jacob_cov", min_batch=2)
     net = copy.deepcopy(_check_model(model, "jacob_cov")).train()
@@ -179,7 +196,7 @@ def jacob_cov(model: nn.Module, inputs: torch.Tensor) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = np.corrcoef(jac)
     if not np.all(np.isfinite(corr)):
-        return math.nan
+        return -math.inf
     lam = np.clip(np.linalg.eigvalsh(corr), 0.0, None) + JACOB_COV_K
     return float(-np.sum(np.log(lam) + 1.0 / lam))
 
@@ -231,11 +248,8 @@ def flops(model: nn.Module, inputs: torch.Tensor | Sequence[int], count: str = "
     """
     if count not in FLOP_COUNTS:
         raise ConfigurationError(f"flops count must be one of {FLOP_COUNTS}, got {count!r}")
+    shape = _sample_shape(inputs, "flops")
     net = copy.deepcopy(_check_model(model, "flops")).eval()
-    if isinstance(inputs, torch.Tensor):
-        shape = tuple(_check_inputs(inputs, "flops").shape[1:])
-    else:
-        shape = tuple(int(s) for s in inputs)
     nb201 = count == "nb201"
     total = 0
 
