@@ -888,45 +888,50 @@ class Optimizer:
 
     def _propose_feasible(self, n: int) -> list[Any]:
         """``n`` proposals of the strategy that satisfy every ``constraints=`` function:
-        infeasible ones are excluded (:meth:`_available`) and the strategy asked again."""
+        the infeasible ones and those already accepted are excluded (:meth:`_available`
+        refuses them) and the strategy is asked again for the rest."""
         fns = check_constraint_functions(self.constraints)
         if not fns:
             return self._propose(n)
-        self._excluded = set()
+        self._excluded = set()  # accepted or infeasible in this ask
         out: list[Any] = []
-        keys: set[str] = set()
+        n_infeasible = 0
         try:
             while len(out) < n:
                 try:
                     archs = self._propose(n - len(out))
                 except SpaceExhaustedError as exc:
-                    if not self._excluded:
+                    if not n_infeasible:
                         raise
                     raise SpaceExhaustedError(
                         f"no feasible architecture left: {len(out)} of {n} found, "
-                        f"{len(self._excluded)} proposals violated the constraints ({exc})"
+                        f"{n_infeasible} proposals violated the constraints ({exc})"
                     ) from None
-                before = (len(out), len(self._excluded))
+                before = len(self._excluded)
                 for arch in archs:
                     key = self.space.key(arch)
-                    if key in keys or key in self._excluded:
+                    if key in self._excluded:
                         continue
+                    self._excluded.add(key)
                     if self._is_feasible(arch, fns):
                         out.append(arch)
-                        keys.add(key)
                     else:
-                        self._excluded.add(key)
-                if (len(out), len(self._excluded)) == before:
+                        n_infeasible += 1
+                if len(self._excluded) == before:
+                    if len(archs) < n - len(out):  # the strategy ran out of candidates
+                        raise SpaceExhaustedError(
+                            f"no feasible architecture left: {len(out)} of {n} found, "
+                            f"{n_infeasible} proposals violated the constraints")
                     raise RuntimeError(
                         f"{type(self).__name__} proposed only architectures excluded already "
                         "(infeasible or chosen); this is a bug in the strategy")
-                if len(self._excluded) > MAX_REJECTIONS * n:
+                if n_infeasible > MAX_REJECTIONS * n:
                     raise SpaceExhaustedError(
-                        f"no feasible architecture left: {len(self._excluded)} proposals "
-                        f"in a row violated the constraints, {len(out)} of {n} found")
+                        f"no feasible architecture left: {n_infeasible} proposals violated "
+                        f"the constraints, {len(out)} of {n} found")
         finally:
             self._excluded = set()
-        return out[:n]
+        return out
 
     def _is_feasible(self, arch: Any, fns: list[Any]) -> bool:
         """Whether every constraint function gives ``<= 0`` on ``arch``
