@@ -303,3 +303,20 @@ def test_optimize_drives_a_multi_objective_run():
     nasopt.optimize(evaluate, opt, n_trials=12, n_parallel=2)
     assert len(opt.completed) == 12 and all(len(t.values) == 2 for t in opt.completed)
     assert opt.pareto_front
+
+
+def test_the_table_has_a_column_per_objective_and_constraint(tmp_path):
+    import csv
+
+    opt = nasopt.create("random", SPACE, seed=0, objectives=OBJ)
+    opt.tell(opt.ask(), [0.9, 3.0], constraints=[-1.0])
+    opt.tell(opt.ask(), failed=True)
+    path = tmp_path / "run.csv"
+    opt.to_csv(path)
+    rows = list(csv.DictReader(open(path)))
+    assert (rows[0]["value"], rows[0]["values_acc"], rows[0]["values_latency"],
+            rows[0]["constraints_0"]) == ("", "0.9", "3.0", "-1.0")
+    assert rows[1]["values_acc"] == ""
+    assert "values=(0.9, 3.0)" in repr(opt.trials[0])
+    plain = nasopt.create("random", SPACE, seed=0)
+    assert "values" not in repr(plain.tell(plain.ask(), 1.0))

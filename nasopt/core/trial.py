@@ -6,7 +6,7 @@ import enum
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -65,6 +65,12 @@ class Trial:
     user_attrs: Mapping[str, Any] = field(default_factory=lambda: _NO_ATTRS, hash=False)
     values: tuple[float, ...] | None = field(default=None, repr=False)
     constraints: tuple[float, ...] | None = None
+
+    def __repr__(self) -> str:
+        shown = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr]
+        if self.values is not None and len(self.values) > 1:  # several objectives
+            shown.insert(4, f"values={self.values!r}")
+        return f"Trial({', '.join(shown)})"
 
     def __post_init__(self) -> None:
         if self.values is None and self.value is not None:
