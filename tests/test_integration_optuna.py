@@ -436,3 +436,13 @@ def test_retried_failed_trial_reaches_the_strategy(tmp_path):
         rebuilt = again.optimizer(optuna.load_study(study_name="r", storage=storage, sampler=again))
     assert [(t.arch, t.state, t.value) for t in rebuilt.trials] == [(t.arch, t.state, t.value) for t in opt.trials]
     assert rebuilt.ask().arch == opt.ask().arch
+
+
+def test_non_finite_constraint_values_make_a_failed_trial_not_a_silent_drop():
+    sampler = NASSampler(NB201Space(), strategy="random", seed=0,
+                         constraints_func=lambda frozen: [float("inf")])
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+    study.optimize(_two_objectives(sampler), n_trials=3)
+    opt = sampler.optimizer(study)
+    assert len(opt.trials) == 3 and all(t.is_failed for t in opt.trials)
+    assert "constraints_func gave constraint value 0: value must be finite" in opt.trials[0].error

@@ -320,3 +320,15 @@ def test_the_table_has_a_column_per_objective_and_constraint(tmp_path):
     assert "values=(0.9, 3.0)" in repr(opt.trials[0])
     plain = nasopt.create("random", SPACE, seed=0)
     assert "values" not in repr(plain.tell(plain.ask(), 1.0))
+
+
+def test_single_objective_rea_never_breeds_from_an_infeasible_result_when_a_feasible_one_exists():
+    opt = nasopt.create("rea", SPACE, seed=0, population=4, tournament=4)
+    trials = opt.ask(4)
+    for i, t in enumerate(trials):  # the two best values violate the constraint
+        opt.tell(t, float(i), constraints=[1.0 if i >= 2 else -1.0])
+    assert opt.best.id == trials[1].id
+    parent = trials[1].arch.replace("+", "").strip("|").split("|")
+    for child in opt.ask(4):
+        edges = child.arch.replace("+", "").strip("|").split("|")
+        assert sum(a != b for a, b in zip(parent, edges)) == 1

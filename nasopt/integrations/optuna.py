@@ -65,7 +65,7 @@ from optuna.trial import FrozenTrial, TrialState  # noqa: E402
 from ..core.errors import (  # noqa: E402
     CheckpointError, ConfigurationError, InvalidArchitectureError, TrialError,
 )
-from ..core.optimizer import Optimizer  # noqa: E402
+from ..core.optimizer import Optimizer, check_constraint_values  # noqa: E402
 from ..persist.codec import ask_record, options_match, strategy_options, strategy_state  # noqa: E402
 from ..persist.journal import replay  # noqa: E402
 from ..core.space import SearchSpace  # noqa: E402
@@ -474,6 +474,11 @@ class NASSampler(BaseSampler):
     def _handle(self, run: _StudyRun, t: FrozenTrial) -> None:
         value, why = _outcome(t, run.opt.n_objectives)
         cons = t.system_attrs.get(_CONSTRAINTS_KEY) if why is None else None
+        if cons is not None:
+            try:
+                cons = check_constraint_values(cons)
+            except TrialError as exc:  # e.g. NaN: the result cannot be judged feasible
+                value, why, cons = None, f"optuna trial {t.number}: constraints_func gave {exc}", None
         used = self._used_arch(t)
         mine = run.by_number.get(t.number)
         if mine is not None:
