@@ -762,7 +762,9 @@ class Optimizer:
                     self._done_violation[lo:n].copy())
 
     def _history(self) -> tuple[list[Any], np.ndarray]:
-        """Completed architectures (in tell order) and their scores (larger is better)."""
+        """Completed architectures (in tell order) and their scores (larger is better).
+        With several objectives the scores are NaN (there is no scalar score): use
+        :meth:`_recent_history_multi` there."""
         with self._lock:
             n = len(self._done_ids)
             return list(self._done_archs), self._done_scores[:n].copy()
@@ -890,9 +892,9 @@ class Optimizer:
         """``n`` proposals of the strategy that satisfy every ``constraints=`` function:
         the infeasible ones and those already accepted are excluded (:meth:`_available`
         refuses them) and the strategy is asked again for the rest."""
-        fns = check_constraint_functions(self.constraints)
-        if not fns:
+        if not self.constraints:
             return self._propose(n)
+        fns = check_constraint_functions(self.constraints)
         self._excluded = set()  # accepted or infeasible in this ask
         out: list[Any] = []
         n_infeasible = 0
