@@ -357,3 +357,25 @@ def test_a_journaled_run_with_constraint_functions_continues_identically(tmp_pat
         step(ref, 2)
         assert records(back) == records(ref)
         assert all(_small_params(t.arch) <= 0 for t in back.trials)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_a_constraint_function_that_raises_leaves_every_strategy_unchanged(name):
+    calls = []
+
+    def flaky(arch):  # fine for a while, then the lookup table lacks an entry
+        calls.append(arch)
+        if len(calls) > 12:
+            raise KeyError("no latency measured")
+        return -1.0
+
+    opt = nasopt.create(name, SPACE, seed=0, constraints=[flaky], **SMALL[name])
+    for t in opt.ask(3) + opt.ask(3):
+        opt.tell(t, evaluate(t.arch)[0])
+    before = persistence.state_dict(opt)
+    with pytest.raises(ConfigurationError, match=r"constraint function .*flaky raised KeyError: "
+                                                 r"'no latency measured' on architecture '\|"):
+        for _ in range(10):
+            opt.ask(3)
+            before = persistence.state_dict(opt)
+    assert persistence.state_dict(opt) == before
