@@ -53,7 +53,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .core.checks import check_int
-from .core.errors import CheckpointError, ConfigurationError, SpaceExhaustedError
+from .core.errors import CheckpointError, ConfigurationError, SpaceExhaustedError, TrialError
 from .core.optimizer import Optimizer
 from .core.trial import Trial
 
@@ -82,6 +82,15 @@ def _as_value(result: Any) -> tuple[float | None, str | None]:
     if not math.isfinite(value):
         return None, f"objective returned {value!r}"
     return value, None
+
+
+def _as_values(result: Any, opt: Optimizer) -> tuple[Any, str | None]:
+    """(values, None) for a result with one finite value per objective of ``opt`` (a
+    sequence, or a dict by objective name), else (None, why it is not usable)."""
+    try:
+        return opt._check_values(result), None
+    except TrialError as exc:
+        return None, f"objective returned {result!r}: {exc}"
 
 
 # ====================================================================== worker processes
@@ -216,8 +225,11 @@ class _Progress:
     def update(self, trial: Trial) -> None:
         if self.bar is None:
             return
-        best = self.opt.best
-        post = {"best": f"{best.value:.4g}" if best is not None else "-"}
+        if self.opt.n_objectives > 1:
+            post = {"front": len(self.opt.pareto_front)}
+        else:
+            best = self.opt.best
+            post = {"best": f"{best.value:.4g}" if best is not None else "-"}
         failed = sum(t.is_failed for t in self.opt.trials)
         if failed:
             post["failed"] = failed
@@ -305,7 +317,8 @@ class _Run:
         if exc is not None:
             done = self.opt.tell(trial, failed=True, error=format_error(exc))
         else:
-            value, why = _as_value(result)
+            value, why = _as_value(result) if self.opt.n_objectives == 1 else \
+                _as_values(result, self.opt)
             if why is None:
                 done = self.opt.tell(trial, value)
             else:

@@ -11,6 +11,8 @@ registered strategy name (or class) plus the options it is built with, called as
   of a run rebuild it exactly, and the run continues as an uninterrupted one;
 * :func:`check_journal_replay_continues`: the same with ``journal=`` (reopened by the
   constructor and by :func:`nasopt.load`);
+* :func:`check_multi_objective_persists`: the same with two objectives and told constraint
+  values (skipped for a strategy that refuses several objectives);
 * :func:`check_sigkill_resume`: a journaled run in a forked child killed with ``SIGKILL``
   several times, resumed each time, ends exactly as an uninterrupted run (POSIX only);
 * :func:`check_options_round_trip`: every constructor option, set to a value other than its
@@ -230,11 +232,12 @@ def _observe(opt: Optimizer) -> dict[str, Any]:
     """Everything the public interface shows about a run (times and the run token aside)."""
     space = opt.space
     return {
-        "trials": [(t.id, space.key(t.arch), t.state.value, t.value, t.error, dict(t.user_attrs))
-                   for t in opt.trials],
+        "trials": [(t.id, space.key(t.arch), t.state.value, t.value, t.error, dict(t.user_attrs),
+                    t.values, t.constraints) for t in opt.trials],
         "tell order": [t.id for t in opt.completed],
         "pending": [t.id for t in opt.pending],
-        "best": None if opt.best is None else opt.best.id,
+        "best": ([t.id for t in opt.pareto_front] if opt.n_objectives > 1
+                 else None if opt.best is None else opt.best.id),
         "seed": opt.seed,
         "maximize": opt.maximize,
     }
@@ -302,6 +305,58 @@ def _continue(opt: Optimizer, rounds: int = 2) -> Optimizer:
         for t in opt.ask(3):
             opt.tell(t, objective(opt.space, t.arch))
     return opt
+
+
+def check_multi_objective_persists(strategy: StrategyLike, space: SearchSpace | None,
+                                   tmp_path: Path) -> None:
+    """With two objectives (``objectives=["max", "min"]``) and constraint values told with
+    each result, a run saved and loaded halfway, and a journaled run closed and reopened
+    halfway, end exactly as the uninterrupted run (same values, constraint values, front and
+    next proposals). Skipped for a strategy that refuses several objectives with a
+    :class:`~nasopt.core.errors.ConfigurationError` saying so."""
+    strategy, space = as_factory(strategy), space or default_space()
+    kw: dict[str, Any] = {"objectives": ["max", "min"]}
+    try:
+        strategy(space, seed=SEED, **kw)
+    except ConfigurationError as exc:
+        if "several objectives" in str(exc):
+            raise unittest.SkipTest(str(exc)) from None
+        raise
+
+    def step(opt: Optimizer, rounds: int) -> Optimizer:
+        for _ in range(rounds):
+            for t in opt.ask(3):
+                if zlib.crc32(space.key(t.arch).encode()) % 7 == 0:
+                    opt.tell(t, failed=True, error="simulated failure")
+                    continue
+                a = objective(space, t.arch)
+                b = (a * 37) % 100  # a second objective, unrelated to the first
+                opt.tell(t, [a, b], constraints=[b - 80.0])
+        return opt
+
+    rounds = 8 if strategy.name in ("random", "rea") else 5
+    half = rounds // 2
+    try:
+        ref = step(strategy(space, seed=SEED, **kw), rounds)
+    except ConfigurationError as exc:
+        if "pareto_front" not in str(exc):
+            raise
+        raise AssertionError(
+            f"{strategy!r} reads opt.best, which a run with several objectives does not have "
+            f"({exc}): use pareto_front, or refuse several objectives in __init__ with a "
+            "ConfigurationError saying the strategy 'does not support several objectives'"
+        ) from None
+    opt = step(strategy(space, seed=SEED, **kw), half)
+    path = str(Path(tmp_path) / "mo.ckpt")
+    opt.save(path)
+    opt = step(nasopt.load(path, space=space), rounds - half)
+    _assert_same(opt, ref, f"{strategy!r}: a multi-objective run saved and loaded diverged")
+    journal = str(Path(tmp_path) / "mo.jsonl")
+    with strategy(space, seed=SEED, journal=journal, **kw) as first:
+        step(first, half)
+    with strategy(space, seed=SEED, journal=journal, **kw) as again:
+        step(again, rounds - half)
+        _assert_same(again, ref, f"{strategy!r}: a multi-objective journaled run reopened diverged")
 
 
 def check_journal_replay_continues(strategy: StrategyLike, space: SearchSpace | None, tmp_path: Path) -> None:
@@ -841,6 +896,7 @@ def check_ray_save_restore(strategy: StrategyLike, space: SearchSpace | None, tm
 CHECKS: tuple[Callable[..., Any], ...] = (
     check_save_load_continues,
     check_journal_replay_continues,
+    check_multi_objective_persists,
     check_sigkill_resume,
     check_options_round_trip,
     check_determinism_across_thread_counts,

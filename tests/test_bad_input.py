@@ -22,7 +22,7 @@ import nasopt
 from nasopt.persist import checkpoint as persistence
 from nasopt.core.errors import (
     CheckpointError, CheckpointIOError, ConfigurationError, DataError, InvalidArchitectureError,
-    TrialError,
+    SpaceExhaustedError, TrialError,
 )
 from nasopt.core.trial import Trial
 from nasopt.spaces import NB201Space
@@ -196,6 +196,34 @@ def _load_journal_read_only(tmp_path, space):
 def _rule_for_a_0_or_1(arch: dict) -> bool:
     """A validity rule that only knows a in {0, 1} (raises KeyError for a=2)."""
     return {0: True, 1: True}[arch["a"]]
+
+
+def _mo(act, **options):
+    """A two-objective REA run (accuracy up, latency down) with one result told with a
+    constraint value and one pending trial; ``act(opt, pending)`` must fail and leave the
+    run unchanged."""
+    space = NB201Space()
+    opt = nasopt.create("rea", space, seed=0, objectives={"acc": "max", "latency": "min"},
+                        **options)
+    opt.tell(opt.ask(), {"acc": 0.9, "latency": 3.0}, constraints=[-1.0])
+    pending = opt.ask()
+    before = persistence.state_dict(opt)
+    try:
+        act(opt, pending)
+    finally:
+        assert persistence.state_dict(opt) == before
+
+
+def _never_feasible(arch) -> float:
+    return 1.0
+
+
+def _latency_table_lookup(arch) -> float:
+    raise KeyError(arch)
+
+
+def _nan_constraint(arch) -> float:
+    return float("nan")
 
 
 # (row id, what it does, error class, message regex). ``ctx`` cases act on the optimizer
@@ -433,6 +461,48 @@ OTHER_CASES = [
      CheckpointError, r"/dev/full: not a regular file, so not a nasopt checkpoint"),
     ("save into a read-only directory", lambda t, d, s: _save_read_only(t, s),
      CheckpointIOError, r"^cannot write checkpoint /\S*/run.ckpt: Read-only file system$"),
+    # --- several objectives and constraints
+    ("several objectives: wrong number of values",
+     lambda t, d, s: _mo(lambda o, p: o.tell(p, [0.9, 3.0, 1.0])),
+     TrialError, r"this optimizer has 2 objectives: tell 2 values, got 3"),
+    ("several objectives: a single value", lambda t, d, s: _mo(lambda o, p: o.tell(p, 0.9)),
+     TrialError, r"this optimizer has 2 objectives: tell a sequence of 2 values \(or a dict"),
+    ("several objectives: unknown objective name",
+     lambda t, d, s: _mo(lambda o, p: o.tell(p, {"acc": 0.9, "latncy": 3.0})),
+     TrialError, r"keyed by the objective names \['acc', 'latency'\]; unknown: \['latncy'\]; "
+     r"missing: \['latency'\]"),
+    ("several objectives: NaN value",
+     lambda t, d, s: _mo(lambda o, p: o.tell(p, [0.9, float("nan")])),
+     TrialError, r"objective 'latency': value must be finite, got nan"),
+    ("objective direction other than max/min",
+     lambda t, d, s: nasopt.create("random", s, objectives=["max", "fastest"]),
+     ConfigurationError, r"objective 1 has direction 'fastest': a direction must be 'max'"),
+    ("several objectives and maximize=",
+     lambda t, d, s: nasopt.create("random", s, objectives=["max", "min"], maximize=True),
+     ConfigurationError, r"objectives gives 2 objectives: pass their directions there only"),
+    ("best of a run with several objectives", lambda t, d, s: _mo(lambda o, p: o.best),
+     ConfigurationError, r"2 objectives, so no single best trial: use opt.pareto_front"),
+    ("strategy without several objectives",
+     lambda t, d, s: nasopt.create("weaknas", s, objectives=["max", "min"]),
+     ConfigurationError, r"strategy 'weaknas' does not support several objectives yet"),
+    ("NaN constraint value",
+     lambda t, d, s: _mo(lambda o, p: o.tell(p, [0.9, 3.0], constraints=[float("nan")])),
+     TrialError, r"constraint value 0: value must be finite, got nan"),
+    ("constraint count changing between tells",
+     lambda t, d, s: _mo(lambda o, p: o.tell(p, [0.9, 3.0], constraints=[-1.0, 2.0])),
+     TrialError, r"tell\(\) got 2 constraint values, but the earlier results of this run had 1"),
+    ("constraint function that raises",
+     lambda t, d, s: _mo(lambda o, p: (setattr(o, "constraints", [_latency_table_lookup]),
+                                        o.ask())),
+     ConfigurationError, r"constraint function _latency_table_lookup raised KeyError: .* on "
+     r"architecture '\|"),
+    ("constraint function returning NaN",
+     lambda t, d, s: _mo(lambda o, p: (setattr(o, "constraints", [_nan_constraint]), o.ask())),
+     ConfigurationError, r"constraint function _nan_constraint returned nan on architecture .*: "
+     r"it must return a finite number"),
+    ("no feasible architecture left", lambda t, d, s: nasopt.create(
+        "random", ProductSpace({"a": [0, 1]}), constraints=[_never_feasible]).ask(),
+     SpaceExhaustedError, r"no feasible architecture left: 0 of 1 found, 2 proposals violated"),
     # --- journals
     ("journal: a device, not a file", lambda t, d, s: nasopt.create("random", s, seed=0, journal="/dev/full"),
      CheckpointError, r"journal /dev/full is not a regular file; use a file path"),

@@ -31,7 +31,8 @@ class GreedyRandom(RandomSearch):
         self.greediness = float(greediness)
 
     def _propose(self, n: int) -> list[Any]:
-        best = self.best
+        front = self.pareto_front  # its first trial is `best` with one objective
+        best = front[0] if front else None
         out: list[Any] = []
         keys: set[str] = set()
         for arch in self._random_unseen(n):

@@ -110,7 +110,7 @@ def test_valid_options_come_from_the_constructor_signatures_along_the_mro():
 
     assert valid_options(Wider) == sorted(
         ["width", "population", "tournament", "seed", "maximize", "direction",
-         "allow_duplicates", "journal"])
+         "allow_duplicates", "journal", "objectives", "constraints"])
     with pytest.raises(ConfigurationError, match=r"no option 'populaton' \(did you mean 'population'\?\)"):
         Wider(SPACE, populaton=4)
     assert "batch" in valid_options(nasopt.WeakNAS) and "top_k" in valid_options(nasopt.ReNAS)

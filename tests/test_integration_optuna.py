@@ -12,7 +12,9 @@ import pytest
 
 optuna = pytest.importorskip("optuna", reason="optuna not installed (pip install 'nasopt[optuna]')")
 
-from optuna.testing.pytest_samplers import BasicSamplerTestCase, RelativeSamplerTestCase  # noqa: E402
+from optuna.testing.pytest_samplers import (  # noqa: E402
+    BasicSamplerTestCase, MultiObjectiveSamplerTestCase, RelativeSamplerTestCase,
+)
 
 import nasopt  # noqa: E402
 from nasopt.integrations.optuna import ARCH_ATTR, NASSampler, keep_errors, make_codec, suggest_arch  # noqa: E402
@@ -46,6 +48,58 @@ class TestRelativeConformance(RelativeSamplerTestCase):
     @pytest.fixture(params=[_nb201_random, _nb201_rea_tpe], ids=["random-fallback", "tpe-fallback"])
     def sampler(self, request):
         return request.param
+
+
+class TestMultiObjectiveConformance(MultiObjectiveSamplerTestCase):
+    @pytest.fixture(params=[_nb201_random, _nb201_rea_tpe], ids=["random-fallback", "tpe-fallback"])
+    def sampler(self, request):
+        return request.param
+
+
+def _two_objectives(sampler):
+    """Accuracy-like (more convolutions) against latency-like (their cost) on NB201; the
+    latency is also kept as a user attribute, for ``constraints_func``."""
+    def objective(trial):
+        arch = sampler.suggest_arch(trial)
+        c3, c1 = arch.count("nor_conv_3x3"), arch.count("nor_conv_1x1")
+        latency = 1.0 * c3 + 0.3 * c1 + len(arch) / 1000
+        trial.set_user_attr("latency", latency)
+        return 0.12 * c3 + 0.07 * c1, latency
+    return objective
+
+
+def test_a_multi_objective_study_with_constraints_func_runs_rea_on_its_front():
+    def constraints(frozen):
+        return [frozen.user_attrs["latency"] - 4.0]  # latency at most 4
+
+    sampler = NASSampler(NB201Space(), strategy="rea", seed=0, population=5,
+                         constraints_func=constraints)
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+    study.optimize(_two_objectives(sampler), n_trials=30)
+    opt = sampler.optimizer(study)
+    assert opt.n_objectives == 2 and opt.objectives == ["max", "min"]
+    assert len(opt.completed) == 30
+    assert any(not t.feasible for t in opt.completed)
+    assert all(t.constraints[0] == t.values[1] - 4.0 for t in opt.completed)
+    # the strategy's front is Optuna's (which also leaves the infeasible trials out)
+    assert sorted(t.values for t in opt.pareto_front) == sorted(
+        tuple(t.values) for t in study.best_trials)
+
+
+def test_a_multi_objective_study_resumes_with_the_same_proposals(tmp_path):
+    url = f"sqlite:///{tmp_path}/mo.db"
+    def run(n):
+        sampler = NASSampler(NB201Space(), strategy="rea", seed=3, population=4)
+        study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler,
+                                    storage=url, study_name="mo", load_if_exists=True)
+        study.optimize(_two_objectives(sampler), n_trials=n)
+        return study
+    run(10)
+    resumed = [t.params for t in run(10).trials]
+    ref_sampler = NASSampler(NB201Space(), strategy="rea", seed=3, population=4)
+    ref = optuna.create_study(directions=["maximize", "minimize"], sampler=ref_sampler)
+    ref.optimize(_two_objectives(ref_sampler), n_trials=20)
+    assert resumed == [t.params for t in ref.trials]
 
 
 # ------------------------------------------------------------------ architecture search
@@ -382,3 +436,13 @@ def test_retried_failed_trial_reaches_the_strategy(tmp_path):
         rebuilt = again.optimizer(optuna.load_study(study_name="r", storage=storage, sampler=again))
     assert [(t.arch, t.state, t.value) for t in rebuilt.trials] == [(t.arch, t.state, t.value) for t in opt.trials]
     assert rebuilt.ask().arch == opt.ask().arch
+
+
+def test_non_finite_constraint_values_make_a_failed_trial_not_a_silent_drop():
+    sampler = NASSampler(NB201Space(), strategy="random", seed=0,
+                         constraints_func=lambda frozen: [float("inf")])
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+    study.optimize(_two_objectives(sampler), n_trials=3)
+    opt = sampler.optimizer(study)
+    assert len(opt.trials) == 3 and all(t.is_failed for t in opt.trials)
+    assert "constraints_func gave constraint value 0: value must be finite" in opt.trials[0].error

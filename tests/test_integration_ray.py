@@ -156,6 +156,35 @@ def test_searcher_unit_behaviour_without_a_cluster(bench, tmp_path):
         NASSearch(bench.space, strategy="rea", mode="best")
 
 
+def test_searcher_with_several_metrics_tells_one_value_per_metric_and_restores(tmp_path):
+    from nasopt.integrations.ray import NASSearch
+    from nasopt.spaces import NB201Space
+
+    search = NASSearch(NB201Space(), strategy="rea", seed=0, population=3)
+    assert search.set_search_properties(["acc", "latency"], ["max", "min"], {})
+    configs = {f"t{i}": search.suggest(f"t{i}") for i in range(4)}
+    assert search.optimizer.objectives == ["max", "min"]
+    search.on_trial_complete("t0", {"acc": 0.9, "latency": 3.0})
+    search.on_trial_complete("t1", {"acc": 0.8})  # a metric missing: a failed trial
+    search.on_trial_complete("t2", {"acc": 0.7, "latency": 1.0})
+    opt = search.optimizer
+    assert [t.values for t in opt.trials[:3]] == [(0.9, 3.0), None, (0.7, 1.0)]
+    assert opt.trials[1].is_failed and "latency=None" in opt.trials[1].error
+    assert sorted(t.id for t in opt.pareto_front) == [0, 2]
+    path = str(tmp_path / "state.json")
+    search.save(path)
+    restored = NASSearch(NB201Space(), strategy="rea", population=3)
+    restored.restore(path)
+    restored.on_trial_complete("t3", {"acc": 0.95, "latency": 0.5})
+    assert [t.id for t in restored.optimizer.pareto_front] == [3]
+    assert restored.arch(configs["t3"]) == restored.optimizer.trials[3].arch
+    with pytest.raises(nasopt.ConfigurationError, match="mode must be"):
+        NASSearch(NB201Space(), metric=["acc", "latency"], mode=["max", "fastest"])
+    with pytest.raises(nasopt.ConfigurationError, match="contradicts"):
+        NASSearch(optimizer=nasopt.create("random", NB201Space(), objectives=["max", "max"]),
+                  metric=["a", "b"], mode=["max", "min"])
+
+
 @needs_ray
 @pytest.mark.parametrize("strategy,opts", [(f.name, f.options) for f in registered_strategies()],
                          ids=[f.name for f in registered_strategies()])

@@ -128,6 +128,23 @@ def _short_repr(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[:limit - 14]}...{text[-10:]}"
 
 
+def check_constraint_values(constraints: Any) -> tuple[float, ...]:
+    """The ``constraints=`` of :meth:`Optimizer.tell`: a sequence of finite numbers
+    (``<= 0`` is satisfied), as a tuple of floats; :class:`TrialError` otherwise."""
+    if isinstance(constraints, (str, bytes, dict)) or not hasattr(constraints, "__len__") \
+            or getattr(constraints, "ndim", 1) != 1:
+        raise TrialError(
+            "constraints must be a sequence of numbers (<= 0 is satisfied), got "
+            f"{_short_repr(constraints)} ({type(constraints).__name__})")
+    out = []
+    for i, c in enumerate(list(constraints)):
+        try:
+            out.append(check_value(c))
+        except TrialError as exc:
+            raise TrialError(f"constraint value {i}: {exc}") from None
+    return tuple(out)
+
+
 def resolve_direction(maximize: Any, direction: Any) -> bool:
     """The optimization direction from ``maximize`` (a bool or ``None``) and ``direction``
     (``"maximize"``, ``"minimize"`` or ``None``); maximize when neither is given.
@@ -151,6 +168,69 @@ def resolve_direction(maximize: Any, direction: Any) -> bool:
             f"maximize={bool(maximize)} contradicts direction={direction!r}: pass only one of them"
         )
     return wanted
+
+
+_DIRECTION_WORDS = {"max": "maximize", "maximize": "maximize", "min": "minimize",
+                    "minimize": "minimize"}
+
+
+def resolve_objectives(objectives: Any) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+    """``(directions, names)`` of the ``objectives=`` option: a sequence of directions
+    (``"max"``/``"maximize"``, ``"min"``/``"minimize"``), or a dict from objective names to
+    directions (``names`` is then the tuple of names, in the dict's order, else ``None``).
+
+    Raises:
+        ConfigurationError: not a non-empty sequence or dict, a direction other than
+            max/min, a name that is not a non-empty string.
+    """
+    names: tuple[str, ...] | None = None
+    if isinstance(objectives, dict):
+        for name in objectives:
+            if not isinstance(name, str) or not name:
+                raise ConfigurationError(
+                    f"objective names must be non-empty strings, got {name!r} in objectives")
+        names = tuple(objectives)
+        words = list(objectives.values())
+    elif isinstance(objectives, (list, tuple)):
+        words = list(objectives)
+    else:
+        raise ConfigurationError(
+            "objectives must be a list of directions ('max' / 'min') or a dict from "
+            f"objective names to directions, got {_short_repr(objectives)} "
+            f"({type(objectives).__name__})")
+    if not words:
+        raise ConfigurationError("objectives must name at least one objective, got none")
+    directions = []
+    for i, word in enumerate(words):
+        resolved = _DIRECTION_WORDS.get(word) if isinstance(word, str) else None
+        if resolved is None:
+            label = f"objective {names[i]!r}" if names else f"objective {i}"
+            raise ConfigurationError(
+                f"{label} has direction {_short_repr(word)}: a direction must be 'max' "
+                "(or 'maximize') or 'min' (or 'minimize')")
+        directions.append(resolved)
+    return tuple(directions), names
+
+
+def check_constraint_functions(constraints: Any) -> list[Any]:
+    """The ``constraints=`` option: ``None`` or a sequence of callables (``fn(arch) <= 0``
+    is feasible); :class:`ConfigurationError` otherwise."""
+    if constraints is None:
+        return []
+    if not isinstance(constraints, (list, tuple)):
+        raise ConfigurationError(
+            "constraints must be a list of functions fn(arch) -> float (<= 0 is feasible), "
+            f"got {type(constraints).__name__}")
+    for fn in constraints:
+        if not callable(fn):
+            raise ConfigurationError(
+                f"constraints must be functions fn(arch) -> float (<= 0 is feasible), got "
+                f"{_short_repr(fn)} ({type(fn).__name__})")
+    return list(constraints)
+
+
+def _function_name(fn: Any) -> str:
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 
 
 @functools.lru_cache(maxsize=None)
@@ -182,6 +262,10 @@ NO_DEFAULT: Any = inspect.Parameter.empty
 #: :class:`Optimizer`'s own options: a checkpoint or journal header records them in fields
 #: of their own (``seed``, ``maximize``, ``allow_duplicates``), the others under ``options``.
 BASE_OPTIONS = ("seed", "maximize", "direction", "allow_duplicates")
+
+#: Options that checkpoints and journals do not record: the ``constraints=`` functions are
+#: code, not data (pass them again when reopening a journal).
+UNRECORDED_OPTIONS = ("constraints",)
 
 
 def option_defaults(cls: type["Optimizer"]) -> dict[str, Any]:
@@ -222,6 +306,20 @@ class Optimizer:
             when given with ``maximize``, both must agree.
         allow_duplicates: Allow proposing / telling an architecture whose canonical hash was
             already seen. Off by default: each distinct architecture is evaluated once.
+        objectives: Several objectives (or one): a list of directions, ``"max"`` /
+            ``"maximize"`` or ``"min"`` / ``"minimize"`` (``["max", "min"]``), or a dict from
+            objective names to directions (``{"acc": "max", "latency": "min"}``), which
+            lets :meth:`tell` take a dict of values by name. With more than one objective,
+            ``maximize`` / ``direction`` must not be given, :attr:`best` raises (use
+            :attr:`pareto_front`) and :attr:`Trial.value` is ``None`` (read
+            :attr:`Trial.values`). One objective is the same as ``maximize`` / ``direction``.
+        constraints: Constraints known before evaluation: functions ``fn(arch) -> float``,
+            an architecture is feasible when every one returns ``<= 0``. No strategy
+            proposes an infeasible architecture (:meth:`ask` filters the proposals and asks
+            the strategy again; a finite space with nothing feasible left raises
+            :class:`~nasopt.core.errors.SpaceExhaustedError`). Functions are code, not data:
+            checkpoints and journals do not store them; pass them again when reopening a
+            journal, and set ``opt.constraints`` on an optimizer :func:`nasopt.load` returns.
         journal: Path of an append-only journal (JSON lines, see :mod:`nasopt.persist.journal`).
             Every ask and tell is written and fsynced before the call returns. When the file
             already holds a journal, the optimizer is rebuilt from it (history, pending
@@ -248,6 +346,8 @@ class Optimizer:
         direction: str | None = None,
         allow_duplicates: bool = False,
         journal: str | os.PathLike | None = None,
+        objectives: Sequence[str] | dict[str, str] | None = None,
+        constraints: Sequence[Any] | None = None,
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -256,7 +356,25 @@ class Optimizer:
             raise ConfigurationError(
                 f"space must be a nasopt SearchSpace, got {type(space).__name__}"
             )
-        maximize = resolve_direction(maximize, direction)
+        if objectives is None:
+            directions, names = (), None
+        else:
+            directions, names = resolve_objectives(objectives)
+        if len(directions) > 1:
+            if maximize is not None or direction is not None:
+                raise ConfigurationError(
+                    f"objectives gives {len(directions)} objectives: pass their directions "
+                    "there only, not maximize= or direction= as well")
+            maximize = None
+        else:
+            wanted = None if not directions else directions[0]
+            if wanted is not None and direction is not None and direction != wanted:
+                raise ConfigurationError(
+                    f"objectives={objectives!r} contradicts direction={direction!r}: pass only "
+                    "one of them")
+            maximize = resolve_direction(maximize, direction if wanted is None else wanted)
+            directions = ("maximize" if maximize else "minimize",)
+        check_constraint_functions(constraints)
         self._journal = None
         self._journal_path: str | None = None
         if journal is not None:
@@ -270,8 +388,15 @@ class Optimizer:
         self.space = space
         self.seed = int(seed)
         self.maximize = maximize
-        self.direction = "maximize" if maximize else "minimize"
+        self.direction = None if maximize is None else ("maximize" if maximize else "minimize")
         self.allow_duplicates = bool(allow_duplicates)
+        self.objectives = objectives
+        self.constraints = constraints
+        self._directions = directions
+        self._objective_names = names
+        self._signs = np.array([1.0 if d == "maximize" else -1.0 for d in directions])
+        self._n_constraints: int | None = None  # fixed by the first complete tell
+        self._excluded: set[str] = set()  # infeasible proposals of the current ask
         self._rng = np.random.Generator(np.random.PCG64(self.seed))
         self._owner = uuid.uuid4().hex
         self._lock = threading.RLock()
@@ -285,6 +410,9 @@ class Optimizer:
         self._done_ids: list[int] = []
         self._done_archs: list[Any] = []
         self._done_scores = np.empty(64, dtype=float)
+        self._done_matrix = np.empty((64, len(directions)), dtype=float)  # several objectives
+        self._done_violation = np.zeros(64, dtype=float)
+        self._front_cache: tuple[int, list[int]] | None = None
         # finite spaces: uniform sampling without replacement walks a seeded permutation
         self._perm_seed: int | None = None
         self._perm_pos = 0
@@ -341,7 +469,7 @@ class Optimizer:
             self._check_open()
             snap = self._snapshot()
             try:
-                archs = self._propose(k)
+                archs = self._propose_feasible(k)
                 trials = self._register_proposals(archs, k)
                 self._after_ask(trials, snap)
             except BaseException:
@@ -357,6 +485,7 @@ class Optimizer:
         failed: bool = False,
         error: str | None = None,
         user_attrs: dict[str, Any] | None = None,
+        constraints: Sequence[Any] | None = None,
     ) -> Trial:
         """Report the result of a trial (or of an architecture that was never asked).
 
@@ -367,34 +496,47 @@ class Optimizer:
                 one that already has a result needs ``allow_duplicates=True``.
             value: The objective value unless ``failed``: a finite real number, or a
                 one-element array or tensor holding one (e.g. the 0-d ``torch.Tensor`` a
-                training loop returns); see :func:`check_value`.
+                training loop returns); see :func:`check_value`. With several objectives
+                (``objectives=``): a sequence of one value per objective, or a dict keyed
+                by the objective names.
             failed: The evaluation failed; the trial is recorded as ``FAILED``.
             error: Optional message kept with a failed trial.
             user_attrs: Optional JSON-able annotations added to the trial's
                 :attr:`~Trial.user_attrs` (e.g. ``{"epochs": 12, "test_acc": 0.91}``).
+            constraints: Constraint values measured with the result (Optuna's convention:
+                ``<= 0`` is satisfied), finite numbers, as many at every tell of the run.
+                An infeasible result is recorded (strategies that can learn from it), but
+                never :attr:`best` nor on :attr:`pareto_front`.
 
         Returns:
             The finished trial record (its ``end_time`` is the time of this call).
 
         Raises:
-            TrialError: unknown or foreign trial, trial told twice, bad value, user
+            TrialError: unknown or foreign trial, trial told twice, bad value (wrong
+                number of values, unknown objective name, non-finite), bad constraint
+                values (non-finite, a count other than the earlier tells'), user
                 attributes that are not JSON-able.
             InvalidArchitectureError: an architecture that is not a member of the space.
         """
+        values = cons = None
         if failed:
             if value is not None:
                 raise TrialError("a failed trial takes no value: call tell(trial, failed=True)")
-            number = None
+            if constraints is not None:
+                raise TrialError("a failed trial takes no constraint values")
         else:
             if value is None:
                 raise TrialError("tell() needs a value, or failed=True for a failed evaluation")
-            number = check_value(value)
+            values = self._check_values(value)
+            cons = None if constraints is None else check_constraint_values(constraints)
         attrs = None if user_attrs is None else check_user_attrs(user_attrs)
         with self._lock:
             self._check_open()
+            if not failed:
+                self._check_constraint_count(cons)
             stored, new = self._resolve_only(trial)
-            done = stored._finished(number, failed, None if error is None else str(error),
-                                    time.time(), attrs)
+            done = stored._finished(None, failed, None if error is None else str(error),
+                                    time.time(), attrs, values, cons)
             if self._journal is not None:  # durable before anything changes in memory
                 self._journal.write_tell(self, done, new)
             if new:
@@ -450,9 +592,40 @@ class Optimizer:
 
     @property
     def best(self) -> Trial | None:
-        """The best completed trial so far (earliest on ties), or ``None``."""
+        """The best completed feasible trial so far (earliest on ties), or ``None``.
+
+        Raises:
+            ConfigurationError: the optimizer has several objectives (there is no single
+                best: read :attr:`pareto_front`).
+        """
+        if len(self._directions) > 1:
+            raise ConfigurationError(
+                f"this optimizer has {len(self._directions)} objectives, so no single best "
+                "trial: use opt.pareto_front (the non-dominated feasible trials)")
         with self._lock:
             return None if self._best_id is None else self._trials[self._best_id]
+
+    @property
+    def pareto_front(self) -> list[Trial]:
+        """The completed feasible trials that no other one dominates, in tell order (with
+        one objective: every trial tied with :attr:`best`). Trials with equal values are
+        all on the front."""
+        from .pareto import nondominated_mask
+
+        with self._lock:
+            n = len(self._done_ids)
+            if self._front_cache is not None and self._front_cache[0] == n:
+                return [self._trials[i] for i in self._front_cache[1]]
+            feasible = np.flatnonzero(self._done_violation[:n] <= 0)
+            scores = self._score_matrix(n)[feasible]
+            ids = [self._done_ids[int(i)] for i in feasible[nondominated_mask(scores)]]
+            self._front_cache = (n, ids)
+            return [self._trials[i] for i in ids]
+
+    @property
+    def n_objectives(self) -> int:
+        """The number of objectives (1 unless ``objectives=`` gives several)."""
+        return len(self._directions)
 
     @property
     def trials(self) -> list[Trial]:
@@ -582,8 +755,26 @@ class Optimizer:
         """Objective value turned into "larger is better"."""
         return value if self.maximize else -value
 
+    def _score_matrix(self, n: int) -> np.ndarray:
+        """Scores (larger is better) of the first ``n`` completed trials, ``(n, m)``."""
+        if len(self._directions) == 1:
+            return self._done_scores[:n, None]
+        return self._done_matrix[:n]
+
+    def _recent_history_multi(self, k: int) -> tuple[list[Any], np.ndarray, np.ndarray]:
+        """The ``k`` most recently completed architectures, their scores as an ``(n, m)``
+        array (larger is better on each objective) and their total constraint violations
+        (0 when feasible)."""
+        with self._lock:
+            n = len(self._done_ids)
+            lo = max(0, n - k)
+            return (self._done_archs[lo:], self._score_matrix(n)[lo:].copy(),
+                    self._done_violation[lo:n].copy())
+
     def _history(self) -> tuple[list[Any], np.ndarray]:
-        """Completed architectures (in tell order) and their scores (larger is better)."""
+        """Completed architectures (in tell order) and their scores (larger is better).
+        With several objectives the scores are NaN (there is no scalar score): use
+        :meth:`_recent_history_multi` there."""
         with self._lock:
             n = len(self._done_ids)
             return list(self._done_archs), self._done_scores[:n].copy()
@@ -602,13 +793,14 @@ class Optimizer:
         return self.space.key(arch) in self._seen
 
     def _seen_keys(self) -> set[str]:
-        return set(self._seen)
+        return set(self._seen) | self._excluded
 
     def _available(self, key: str, batch: Container[str]) -> bool:
         """Whether the architecture with canonical key ``key`` may be proposed now: not in
-        ``batch`` (the keys already chosen by the current call) and, unless
-        ``allow_duplicates``, never asked or told before."""
-        return key not in batch and (self.allow_duplicates or key not in self._seen)
+        ``batch`` (the keys already chosen by the current call), not found infeasible
+        during this ask and, unless ``allow_duplicates``, never asked or told before."""
+        return key not in batch and key not in self._excluded and (
+            self.allow_duplicates or key not in self._seen)
 
     def _random_unseen(self, n: int) -> list[Any]:
         """``n`` distinct architectures drawn uniformly from those not seen yet."""
@@ -648,7 +840,8 @@ class Optimizer:
         while len(out) < n and pos < size:
             i = int(self._perm[pos])
             pos += 1
-            if key_of(i) not in self._seen:
+            key = key_of(i)
+            if key not in self._seen and key not in self._excluded:
                 out.append(i)
         if len(out) < n:
             raise SpaceExhaustedError(
@@ -658,6 +851,124 @@ class Optimizer:
         return np.array(out, dtype=np.int64)
 
     # ================================================================ internals
+    def _check_values(self, value: Any) -> tuple[float, ...]:
+        """The told ``value`` as one float per objective (TrialError otherwise)."""
+        m = len(self._directions)
+        names = self._objective_names
+        if isinstance(value, dict):
+            if names is None:
+                raise TrialError(
+                    "a dict of values needs objective names: create the optimizer with "
+                    "objectives={'name': 'max', ...}, or tell a sequence of values")
+            unknown = [k for k in value if k not in names]
+            missing = [k for k in names if k not in value]
+            if unknown or missing:
+                raise TrialError(
+                    "the values must be keyed by the objective names "
+                    f"{list(names)}" + (f"; unknown: {unknown}" if unknown else "")
+                    + (f"; missing: {missing}" if missing else ""))
+            items = [value[k] for k in names]
+        elif m == 1:
+            return (check_value(value),)
+        elif isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or (
+                getattr(value, "ndim", 1) != 1):
+            raise TrialError(
+                f"this optimizer has {m} objectives: tell a sequence of {m} values (or a dict "
+                f"keyed by the objective names), got {_short_repr(value)} "
+                f"({type(value).__name__})")
+        else:
+            items = list(value)
+            if len(items) != m:
+                raise TrialError(
+                    f"this optimizer has {m} objectives: tell {m} values, got {len(items)}")
+        out = []
+        for i, item in enumerate(items):
+            try:
+                out.append(check_value(item))
+            except TrialError as exc:
+                label = f"objective {names[i]!r}" if names else f"objective {i}"
+                raise TrialError(f"{label}: {exc}") from None
+        return tuple(out)
+
+    def _check_constraint_count(self, cons: tuple[float, ...] | None) -> None:
+        """TrialError when ``cons`` has another count than the earlier complete tells'."""
+        count = 0 if cons is None else len(cons)
+        if self._n_constraints is not None and count != self._n_constraints:
+            raise TrialError(
+                f"tell() got {count} constraint values, but the earlier results of this run "
+                f"had {self._n_constraints}: every result takes the same constraints")
+
+    def _propose_feasible(self, n: int) -> list[Any]:
+        """``n`` proposals of the strategy that satisfy every ``constraints=`` function:
+        the infeasible ones and those already accepted are excluded (:meth:`_available`
+        refuses them) and the strategy is asked again for the rest."""
+        if not self.constraints:
+            return self._propose(n)
+        fns = check_constraint_functions(self.constraints)
+        self._excluded = set()  # accepted or infeasible in this ask
+        out: list[Any] = []
+        n_infeasible = 0
+        try:
+            while len(out) < n:
+                try:
+                    archs = self._propose(n - len(out))
+                except SpaceExhaustedError as exc:
+                    if not n_infeasible:
+                        raise
+                    raise SpaceExhaustedError(
+                        f"no feasible architecture left: {len(out)} of {n} found, "
+                        f"{n_infeasible} proposals violated the constraints ({exc})"
+                    ) from None
+                before = len(self._excluded)
+                for arch in archs:
+                    key = self.space.key(arch)
+                    if key in self._excluded:
+                        continue
+                    self._excluded.add(key)
+                    if self._is_feasible(arch, fns):
+                        out.append(arch)
+                    else:
+                        n_infeasible += 1
+                if len(self._excluded) == before:
+                    if len(archs) < n - len(out):  # the strategy ran out of candidates
+                        raise SpaceExhaustedError(
+                            f"no feasible architecture left: {len(out)} of {n} found, "
+                            f"{n_infeasible} proposals violated the constraints")
+                    raise RuntimeError(
+                        f"{type(self).__name__} proposed only architectures excluded already "
+                        "(infeasible or chosen); this is a bug in the strategy")
+                if n_infeasible > MAX_REJECTIONS * n:
+                    raise SpaceExhaustedError(
+                        f"no feasible architecture left: {n_infeasible} proposals violated "
+                        f"the constraints, {len(out)} of {n} found")
+        finally:
+            self._excluded = set()
+        return out
+
+    def _is_feasible(self, arch: Any, fns: list[Any]) -> bool:
+        """Whether every constraint function gives ``<= 0`` on ``arch``
+        (:class:`ConfigurationError` naming the function and the architecture when one
+        raises or returns something other than a finite number)."""
+        for fn in fns:
+            try:
+                result = fn(arch)
+            except Exception as exc:  # noqa: BLE001 - reported with its context
+                raise ConfigurationError(
+                    f"constraint function {_function_name(fn)} raised "
+                    f"{type(exc).__name__}: {exc} on architecture {_short_repr(arch)}"
+                ) from exc
+            try:
+                number = check_value(result)
+            except TrialError:
+                raise ConfigurationError(
+                    f"constraint function {_function_name(fn)} returned {_short_repr(result)} "
+                    f"on architecture {_short_repr(arch)}: it must return a finite number "
+                    "(<= 0 when feasible)"
+                ) from None
+            if number > 0:
+                return False
+        return True
+
     def _register_proposals(self, archs: Sequence[Any], n: int) -> list[Trial]:
         if len(archs) != n:
             raise SpaceExhaustedError(
@@ -755,16 +1066,32 @@ class Optimizer:
         """Append a finished trial to the tell order (history and best)."""
         self._told.append(done.id)
         if done.is_complete:
-            score = self._score(done.value)
             n = len(self._done_ids)
             if n == len(self._done_scores):
                 grown = np.empty(2 * n, dtype=float)
                 grown[:n] = self._done_scores
                 self._done_scores = grown
-            self._done_scores[n] = score
+                grown_v = np.zeros(2 * n, dtype=float)
+                grown_v[:n] = self._done_violation
+                self._done_violation = grown_v
+                if len(self._directions) > 1:
+                    grown_m = np.empty((2 * n, len(self._directions)), dtype=float)
+                    grown_m[:n] = self._done_matrix
+                    self._done_matrix = grown_m
+            if self._n_constraints is None:
+                self._n_constraints = 0 if done.constraints is None else len(done.constraints)
+            self._done_violation[n] = done.violation
             self._done_ids.append(done.id)
             self._done_archs.append(done.arch)
-            if self._best_id is None or score > self._score(self._trials[self._best_id].value):
+            if len(self._directions) > 1:
+                self._done_matrix[n] = self._signs * np.asarray(done.values)
+                self._done_scores[n] = np.nan  # no scalar score with several objectives
+                return
+            score = self._score(done.value)
+            self._done_scores[n] = score
+            if done.feasible and (
+                    self._best_id is None
+                    or score > self._score(self._trials[self._best_id].value)):
                 self._best_id = done.id
 
     def _check_open(self) -> None:

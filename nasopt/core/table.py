@@ -3,8 +3,10 @@
 
 Columns, in order: ``id``, ``arch`` (``space.to_data(arch)``: the string itself, or compact
 JSON for other data), ``state``, ``value``, ``error``, ``datetime_start``,
-``datetime_complete``, ``duration`` (seconds), then ``user_attrs_<key>`` for every user
-attribute key of any trial, sorted (empty where a trial lacks it), as in Optuna's
+``datetime_complete``, ``duration`` (seconds); with several objectives ``values_<name>``
+(or ``values_<i>`` without names) per objective (``value`` is then empty); when constraint
+values were told, ``constraints_<i>`` per constraint; then ``user_attrs_<key>`` for every
+user attribute key of any trial, sorted (empty where a trial lacks it), as in Optuna's
 ``Study.trials_dataframe``.
 """
 
@@ -35,6 +37,11 @@ def trial_rows(opt: "Optimizer") -> tuple[list[str], list[dict[str, Any]]]:
     as aware UTC datetimes, ``None`` where there is nothing)."""
     trials = [opt._trials[i] for i in sorted(opt._trials)]
     keys = sorted({k for t in trials for k in t.user_attrs})
+    m = opt.n_objectives
+    names = opt._objective_names or tuple(str(i) for i in range(m))
+    value_cols = [f"values_{n}" for n in names] if m > 1 else []
+    n_cons = opt._n_constraints or 0
+    cons_cols = [f"constraints_{i}" for i in range(n_cons)]
     rows = []
     for t in trials:
         row = {
@@ -42,10 +49,14 @@ def trial_rows(opt: "Optimizer") -> tuple[list[str], list[dict[str, Any]]]:
             "value": t.value, "error": t.error, "datetime_start": t.datetime_start,
             "datetime_complete": t.datetime_complete, "duration": t.duration,
         }
+        for i, col in enumerate(value_cols):
+            row[col] = None if t.values is None else t.values[i]
+        for i, col in enumerate(cons_cols):
+            row[col] = None if t.constraints is None else t.constraints[i]
         for k in keys:
             row[ATTR_PREFIX + k] = t.user_attrs.get(k)
         rows.append(row)
-    return [*COLUMNS, *(ATTR_PREFIX + k for k in keys)], rows
+    return [*COLUMNS, *value_cols, *cons_cols, *(ATTR_PREFIX + k for k in keys)], rows
 
 
 def trials_dataframe(opt: "Optimizer") -> Any:

@@ -6,7 +6,7 @@ import enum
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -29,7 +29,8 @@ class Trial:
         id: Sequential id, unique within one optimizer run.
         arch: The architecture, in the search space's native form.
         state: ``PENDING`` until told, then ``COMPLETE`` or ``FAILED``.
-        value: The objective value once ``COMPLETE``, else ``None``.
+        value: The objective value once ``COMPLETE``, else ``None``; also ``None`` for a
+            trial of a run with several objectives (read :attr:`values` there).
         error: The failure message of a ``FAILED`` trial, if one was given.
         key: Canonical hash of ``arch`` in its space (isomorphic cells share it).
         owner: Token of the optimizer run that created the trial; telling a trial to
@@ -41,6 +42,10 @@ class Trial:
         user_attrs: Free-form JSON-able annotations set with ``tell(..., user_attrs=...)``
             or :meth:`Optimizer.set_user_attr` (read-only; values are kept in their JSON
             form: tuples become lists, numpy scalars Python numbers).
+        values: The objective values of a ``COMPLETE`` trial, one float per objective in
+            the optimizer's order (``(value,)`` with one objective), else ``None``.
+        constraints: The constraint values told with the result (``tell(...,
+            constraints=[...])``; ``<= 0`` is satisfied), or ``None`` when none were told.
 
     Timestamps and user attributes are records only: no strategy reads them, so a run
     with the same seed and results proposes the same architectures whatever the timing.
@@ -58,8 +63,18 @@ class Trial:
     start_time: float | None = field(default=None, repr=False, compare=False)
     end_time: float | None = field(default=None, repr=False, compare=False)
     user_attrs: Mapping[str, Any] = field(default_factory=lambda: _NO_ATTRS, hash=False)
+    values: tuple[float, ...] | None = field(default=None, repr=False)
+    constraints: tuple[float, ...] | None = None
+
+    def __repr__(self) -> str:
+        shown = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr]
+        if self.values is not None and len(self.values) > 1:  # several objectives
+            shown.insert(4, f"values={self.values!r}")
+        return f"Trial({', '.join(shown)})"
 
     def __post_init__(self) -> None:
+        if self.values is None and self.value is not None:
+            object.__setattr__(self, "values", (self.value,))
         if not isinstance(self.user_attrs, UserAttrs):
             object.__setattr__(self, "user_attrs", UserAttrs(check_user_attrs(self.user_attrs)))
 
@@ -74,6 +89,18 @@ class Trial:
     @property
     def is_failed(self) -> bool:
         return self.state is TrialState.FAILED
+
+    @property
+    def feasible(self) -> bool:
+        """False when a told constraint value is positive (violated); ``True`` otherwise,
+        also when no constraint values were told."""
+        return self.constraints is None or all(c <= 0 for c in self.constraints)
+
+    @property
+    def violation(self) -> float:
+        """Total constraint violation: the sum of the positive constraint values (0 when
+        feasible)."""
+        return 0.0 if self.constraints is None else float(sum(max(c, 0.0) for c in self.constraints))
 
     @property
     def duration(self) -> float | None:
@@ -94,11 +121,17 @@ class Trial:
 
     def _finished(self, value: float | None, failed: bool, error: str | None,
                   end_time: float | None = None, user_attrs: Mapping[str, Any] | None = None,
-                  ) -> "Trial":
+                  values: tuple[float, ...] | None = None,
+                  constraints: tuple[float, ...] | None = None) -> "Trial":
+        """The finished record: ``value`` for one objective, or ``values`` (several)."""
         state = TrialState.FAILED if failed else TrialState.COMPLETE
         attrs = self.user_attrs if not user_attrs else {**self.user_attrs, **user_attrs}
-        return replace(self, state=state, value=None if failed else value, error=error,
-                       end_time=end_time, user_attrs=attrs)
+        if failed:
+            value = values = constraints = None
+        elif values is not None and len(values) == 1:
+            value, values = values[0], None
+        return replace(self, state=state, value=value, error=error, end_time=end_time,
+                       user_attrs=attrs, values=values, constraints=constraints)
 
 
 def _utc(stamp: float | None) -> datetime | None:

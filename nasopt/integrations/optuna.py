@@ -65,7 +65,7 @@ from optuna.trial import FrozenTrial, TrialState  # noqa: E402
 from ..core.errors import (  # noqa: E402
     CheckpointError, ConfigurationError, InvalidArchitectureError, TrialError,
 )
-from ..core.optimizer import Optimizer  # noqa: E402
+from ..core.optimizer import Optimizer, check_constraint_values  # noqa: E402
 from ..persist.codec import ask_record, options_match, strategy_options, strategy_state  # noqa: E402
 from ..persist.journal import replay  # noqa: E402
 from ..core.space import SearchSpace  # noqa: E402
@@ -231,18 +231,31 @@ class _StudyRun:
         self.seq = 0
 
 
-def _outcome(t: FrozenTrial) -> tuple[float | None, str | None]:
-    """(value, None) for a usable COMPLETE trial, else (None, why it failed)."""
+def _outcome(t: FrozenTrial, n_objectives: int = 1) -> tuple[Any, str | None]:
+    """(value, None) for a usable COMPLETE trial (a tuple of values with several
+    objectives), else (None, why it failed)."""
     if t.state == TrialState.COMPLETE:
         values = t.values or []
-        if len(values) == 1 and values[0] is not None and math.isfinite(values[0]):
-            return float(values[0]), None
-        return None, f"optuna trial {t.number} completed without a finite single value"
+        if len(values) == n_objectives and all(v is not None and math.isfinite(v) for v in values):
+            return (float(values[0]) if n_objectives == 1 else tuple(map(float, values))), None
+        what = "a finite single value" if n_objectives == 1 else f"{n_objectives} finite values"
+        return None, f"optuna trial {t.number} completed without {what}"
     reason = t.user_attrs.get(ERROR_ATTR) or t.system_attrs.get("fail_reason")
     if t.state == TrialState.PRUNED:
         step = t.last_step
         return None, "pruned" + ("" if step is None else f" at step {step}")
     return None, str(reason) if reason else f"optuna trial {t.number}: {t.state.name}"
+
+
+#: Where Optuna stores the values of ``constraints_func`` on a trial.
+_CONSTRAINTS_KEY = "constraints"
+
+
+def _directions(study: "optuna.Study") -> dict[str, Any]:
+    """The direction options of the study's optimizer: ``maximize`` for one objective,
+    ``objectives`` for several."""
+    words = ["max" if d == StudyDirection.MAXIMIZE else "min" for d in study.directions]
+    return {"maximize": words[0] == "max"} if len(words) == 1 else {"objectives": words}
 
 
 class NASSampler(BaseSampler):
@@ -256,18 +269,29 @@ class NASSampler(BaseSampler):
             (default ``RandomSampler(seed=seed)``; ``TPESampler`` works too).
         seed: Seed of the strategy. ``None``: the seed recorded in the study by an earlier
             sampler (resume), else a fresh random seed (then recorded).
+        constraints_func: Optuna's convention (as ``NSGAIISampler`` / ``TPESampler``):
+            ``constraints_func(frozen_trial)`` returns the constraint values of a finished
+            trial (``<= 0`` is satisfied); they are stored on the trial and told to the
+            strategy (``tell(..., constraints=...)``), which never reports an infeasible
+            trial as best or on the front.
+
+    A study with several ``directions`` runs the strategy with those objectives
+    (``objectives=[...]``): ``"random"`` and ``"rea"`` support them.
         prefix: Prefix of the architecture parameter names.
         **strategy_options: Keyword options of the strategy (JSON-able).
     """
 
     def __init__(self, space: SearchSpace, strategy: str = "weaknas", *, fallback: BaseSampler | None = None,
-                 seed: int | None = None, prefix: str = "arch", **strategy_options: Any) -> None:
+                 seed: int | None = None, prefix: str = "arch",
+                 constraints_func: Callable[[FrozenTrial], Any] | None = None,
+                 **strategy_options: Any) -> None:
         if not isinstance(space, SearchSpace):
             raise ConfigurationError(f"space must be a nasopt SearchSpace, got {type(space).__name__}")
         create_strategy(strategy, space, seed=0, **strategy_options)  # fail early on bad options
         self.space, self.strategy, self.seed = space, strategy, seed
         self.strategy_options = dict(strategy_options)
         self.prefix = prefix
+        self.constraints_func = constraints_func
         self.codec = make_codec(space, prefix)
         self._fallback = fallback if fallback is not None else RandomSampler(seed=seed)
         self._lock = threading.RLock()
@@ -316,6 +340,10 @@ class NASSampler(BaseSampler):
 
     def after_trial(self, study: "optuna.Study", trial: FrozenTrial, state: TrialState,
                     values: Any) -> None:
+        if self.constraints_func is not None:
+            from optuna.samplers._base import _process_constraints_after_trial
+
+            _process_constraints_after_trial(self.constraints_func, study, trial, state)
         self._fallback.after_trial(study, trial, state, values)
 
     def reseed_rng(self) -> None:
@@ -332,8 +360,6 @@ class NASSampler(BaseSampler):
             run = self._run(study)
             if number in run.by_number:
                 return run.by_number[number]
-            if len(study.directions) != 1:
-                raise ValueError("NASSampler proposes architectures for single-objective studies only")
             self._sync(study, run)
             proposal = run.opt.ask()
             record = {"seq": run.seq, "told": list(run.unlogged), "arch": self.space.to_data(proposal.arch),
@@ -359,8 +385,8 @@ class NASSampler(BaseSampler):
         seed = self.seed
         if seed is None and recorded is not None:
             seed = recorded["seed"]
-        maximize = study.directions[0] == StudyDirection.MAXIMIZE
-        opt = create_strategy(self.strategy, self.space, seed=seed, maximize=maximize, **self.strategy_options)
+        opt = create_strategy(self.strategy, self.space, seed=seed, **_directions(study),
+                              **self.strategy_options)
         config = {"strategy": self.strategy, "seed": opt.seed, "options": strategy_options(opt)}
         same = recorded is None or _same_config(recorded, config, opt)
         if recorded is None:
@@ -405,7 +431,7 @@ class NASSampler(BaseSampler):
                     RuntimeWarning, stacklevel=4,
                 )
                 run = _StudyRun(create_strategy(self.strategy, self.space, seed=run.opt.seed,
-                                       maximize=run.opt.maximize, **self.strategy_options))
+                                                **_directions(study), **self.strategy_options))
                 break
             run.by_number[number] = proposal
         run.seq = 1 + max((seq for seq, _, _ in log), default=-1)
@@ -446,25 +472,31 @@ class NASSampler(BaseSampler):
         return arch if arch is not None and self.space.is_valid(arch) else None
 
     def _handle(self, run: _StudyRun, t: FrozenTrial) -> None:
-        value, why = _outcome(t)
+        value, why = _outcome(t, run.opt.n_objectives)
+        cons = t.system_attrs.get(_CONSTRAINTS_KEY) if why is None else None
+        if cons is not None:
+            try:
+                cons = check_constraint_values(cons)
+            except TrialError as exc:  # e.g. NaN: the result cannot be judged feasible
+                value, why, cons = None, f"optuna trial {t.number}: constraints_func gave {exc}", None
         used = self._used_arch(t)
         mine = run.by_number.get(t.number)
         if mine is not None:
             if used is not None and self.space.key(used) != mine.key:
                 self._tell(run.opt, mine, None, f"optuna trial {t.number} evaluated another architecture")
-                self._tell(run.opt, used, value, why)
+                self._tell(run.opt, used, value, why, cons)
             elif used is None and self.codec is not None and why is None:
                 self._tell(run.opt, mine, None, f"optuna trial {t.number} did not use the architecture")
             else:
-                self._tell(run.opt, mine, value, why)
+                self._tell(run.opt, mine, value, why, cons)
         elif used is not None:
-            self._tell(run.opt, used, value, why)  # architecture fixed by the user: warm start
+            self._tell(run.opt, used, value, why, cons)  # architecture fixed by the user: warm start
 
     @staticmethod
-    def _tell(opt: Optimizer, what: Any, value: float | None, why: str | None) -> None:
+    def _tell(opt: Optimizer, what: Any, value: Any, why: str | None, cons: Any = None) -> None:
         try:
             if why is None:
-                opt.tell(what, value)
+                opt.tell(what, value, constraints=None if cons is None else list(cons))
             else:
                 opt.tell(what, failed=True, error=why)
         except TrialError:

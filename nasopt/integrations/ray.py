@@ -53,6 +53,18 @@ __all__ = ["NASSearch"]
 STATE_FORMAT = "nasopt-ray-searcher"
 
 
+def _directions(metric: Any, mode: Any) -> tuple[str, ...] | None:
+    """The optimizer directions that ``mode`` (``"max"`` / ``"min"``, or a list of them as
+    long as the list ``metric``) asks for, or ``None`` when it is not a valid mode."""
+    modes = mode if isinstance(mode, list) else [mode]
+    if not modes or any(m not in ("max", "min") for m in modes):
+        return None
+    if isinstance(mode, list) and (not isinstance(metric, list) or len(metric) != len(mode)) \
+            and metric is not None:
+        return None
+    return tuple("maximize" if m == "max" else "minimize" for m in modes)
+
+
 class NASSearch(Searcher):
     """A Ray Tune searcher proposing architectures with a nasopt strategy.
 
@@ -60,7 +72,9 @@ class NASSearch(Searcher):
         space: The nasopt search space (ignored when ``optimizer`` is given).
         strategy: Strategy name for :func:`nasopt.create` (``"weaknas"``, ``"rea"``, ...).
         metric, mode: The reported metric to optimize and ``"max"`` / ``"min"`` (or set by
-            ``TuneConfig(metric=..., mode=...)``).
+            ``TuneConfig(metric=..., mode=...)``); for several objectives, a list of metrics
+            and a list of modes of the same length (the strategy then runs with
+            ``objectives=`` those modes, and each result is told as one value per metric).
         seed: Seed of the strategy.
         batch_size: ``None`` (asynchronous) or ``b`` (synchronous batches of ``b``).
         ordered: Tell results in the order the architectures were asked.
@@ -73,12 +87,14 @@ class NASSearch(Searcher):
                  metric: str | None = None, mode: str | None = None, seed: int | None = None,
                  batch_size: int | None = None, ordered: bool = False, arch_key: str = "arch",
                  optimizer: Optimizer | None = None, **strategy_options: Any) -> None:
-        if mode is not None and mode not in ("max", "min"):
-            raise ConfigurationError(f"mode must be 'max' or 'min', got {mode!r}")
+        if mode is not None and _directions(metric, mode) is None:
+            raise ConfigurationError(
+                f"mode must be 'max' or 'min' (a list of them, as long as the list of metrics, "
+                f"for several objectives), got {mode!r}")
         super().__init__(metric=metric, mode=mode)
         if optimizer is not None:
             space = optimizer.space
-            if mode is not None and (mode == "max") != optimizer.maximize:
+            if mode is not None and _directions(metric, mode) != optimizer._directions:
                 raise ConfigurationError(f"mode={mode!r} contradicts the optimizer's direction")
         if not isinstance(space, SearchSpace):
             raise ConfigurationError(f"space must be a nasopt SearchSpace, got {type(space).__name__}")
@@ -105,8 +121,12 @@ class NASSearch(Searcher):
                 raise ConfigurationError(
                     "NASSearch needs mode='max' or 'min' (pass it here or in TuneConfig)"
                 )
+            if isinstance(self._mode, list):
+                directions: dict[str, Any] = {"objectives": list(self._mode)}
+            else:
+                directions = {"maximize": self._mode == "max"}
             self._opt = create_strategy(self.strategy, self.space, seed=self.seed,
-                               maximize=self._mode == "max", **self.strategy_options)
+                                        **directions, **self.strategy_options)
         return self._opt
 
     def arch(self, config: dict) -> Any:
@@ -118,10 +138,11 @@ class NASSearch(Searcher):
         if metric is not None and self._metric is None:
             self._metric = metric
         if mode is not None and self._mode is None:
-            if mode not in ("max", "min"):
+            if _directions(self._metric, mode) is None:
                 return False
             self._mode = mode
-        if self._opt is not None and self._mode is not None and (self._mode == "max") != self._opt.maximize:
+        if self._opt is not None and self._mode is not None and \
+                _directions(self._metric, self._mode) != self._opt._directions:
             return False
         return True
 
@@ -151,11 +172,16 @@ class NASSearch(Searcher):
         if error:
             why = f"Ray Tune trial {trial_id} raised an error (see its error.txt)"
         else:
-            raw = None if result is None else result.get(self._metric)
-            if isinstance(raw, bool) or not isinstance(raw, numbers.Real) or not math.isfinite(float(raw)):
-                why = f"Ray Tune trial {trial_id} reported {self._metric}={raw!r}"
+            metrics = self._metric if isinstance(self._metric, list) else [self._metric]
+            values = []
+            for metric in metrics:
+                raw = None if result is None else result.get(metric)
+                if isinstance(raw, bool) or not isinstance(raw, numbers.Real) or not math.isfinite(float(raw)):
+                    why = f"Ray Tune trial {trial_id} reported {metric}={raw!r}"
+                    break
+                values.append(float(raw))
             else:
-                value = float(raw)
+                value = values[0] if len(values) == 1 else tuple(values)
         if not self.ordered:
             self._order.remove(trial.id)
             self._tell(trial, value, why)

@@ -30,7 +30,9 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..core.errors import CheckpointError, CheckpointIOError, ConfigurationError, NasoptError
 from ..core.jsondata import to_data
-from ..core.optimizer import BASE_OPTIONS, NO_DEFAULT, check_value, option_defaults
+from ..core.optimizer import (
+    BASE_OPTIONS, NO_DEFAULT, UNRECORDED_OPTIONS, check_value, option_defaults,
+)
 from ..core.registry import strategy_class
 from ..core.space import SearchSpace, space_of_file
 from ..core.trial import Trial, TrialState, check_time, check_user_attrs
@@ -52,7 +54,8 @@ def strategy_options(opt: "Optimizer") -> dict:
     """
     label = opt.name or type(opt).__name__
     return {name: to_data(value, f"strategy {label!r} option {name!r}", ConfigurationError)
-            for name, value in opt.get_params().items() if name not in BASE_OPTIONS}
+            for name, value in opt.get_params().items()
+            if name not in BASE_OPTIONS and name not in UNRECORDED_OPTIONS}
 
 
 def strategy_state(opt: "Optimizer") -> Any:
@@ -175,12 +178,46 @@ def trial_record(space: SearchSpace, t: Trial) -> dict:
         "start_time": t.start_time,
         "end_time": t.end_time,
         "user_attrs": dict(t.user_attrs),
+        **result_extras(t),
     }
 
 
-def check_result(state: TrialState, value: float | None) -> None:
+def result_extras(t: Trial) -> dict:
+    """The fields of a result beyond ``value``, present only when used (so files of
+    single-objective runs without constraints keep their layout): ``values`` with several
+    objectives, ``constraints`` when constraint values were told."""
+    extra: dict = {}
+    if t.values is not None and len(t.values) > 1:
+        extra["values"] = list(t.values)
+    if t.constraints is not None:
+        extra["constraints"] = list(t.constraints)
+    return extra
+
+
+def read_result(rec: dict) -> tuple[float | None, tuple[float, ...] | None,
+                                    tuple[float, ...] | None]:
+    """``(value, values, constraints)`` of a trial or tell record (:func:`result_extras`),
+    each number checked finite (``ValueError`` / ``TrialError`` otherwise)."""
+    value = rec.get("value")
+    value = None if value is None else check_value(value)
+    values = rec.get("values")
+    if values is not None:
+        if not isinstance(values, list) or len(values) < 2 or value is not None:
+            raise ValueError(f"values must be a list of 2 or more numbers (and value null), "
+                             f"got {values!r}")
+        values = tuple(check_value(v) for v in values)
+    cons = rec.get("constraints")
+    if cons is not None:
+        if not isinstance(cons, list):
+            raise ValueError(f"constraints must be a list of numbers, got {cons!r}")
+        cons = tuple(check_value(c) for c in cons)
+    return value, values, cons
+
+
+def check_result(state: TrialState, value: float | None,
+                 values: tuple[float, ...] | None = None) -> None:
     """A trial is complete exactly when it has a value (else ``ValueError``)."""
-    if (state is TrialState.COMPLETE) != (value is not None):
+    if (state is TrialState.COMPLETE) != (value is not None or values is not None):
         raise ValueError(f"{state.value} trial with value {value!r}")
 
 
@@ -190,9 +227,9 @@ def trial_from_record(space: SearchSpace, rec: dict, owner: str) -> Trial:
     arch = space.from_data(rec["arch"])
     space.validate(arch)
     state = TrialState(rec["state"])
-    value = None if rec["value"] is None else check_value(rec["value"])
+    value, values, cons = read_result(rec)
     try:
-        check_result(state, value)
+        check_result(state, value, values)
     except ValueError:
         raise CheckpointError(
             f"corrupted checkpoint: trial #{rec['id']} is {state.value} with value {rec['value']!r}"
@@ -202,7 +239,7 @@ def trial_from_record(space: SearchSpace, rec: dict, owner: str) -> Trial:
         error=rec["error"], key=space.key(arch), owner=owner,
         start_time=check_time("start_time", rec.get("start_time")),
         end_time=check_time("end_time", rec.get("end_time")),
-        user_attrs=check_user_attrs(rec.get("user_attrs", {})),
+        user_attrs=check_user_attrs(rec.get("user_attrs", {})), values=values, constraints=cons,
     )
 
 

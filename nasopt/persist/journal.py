@@ -70,11 +70,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.errors import CheckpointError, NasoptError
 from ..core.jsondata import numpy_default
-from ..core.optimizer import Optimizer, check_value
+from ..core.optimizer import Optimizer
 from ..core.trial import Trial, TrialState, check_time, check_user_attrs
 from .codec import (
     ask_record, check_count, check_perm, check_result, check_rng, identity, identity_diffs,
-    io_error, rebuild,
+    io_error, read_result, rebuild, result_extras,
 )
 
 try:  # advisory lock: POSIX only
@@ -274,8 +274,8 @@ def replay(opt: "Optimizer", header: dict, records: list[tuple[int, dict]], path
                 status = TrialState(rec["status"])
                 if status is TrialState.PENDING:
                     raise ValueError("a tell record cannot leave a trial pending")
-                value = rec.get("value")
-                check_result(status, value)
+                value, values, cons = read_result(rec)
+                check_result(status, value, values)
                 if "arch" in rec:  # told without being asked: a new trial
                     arch = space.from_data(rec["arch"])
                     space.validate(arch)
@@ -285,10 +285,10 @@ def replay(opt: "Optimizer", header: dict, records: list[tuple[int, dict]], path
                     t = opt._trials.get(tid)
                     if t is None or not t.is_pending:
                         raise ValueError(f"trial #{tid} is unknown or already told")
-                done = t._finished(None if value is None else check_value(value),
-                                   status is TrialState.FAILED, rec.get("error"),
+                done = t._finished(value, status is TrialState.FAILED, rec.get("error"),
                                    check_time("time", rec.get("time")),
-                                   check_user_attrs(rec["user_attrs"]) if "user_attrs" in rec else None)
+                                   check_user_attrs(rec["user_attrs"]) if "user_attrs" in rec else None,
+                                   values, cons)
                 opt._record(done)
                 opt._after_tell(done)
             elif kind == "attr":
@@ -431,6 +431,7 @@ class Journal:
                                 "value": done.value, "error": done.error}
         if new:
             body["arch"] = opt.space.to_data(done.arch)
+        body.update(result_extras(done))
         body["time"] = done.end_time
         if done.user_attrs:
             body["user_attrs"] = done.user_attrs

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..core.errors import ConfigurationError
 from ..core.optimizer import Optimizer
+from ..core.pareto import selection_order
 from ..core.registry import register_strategy
 from ..core.space import SearchSpace
 
@@ -26,6 +27,13 @@ class RegularizedEvolution(Optimizer):
 
     Works asynchronously: ``ask(n)`` breeds ``n`` children from the current population,
     whatever is still pending.
+
+    With several objectives (``objectives=``), or when the population holds results that
+    violate told constraints, the tournament winner is the member first in NSGA-II's order
+    (:func:`nasopt.core.pareto.selection_order`): lowest constrained non-dominated rank,
+    then largest crowding distance. Aging is unchanged (the oldest result dies): that is
+    what regularizes the search. A single-objective run without constraint values selects
+    by score exactly as before.
     """
 
     def __init__(self, space: SearchSpace, *, population: int = 10, tournament: int = 3, **kw: Any) -> None:
@@ -44,9 +52,16 @@ class RegularizedEvolution(Optimizer):
 
     def _propose(self, n: int) -> list[Any]:
         # the population only: an ask costs the same at 1k and at 100k results
-        archs, scores = self._recent_history(self.population)
-        if len(archs) < self.population:
-            return self._random_unseen(n)
+        if self.n_objectives > 1 or self._n_constraints:
+            archs, matrix, violation = self._recent_history_multi(self.population)
+            if len(archs) < self.population:
+                return self._random_unseen(n)
+            # smaller position is better: negate so that argmax picks the preferred member
+            scores = -selection_order(matrix, violation).astype(float)
+        else:
+            archs, scores = self._recent_history(self.population)
+            if len(archs) < self.population:
+                return self._random_unseen(n)
         out: list[Any] = []
         batch: set[str] = set()
         for _ in range(n):

@@ -189,6 +189,10 @@ class ReNAS(Optimizer):
         **optimizer_kw: Any,
     ) -> None:
         super().__init__(space, **optimizer_kw)
+        if self.n_objectives > 1:
+            raise ConfigurationError(
+                f"strategy {self.name or type(self).__name__!r} does not support several "
+                "objectives yet: use 'rea' or 'random' for a multi-objective search")
         # a name is validated below by building one model
         if not isinstance(surrogate, str) and not (hasattr(surrogate, "fit") and hasattr(surrogate, "predict")):
             raise ConfigurationError(
@@ -382,7 +386,7 @@ class ReNAS(Optimizer):
             if scorer is None:
                 return False
             self.predictor_ = scorer
-            exclude = set(batch) if self.allow_duplicates else set(self._seen) | batch
+            exclude = set(batch) | self._excluded if self.allow_duplicates else self._seen_keys() | batch
             limit = max(self.top_k, QUEUE_MIN)
             if self.uses_traversal:
                 self._queue = self._rank_traverse(scorer, exclude, limit)

@@ -208,6 +208,10 @@ class WeakNAS(Optimizer):
         **optimizer_kw: Any,
     ) -> None:
         super().__init__(space, **optimizer_kw)
+        if self.n_objectives > 1:
+            raise ConfigurationError(
+                f"strategy {self.name or type(self).__name__!r} does not support several "
+                "objectives yet: use 'rea' or 'random' for a multi-objective search")
         defaults = PAPER_DEFAULTS.get(space.type_name, GENERIC_DEFAULTS)
         self.surrogate = check_choice("surrogate", surrogate, INTERNAL + SHARED)
         init_arg = init

@@ -1,0 +1,113 @@
+"""Non-dominated sorting and crowding distance (NSGA-II, Deb et al. 2002), in numpy.
+
+Every function takes ``scores``, an ``(n, m)`` array of ``n`` points on ``m`` objectives
+where **larger is better** on every objective (an optimizer turns minimized objectives
+into this form by negating them). Point ``a`` dominates ``b`` when it is at least as good
+on every objective and better on one; equal points do not dominate each other.
+
+Shared by :attr:`nasopt.Optimizer.pareto_front` and by strategies that rank results
+(regularized evolution's multi-objective selection).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def nondominated_mask(scores: np.ndarray) -> np.ndarray:
+    """Boolean mask of the points that no other point dominates (the first front).
+
+    Cost ``O(n * f * m)`` for ``f`` points on the front (each step removes what one front
+    point dominates), so it stays cheap on long histories with small fronts.
+    """
+    scores = np.asarray(scores, dtype=float)
+    n = len(scores)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    # best-first on the objectives in turn: a point is never dominated by a later one
+    order = np.lexsort(-scores.T[::-1])
+    pts = scores[order]
+    alive = np.arange(n)
+    i = 0
+    while i < len(alive):
+        p = pts[alive[i]]
+        rest = pts[alive]
+        dominated = np.all(rest <= p, axis=1) & np.any(rest < p, axis=1)
+        alive = alive[~dominated]
+        i += 1
+    mask = np.zeros(n, dtype=bool)
+    mask[order[alive]] = True
+    return mask
+
+
+def nondominated_ranks(scores: np.ndarray) -> np.ndarray:
+    """Front of each point: 0 for the non-dominated points, 1 for those that only front 0
+    dominates, and so on (integer array of length ``n``)."""
+    scores = np.asarray(scores, dtype=float)
+    ranks = np.full(len(scores), -1, dtype=np.int64)
+    left = np.arange(len(scores))
+    front = 0
+    while len(left):
+        mask = nondominated_mask(scores[left])
+        ranks[left[mask]] = front
+        left = left[~mask]
+        front += 1
+    return ranks
+
+
+def constrained_ranks(scores: np.ndarray, violation: np.ndarray) -> np.ndarray:
+    """Deb's constrained domination: feasible points (``violation <= 0``) ranked by
+    :func:`nondominated_ranks`, then every infeasible point behind them, ranked by its
+    total constraint violation (equal violations share a rank)."""
+    scores = np.asarray(scores, dtype=float)
+    violation = np.asarray(violation, dtype=float)
+    feasible = violation <= 0
+    ranks = np.empty(len(scores), dtype=np.int64)
+    base = 0
+    if feasible.any():
+        ranks[feasible] = nondominated_ranks(scores[feasible])
+        base = int(ranks[feasible].max()) + 1
+    if (~feasible).any():
+        _, dense = np.unique(violation[~feasible], return_inverse=True)
+        ranks[~feasible] = base + dense.reshape(-1)
+    return ranks
+
+
+def crowding_distance(scores: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """NSGA-II crowding distance of each point within its front: the sum over objectives
+    of the gap between its neighbours, divided by the front's range on that objective;
+    ``inf`` for the extreme points of a front (and for fronts of one or two points)."""
+    scores = np.asarray(scores, dtype=float)
+    ranks = np.asarray(ranks)
+    dist = np.zeros(len(scores), dtype=float)
+    for front in np.unique(ranks):
+        members = np.flatnonzero(ranks == front)
+        if len(members) <= 2:
+            dist[members] = np.inf
+            continue
+        pts = scores[members]
+        order = np.argsort(pts, axis=0, kind="stable")  # (k, m)
+        sorted_pts = np.take_along_axis(pts, order, axis=0)
+        span = sorted_pts[-1] - sorted_pts[0]
+        gaps = np.zeros_like(sorted_pts)
+        gaps[1:-1] = (sorted_pts[2:] - sorted_pts[:-2]) / np.where(span > 0, span, 1.0)
+        gaps[0] = gaps[-1] = np.inf
+        per_point = np.zeros_like(pts)
+        np.put_along_axis(per_point, order, gaps, axis=0)
+        dist[members] = per_point.sum(axis=1)
+    return dist
+
+
+def selection_order(scores: np.ndarray, violation: np.ndarray | None = None) -> np.ndarray:
+    """Position of each point in NSGA-II's order of preference (0 = most preferred):
+    by constrained non-dominated rank, then by decreasing crowding distance, then by
+    index (earlier first). A tournament picks the member with the smallest position."""
+    scores = np.asarray(scores, dtype=float)
+    if violation is None:
+        violation = np.zeros(len(scores))
+    ranks = constrained_ranks(scores, violation)
+    crowd = crowding_distance(scores, ranks)
+    order = np.lexsort((np.arange(len(scores)), -crowd, ranks))
+    position = np.empty(len(scores), dtype=np.int64)
+    position[order] = np.arange(len(scores))
+    return position
