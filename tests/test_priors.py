@@ -76,6 +76,9 @@ def test_the_first_share_of_the_initial_sample_is_drawn_from_the_prior_top_n():
 
 def test_the_prior_share_of_the_start_on_a_space_that_cannot_be_enumerated():
     sp = space(finite=False)
+    # a pool as large as the space (1024 < pool_size 2000): the pool is what sampling finds
+    opt = WeakNAS(sp, seed=0, init=10, prior=two_scores, prior_init=1.0)
+    assert len({t.key for t in opt.ask(10)}) == 10
     opt = WeakNAS(sp, seed=0, init=10, top_n=10, pool_size=200, prior=two_scores, prior_init=1.0)
     archs = [t.arch for t in opt.ask(10)]
     plain = [t.arch for t in WeakNAS(sp, seed=0, init=10, top_n=10, pool_size=200).ask(10)]

@@ -364,8 +364,7 @@ class WeakNAS(Optimizer):
                 if self._available(self.space.key_of_index(int(i)), keys):
                     cands.append(self.space[int(i)])
         else:
-            pool = self._random_unseen(self.pool_size)
-            pool = [a for a in pool if self.space.key(a) not in keys]
+            pool = self._add_uniform([], set(keys))
             score = combined(self._prior.scores(pool)) if pool else np.zeros(0)
             cands = [pool[int(i)] for i in np.argsort(-score, kind="stable")[: self._top_n]]
         n = min(n, len(cands))
@@ -513,6 +512,11 @@ class WeakNAS(Optimizer):
             if self._available(key, seen):
                 seen.add(key)
                 pool.append(child)
+        return self._add_uniform(pool, seen)
+
+    def _add_uniform(self, pool: list[Any], seen: set[str]) -> list[Any]:
+        """``pool`` filled up to ``pool_size`` with distinct available uniform samples not in
+        ``seen`` (at most ``20 * pool_size`` draws, so a small space ends the loop)."""
         draws = 0
         while len(pool) < self.pool_size and draws < 20 * self.pool_size:
             draws += 1
