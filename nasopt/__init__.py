@@ -27,6 +27,7 @@ from .core import (
     DataError,
     InvalidArchitectureError,
     MissingDependencyError,
+    PriorError,
     NasoptError,
     NumericalError,
     Optimizer,
@@ -60,7 +61,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "benchmarks", "persist", "spaces", "strategies", "surrogates", "make_surrogate", "available_surrogates",
-    "CheckpointError", "CheckpointIOError", "MissingDependencyError", "ConfigurationError", "DataError", "InvalidArchitectureError",
+    "CheckpointError", "CheckpointIOError", "MissingDependencyError", "PriorError", "ConfigurationError", "DataError", "InvalidArchitectureError",
     "JournalWarning", "CheckpointWarning", "NasoptError", "NumericalError", "Optimizer", "SpaceExhaustedError", "Trial", "TrialError",
     "TrialState", "available_strategies", "create", "load", "optimize", "RandomSearch",
     "RegularizedEvolution", "WeakNAS", "ReNAS", "__version__",

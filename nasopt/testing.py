@@ -552,7 +552,10 @@ def _buildable(strategy: StrategyFactory, space: SearchSpace, options: dict) -> 
 def check_options_round_trip(strategy: StrategyLike, space: SearchSpace | None, tmp_path: Path) -> str:
     """Every constructor option, set to a value other than its default (a bool negated, an
     int plus one, a float halved; strings, ``None`` and containers are left as given),
-    survives ``save`` / :func:`nasopt.load` and a journal reopened by :func:`nasopt.load`:
+    survives ``save`` / :func:`nasopt.load` and a journal reopened by :func:`nasopt.load`
+    (runtime arguments such as ``journal`` and ``prior``,
+    :attr:`~nasopt.core.optimizer.Optimizer.runtime_arguments`, are not options: never
+    stored, passed again on reopening, and left out here):
     each option attribute and the strategy's configuration (``get_params()``, or the options
     its checkpoint records) come back equal. Options whose changed value the constructor
     refuses (:class:`~nasopt.core.errors.ConfigurationError`) are skipped; the returned note
@@ -562,7 +565,8 @@ def check_options_round_trip(strategy: StrategyLike, space: SearchSpace | None, 
     skipped: list[str] = []
     for name, default in _option_defaults(strategy.cls).items():
         value = _non_default(default)
-        if name in _NOT_OPTIONS or value is inspect.Parameter.empty:
+        if (name in _NOT_OPTIONS or name in strategy.cls.runtime_arguments
+                or value is inspect.Parameter.empty):
             continue
         if _buildable(strategy, space, {name: value}):
             changed[name] = value
@@ -593,7 +597,7 @@ def check_options_round_trip(strategy: StrategyLike, space: SearchSpace | None, 
 def _assert_same_options(got: Optimizer, want: Optimizer, changed: dict, how: str) -> None:
     label = f"{want.name!r} built with {changed}"
     for name in ("seed", "maximize", *valid_options(type(want))):
-        if name in ("space", "journal") or not hasattr(want, name):
+        if name == "space" or name in want.runtime_arguments or not hasattr(want, name):
             continue
         a, b = getattr(got, name, "(missing)"), getattr(want, name)
         assert _equal(a, b), (f"{label}: option {name!r} = {b!r} came back as {a!r} after {how} "

@@ -22,7 +22,7 @@ import nasopt
 from nasopt.persist import checkpoint as persistence
 from nasopt.core.errors import (
     CheckpointError, CheckpointIOError, ConfigurationError, DataError, InvalidArchitectureError,
-    SpaceExhaustedError, TrialError,
+    PriorError, SpaceExhaustedError, TrialError,
 )
 from nasopt.core.trial import Trial
 from nasopt.spaces import NB201Space
@@ -30,6 +30,14 @@ from nasopt.spaces.product import ProductSpace
 
 DOC = Path(__file__).parent.parent / "docs" / "reliability.md"  # the table between the bad-input markers
 A = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+
+
+#: A 9-member space for the prior rows.
+_PRIOR_SPACE = ProductSpace({"a": [0, 1, 2], "b": ["x", "y", "z"]})
+
+
+def _prior_raises(arch: dict) -> float:
+    return 1 / 0
 
 
 @pytest.fixture(scope="module")
@@ -376,6 +384,22 @@ OTHER_CASES = [
     ("GPU for a numpy predictor", lambda t, d, s: nasopt.create(
         "weaknas", s, surrogate_options={"device": "cuda"}),
      ConfigurationError, r"BatchedMLP runs on the CPU only \(numpy\), got device='cuda'"),
+    ("WeakNAS prior that raises", lambda t, d, s: nasopt.create(
+        "weaknas", _PRIOR_SPACE, seed=0, init=4, prior=_prior_raises).ask(),
+     PriorError, r"prior '.*_prior_raises' raised ZeroDivisionError: division by zero for "
+                 r"architecture \{'a': \d, 'b': '[xyz]'\}"),
+    ("WeakNAS prior returning NaN", lambda t, d, s: nasopt.create(
+        "weaknas", _PRIOR_SPACE, seed=0, init=4, prior=lambda arch: [1.0, float("nan")]).ask(),
+     PriorError, r"prior '.*<lambda>' returned non-finite scores \[1.0, nan\] for architecture "
+                 r"\{'a': \d, 'b': '[xyz]'\}"),
+    ("WeakNAS prior of the wrong shape", lambda t, d, s: nasopt.create(
+        "weaknas", _PRIOR_SPACE, seed=0, init=4, prior=lambda arch: [[1.0, 2.0]]).ask(),
+     PriorError, r"prior '.*<lambda>' returned shape \(1, 2\); expected a number or a flat "
+                 r"sequence of numbers for architecture \{'a': \d, 'b': '[xyz]'\}"),
+    ("WeakNAS prior table of the wrong length", lambda t, d, s: nasopt.create(
+        "weaknas", _PRIOR_SPACE, init=4, prior=np.ones(5)),
+     ConfigurationError, r"an array prior must have shape \(9,\) or \(9, k\) \(one row per "
+                         r"architecture of the space, in index order\), got \(5,\)"),
     ("ReNAS top_k 0", lambda t, d, s: nasopt.create("renas", s, top_k=0),
      ConfigurationError, r"top_k must be an integer >= 1, got 0"),
     ("ReNAS crossover probability 1.5", lambda t, d, s: nasopt.create(

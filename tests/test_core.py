@@ -523,8 +523,9 @@ class _ToyGreedy(nasopt.RegularizedEvolution):
 def test_get_params_returns_every_constructor_option_as_given():
     opt = nasopt.WeakNAS(SPACE, seed=3, init=12, kappa=2, surrogate_options={"epochs": 5})
     params = opt.get_params()
+    # every option but the runtime arguments (journal, prior: passed again, never stored)
     assert sorted(params) == sorted(o for o in nasopt.core.optimizer.valid_options(nasopt.WeakNAS)
-                                    if o != "journal")
+                                    if o not in ("journal", "prior"))
     assert (params["init"], params["batch"], params["loss"], params["budget"]) == (12, None, None, None)
     assert params["surrogate_options"] == {"epochs": 5} and params["seed"] == 3
     assert (opt._batch, opt._loss) == (10, "hinge")  # the resolved values live elsewhere

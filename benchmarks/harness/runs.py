@@ -100,12 +100,32 @@ def parse_spec(text: str, presets: dict[str, StrategySpec] | None = None) -> Str
 
 
 # ====================================================================== single runs
+#: ``options["prior"]`` of a spec naming table columns: ``"table:params_M,flops_M"``.
+TABLE_PRIOR = "table:"
+
+
+def table_prior(options: dict, bench: TabularBenchmark) -> dict:
+    """``options`` with a ``"prior": "table:<metric>,..."`` replaced by the array of those
+    cost columns of the benchmark (``bench.metrics``, index order): a prior that costs
+    nothing, kept JSON-able in the spec."""
+    prior = options.get("prior")
+    if not (isinstance(prior, str) and prior.startswith(TABLE_PRIOR)):
+        return options
+    names = [m.strip() for m in prior[len(TABLE_PRIOR):].split(",") if m.strip()]
+    metrics = bench.metrics
+    missing = [m for m in names if m not in metrics]
+    if missing or not names:
+        raise ConfigurationError(f"prior {prior!r}: unknown table metric(s) {missing}; "
+                                 f"available: {', '.join(sorted(metrics))}")
+    return {**options, "prior": np.column_stack([metrics[m] for m in names])}
+
+
 def _run_nasopt(spec: StrategySpec, bench: TabularBenchmark, seed: int, budget: int,
                 optimum: int, stop_at_optimum: bool) -> list[int]:
     from nasopt.core.registry import create
     from nasopt.strategies import weaknas  # noqa: F401  (registers "weaknas")
 
-    opt = create(spec.name, bench.space, seed=seed, **spec.options)
+    opt = create(spec.name, bench.space, seed=seed, **table_prior(spec.options, bench))
     step = spec.ask_batch or int(getattr(opt, "batch", 1) or 1)
     space, values = bench.space, bench.values
     queried: list[int] = []

@@ -10,6 +10,7 @@ from .errors import (
     DataError,
     InvalidArchitectureError,
     MissingDependencyError,
+    PriorError,
     NasoptError,
     NumericalError,
     SpaceExhaustedError,
@@ -22,7 +23,7 @@ from .trial import Trial, TrialState
 
 __all__ = [
     "CheckpointError", "CheckpointIOError", "ConfigurationError", "DataError", "InvalidArchitectureError",
-    "MissingDependencyError", "NasoptError", "NumericalError", "SpaceExhaustedError", "TrialError", "Optimizer",
+    "MissingDependencyError", "PriorError", "NasoptError", "NumericalError", "SpaceExhaustedError", "TrialError", "Optimizer",
     "available_strategies", "create", "register_strategy", "Trial", "TrialState",
     "SearchSpace", "register_space", "space_from_config",
 ]

@@ -45,3 +45,8 @@ class CheckpointIOError(CheckpointError, OSError):
 class MissingDependencyError(NasoptError, ImportError):
     """An optional dependency is not installed; the message names the nasopt extra that
     provides it (``pip install "nasopt[extra]"``)."""
+
+
+class PriorError(NasoptError, ValueError):
+    """A strategy's ``prior`` failed for an architecture (raised, returned non-finite scores
+    or a different number of scores); the message names the architecture."""

@@ -336,6 +336,12 @@ class Optimizer:
 
     #: Registry name, set by :func:`nasopt.core.registry.register_strategy`.
     name: ClassVar[str] = ""
+    #: Constructor arguments that are runtime objects, not configuration: left out of
+    #: :meth:`get_params` (so checkpoints, journals and the option round trip of
+    #: :mod:`nasopt.testing` never store them) and passed again when a run is reopened, like
+    #: ``space``. A strategy adding one (``WeakNAS``'s ``prior``) extends this tuple and may
+    #: record what identifies the object in :meth:`_runtime_identity`.
+    runtime_arguments: ClassVar[tuple[str, ...]] = ("journal",)
 
     def __init__(
         self,
@@ -649,7 +655,8 @@ class Optimizer:
         """The constructor options of this optimizer, by name (scikit-learn's convention).
 
         Every named parameter of the ``__init__`` methods along the class's MRO
-        (:func:`valid_options`) except ``space`` and ``journal``, read from the attribute of
+        (:func:`valid_options`) except ``space`` and the :attr:`runtime_arguments`
+        (``journal``...), read from the attribute of
         the same name, which holds the constructor argument unchanged (a strategy keeps the
         values it derives from them, such as a default resolved for the space, in other,
         private attributes). ``type(self)(space, **opt.get_params())`` therefore builds the
@@ -666,7 +673,7 @@ class Optimizer:
         params: dict[str, Any] = {}
         missing = object()
         for name in valid_options(type(self)):
-            if name == "journal":
+            if name in self.runtime_arguments:
                 continue
             value = getattr(self, name, missing)
             if value is missing:
@@ -680,6 +687,13 @@ class Optimizer:
                 )
             params[name] = value
         return params
+
+    def _runtime_identity(self) -> dict[str, Any]:
+        """What identifies the runtime arguments in use (JSON data, by argument name; empty
+        when there are none): recorded in checkpoints and journal headers, and compared
+        when a run is reopened, so that a run is never continued without (or with another
+        of) the objects it was started with."""
+        return {}
 
     def save(self, path: str) -> None:
         """Write a checkpoint (JSON; see :mod:`nasopt.persist.checkpoint`) that

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.errors import CheckpointError, NasoptError
 from ..core.space import SearchSpace
 from .codec import (
-    check_count, check_perm, check_rng, identity, io_error, rebuild, strategy_state,
+    check_count, check_perm, check_rng, identity, io_error, prior_kw, rebuild, strategy_state,
     trial_from_record, trial_record,
 )
 from .journal import load_journal
@@ -82,17 +82,18 @@ def state_dict(opt: "Optimizer") -> dict:
     }
 
 
-def from_state_dict(data: Any, space: SearchSpace | None = None, trusted: bool = False) -> "Optimizer":
+def from_state_dict(data: Any, space: SearchSpace | None = None, trusted: bool = False,
+                    prior: Any = None) -> "Optimizer":
     """Rebuild an optimizer from :func:`state_dict` output. ``space`` is needed when the
     checkpoint's space cannot be rebuilt from its config (user-defined spaces, a
-    ``ProductSpace`` with a validity rule); ``trusted`` as in :func:`load`."""
+    ``ProductSpace`` with a validity rule); ``trusted`` and ``prior`` as in :func:`load`."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError("not a nasopt checkpoint (missing format marker)")
     if data.get("version") != VERSION:
         raise CheckpointError(f"unsupported checkpoint version {data.get('version')!r}")
     if "space" not in data:
         raise CheckpointError("corrupted checkpoint: no search space config")
-    opt = rebuild(data, space, trusted, "the checkpoint", _corrupted)
+    opt = rebuild(data, space, trusted, "the checkpoint", _corrupted, **prior_kw(prior))
     try:
         space = opt.space
         opt._next_id = check_count(data["next_id"], "next_id")
@@ -265,7 +266,8 @@ def _is_journal(path: str) -> bool:
     return _JOURNAL_MARK in first and b'"nasopt-checkpoint"' not in first
 
 
-def load(path: str, space: SearchSpace | None = None, trusted: bool = False) -> "Optimizer":
+def load(path: str, space: SearchSpace | None = None, trusted: bool = False,
+         prior: Any = None) -> "Optimizer":
     """Load an optimizer saved with :meth:`Optimizer.save`, or resume a journal.
 
     A journal (``Optimizer(..., journal=path)``) is recognised by its header line; the
@@ -284,6 +286,10 @@ def load(path: str, space: SearchSpace | None = None, trusted: bool = False) -> 
             with a validity rule.
         trusted: Import the ``module:qualname`` validity rule the file names when
             ``space`` is not given. Only for files you trust as much as your own code.
+        prior: The ``prior=`` the run was built with (``WeakNAS``): a prior is a runtime
+            argument, never stored (the file records only what identifies it), so it must
+            be passed again, the same one; a file of a run with a prior refuses to load
+            without it, and one without a prior refuses a prior.
 
     Raises:
         CheckpointError: the file is not a readable nasopt checkpoint (also: not a regular
@@ -301,7 +307,7 @@ def load(path: str, space: SearchSpace | None = None, trusted: bool = False) -> 
     if not regular:
         raise CheckpointError(f"{path}: not a regular file, so not a nasopt checkpoint")
     if _is_journal(path):
-        return load_journal(path, space=space, trusted=trusted)
+        return load_journal(path, space=space, trusted=trusted, prior=prior)
     try:
         with _open(path, "r") as fh:
             data = json.load(fh)
@@ -310,6 +316,6 @@ def load(path: str, space: SearchSpace | None = None, trusted: bool = False) -> 
     except (OSError, ValueError, EOFError, RecursionError) as exc:
         raise CheckpointError(f"{path}: not a readable nasopt checkpoint ({exc})") from exc
     try:
-        return from_state_dict(data, space, trusted)
+        return from_state_dict(data, space, trusted, prior)
     except CheckpointError as exc:
         raise CheckpointError(f"{path}: {exc}") from exc.__cause__

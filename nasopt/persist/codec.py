@@ -107,7 +107,28 @@ def identity(opt: "Optimizer") -> dict:
         "maximize": opt.maximize,
         "allow_duplicates": opt.allow_duplicates,
         "owner": opt._owner,
+        **runtime_identity(opt),
     }
+
+
+def runtime_identity(opt: "Optimizer") -> dict:
+    """What identifies the runtime arguments of ``opt`` (``prior``...; see
+    :attr:`Optimizer.runtime_arguments`), as JSON data; only those in use, so files of runs
+    without them are unchanged."""
+    return {name: to_data(value, f"runtime argument {name!r}", ConfigurationError)
+            for name, value in opt._runtime_identity().items() if value is not None}
+
+
+def runtime_diffs(recorded: dict, opt: "Optimizer", source: str = "journal") -> list[str]:
+    """The runtime arguments (``prior``...) whose identity recorded in a file differs from
+    that of ``opt``, one line each, saying that they must be passed again."""
+    current = runtime_identity(opt)
+    return [
+        f"{name}: {source} has {recorded.get(name)!r}, this optimizer {current.get(name)!r} "
+        f"(a {name} is not stored in files: pass {name}= again, the same one, when reopening)"
+        for name in type(opt).runtime_arguments if name != "journal"
+        if recorded.get(name) != current.get(name)
+    ]
 
 
 def identity_diffs(recorded: dict, opt: "Optimizer") -> list[str]:
@@ -119,7 +140,13 @@ def identity_diffs(recorded: dict, opt: "Optimizer") -> list[str]:
         for field in IDENTITY
         if recorded.get(field) != expected[field]
         and not (field == "options" and options_match(recorded.get(field), opt))
-    ]
+    ] + runtime_diffs(recorded, opt)
+
+
+def prior_kw(prior: Any) -> dict:
+    """The ``prior=`` constructor argument of :func:`rebuild`, only when one is given
+    (strategies without priors do not accept it)."""
+    return {} if prior is None else {"prior": prior}
 
 
 def rebuild(recorded: dict, space: SearchSpace | None, trusted: bool, source: str,
@@ -145,6 +172,9 @@ def rebuild(recorded: dict, space: SearchSpace | None, trusted: bool, source: st
         opt = cls(space, seed=recorded["seed"], maximize=recorded["maximize"],
                   allow_duplicates=recorded["allow_duplicates"], **options, **extra)
         opt._owner = str(recorded["owner"])
+        diffs = runtime_diffs(recorded, opt, "the file")
+        if diffs:
+            raise CheckpointError(f"{source}: " + "; ".join(diffs))
     except CheckpointError:
         raise
     except (NasoptError, KeyError, TypeError, ValueError, IndexError, AttributeError,

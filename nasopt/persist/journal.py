@@ -74,7 +74,7 @@ from ..core.optimizer import Optimizer
 from ..core.trial import Trial, TrialState, check_time, check_user_attrs
 from .codec import (
     ask_record, check_count, check_perm, check_result, check_rng, identity, identity_diffs,
-    io_error, read_result, rebuild, result_extras,
+    io_error, prior_kw, read_result, rebuild, result_extras,
 )
 
 try:  # advisory lock: POSIX only
@@ -520,7 +520,7 @@ def _fsync_dir(path: str) -> None:
 
 # ====================================================================== loading
 def load_journal(path: str, space: "SearchSpace | None" = None, attach: bool = True,
-                 trusted: bool = False) -> "Optimizer":
+                 trusted: bool = False, prior: Any = None) -> "Optimizer":
     """Rebuild the optimizer recorded in the journal at ``path``.
 
     Args:
@@ -532,6 +532,7 @@ def load_journal(path: str, space: "SearchSpace | None" = None, attach: bool = T
         attach: Keep appending to the journal (default; the file is locked until
             :meth:`Optimizer.close`). ``False`` rebuilds a detached copy and leaves the file
             untouched (to inspect a journal another process is writing).
+        prior: The run's ``prior=`` (see :func:`nasopt.load`), passed again.
 
     Raises:
         CheckpointError: not a journal, damaged, or written for another space.
@@ -546,8 +547,9 @@ def load_journal(path: str, space: "SearchSpace | None" = None, attach: bool = T
         return CheckpointError(f"{path}: bad journal header ({type(exc).__name__}: {exc})")
 
     if attach:
-        return rebuild(header, space, trusted, str(path), bad_header, journal=path)
-    opt = rebuild(header, space, trusted, str(path), bad_header)
+        return rebuild(header, space, trusted, str(path), bad_header, journal=path,
+                       **prior_kw(prior))
+    opt = rebuild(header, space, trusted, str(path), bad_header, **prior_kw(prior))
     replayer = _Replayer(opt, os.fspath(path))
     with _gc_paused():
         _, _, _, torn_len = read_journal(os.fspath(path), sink=replayer)

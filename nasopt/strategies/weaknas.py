@@ -58,6 +58,7 @@ from ..core.registry import register_strategy
 from ..core.space import SearchSpace
 from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit
 from ._numeric import non_finite_message, overflow_safe
+from ._prior import Prior, combined, standardize
 from ..surrogates.ensemble import fit_ensemble, member_seeds, new_surrogate
 from ..surrogates.losses import LOSSES
 
@@ -175,6 +176,26 @@ class WeakNAS(Optimizer):
             (``surrogate_options``) still applies inside its fit.
         budget: Optional hint: the number of queries the run will make. It only scales the
             default ``init`` (measured in ``docs/small_budgets.md``); it does not stop the run.
+        prior: Optional cheap scores known before training (``docs/priors.md``): a callable
+            ``arch -> float or sequence of floats``, a ``dict`` canonical key -> scores, or
+            an array in a finite space's index order; **higher is more promising** in every
+            column. Evaluated lazily, at most once per architecture, and cached (the time
+            spent is :attr:`prior_seconds`). Used (a) for the first ``prior_init`` share of
+            the ``init`` random start: drawn uniformly from the ``top_n`` unseen
+            architectures ranked by the mean of the standardized prior columns (a "zeroth
+            weak predictor"; on a space that cannot be enumerated, ranked within a pool of
+            ``pool_size`` uniform samples), and (b) with ``prior_features``, as standardized
+            extra predictor inputs appended to the encoding. A runtime argument, not an
+            option (:attr:`~nasopt.core.optimizer.Optimizer.runtime_arguments`): not in
+            :meth:`get_params`; checkpoints and journals record only what identifies it, so
+            :func:`nasopt.load` needs ``prior=`` again, like ``space=``. A prior that fails
+            raises :class:`~nasopt.core.errors.PriorError` naming the architecture, and the
+            optimizer is unchanged. Without a prior, the run is exactly that of a WeakNAS
+            without one.
+        prior_init: Share (0..1) of the ``init`` start chosen by the prior (default 0.5; the
+            rest uniform); ignored without a prior.
+        prior_features: Append the standardized prior scores to the predictor's input
+            (default ``True``); ignored without a prior.
 
     ``seed``, ``maximize``, ``direction``, ``allow_duplicates`` and ``journal`` are those of
     :class:`~nasopt.core.optimizer.Optimizer`.
@@ -205,6 +226,9 @@ class WeakNAS(Optimizer):
         surrogate_options: dict | None = None,
         n_threads: int | None = DEFAULT_THREADS,
         budget: int | None = None,
+        prior: Any = None,
+        prior_init: float = 0.5,
+        prior_features: bool = True,
         **optimizer_kw: Any,
     ) -> None:
         super().__init__(space, **optimizer_kw)
@@ -274,6 +298,11 @@ class WeakNAS(Optimizer):
         self.init, self.batch, self.top_n, self.patience = init_arg, batch, top_n, patience
         self.encoding, self.loss, self.surrogate_options = encoding, loss_arg, surrogate_options
         self.budget = budget
+        self.prior_init = check_fraction("prior_init", prior_init)
+        self.prior_features = bool(prior_features)
+        self.prior = prior  # a runtime argument (not in get_params)
+        self._prior = None if prior is None else Prior(prior, space)
+        self._Xp_all: np.ndarray | None = None
         # --- run state (persisted)
         self._queue: list[Any] = []  # drawn but not served yet
         self._fits = 0
@@ -313,6 +342,39 @@ class WeakNAS(Optimizer):
                 raise ConfigurationError(f"bad surrogate settings: {exc}") from exc
             model.check_device()
 
+    # ------------------------------------------------------------------ prior
+    runtime_arguments = ("journal", "prior")
+
+    def _runtime_identity(self) -> dict[str, Any]:
+        return {"prior": None if self._prior is None else self._prior.identity()}
+
+    @property
+    def prior_seconds(self) -> float:
+        """Seconds spent computing prior scores so far (0 without a prior, and for a table),
+        reported apart from the search's own CPU."""
+        return 0.0 if self._prior is None else self._prior.seconds
+
+    def _prior_unseen(self, n: int, keys: set[str]) -> list[Any]:
+        """``n`` architectures drawn uniformly from the ``top_n`` best by the prior, less
+        those that may not be proposed (in ``keys``, seen); when fewer than ``n`` of them
+        are left, the next best available by the prior."""
+        if self.space.is_finite:
+            score = combined(self._prior.all_scores())
+            order = np.argsort(-score, kind="stable")
+            cands: list[Any] = []
+            for rank, i in enumerate(order):
+                if rank >= self._top_n and len(cands) >= n:
+                    break
+                if self._available(self.space.key_of_index(int(i)), keys):
+                    cands.append(self.space[int(i)])
+        else:
+            pool = self._add_uniform([], set(keys))
+            score = combined(self._prior.scores(pool)) if pool else np.zeros(0)
+            cands = [pool[int(i)] for i in np.argsort(-score, kind="stable")[: self._top_n]]
+        n = min(n, len(cands))
+        pick = self._rng.choice(len(cands), size=n, replace=False) if n else []
+        return [cands[int(i)] for i in np.sort(pick)]
+
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> dict:
         return {
@@ -340,8 +402,19 @@ class WeakNAS(Optimizer):
         if n_done < 2:  # nothing to learn from yet (everything pending or failed)
             n_random = n
         if n_random:
-            out = self._random_unseen(n_random)
-            keys = set(self.space.keys(out))
+            n_prior = 0
+            if self._prior is not None:  # the first prior_init share of init from the prior
+                n_prior = min(n_random, max(0, int(round(self.prior_init * self._init))
+                                            - len(self._trials)))
+            if n_prior:
+                out = self._prior_unseen(n_prior, keys)
+                keys = set(self.space.keys(out))
+            while len(out) < n_random:  # one draw without a prior (its picks are skipped)
+                for arch in self._random_unseen(n_random - len(out)):
+                    key = self.space.key(arch)
+                    if key not in keys:
+                        out.append(arch)
+                        keys.add(key)
         while len(out) < n:
             # serve the queue, skipping what was asked or told meanwhile
             while self._queue and len(out) < n:
@@ -372,6 +445,21 @@ class WeakNAS(Optimizer):
             X = self.space.encode_indices(np.arange(len(self.space)), self._encoding)
             self._X_all = np.asarray(X, dtype=np.float32)
         return self._X_all
+
+    def _with_prior(self, X: np.ndarray, Xc: np.ndarray, archs: list[Any],
+                    pool: list[Any] | None) -> tuple[np.ndarray, np.ndarray]:
+        """Append the standardized prior scores to the encodings (``prior_features``)."""
+        if self._prior is None or not self.prior_features:
+            return X, Xc
+        if pool is None:  # finite: standardized over the whole space, cached
+            if self._Xp_all is None:
+                self._Xp_all = standardize(self._prior.all_scores()).astype(np.float32)
+            Z = self._Xp_all
+            return (np.hstack([X.reshape(len(X), -1), Z[self.space.indices(archs)]]),
+                    np.hstack([Xc.reshape(len(Xc), -1), Z]))
+        F = standardize(self._prior.scores(list(archs) + list(pool))).astype(np.float32)
+        return (np.hstack([X.reshape(len(X), -1), F[: len(archs)]]),
+                np.hstack([Xc.reshape(len(Xc), -1), F[len(archs):]]))
 
     def _fit_predict(self, X: np.ndarray, y: np.ndarray, Xc: np.ndarray) -> np.ndarray:
         """Fit ``ensemble`` predictors on (X, y); predictions on Xc, shape (ensemble, m)."""
@@ -428,6 +516,11 @@ class WeakNAS(Optimizer):
             if self._available(key, seen):
                 seen.add(key)
                 pool.append(child)
+        return self._add_uniform(pool, seen)
+
+    def _add_uniform(self, pool: list[Any], seen: set[str]) -> list[Any]:
+        """``pool`` filled up to ``pool_size`` with distinct available uniform samples not in
+        ``seen`` (at most ``20 * pool_size`` draws, so a small space ends the loop)."""
         draws = 0
         while len(pool) < self.pool_size and draws < 20 * self.pool_size:
             draws += 1
@@ -455,6 +548,7 @@ class WeakNAS(Optimizer):
             X = np.asarray(self.space.encode(archs, self._encoding), dtype=np.float32)
             Xc = np.asarray(self.space.encode(pool, self._encoding), dtype=np.float32)
             n_all = len(pool)
+        X, Xc = self._with_prior(X, Xc, archs, pool)
         with thread_limit(self.n_threads):
             preds = self._fit_predict(X, y, Xc)
         self._fits += 1

@@ -1,0 +1,184 @@
+"""Priors: cheap scores of an architecture known before any training (zero-cost proxies,
+parameter count, FLOPs), used by :class:`~nasopt.strategies.weaknas.WeakNAS`.
+
+A prior is one of
+
+* a callable ``arch -> float or sequence of floats`` (the same length for every
+  architecture), called lazily, at most once per architecture (cached by canonical key);
+* a ``dict`` mapping canonical keys (``space.key(arch)``) to scores;
+* an array aligned with a finite space's index order, shape ``(len(space),)`` or
+  ``(len(space), k)``.
+
+Sign convention: **higher is more promising** for every column (negate a score where lower
+is better). The scores are runtime data, never configuration: a checkpoint or journal
+records only what identifies the prior (:meth:`Prior.identity`), never the scores nor the
+callable, so :func:`nasopt.load` needs ``prior=`` again, like ``space=``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+from typing import Any, Callable
+
+import numpy as np
+
+from ..core.errors import ConfigurationError, PriorError
+from ..core.space import SearchSpace
+
+
+def _label(source: Any) -> str:
+    mod = getattr(source, "__module__", None) or ""
+    name = getattr(source, "__qualname__", None) or type(source).__qualname__
+    return f"{mod}:{name}" if mod else name
+
+
+class Prior:
+    """Lazy, cached prior scores of the architectures of ``space`` (see the module).
+
+    Args:
+        source: A callable, a ``dict`` (key -> scores) or an array in index order.
+        space: The search space.
+
+    Raises:
+        ConfigurationError: ``source`` is none of those, or a table of the wrong shape or
+            with non-finite entries (the message names the first bad architecture).
+    """
+
+    def __init__(self, source: Callable[[Any], Any] | Mapping | np.ndarray, space: SearchSpace) -> None:
+        self.space = space
+        #: Seconds spent computing prior scores (callables only; table look-ups are free).
+        self.seconds = 0.0
+        self._cache: dict[str, np.ndarray] = {}
+        self._all: np.ndarray | None = None
+        self._k: int | None = None
+        if callable(source):
+            self.kind, self._fn, self._table = "callable", source, None
+            self.name = _label(source)
+            return
+        if isinstance(source, Mapping):
+            self.kind, self._fn, self._table = "dict", None, dict(source)
+            self.name = "dict"
+            return
+        if isinstance(source, (str, bytes)):
+            raise ConfigurationError(
+                f"prior must be a callable arch -> scores, a dict key -> scores or an array in "
+                f"the space's index order, got {source!r}")
+        try:
+            table = np.asarray(source, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                "prior must be a callable arch -> scores, a dict key -> scores or an array in "
+                f"the space's index order, got {type(source).__name__} ({exc})") from None
+        if not space.is_finite:
+            raise ConfigurationError(
+                "an array prior needs a finite space (rows in its index order); pass a callable "
+                "or a dict key -> scores for this space")
+        if table.ndim == 1:
+            table = table[:, None]
+        if table.ndim != 2 or len(table) != len(space) or table.shape[1] < 1:
+            raise ConfigurationError(
+                f"an array prior must have shape ({len(space)},) or ({len(space)}, k) "
+                f"(one row per architecture of the space, in index order), got {np.shape(source)}")
+        bad = ~np.isfinite(table).all(axis=1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ConfigurationError(
+                f"prior table row {i} (architecture {space.to_data(space[i])!r}) is not finite: "
+                f"{table[i].tolist()}")
+        self.kind, self._fn, self._table = "array", None, None
+        self.name = "array"
+        self._all, self._k = table, table.shape[1]
+
+    # ------------------------------------------------------------------ identity
+    def identity(self) -> dict:
+        """What a checkpoint records of this prior (JSON): its kind and the callable's
+        ``module:qualname``, or the shape and a SHA-256 digest of a table."""
+        if self.kind == "callable":
+            return {"kind": "callable", "name": self.name}
+        if self.kind == "array":
+            digest = hashlib.sha256(np.ascontiguousarray(self._all).tobytes()).hexdigest()
+            return {"kind": "array", "shape": list(self._all.shape), "sha256": digest}
+        items = sorted((str(k), np.asarray(v, dtype=np.float64).reshape(-1).tolist())
+                       for k, v in self._table.items())
+        digest = hashlib.sha256(json.dumps(items).encode()).hexdigest()
+        return {"kind": "dict", "size": len(items), "sha256": digest}
+
+    # ------------------------------------------------------------------ scores
+    def _fail(self, arch: Any, what: str) -> PriorError:
+        try:
+            shown = repr(self.space.to_data(arch))
+        except Exception:  # noqa: BLE001 - only for the message
+            shown = repr(arch)
+        return PriorError(f"prior {self.name!r} {what} for architecture {shown}")
+
+    def _one(self, arch: Any, key: str) -> np.ndarray:
+        if self._fn is not None:
+            t0 = time.perf_counter()
+            try:
+                out = self._fn(arch)
+            except Exception as exc:  # noqa: BLE001 - a user's callable: wrapped, chained
+                raise self._fail(arch, f"raised {type(exc).__name__}: {exc}") from exc
+            finally:
+                self.seconds += time.perf_counter() - t0
+        else:
+            if key not in self._table:
+                raise self._fail(arch, f"has no entry (key {key!r})")
+            out = self._table[key]
+        try:
+            row = np.asarray(out, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise self._fail(arch, f"returned {out!r}, not a number or a sequence of numbers") from None
+        if row.ndim > 1 or row.size == 0:
+            raise self._fail(arch, f"returned shape {row.shape}; expected a number or a flat "
+                                   "sequence of numbers")
+        row = row.reshape(-1)
+        if self._k is not None and len(row) != self._k:
+            raise self._fail(arch, f"returned {len(row)} score(s), earlier architectures {self._k}")
+        if not np.isfinite(row).all():
+            raise self._fail(arch, f"returned non-finite scores {row.tolist()}")
+        self._k = len(row)
+        return row
+
+    def scores(self, archs: list[Any]) -> np.ndarray:
+        """Scores of ``archs``, shape ``(len(archs), k)`` (computed once per architecture).
+
+        Raises:
+            PriorError: the prior raised, returned something that is not finite numbers, or
+                a number of scores different from earlier architectures (naming the
+                architecture).
+        """
+        if self._all is not None and self.space.is_finite:
+            return self._all[self.space.indices(archs)]
+        rows = []
+        for arch in archs:
+            key = self.space.key(arch)
+            row = self._cache.get(key)
+            if row is None:
+                row = self._one(arch, key)
+                self._cache[key] = row
+            rows.append(row)
+        if not rows:
+            return np.zeros((0, self._k or 1))
+        return np.stack(rows)
+
+    def all_scores(self) -> np.ndarray:
+        """Finite spaces: the scores of every architecture in index order, ``(n, k)``
+        (computed on first use)."""
+        if self._all is None:
+            self._all = self.scores([self.space[i] for i in range(len(self.space))])
+            self._cache.clear()
+        return self._all
+
+
+def standardize(F: np.ndarray) -> np.ndarray:
+    """Each column of ``F`` z-scored (a constant column becomes 0)."""
+    sd = F.std(axis=0)
+    return (F - F.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+
+
+def combined(F: np.ndarray) -> np.ndarray:
+    """One ranking score per row: the mean of the standardized columns."""
+    return standardize(F).mean(axis=1)

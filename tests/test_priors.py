@@ -1,0 +1,252 @@
+"""Priors of WeakNAS (``prior=``): the initial sample, the extra predictor features, lazy
+cached evaluation, errors, persistence (a runtime argument passed again, never stored), and
+no change at all without a prior."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import nasopt
+from nasopt.core.errors import CheckpointError, ConfigurationError, PriorError
+from nasopt.persist.checkpoint import state_dict
+from nasopt.spaces import ProductSpace
+from nasopt.strategies._prior import combined, standardize
+from nasopt.strategies.weaknas import WeakNAS
+from nasopt.testing import check_options_round_trip
+
+CHOICES = {f"p{k}": ["a", "b", "c", "d"] for k in range(5)}  # 1024 members
+WEIGHTS = np.random.default_rng(7).normal(size=(5, 4))
+
+
+def space(finite: bool = True) -> ProductSpace:
+    return ProductSpace(CHOICES, max_enumerate=10**6 if finite else 0)
+
+
+def objective(arch: dict) -> float:
+    return float(sum(WEIGHTS[k, "abcd".index(arch[f"p{k}"])] for k in range(5)))
+
+
+def two_scores(arch: dict) -> list[float]:
+    """A prior of two columns: the objective plus noise, and the first choice's code."""
+    return [objective(arch) + 0.1 * len(arch["p1"]), float("abcd".index(arch["p0"]))]
+
+
+class Counting:
+    """A prior that counts its calls per architecture."""
+
+    def __init__(self) -> None:
+        self.calls: Counter = Counter()
+
+    def __call__(self, arch: dict) -> list[float]:
+        self.calls[json.dumps(arch, sort_keys=True)] += 1
+        return two_scores(arch)
+
+
+def run(opt: WeakNAS, rounds: int, batch: int = 10) -> list[str]:
+    keys = []
+    for _ in range(rounds):
+        trials = opt.ask(batch)
+        for t in trials:
+            opt.tell(t, objective(t.arch))
+        keys += [opt.space.key(t.arch) for t in trials]
+    return keys
+
+
+def test_the_first_share_of_the_initial_sample_is_drawn_from_the_prior_top_n():
+    sp = space()
+    opt = WeakNAS(sp, seed=0, init=20, top_n=30, prior=two_scores, prior_init=0.5)
+    trials = opt.ask(20)
+    score = combined(np.array([two_scores(sp[i]) for i in range(len(sp))]))
+    top = {sp.key_of_index(int(i)) for i in np.argsort(-score, kind="stable")[:30]}
+    first, rest = [t.key for t in trials[:10]], [t.key for t in trials[10:]]
+    assert set(first) <= top and len(set(first)) == 10
+    # the other half is the uniform start: mostly outside the prior's top 30 of 1024
+    assert len(set(rest) - top) >= 7
+    # prior_init=0: the start of a run without a prior
+    plain = [t.key for t in WeakNAS(sp, seed=0, init=20).ask(20)]
+    assert [t.key for t in WeakNAS(sp, seed=0, init=20, prior=two_scores, prior_init=0).ask(20)] == plain
+    # one trial at a time draws the same prior share
+    one = WeakNAS(sp, seed=0, init=20, top_n=30, prior=two_scores, prior_init=0.5)
+    assert all(one.ask().key in top for _ in range(10))
+
+
+def test_the_prior_share_of_the_start_on_a_space_that_cannot_be_enumerated():
+    sp = space(finite=False)
+    # a pool as large as the space (1024 < pool_size 2000): the pool is what sampling finds
+    opt = WeakNAS(sp, seed=0, init=10, prior=two_scores, prior_init=1.0)
+    assert len({t.key for t in opt.ask(10)}) == 10
+    opt = WeakNAS(sp, seed=0, init=10, top_n=10, pool_size=200, prior=two_scores, prior_init=1.0)
+    archs = [t.arch for t in opt.ask(10)]
+    plain = [t.arch for t in WeakNAS(sp, seed=0, init=10, top_n=10, pool_size=200).ask(10)]
+    # the prior picks the best of a 200-sample pool: far above a uniform draw
+    assert np.mean([objective(a) for a in archs]) > np.mean([objective(a) for a in plain]) + 1.0
+
+
+@pytest.mark.parametrize("finite", [True, False])
+def test_standardized_prior_scores_are_appended_to_the_predictor_input(monkeypatch, finite):
+    sp = space(finite)
+    seen = {}
+    original = WeakNAS._fit_predict
+
+    def spy(self, X, y, Xc):
+        seen["X"], seen["Xc"] = X, Xc
+        return original(self, X, y, Xc)
+
+    monkeypatch.setattr(WeakNAS, "_fit_predict", spy)
+    opt = WeakNAS(sp, seed=1, init=10, pool_size=200, prior=two_scores)
+    run(opt, 2)
+    width = np.asarray(sp.encode([sp.sample(np.random.default_rng(0))])).reshape(1, -1).shape[1]
+    X, Xc = seen["X"], seen["Xc"]
+    assert X.shape[1] == Xc.shape[1] == width + 2
+    archs, _ = opt._history()
+    archs = archs[: len(X)]
+    if finite:  # standardized over the whole space
+        F = standardize(np.array([two_scores(sp[i]) for i in range(len(sp))]))
+        np.testing.assert_allclose(X[:, width:], F[sp.indices(archs)], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(Xc[:, width:], F, rtol=1e-5, atol=1e-5)
+    else:  # standardized over the history and the candidate pool together
+        both = np.vstack([X[:, width:], Xc[:, width:]])
+        np.testing.assert_allclose(both.mean(0), 0, atol=1e-5)
+        np.testing.assert_allclose(both.std(0), 1, atol=1e-4)
+        raw = np.array([two_scores(a) for a in archs])  # an affine map of the raw scores
+        slope = np.polyfit(raw[:, 0], X[:, width], 1)[0]
+        np.testing.assert_allclose(np.polyval(np.polyfit(raw[:, 0], X[:, width], 1), raw[:, 0]),
+                                   X[:, width], atol=1e-4)
+        assert slope > 0
+    # prior_features=False: the encoding alone
+    monkeypatch.setattr(WeakNAS, "_fit_predict", spy)
+    run(WeakNAS(sp, seed=1, init=10, pool_size=200, prior=two_scores, prior_features=False), 2)
+    assert seen["X"].shape[1] == width
+
+
+def test_the_prior_is_evaluated_lazily_once_per_architecture_and_timed():
+    sp = space(finite=False)
+    prior = Counting()
+    opt = WeakNAS(sp, seed=2, init=10, pool_size=100, prior=prior)
+    assert not prior.calls and opt.prior_seconds == 0.0  # nothing before it is needed
+    run(opt, 5)
+    assert prior.calls and max(prior.calls.values()) == 1  # cached by architecture
+    assert len(prior.calls) < len(CHOICES["p0"]) ** 5  # only what was looked at
+    assert opt.prior_seconds > 0.0
+    # a finite space computes the whole table once, on first use, and never again
+    finite = Counting()
+    opt = WeakNAS(space(), seed=2, init=10, prior=finite, prior_init=0.0)
+    opt.ask(5)
+    assert not finite.calls  # the random start needs no prior; features come at the first fit
+    run(opt, 4)
+    assert len(finite.calls) == len(opt.space) and set(finite.calls.values()) == {1}
+
+
+@pytest.mark.parametrize("prior, message", [
+    (lambda arch: 1 / 0, r"raised ZeroDivisionError: division by zero for architecture \{'p0'"),
+    (lambda arch: float("nan"), r"returned non-finite scores \[nan\] for architecture \{'p0'"),
+    (lambda arch: "high", r"returned 'high', not a number or a sequence of numbers for architecture"),
+    (lambda arch: [1.0] * (1 + (arch["p0"] == "b")),
+     r"returned 2 score\(s\), earlier architectures 1 for architecture \{'p0': 'b'"),
+])
+def test_a_failing_prior_names_the_architecture_and_leaves_the_optimizer_unchanged(prior, message):
+    sp = space()
+    opt = WeakNAS(sp, seed=3, init=10, prior=prior, prior_init=0.0)
+    run(opt, 1)  # the random start needs no prior
+    before = state_dict(opt)
+    with pytest.raises(PriorError, match=message):
+        opt.ask(10)  # the first fit computes the prior features
+    assert state_dict(opt) == before
+    with pytest.raises(PriorError, match=message):  # and again: nothing half-done was kept
+        opt.ask(10)
+    assert state_dict(opt) == before
+
+
+def test_bad_prior_tables_are_refused_at_construction():
+    sp = space()
+    with pytest.raises(ConfigurationError, match=r"prior table row 3 \(architecture \{.*\}\) is not finite"):
+        WeakNAS(sp, prior=np.where(np.arange(len(sp)) == 3, np.inf, 1.0))
+    with pytest.raises(ConfigurationError, match="an array prior needs a finite space"):
+        WeakNAS(space(finite=False), prior=np.ones(len(sp)))
+    with pytest.raises(ConfigurationError, match="prior must be a callable"):
+        WeakNAS(sp, prior="params")
+    missing = {sp.key_of_index(i): 1.0 for i in range(len(sp) - 1)}
+    opt = WeakNAS(sp, seed=0, init=10, prior=missing)
+    with pytest.raises(PriorError, match=r"prior 'dict' has no entry \(key .*\) for architecture"):
+        run(opt, 2)
+
+
+def test_dict_and_array_priors_give_the_run_of_the_same_callable():
+    sp = space()
+    table = np.array([two_scores(sp[i]) for i in range(len(sp))])
+    as_dict = {sp.key_of_index(i): table[i] for i in range(len(sp))}
+    ref = run(WeakNAS(sp, seed=4, init=10, prior=two_scores), 4)
+    assert run(WeakNAS(sp, seed=4, init=10, prior=table), 4) == ref
+    assert run(WeakNAS(sp, seed=4, init=10, prior=as_dict), 4) == ref
+
+
+def test_without_a_prior_the_run_and_the_configuration_are_unchanged():
+    sp = space()
+    ref = run(WeakNAS(sp, seed=5, init=10), 4)
+    assert run(WeakNAS(sp, seed=5, init=10, prior=None, prior_init=0.2, prior_features=False), 4) == ref
+    opt = WeakNAS(sp, seed=5, prior=two_scores)
+    assert "prior" not in opt.get_params()  # a runtime argument, not an option
+    assert "prior" not in state_dict(WeakNAS(sp, seed=5))  # files of runs without one: as before
+
+
+@pytest.mark.parametrize("finite", [True, False])
+def test_save_load_with_the_prior_passed_again_continues_identically(tmp_path, finite):
+    sp = space(finite)
+    ref = WeakNAS(sp, seed=6, init=10, pool_size=200, prior=two_scores)
+    run(ref, 2)
+    path = str(tmp_path / "run.ckpt")
+    ref.save(path)
+    data = json.loads(open(path).read())
+    assert data["prior"] == {"kind": "callable", "name": f"{__name__}:two_scores"}
+    loaded = nasopt.load(path, space=sp, prior=two_scores)
+    assert run(loaded, 3) == run(ref, 3)
+    with pytest.raises(CheckpointError, match=r"prior: the file has .*two_scores.*, this optimizer "
+                                              r"None \(a prior is not stored in files: pass prior="):
+        nasopt.load(path, space=sp)
+    plain = WeakNAS(sp, seed=6, init=10, pool_size=200)
+    run(plain, 1)
+    plain.save(path)
+    with pytest.raises(CheckpointError, match="prior: the file has None"):
+        nasopt.load(path, space=sp, prior=two_scores)
+
+
+def test_a_table_prior_is_identified_by_its_digest(tmp_path):
+    sp = space()
+    table = np.array([two_scores(sp[i]) for i in range(len(sp))])
+    opt = WeakNAS(sp, seed=7, init=10, prior=table)
+    run(opt, 2)
+    path = str(tmp_path / "run.ckpt")
+    opt.save(path)
+    assert run(nasopt.load(path, space=sp, prior=table.copy()), 2) == run(opt, 2)
+    with pytest.raises(CheckpointError, match="prior: the file has .*sha256"):
+        nasopt.load(path, space=sp, prior=table[:, ::-1].copy())
+
+
+def test_journal_reopened_with_the_prior_continues_identically(tmp_path):
+    sp = space()
+    path = str(tmp_path / "run.jsonl")
+    ref = WeakNAS(sp, seed=8, init=10, prior=two_scores)
+    run(ref, 3)
+    with WeakNAS(sp, seed=8, init=10, prior=two_scores, journal=path) as opt:
+        run(opt, 2)
+    with pytest.raises(CheckpointError, match="prior: journal has .*two_scores.*this optimizer None"):
+        WeakNAS(sp, seed=8, init=10, journal=path)
+    with pytest.raises(CheckpointError, match="prior: the file has|prior: journal has"):
+        nasopt.load(path, space=sp)
+    with WeakNAS(sp, seed=8, init=10, prior=two_scores, journal=path) as opt:
+        run(opt, 1)
+    reopened = nasopt.load(path, space=sp, prior=two_scores)
+    try:
+        assert run(reopened, 2) == run(ref, 2)
+    finally:
+        reopened.close()
+
+
+def test_the_option_round_trip_treats_the_prior_as_a_runtime_argument(tmp_path):
+    assert "prior" in WeakNAS.runtime_arguments
+    note = check_options_round_trip("weaknas", space(), tmp_path)
+    assert "prior_init" in note and "prior_features" in note and "prior," not in note
