@@ -538,6 +538,12 @@ def _nb101_run(path, n_asks=30):
     return space, opt
 
 
+def spec_hash_of(cell) -> str:
+    from nasopt.spaces.nb101_hash import spec_hash
+
+    return spec_hash(cell.matrix, cell.ops)
+
+
 def test_nb101_journal_reloads_in_batches_exactly_as_record_by_record(tmp_path, monkeypatch):
     """Reopening an NB101 journal decodes and hashes each chunk's cells in one batch
     (``from_data_many``); the rebuilt optimizer equals the live one and the one rebuilt
@@ -560,6 +566,19 @@ def test_nb101_journal_reloads_in_batches_exactly_as_record_by_record(tmp_path, 
     monkeypatch.setattr(journal_mod, "decode_archs", lambda s, d: None)  # record by record
     one_by_one = load_journal(path, attach=False)
     assert persistence.state_dict(one_by_one) == live and [t.key for t in one_by_one.trials] == keys
+    # an official unpruned spec told from elsewhere (written by hand) is pruned both ways
+    spec = {"matrix": [[0, 1, 1, 0], [0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]],
+            "ops": ["input", "maxpool3x3", "conv1x1-bn-relu", "output"]}
+    with open(path, "a") as fh:
+        fh.write(json.dumps({"e": "tell", "id": live["next_id"], "status": "complete", "value": 0.7,
+                             "error": None, "arch": spec}) + "\n")
+    monkeypatch.setattr(journal_mod, "decode_archs", decode)
+    batched = load_journal(path, attach=False)
+    monkeypatch.setattr(journal_mod, "decode_archs", lambda s, d: None)
+    one_by_one = load_journal(path, attach=False)
+    assert persistence.state_dict(batched) == persistence.state_dict(one_by_one)
+    assert batched.trials[-1].arch == space.from_data(spec) and batched.trials[-1].arch.n_vertices == 3
+    assert batched.trials[-1].key == one_by_one.trials[-1].key == spec_hash_of(batched.trials[-1].arch)
 
 
 @pytest.mark.parametrize("bad", [
