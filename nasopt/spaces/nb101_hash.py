@@ -18,8 +18,9 @@ Both follow the definitions of the NAS-Bench-101 code (``model_spec.ModelSpec._p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from hashlib import md5
+from operator import itemgetter
 
 import numpy as np
 
@@ -39,17 +40,30 @@ def hash_labels(ops: Sequence[str]) -> list[int]:
     return [INPUT_LABEL] + [HASH_OP_ORDER.index(op) for op in ops[1:-1]] + [OUTPUT_LABEL]
 
 
-#: Bit mask of a vertex set → the sorted tuple of its vertices (neighbour lists from masks).
-_MASK_VERTICES: list[tuple[int, ...]] = [tuple(v for v in range(8) if m >> v & 1) for m in range(256)]
+def _joiner(vertices: tuple[int, ...]) -> Callable[[list[bytes]], bytes]:
+    """``hashes -> b"".join(sorted(hashes[w] for w in vertices))``, without the sort and the
+    join when there are fewer than two vertices (most vertices of a cell)."""
+    if not vertices:
+        return lambda hashes: b""
+    if len(vertices) == 1:
+        (w,) = vertices
+        return lambda hashes: hashes[w]
+    pick, join = itemgetter(*vertices), b"".join
+    return lambda hashes: join(sorted(pick(hashes)))
+
+
+#: Bit mask of a vertex set (vertex ``w`` is bit ``w``) → its :func:`_joiner`.
+_MASK_JOINER = [_joiner(tuple(v for v in range(8) if m >> v & 1)) for m in range(256)]
 
 
 def module_hashes(matrices: np.ndarray, labels: np.ndarray, sizes: np.ndarray) -> list[str]:
     """:func:`module_hash` of each of a batch of cells: ``matrices`` ``(B, N, N)`` 0/1 with
     cell ``k`` in the top-left ``sizes[k] × sizes[k]`` corner (zeros elsewhere), ``labels``
-    ``(B, N)`` ints (as :func:`hash_labels`; padding ignored). Degrees and neighbour lists
-    are computed for the whole batch with numpy and the first-round hashes are shared
-    between cells; the md5 rounds themselves are one call per vertex and round."""
-    mats = np.asarray(matrices, dtype=np.int64)
+    ``(B, N)`` ints (as :func:`hash_labels`; padding ignored). Degrees and neighbour sets
+    are computed for the whole batch with numpy, the first-round hashes are shared between
+    cells and each vertex's sorted joins of neighbour hashes are prepared once per cell; the
+    md5 rounds themselves are one call per vertex and round."""
+    mats = (np.asarray(matrices) != 0).astype(np.int64)  # an edge is any non-zero entry
     if mats.ndim != 3 or mats.shape[1] != mats.shape[2] or mats.shape[1] > 8:
         raise ValueError(f"matrices must be (B, N, N) with N <= 8, got shape {mats.shape}")
     weights = np.int64(1) << np.arange(mats.shape[1], dtype=np.int64)
@@ -60,8 +74,8 @@ def module_hashes(matrices: np.ndarray, labels: np.ndarray, sizes: np.ndarray) -
     first: dict[tuple[int, int, int], bytes] = {}
     out: list[str] = []
     for k, n in enumerate(np.asarray(sizes, dtype=np.int64).tolist()):
-        preds = [_MASK_VERTICES[m] for m in pred_masks[k][:n]]
-        succs = [_MASK_VERTICES[m] for m in succ_masks[k][:n]]
+        rounds = [(_MASK_JOINER[p], _MASK_JOINER[q], v)
+                  for v, (p, q) in enumerate(zip(pred_masks[k][:n], succ_masks[k][:n]))]
         hashes = []
         for v in range(n):
             start = (out_deg[k][v], in_deg[k][v], labels_l[k][v])
@@ -70,13 +84,9 @@ def module_hashes(matrices: np.ndarray, labels: np.ndarray, sizes: np.ndarray) -
                 # str() of a tuple of Python ints, e.g. "(2, 0, -1)": the text the official code hashes.
                 h = first[start] = _md5(str(start).encode()).hexdigest().encode()
             hashes.append(h)
-        for _ in range(n):
-            hashes = [
-                _md5(b"".join(sorted([hashes[w] for w in preds[v]])) + b"|"
-                    + b"".join(sorted([hashes[w] for w in succs[v]])) + b"|" + hashes[v]
-                    ).hexdigest().encode()
-                for v in range(n)
-            ]
+        for _ in range(n):  # sorted in-neighbour hashes | sorted out-neighbour hashes | own
+            hashes = [_md5(b"|".join((preds(hashes), succs(hashes), hashes[v]))).hexdigest().encode()
+                      for preds, succs, v in rounds]
         # Python's str() of a list of str: "['h1', 'h2', ...]".
         out.append(_md5(b"['" + b"', '".join(sorted(hashes)) + b"']" if hashes else b"[]").hexdigest())
     return out
