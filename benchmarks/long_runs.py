@@ -2,6 +2,7 @@
 
     python benchmarks/long_runs.py                      # random, rea to 100k; weaknas, renas to 1k
     python benchmarks/long_runs.py --sizes 1000 10000 --strategies rea
+    python benchmarks/long_runs.py --space nb101 --strategies random rea --out results/long_runs
 
 For each strategy one run of ``max(sizes)`` cycles (``ask()`` then ``tell()``, no journal)
 measures the mean time of the ``--window`` cycles that end at each size; a second,
@@ -13,11 +14,15 @@ and the growth of its RSS after it (the rebuilt optimizer itself).
 
 The search space is a 12-parameter ``ProductSpace`` with 4 choices each (16.8 million
 members: a space that never runs out in 100k trials and whose own operations are cheap, so
-the figures are the optimizer's). WeakNAS and ReNAS refit a predictor on every result each
+the figures are the optimizer's); ``--space nb101`` runs on ``NB101Space`` instead (cells of
+NAS-Bench-101, whose decoding, validation and module hash dominate a reload), with the
+objective the number of edges plus noise. WeakNAS and ReNAS refit a predictor on every result each
 batch, so their per-cycle cost grows with the history by design (one fit on n results); they
 are measured only up to ``--model-max`` trials (default 1,000).
 
-Writes results/long_runs.json and results/long_runs.md. numpy / torch are limited to one
+Writes results/long_runs.json and results/long_runs.md; rows of another space or strategy
+already in that JSON are kept (each row names its space and the command that measured it),
+so one space can be rerun alone. numpy / torch are limited to one
 thread here (the measurements are single-core).
 """
 
@@ -44,7 +49,7 @@ from benchmarks.harness.output import output_path  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 import nasopt  # noqa: E402
 from nasopt.persist import journal as journal_mod  # noqa: E402
-from nasopt.spaces import ProductSpace  # noqa: E402
+from nasopt.spaces import NB101Space, ProductSpace  # noqa: E402
 
 #: Strategy options: the library defaults, except ReNAS in its iterative (refitting) recipe.
 OPTIONS: dict[str, dict] = {
@@ -58,22 +63,25 @@ OPTIONS: dict[str, dict] = {
 MODEL_BASED = ("weaknas", "renas")
 
 
-def make_space() -> ProductSpace:
+def make_space(kind: str = "product") -> ProductSpace | NB101Space:
+    if kind == "nb101":
+        return NB101Space()
     return ProductSpace({f"p{i}": list(range(4)) for i in range(12)})
 
 
-def objective(arch: dict, noise: float) -> float:
-    return float(sum(arch.values())) + noise
+def objective(arch, noise: float) -> float:
+    if isinstance(arch, dict):
+        return float(sum(arch.values())) + noise
+    return float(arch.n_edges) + noise  # an NB101 cell
 
 
-
-def cycle_times(name: str, sizes: list[int], window: int,
-                journal: str | None = None) -> tuple[dict[int, tuple[float, float]], dict[int, int]]:
+def cycle_times(name: str, sizes: list[int], window: int, journal: str | None = None,
+                space: str = "product") -> tuple[dict[int, tuple[float, float]], dict[int, int]]:
     """Run ``max(sizes)`` ask/tell cycles: the (mean, median) seconds per cycle over the
     ``window`` cycles ending at each size, and (with a journal) the journal's byte length at
     each size. The median is robust to load spikes of a shared machine; the mean includes
     the periodic predictor fits of WeakNAS / ReNAS."""
-    opt = nasopt.create(name, make_space(), seed=0, journal=journal, **OPTIONS[name])
+    opt = nasopt.create(name, make_space(space), seed=0, journal=journal, **OPTIONS[name])
     rng = np.random.default_rng(0)
     timed = {k for s in sizes for k in range(max(1, s - window + 1), s + 1)}
     spent: dict[int, float] = {}
@@ -131,13 +139,14 @@ def reload_cost(path: str, repeats: int) -> dict:
     return best
 
 
-def measure(name: str, sizes: list[int], window: int, workdir: Path, repeats: int) -> dict:
+def measure(name: str, sizes: list[int], window: int, workdir: Path, repeats: int,
+            space: str = "product", command: str = "") -> dict:
     journal_mod.FSYNC = False
     path = workdir / f"{name}.jsonl"
-    journaled, lengths = cycle_times(name, sizes, window, journal=str(path))
+    journaled, lengths = cycle_times(name, sizes, window, journal=str(path), space=space)
     # the optimizer's own cost, without writing the journal; a model-based strategy's
     # cycle is dominated by its fits, so its journaled run gives the figure
-    times = journaled if name in MODEL_BASED else cycle_times(name, sizes, window)[0]
+    times = journaled if name in MODEL_BASED else cycle_times(name, sizes, window, space=space)[0]
     rows = []
     for s in sizes:
         prefix = workdir / f"{name}-{s}.jsonl"
@@ -145,12 +154,13 @@ def measure(name: str, sizes: list[int], window: int, workdir: Path, repeats: in
             dst.write(src.read(lengths[s]))
         cost = reload_cost(str(prefix), repeats)
         assert cost["trials"] == s, (name, s, cost)
-        rows.append({"strategy": name, "trials": s, "cycle_us": times[s][0] * 1e6,
+        rows.append({"space": space, "command": command, "strategy": name, "trials": s,
+                     "cycle_us": times[s][0] * 1e6,
                      "cycle_median_us": times[s][1] * 1e6, "reload_all_s": cost["all_seconds"],
                      "journal_mb": lengths[s] / 1e6, "reload_s": cost["seconds"],
                      "reload_peak_mb": cost["peak_mb"], "reload_kept_mb": cost["kept_mb"]})
         prefix.unlink()
-        print(f"{name:8s} {s:>7d} trials: {times[s][0] * 1e6:8.1f} us/cycle (median "
+        print(f"{space:7s} {name:8s} {s:>7d} trials: {times[s][0] * 1e6:8.1f} us/cycle (median "
               f"{times[s][1] * 1e6:.1f}), journal "
               f"{lengths[s] / 1e6:6.1f} MB reloads in {cost['seconds']:6.2f} s "
               f"(peak +{cost['peak_mb']:.0f} MB, kept +{cost['kept_mb']:.0f} MB)", flush=True)
@@ -160,30 +170,51 @@ def measure(name: str, sizes: list[int], window: int, workdir: Path, repeats: in
 
 def write_markdown(result: dict, path: Path) -> None:
     lines = [
-        f"Long runs on a 12 x 4 `ProductSpace` (16.8M members), one CPU thread "
-        f"({result['cpus']} CPUs, load {result['load']:.2f} at the start), "
+        "Long runs on a 12 x 4 `ProductSpace` (product: 16.8M members) and on `NB101Space` "
+        f"(nb101), one CPU thread ({result['cpus']} CPUs, load {result['load']:.2f} at the start "
+        "of the last command), "
         f"per-cycle time = mean and median of the {result['window']} `ask()` + `tell()` cycles "
         "ending at that many trials (without a journal; weaknas / renas: with it, and over a window "
         "of a twentieth of their largest size); reload = `nasopt.load(journal)` in a fresh process "
         f"(fastest wall time of {result['repeats']}; growth of the peak RSS during the load, and of the RSS after it: the "
         "rebuilt optimizer).",
         "",
-        "| strategy | trials | per cycle, mean (us) | median (us) | journal (MB) | reload (s) "
+        "| space | strategy | trials | per cycle, mean (us) | median (us) | journal (MB) | reload (s) "
         "| reload peak (MB) | optimizer (MB) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in result["rows"]:
-        lines.append(f"| {r['strategy']} | {r['trials']:,} | {r['cycle_us']:.0f} | {r['cycle_median_us']:.0f} "
+        lines.append(f"| {r.get('space', 'product')} | {r['strategy']} | {r['trials']:,} "
+                     f"| {r['cycle_us']:.0f} | {r['cycle_median_us']:.0f} "
                      f"| {r['journal_mb']:.1f} "
                      f"| {r['reload_s']:.2f} | {r['reload_peak_mb']:.0f} | {r['reload_kept_mb']:.0f} |")
-    lines += ["", f"Command: `{result['command']}`", ""]
+    commands = list(dict.fromkeys(r.get("command") or result["command"] for r in result["rows"]))
+    lines += ["", "Commands: " + ", ".join(f"`{c}`" for c in commands), ""]
     path.write_text("\n".join(lines))
+
+
+def kept_rows(path: Path, new: list[dict]) -> list[dict]:
+    """The rows of an earlier result at ``path`` for the (space, strategy) pairs not measured
+    now (rows written before the space was recorded are the ProductSpace's), each with the
+    command that measured it."""
+    if not path.exists():
+        return []
+    old = json.loads(path.read_text())
+    measured = {(r["space"], r["strategy"]) for r in new}
+    rows = []
+    for r in old.get("rows", []):
+        r = {"space": "product", "command": old.get("command", ""), **r}
+        if (r["space"], r["strategy"]) not in measured:
+            rows.append(r)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--strategies", nargs="+", default=["random", "rea", "weaknas", "renas"],
                         choices=sorted(OPTIONS))
+    parser.add_argument("--space", default="product", choices=["product", "nb101"],
+                        help="search space: the 12 x 4 ProductSpace (default) or NB101Space")
     parser.add_argument("--sizes", nargs="+", type=int, default=[1000, 10_000, 100_000])
     parser.add_argument("--model-max", type=int, default=1000,
                         help="largest size measured for weaknas / renas (default 1000)")
@@ -197,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(), "numpy": np.__version__,
         "cpus": os.cpu_count(), "load": os.getloadavg()[0], "window": args.window,
         "repeats": args.repeats,
-        "space": make_space().config(), "options": {n: OPTIONS[n] for n in args.strategies},
+        "spaces": {"product": make_space("product").config(), "nb101": make_space("nb101").config()},
+        "options": {n: OPTIONS[n] for n in args.strategies},
         "rows": [],
     }
     result["command"] = result["command"].strip()
@@ -210,11 +242,13 @@ def main(argv: list[str] | None = None) -> int:
                 top = max([s for s in sizes if s <= args.model_max] or [args.model_max])
                 sizes = [top // 10, top]
                 window = max(10, min(window, top // 20) // 10 * 10)  # whole batches of 10
-            result["rows"] += measure(name, sizes, window, workdir, args.repeats)["rows"]
+            result["rows"] += measure(name, sizes, window, workdir, args.repeats, args.space,
+                                      result["command"])["rows"]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     out = Path(output_path(args.out, "long_runs", "benchmarks/long_runs.py"))
     out.parent.mkdir(parents=True, exist_ok=True)
+    result["rows"] = kept_rows(out.with_suffix(".json"), result["rows"]) + result["rows"]
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     write_markdown(result, out.with_suffix(".md"))
     print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.md')}")

@@ -518,3 +518,106 @@ def test_reopen_accepts_an_old_header_without_default_options_or_with_resolved_v
     _rewrite_header(path, init=resolved[0] + 1)  # a recorded value that is neither
     with pytest.raises(CheckpointError, match="different run"):
         nasopt.WeakNAS(space, seed=1, journal=path)
+
+
+def _nb101_run(path, n_asks=30):
+    """A journaled REA run on NB101Space: asks, tells, a failed trial, pending trials, and
+    cells told without being asked (one of them an official unpruned spec)."""
+    from nasopt.spaces import nb101
+
+    space = nb101.NB101Space()
+    opt = nasopt.create("rea", space, seed=3, population=6, tournament=2, journal=path)
+    unpruned = nb101.NB101Cell([[0, 1, 1], [0, 0, 0], [0, 0, 0]], [nb101.INPUT, nb101.CONV3X3, nb101.OUTPUT])
+    opt.tell(space.from_data(unpruned.to_data()), 0.5)
+    for k in range(n_asks):
+        for t in opt.ask(2):
+            if k % 7 == 3:
+                opt.tell(t, failed=True, error="diverged")
+            elif k < n_asks - 2:
+                opt.tell(t, float(t.arch.n_edges) + 0.01 * k)
+    return space, opt
+
+
+def spec_hash_of(cell) -> str:
+    from nasopt.spaces.nb101_hash import spec_hash
+
+    return spec_hash(cell.matrix, cell.ops)
+
+
+def test_nb101_journal_reloads_in_batches_exactly_as_record_by_record(tmp_path, monkeypatch):
+    """Reopening an NB101 journal decodes and hashes each chunk's cells in one batch
+    (``from_data_many``); the rebuilt optimizer equals the live one and the one rebuilt
+    record by record (the per-item path), whatever the chunk size."""
+    path = tmp_path / "run.jsonl"
+    space, opt = _nb101_run(path)
+    live = persistence.state_dict(opt)
+    keys = [t.key for t in opt.trials]
+    opt.close()
+    assert any(t.arch.n_vertices == 2 for t in load_journal(path, attach=False).trials)  # pruned
+    for chunk in (3, 2048):
+        monkeypatch.setattr(journal_mod._Replayer, "CHUNK", chunk)
+        rebuilt = load_journal(path, attach=False)
+        assert persistence.state_dict(rebuilt) == live and [t.key for t in rebuilt.trials] == keys
+    batches: list[int] = []
+    decode = journal_mod.decode_archs
+    monkeypatch.setattr(journal_mod, "decode_archs", lambda s, d: batches.append(len(d)) or decode(s, d))
+    load_journal(path, attach=False)
+    assert batches and max(batches) > 1  # the cells really went through the batched decoder
+    monkeypatch.setattr(journal_mod, "decode_archs", lambda s, d: None)  # record by record
+    one_by_one = load_journal(path, attach=False)
+    assert persistence.state_dict(one_by_one) == live and [t.key for t in one_by_one.trials] == keys
+    # an official unpruned spec told from elsewhere (written by hand) is pruned both ways
+    spec = {"matrix": [[0, 1, 1, 0], [0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]],
+            "ops": ["input", "maxpool3x3", "conv1x1-bn-relu", "output"]}
+    with open(path, "a") as fh:
+        fh.write(json.dumps({"e": "tell", "id": live["next_id"], "status": "complete", "value": 0.7,
+                             "error": None, "arch": spec}) + "\n")
+    monkeypatch.setattr(journal_mod, "decode_archs", decode)
+    batched = load_journal(path, attach=False)
+    monkeypatch.setattr(journal_mod, "decode_archs", lambda s, d: None)
+    one_by_one = load_journal(path, attach=False)
+    assert persistence.state_dict(batched) == persistence.state_dict(one_by_one)
+    assert batched.trials[-1].arch == space.from_data(spec) and batched.trials[-1].arch.n_vertices == 3
+    assert batched.trials[-1].key == one_by_one.trials[-1].key == spec_hash_of(batched.trials[-1].arch)
+
+
+@pytest.mark.parametrize("bad", [
+    {"matrix": [[0, 1, 0], [0, 0, 1], [0, 1, 0]], "ops": ["input", "conv3x3-bn-relu", "output"]},
+    {"matrix": [[0, 1], [0, 0]], "ops": ["input", "conv5x5"]},
+    {"matrix": [[0, 1.5], [0, 0]], "ops": ["input", "output"]},
+    {"matrix": [[0, 0], [0, 0]], "ops": ["input", "output"]},
+    {"ops": ["input", "output"]},
+])
+def test_nb101_journal_with_a_bad_cell_is_refused_at_its_line(tmp_path, monkeypatch, bad):
+    """A damaged or hostile cell in a journal is refused with the line that holds it, with
+    the batched decoder as with the per-item path; nothing of the file is trusted."""
+    path = tmp_path / "run.jsonl"
+    _, opt = _nb101_run(path, n_asks=12)
+    opt.close()
+    lines = path.read_text().splitlines(keepends=True)
+    k = next(i for i, line in enumerate(lines) if i > 5 and '"e":"ask"' in line)
+    rec = json.loads(lines[k])
+    rec["trials"][-1][1] = bad
+    lines[k] = json.dumps(rec, separators=(",", ":")) + "\n"
+    path.write_text("".join(lines))
+    messages = []
+    for batched in (True, False):
+        if not batched:
+            monkeypatch.setattr(journal_mod, "decode_archs", lambda s, d: None)
+        with pytest.raises(CheckpointError, match=rf"line {k + 1}: cannot replay this ask record") as info:
+            load_journal(path, attach=False)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+def test_nb101_checkpoint_reloads_exactly_and_refuses_a_bad_cell(tmp_path):
+    _, opt = _nb101_run(tmp_path / "run.jsonl", n_asks=12)
+    data = persistence.state_dict(opt)
+    opt.close()
+    rebuilt = persistence.from_state_dict(json.loads(json.dumps(data)))
+    assert persistence.state_dict(rebuilt) == data
+    assert [t.key for t in rebuilt.trials] == [t.key for t in opt.trials]
+    bad = json.loads(json.dumps(data))
+    bad["trials"][4]["arch"]["matrix"][0][0] = 1  # a self-loop
+    with pytest.raises(CheckpointError, match="corrupted checkpoint: .*self-loop"):
+        persistence.from_state_dict(bad)

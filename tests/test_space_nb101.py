@@ -270,6 +270,123 @@ def test_from_data_prunes_official_unpruned_specs_and_rejects_invalid():
         SPACE.from_data([1, 2])
 
 
+# Ways a cell's data can be damaged or unusual in a file; the batched decoder must treat
+# each one exactly as the per-item path does (decode it, prune it, or raise the same error).
+DAMAGES = ("none", "lower", "two", "float", "float-int", "bool", "str-entry", "bad-op", "op-type",
+           "ops-short", "no-ops", "ragged", "str-matrix", "eight", "not-dict", "huge", "nested")
+
+
+def damaged(data: dict, how: str):
+    m = [list(row) for row in data["matrix"]]
+    ops = list(data["ops"])
+    n = len(m)
+    if how == "lower":
+        m[n - 1][0] = 1
+    elif how == "two":
+        m[0][n - 1] = 2
+    elif how == "float":
+        m[0][n - 1] = 0.5
+    elif how == "float-int":
+        m[0][n - 1] = float(m[0][n - 1])
+    elif how == "bool":
+        m[0] = [bool(x) for x in m[0]]
+    elif how == "str-entry":
+        m[0][n - 1] = "1"
+    elif how == "bad-op":
+        ops[-1] = "conv5x5"
+    elif how == "op-type":
+        ops[0] = 0
+    elif how == "ops-short":
+        ops = ops[:-1]
+    elif how == "no-ops":
+        return {"matrix": m}
+    elif how == "ragged":
+        m[0] = m[0][:-1]
+    elif how == "str-matrix":
+        return {"matrix": "[[0, 1], [0, 0]]", "ops": ops}
+    elif how == "eight":
+        m = np.eye(8, k=1, dtype=int).tolist()
+        ops = [I] + [C3] * 6 + [O]
+    elif how == "not-dict":
+        return [m, ops]
+    elif how == "huge":
+        m[0][n - 1] = 2**70
+    elif how == "nested":
+        m[0][n - 1] = [1]
+    return {"matrix": m, "ops": ops}
+
+
+def per_item(space, data):
+    """The per-item path (``from_data`` then ``validate``): the cell and its key, or the error."""
+    try:
+        cell = space.validate(space.from_data(data))
+    except Exception as exc:  # noqa: BLE001 - whatever it raises, the batch must raise too
+        return f"{type(exc).__name__}: {exc}"
+    return cell, spec_hash(cell.matrix, cell.ops)
+
+
+@st.composite
+def cell_data_batches(draw):
+    """A batch of cell data: valid pruned cells, official unpruned specs and damaged items."""
+    items = []
+    for _ in range(draw(st.integers(1, 12))):
+        kind = draw(st.sampled_from(["cell", "cell", "spec", "damaged"]))
+        if kind == "cell":
+            items.append(SPACE.to_data(draw(cells())))
+        else:
+            mat, ops = draw(specs())
+            data = {"matrix": mat.tolist(), "ops": ops}
+            items.append(data if kind == "spec" else damaged(data, draw(st.sampled_from(DAMAGES))))
+    return items
+
+
+@SETTINGS
+@given(cell_data_batches())
+def test_batched_decode_equals_the_per_item_path(batch):
+    """``from_data_many`` (numpy checks and hashes over the batch, used to reload files) gives
+    the cells and keys of ``from_data`` + ``validate`` item by item, or the first item's error."""
+    expected = [per_item(SPACE, d) for d in json.loads(json.dumps(batch))]
+    errors = [e for e in expected if isinstance(e, str)]
+    if errors:
+        with pytest.raises(Exception) as info:
+            SPACE.from_data_many(batch)
+        assert f"{info.type.__name__}: {info.value}" == errors[0]
+        return
+    got = SPACE.from_data_many(batch)
+    assert got == [cell for cell, _ in expected]
+    assert all(a.matrix.dtype == np.uint8 and not a.matrix.flags.writeable for a in got)
+    assert [a.ops for a in got] == [cell.ops for cell, _ in expected]
+    assert SPACE.keys(got) == [key for _, key in expected]
+
+
+@pytest.mark.parametrize("how", DAMAGES)
+def test_batched_decode_of_each_damage_matches_the_per_item_path(how):
+    good = SPACE.to_data(SPACE.sample(np.random.default_rng(3)))
+    data = damaged(good, how)
+    batch = [good, data, good]
+    expected = per_item(SPACE, data)
+    if isinstance(expected, str):
+        with pytest.raises(Exception) as info:
+            SPACE.from_data_many(batch)
+        assert f"{info.type.__name__}: {info.value}" == expected
+    else:
+        cells_ = SPACE.from_data_many(batch)
+        assert cells_[1] == expected[0] and SPACE.keys(cells_)[1] == expected[1]
+
+
+def test_keys_of_a_batch_of_all_cell_sizes_are_the_module_hashes():
+    rng = np.random.default_rng(0)
+    batch = [NB101Cell([[0, 1], [0, 0]], [I, O])] + [SPACE.sample(rng) for _ in range(300)]
+    for n in (3, 4):
+        mats, codes = enumerate_representations(n)
+        for k in rng.choice(len(mats), size=min(20, len(mats)), replace=False):
+            batch.append(NB101Cell(mats[k], [OPS[c] for c in codes[k]]))
+    fresh = [NB101Cell(c.matrix, c.ops) for c in batch]  # no cached hash
+    assert {c.n_vertices for c in batch} == set(range(2, 8))
+    assert SPACE.keys(fresh) == [spec_hash(c.matrix, c.ops) for c in batch]
+    assert SPACE.keys([]) == []
+
+
 # ------------------------------------------------------------------------------ variation
 @SETTINGS
 @given(cells(), st.integers(0, 2**32 - 1))
@@ -427,6 +544,9 @@ def test_table_space_enumerates_its_rows():
     outside = next(c for c in (SPACE.sample(np.random.default_rng(s)) for s in range(100, 200))
                    if c.spec_hash not in space.row_of_hash)
     assert "not in this NAS-Bench-101 table" in space.check(outside)
+    assert space.from_data_many([space.to_data(c) for c in cl]) == cl
+    with pytest.raises(InvalidArchitectureError, match="not in this NAS-Bench-101 table"):
+        space.from_data_many([space.to_data(cl[0]), space.to_data(outside)])
     rng = np.random.default_rng(1)
     for _ in range(10):
         a, b = space.sample(rng), space.sample(rng)

@@ -320,6 +320,14 @@ class SearchSpace(abc.ABC):
     def from_data(self, data: Any) -> Arch:
         """Inverse of :meth:`to_data`; raises :class:`InvalidArchitectureError` on bad data."""
 
+    def from_data_many(self, datas: Sequence[Any]) -> list[Arch]:
+        """:meth:`from_data` then :meth:`validate` of each item, in order: what loading a
+        checkpoint or replaying a journal does with the architectures of a file. Raises the
+        error of the first item that fails, as that per-item path would. Override it with a
+        batched (vectorised) decoder when the per-item work dominates long loads; the result
+        must equal the per-item path's, item by item."""
+        return [self.validate(self.from_data(d)) for d in datas]
+
     def config(self) -> dict:
         """A JSON-able dict that :func:`space_from_config` turns back into an equal space."""
         return {"type": self.type_name}

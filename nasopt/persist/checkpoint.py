@@ -50,8 +50,8 @@ from typing import TYPE_CHECKING, Any
 from ..core.errors import CheckpointError, NasoptError
 from ..core.space import SearchSpace
 from .codec import (
-    check_count, check_perm, check_rng, identity, io_error, prior_kw, rebuild, strategy_state,
-    trial_from_record, trial_record,
+    check_count, check_perm, check_rng, decode_archs, identity, io_error, prior_kw, rebuild,
+    strategy_state, trial_from_record, trial_record,
 )
 from .journal import load_journal
 
@@ -99,8 +99,13 @@ def from_state_dict(data: Any, space: SearchSpace | None = None, trusted: bool =
         opt._next_id = check_count(data["next_id"], "next_id")
         opt._rng.bit_generator.state = check_rng(data["rng"])
         opt._perm_seed, opt._perm_pos = check_perm(data["perm"])
-        for rec in data["trials"]:
-            t = trial_from_record(space, rec, opt._owner)
+        records = data["trials"]
+        if not isinstance(records, list):
+            raise TypeError(f"trials must be a list, got {type(records).__name__}")
+        archs = decode_archs(space, [rec["arch"] if isinstance(rec, dict) and "arch" in rec else None
+                                     for rec in records])
+        for k, rec in enumerate(records):
+            t = trial_from_record(space, rec, opt._owner, None if archs is None else archs[k])
             if t.id in opt._trials or not 0 <= t.id < opt._next_id:
                 raise CheckpointError(
                     f"corrupted checkpoint: trial id {t.id} repeated or beyond next_id {opt._next_id}"

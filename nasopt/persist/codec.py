@@ -251,11 +251,28 @@ def check_result(state: TrialState, value: float | None,
         raise ValueError(f"{state.value} trial with value {value!r}")
 
 
-def trial_from_record(space: SearchSpace, rec: dict, owner: str) -> Trial:
+def decode_archs(space: SearchSpace, datas: list[Any]) -> list[Any] | None:
+    """The validated architectures of ``datas`` in one batch
+    (:meth:`~nasopt.core.space.SearchSpace.from_data_many`, with their keys computed
+    together by :meth:`~nasopt.core.space.SearchSpace.keys`), or ``None`` when any item
+    fails: the caller then decodes item by item, and reports the failing record as it
+    always did."""
+    try:
+        archs = space.from_data_many(datas)
+        space.keys(archs)
+    except Exception:  # noqa: BLE001 - the per-item path raises the right error for it
+        return None
+    return archs if len(archs) == len(datas) else None
+
+
+def trial_from_record(space: SearchSpace, rec: dict, owner: str, arch: Any = None) -> Trial:
     """The trial of a :func:`trial_record` (files written before ``start_time``,
-    ``end_time`` and ``user_attrs`` existed load with ``None`` times and no attributes)."""
-    arch = space.from_data(rec["arch"])
-    space.validate(arch)
+    ``end_time`` and ``user_attrs`` existed load with ``None`` times and no attributes).
+    ``arch``: the record's architecture, already decoded and validated by
+    :func:`decode_archs`."""
+    if arch is None:
+        arch = space.from_data(rec["arch"])
+        space.validate(arch)
     state = TrialState(rec["state"])
     value, values, cons = read_result(rec)
     try:

@@ -65,7 +65,7 @@ import stat
 import warnings
 from dataclasses import replace
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import CheckpointError, NasoptError
@@ -73,8 +73,8 @@ from ..core.jsondata import numpy_default
 from ..core.optimizer import Optimizer
 from ..core.trial import Trial, TrialState, check_time, check_user_attrs
 from .codec import (
-    ask_record, check_count, check_perm, check_result, check_rng, identity, identity_diffs,
-    io_error, prior_kw, read_result, rebuild, result_extras,
+    ask_record, check_count, check_perm, check_result, check_rng, decode_archs, identity,
+    identity_diffs, io_error, prior_kw, read_result, rebuild, result_extras,
 )
 
 try:  # advisory lock: POSIX only
@@ -249,13 +249,13 @@ def replay(opt: "Optimizer", header: dict, records: list[tuple[int, dict]], path
     opt._owner = str(header["owner"])
     lazy = _lazy_state(opt)
     state: str | dict | None = None  # strategy state not applied yet
+    decoded = _decode_chunk(space, records)
     for lineno, rec in records:
         kind = rec.get("e")
         try:
             if kind == "ask":
                 for tid, data in rec["trials"]:
-                    arch = space.from_data(data)
-                    space.validate(arch)
+                    arch = _arch_of(space, data, decoded)
                     t = Trial(id=check_count(tid, "trial id"), arch=arch, key=space.key(arch),
                               owner=opt._owner, start_time=check_time("time", rec.get("time")))
                     opt._add_trial(t, pending=True)
@@ -277,8 +277,7 @@ def replay(opt: "Optimizer", header: dict, records: list[tuple[int, dict]], path
                 value, values, cons = read_result(rec)
                 check_result(status, value, values)
                 if "arch" in rec:  # told without being asked: a new trial
-                    arch = space.from_data(rec["arch"])
-                    space.validate(arch)
+                    arch = _arch_of(space, rec["arch"], decoded)
                     t = Trial(id=tid, arch=arch, key=space.key(arch), owner=opt._owner)
                     opt._add_trial(t, pending=False)
                 else:
@@ -307,6 +306,35 @@ def replay(opt: "Optimizer", header: dict, records: list[tuple[int, dict]], path
             ) from exc
     if state is not None:
         opt._set_state(state)
+
+
+def _decode_chunk(space: "SearchSpace", records: list[tuple[int, dict]]) -> Iterator[Any] | None:
+    """The architectures of ``records`` (each ask's trials, then a tell's ``arch``, in
+    order) decoded in one batch (:func:`~nasopt.persist.codec.decode_archs`), as an
+    iterator that :func:`_arch_of` consumes; ``None`` when the records are malformed or an
+    architecture is bad: replay then decodes each one itself and reports the failing line."""
+    datas: list[Any] = []
+    try:
+        for _, rec in records:
+            kind = rec.get("e")
+            if kind == "ask":
+                datas.extend(data for _, data in rec["trials"])
+            elif kind == "tell" and "arch" in rec:
+                datas.append(rec["arch"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    archs = decode_archs(space, datas)
+    return None if archs is None else iter(archs)
+
+
+def _arch_of(space: "SearchSpace", data: Any, decoded: Iterator[Any] | None) -> Any:
+    """The next architecture of a replayed chunk: decoded in batch, else ``data`` decoded
+    and validated here."""
+    if decoded is not None:
+        return next(decoded)
+    arch = space.from_data(data)
+    space.validate(arch)
+    return arch
 
 
 class _Replayer:

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..core.errors import InvalidArchitectureError
 from ..core.space import SearchSpace, register_encoding, register_space
-from .nb101_hash import HASH_OP_ORDER, on_path_vertices, prune, spec_hash
+from .nb101_hash import HASH_OP_ORDER, module_hashes, on_path_vertices, prune, spec_hash
 
 INPUT, CONV1X1, CONV3X3, MAXPOOL3X3, OUTPUT = OPS = (
     "input", "conv1x1-bn-relu", "conv3x3-bn-relu", "maxpool3x3", "output")
@@ -111,6 +111,15 @@ class NB101Cell:
             raise InvalidArchitectureError("input and output are disconnected")
         return cls(*pruned)
 
+    @classmethod
+    def _checked(cls, matrix: np.ndarray, ops: tuple[str, ...], key: str) -> "NB101Cell":
+        """A cell from parts the caller has already checked (a read-only uint8 matrix, the op
+        names) with its module hash: the batched decoder of :meth:`NB101Space.from_data_many`."""
+        cell = object.__new__(cls)
+        for name, value in (("matrix", matrix), ("ops", ops), ("_hash", None), ("_key", key)):
+            object.__setattr__(cell, name, value)
+        return cell
+
     # ------------------------------------------------------------------ value semantics
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("NB101Cell is immutable")
@@ -166,6 +175,87 @@ class NB101Cell:
 
 def _is_upper(arr: np.ndarray) -> bool:
     return not np.any(np.tril(arr) != 0)
+
+
+#: Op code (:data:`OP_CODE`) → the official hash label (:func:`~nasopt.spaces.nb101_hash.hash_labels`).
+_HASH_LABEL = np.array([-1] + [HASH_OP_ORDER.index(op) for op in OPS[1:-1]] + [-2], dtype=np.int64)
+_LOWER = np.tril(np.ones((MAX_VERTICES, MAX_VERTICES), dtype=bool))
+
+
+def _decode_regular(datas: Sequence[Any]) -> tuple[list[int], list[NB101Cell]]:
+    """The batched part of :meth:`NB101Space.from_data_many`: the items that are plain
+    ``{"matrix": n × n list of 0/1 ints, "ops": n names}`` of *valid, pruned* cells, decoded
+    and hashed together. Returns their positions and cells; every other item (an unpruned
+    spec, odd types, an invalid cell) is left to the per-item path, which prunes it or
+    raises the error it always raised."""
+    pos: list[int] = []
+    flat: list[Any] = []
+    op_lists: list[list[str]] = []
+    for k, d in enumerate(datas):
+        if type(d) is not dict:
+            continue
+        m, ops = d.get("matrix"), d.get("ops")
+        if type(m) is not list or type(ops) is not list:
+            continue
+        n = len(m)
+        if not 2 <= n <= MAX_VERTICES or len(ops) != n or not all(
+                type(row) is list and len(row) == n for row in m):
+            continue
+        if not all(type(op) is str for op in ops):
+            continue
+        pos.append(k)
+        op_lists.append(ops)
+        for row in m:
+            flat.extend(row)
+    if not pos:
+        return [], []
+    try:
+        values = np.array(flat)
+    except (ValueError, TypeError, OverflowError):  # nested entries: per item
+        return [], []
+    if values.dtype.kind not in "iub":  # floats, strings, huge values: per item
+        return [], []
+    sizes = np.array([len(ops) for ops in op_lists], dtype=np.int64)
+    b = len(pos)
+    # entry e of item i sits at (r, c) = divmod(e - offset_i, n_i) of that item's matrix
+    counts = sizes * sizes
+    item = np.repeat(np.arange(b), counts)
+    within = np.arange(len(values)) - np.repeat(np.cumsum(counts) - counts, counts)
+    rows, cols = within // sizes[item], within % sizes[item]
+    values = values.astype(np.int64)
+    binary = np.ones(b, dtype=bool)
+    np.logical_and.at(binary, item, (values >= 0) & (values <= 1))
+    mats = np.zeros((b, MAX_VERTICES, MAX_VERTICES), dtype=np.uint8)
+    mats[item, rows, cols] = np.clip(values, 0, 1)
+    codes = np.full((b, MAX_VERTICES), -1, dtype=np.int64)
+    vert = np.concatenate([np.arange(n) for n in sizes.tolist()])
+    codes[np.repeat(np.arange(b), sizes), vert] = [
+        OP_CODE.get(op, -2) for ops in op_lists for op in ops]
+    span = np.arange(MAX_VERTICES)[None, :]
+    inside = span < sizes[:, None]
+    last = sizes - 1
+    interior = (span > 0) & (span < last[:, None])
+    ops_ok = ((codes[:, 0] == OP_CODE[INPUT]) & (codes[np.arange(b), last] == OP_CODE[OUTPUT])
+              & np.all(~interior | ((codes >= OP_CODE[CONV1X1]) & (codes <= OP_CODE[MAXPOOL3X3])), axis=1))
+    upper = ~np.any(mats.astype(bool) & _LOWER, axis=(1, 2))
+    adj = mats.astype(bool)
+    fwd = span == 0  # reached from the input
+    bwd = span == last[:, None]  # reaching the output
+    for _ in range(MAX_VERTICES - 1):
+        fwd = fwd | np.any(fwd[:, :, None] & adj, axis=1)
+        bwd = bwd | np.any(adj & bwd[:, None, :], axis=2)
+    on_path = np.all(~inside | (fwd & bwd), axis=1)
+    few_edges = mats.reshape(b, -1).sum(axis=1) <= MAX_EDGES
+    good = np.flatnonzero(binary & ops_ok & upper & on_path & few_edges)
+    labels = _HASH_LABEL[np.maximum(codes[good], 0)]
+    keys = module_hashes(mats[good], labels, sizes[good])
+    cells = []
+    for g, key in zip(good.tolist(), keys):
+        n = int(sizes[g])
+        mat = mats[g, :n, :n].copy()
+        mat.flags.writeable = False
+        cells.append(NB101Cell._checked(mat, tuple(op_lists[g]), key))
+    return [pos[g] for g in good.tolist()], cells
 
 
 def pad_cells(cells: Sequence[NB101Cell]) -> tuple[np.ndarray, np.ndarray]:
@@ -411,6 +501,16 @@ class NB101Space(SearchSpace):
         """The official NAS-Bench-101 module hash of the (pruned) cell."""
         return arch.spec_hash
 
+    def keys(self, archs: Sequence[NB101Cell]) -> list[str]:
+        """:meth:`key` of each cell; the hashes not yet known are computed in one batch."""
+        todo = [a for a in archs if isinstance(a, NB101Cell) and a._key is None]
+        if todo:
+            mats, codes = pad_cells(todo)
+            sizes = np.array([a.n_vertices for a in todo], dtype=np.int64)
+            for a, h in zip(todo, module_hashes(mats, _HASH_LABEL[np.maximum(codes, 0)], sizes)):
+                object.__setattr__(a, "_key", h)
+        return [self.key(a) for a in archs]
+
     # --------------------------------------------------------------- sampling, variation
     def _valid_from_spec(self, matrix: np.ndarray, ops: Sequence[str]) -> NB101Cell | None:
         pruned = prune(matrix, ops)
@@ -497,6 +597,24 @@ class NB101Space(SearchSpace):
             if pruned is not None:
                 cell = NB101Cell(*pruned)
         return self.validate(cell)
+
+    def from_data_many(self, datas: Sequence[Any]) -> list[NB101Cell]:
+        """:meth:`from_data` of each item, batched: the pruned, valid cells that files hold
+        are checked with numpy over the whole batch (0/1 upper-triangular matrix, op names,
+        every vertex on an input→output path, at most 9 edges) and their module hashes
+        computed together (the keys come with the cells). Any other item (an official
+        unpruned spec, an invalid cell, odd types) goes through :meth:`from_data`, so the
+        cells and the errors are those of the per-item path."""
+        fast = dict(zip(*_decode_regular(datas)))
+        out = []
+        for k, d in enumerate(datas):
+            cell = fast.get(k)
+            out.append(cell if cell is not None and self._admits(cell) else self.from_data(d))
+        return out
+
+    def _admits(self, cell: NB101Cell) -> bool:
+        """Whether a valid cell decoded by :meth:`from_data_many` is a member (all are)."""
+        return True
 
     def config(self) -> dict:
         cfg: dict[str, Any] = {"type": self.type_name}
@@ -606,6 +724,9 @@ class NB101TableSpace(NB101Space):
 
     def key_of_index(self, i: int) -> str:
         return str(self.hashes[i])
+
+    def _admits(self, cell: NB101Cell) -> bool:
+        return self._in_table(cell)
 
     def check(self, arch: Any) -> str | None:
         reason = super().check(arch)
