@@ -23,13 +23,13 @@ from __future__ import annotations
 import abc
 import importlib
 import inspect
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .errors import CheckpointError, ConfigurationError, InvalidArchitectureError, NasoptError
+from .jsondata import to_data
 
 Arch = Any
 #: A registered encoder: ``encoder(space, archs) -> array (len(archs), ...)``.
@@ -137,7 +137,7 @@ def space_of_file(config: Any, space: "SearchSpace | None", trusted: bool, sourc
             message says why and to pass ``space=``).
     """
     if space is not None:
-        if _plain(space.config()) != config:
+        if to_data(space.config(), "the space config", ConfigurationError) != config:
             raise CheckpointError(f"{source} was written for space {config!r}, not {space.config()!r}")
         return space
     try:
@@ -148,11 +148,6 @@ def space_of_file(config: Any, space: "SearchSpace | None", trusted: bool, sourc
         raise CheckpointError(
             f"damaged search space config in {source}: {config!r} ({type(exc).__name__}: {exc})"
         ) from None
-
-
-def _plain(config: Any) -> Any:
-    """``config`` as it reads back from JSON (tuples as lists, numpy scalars as numbers)."""
-    return json.loads(json.dumps(config, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
 class SearchSpace(abc.ABC):
