@@ -379,3 +379,31 @@ def test_a_constraint_function_that_raises_leaves_every_strategy_unchanged(name)
             opt.ask(3)
             before = persistence.state_dict(opt)
     assert persistence.state_dict(opt) == before
+
+
+# ------------------------------------------------------------------ hypervolume
+def test_hypervolume_of_a_2d_staircase_is_the_union_of_its_boxes():
+    from nasopt.core.pareto import hypervolume
+    pts = np.array([[3.0, 1.0], [2.0, 2.0], [1.0, 3.0], [1.5, 1.5]])  # the last is dominated
+    # boxes [0,3]x[0,1] ∪ [0,2]x[0,2] ∪ [0,1]x[0,3] = 3 + 2*1 + 1*1
+    assert hypervolume(pts) == pytest.approx(6.0)
+    assert hypervolume(pts, reference=[1.0, 1.0]) == pytest.approx(1.0)  # only [1,2]x[1,2]
+    assert hypervolume(np.empty((0, 2))) == 0.0
+    assert hypervolume(np.array([[-1.0, 5.0]])) == 0.0  # does not dominate the reference
+
+
+def test_hypervolume_in_3d_matches_a_monte_carlo_count():
+    from nasopt.core.pareto import hypervolume
+    rng = np.random.default_rng(3)
+    pts = rng.random((12, 3))
+    grid = rng.random((200_000, 3))
+    covered = np.zeros(len(grid), dtype=bool)
+    for p in pts:
+        covered |= np.all(grid <= p, axis=1)
+    assert hypervolume(pts) == pytest.approx(covered.mean(), abs=5e-3)
+    # 2d through the general path: slicing a 2d front by its last objective
+    pts2 = rng.random((20, 2))
+    cover2 = np.zeros(len(grid), dtype=bool)
+    for p in pts2:
+        cover2 |= np.all(grid[:, :2] <= p, axis=1)
+    assert hypervolume(pts2) == pytest.approx(cover2.mean(), abs=5e-3)

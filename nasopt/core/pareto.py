@@ -111,3 +111,46 @@ def selection_order(scores: np.ndarray, violation: np.ndarray | None = None) -> 
     position = np.empty(len(scores), dtype=np.int64)
     position[order] = np.arange(len(scores))
     return position
+
+
+def hypervolume(scores: np.ndarray, reference: np.ndarray | None = None) -> float:
+    """Volume of the region that the points dominate and that dominates ``reference``
+    (larger is better on every objective, as elsewhere in this module).
+
+    ``reference`` defaults to the origin. Points that do not strictly dominate the
+    reference add nothing. Exact: a sweep for two objectives (``O(n log n)``) and slicing
+    along the last objective for more (fine for the small fronts of a search, exponential in
+    ``m`` in the worst case).
+    """
+    pts = np.asarray(scores, dtype=float)
+    if pts.ndim != 2:
+        raise ValueError(f"scores must be an (n, m) array, got shape {pts.shape}")
+    m = pts.shape[1]
+    ref = np.zeros(m) if reference is None else np.asarray(reference, dtype=float).reshape(m)
+    pts = pts[np.all(pts > ref, axis=1)]
+    if len(pts) == 0:
+        return 0.0
+    pts = pts[nondominated_mask(pts)] - ref
+    return _hv_shifted(pts)
+
+
+def _hv_shifted(pts: np.ndarray) -> float:
+    """Hypervolume of non-dominated, strictly positive points against the origin."""
+    m = pts.shape[1]
+    if m == 1:
+        return float(pts[:, 0].max())
+    if m == 2:
+        pts = pts[np.argsort(-pts[:, 0], kind="stable")]
+        # sorted by decreasing x, a front has increasing y: each point adds a strip
+        ys = np.maximum.accumulate(pts[:, 1])
+        heights = np.diff(np.concatenate(([0.0], ys)))
+        return float(np.sum(pts[:, 0] * heights))
+    # slice along the last objective: between consecutive levels, the points at or above the
+    # level dominate an (m-1)-dimensional front
+    levels = np.unique(pts[:, -1])[::-1]
+    total = 0.0
+    for hi, lo in zip(levels, np.append(levels[1:], 0.0)):
+        above = pts[pts[:, -1] >= hi, :-1]
+        above = above[nondominated_mask(above)]
+        total += (hi - lo) * _hv_shifted(above)
+    return total
