@@ -11,6 +11,12 @@ every result so far each time ``top_k`` predicted architectures have been served
 searches again, so the strategy keeps improving after its first top-k. ``"renas-iter"``
 (:class:`IterativeReNAS`) is the iterative recipe measured to beat Optuna's TPE on
 NAS-Bench-201.
+
+Several objectives (``objectives=[...]``): one ranking predictor per objective, the EA
+selects by non-dominated rank and crowding distance, and the served top-k are spread along
+the predicted front (:func:`~nasopt.strategies.ea.pareto_ranking`). Results told with
+violated constraints (``tell(..., constraints=[...])``) train a feasibility predictor, and
+candidates it predicts infeasible are ranked behind the feasible ones (Deb's rule).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import numpy as np
 
 from ..core.errors import ConfigurationError, NumericalError
 from ..core.optimizer import Optimizer
+from ..core.pareto import selection_order
 from ..core.checks import (
     check_budget, check_choice, check_fraction, check_init_fits, check_int, scaled_init,
 )
@@ -32,7 +39,7 @@ from ..spaces.renas_features import ENCODING_KINDS
 from ._numeric import non_finite_message, overflow_safe
 from ..surrogates.ensemble import Ensemble, fit_ensemble, member_seeds, new_surrogate
 from ..surrogates.losses import LOSSES
-from .ea import check_ea_options, evolve
+from .ea import FRONT_ORDERS, check_ea_options, evolve, pareto_ranking
 
 #: Random training sample per space type (the paper's NAS-Bench-201 / NAS-Bench-101 settings);
 #: other spaces use ``GENERIC_INIT``. Scaled down to small budgets by ``INIT_SHARE``.
@@ -93,6 +100,73 @@ class _Scorer:
         return self.score_features(self.featurize(archs))
 
 
+def feasibility_threshold(scores: np.ndarray, feasible: np.ndarray) -> float:
+    """The cut on a feasibility predictor's training scores (larger: more feasible) that
+    best separates the feasible results from the others (largest balanced accuracy: true
+    positive rate plus true negative rate; the lowest such cut on ties). Points scoring at
+    least the cut are predicted feasible; ``inf`` when no result is feasible."""
+    scores, feasible = np.asarray(scores, dtype=float), np.asarray(feasible, dtype=bool)
+    n_ok, n_bad = int(feasible.sum()), int((~feasible).sum())
+    if n_ok == 0:
+        return np.inf
+    if n_bad == 0:
+        return float(scores.min())
+    order = np.argsort(scores, kind="stable")
+    s, ok = scores[order], feasible[order]
+    # cut before position c: points c.. are predicted feasible
+    ok_above = n_ok - np.concatenate(([0], np.cumsum(ok)[:-1]))
+    bad_below = np.concatenate(([0], np.cumsum(~ok)[:-1]))
+    gain = ok_above / n_ok + bad_below / n_bad
+    valid = np.concatenate(([True], s[1:] > s[:-1]))  # cut between distinct scores only
+    c = int(np.argmax(np.where(valid, gain, -1.0)))
+    return float(s[0]) if c == 0 else float((s[c - 1] + s[c]) / 2)
+
+
+class _ParetoScorer:
+    """Scorer of architectures on several objectives: one :class:`_Scorer` per objective
+    (``None`` for an objective whose results were all equal: it scores 0), plus an optional
+    feasibility :class:`_Scorer` turned into a predicted violation by a threshold
+    (:func:`feasibility_threshold`). Calling it gives an ``(n, m)`` array, larger is better."""
+
+    def __init__(self, scorers: list[_Scorer | None], featurize, feasibility: _Scorer | None = None,
+                 threshold: float = 0.0, top: float = 0.0) -> None:
+        self.scorers, self.featurize = scorers, featurize
+        # top: the largest feasibility score of a training result (used when none is feasible)
+        self.feasibility, self.threshold, self.top = feasibility, threshold, top
+
+    @property
+    def models(self) -> list:
+        """The fitted surrogates of every objective, then the feasibility predictor's."""
+        members = [*self.scorers, self.feasibility]
+        return [m for sc in members if sc is not None for m in sc.models]
+
+    def score_features(self, X: np.ndarray) -> np.ndarray:
+        """Predicted scores of encoded architectures, ``(n, m)``."""
+        n = len(X)
+        return np.stack([np.zeros(n) if sc is None else sc.score_features(X) for sc in self.scorers], axis=1)
+
+    def violation_features(self, X: np.ndarray) -> np.ndarray | None:
+        """Predicted violation of encoded architectures (``<= 0``: predicted feasible), or
+        ``None`` without a feasibility predictor. With no feasible result at all, every
+        candidate is predicted infeasible, the likeliest to become feasible first."""
+        if self.feasibility is None:
+            return None
+        s = self.feasibility.score_features(X)
+        if np.isinf(self.threshold):
+            return 1.0 + np.maximum(self.top - s, 0.0)
+        return self.threshold - s
+
+    def __call__(self, archs: Sequence[Any]) -> np.ndarray:
+        if len(archs) == 0:
+            return np.zeros((0, len(self.scorers)))
+        return self.score_features(self.featurize(archs))
+
+    def violation(self, archs: Sequence[Any]) -> np.ndarray:
+        """Predicted violation of architectures (zeros without a feasibility predictor)."""
+        out = None if len(archs) == 0 else self.violation_features(self.featurize(archs))
+        return np.zeros(len(archs)) if out is None else out
+
+
 @register_strategy("renas")
 class ReNAS(Optimizer):
     """Predictor-guided evolution (ReNAS).
@@ -148,9 +222,29 @@ class ReNAS(Optimizer):
         budget: Optional hint: the number of queries the run will make. It only scales the
             default ``init`` (a 50-query budget starts with 30 random architectures; measured
             in ``docs/small_budgets.md``); it does not stop the run.
+        front_order: With several objectives, the order in which the points of one
+            predicted front are served: ``"spread"`` (default: the best on the first
+            objective, then each time the candidate farthest from those taken, so every
+            ``top_k`` covers the whole front) or ``"first"`` (by the first objective, best
+            first: the front's end on the first objective is served before the rest).
 
-    ``seed``, ``maximize``, ``direction``, ``allow_duplicates`` and ``journal`` are those of
-    :class:`~nasopt.core.optimizer.Optimizer`.
+    ``seed``, ``maximize``, ``direction``, ``allow_duplicates``, ``objectives``,
+    ``constraints`` and ``journal`` are those of :class:`~nasopt.core.optimizer.Optimizer`.
+
+    Several objectives (``objectives=[...]``): one predictor (ensemble) per objective, fitted
+    on the results in "larger is better" form; the EA keeps the members first in NSGA-II's
+    order (non-dominated rank, then crowding distance), and the ranking served is the
+    predicted first front, then the next ones, each front in an order spread along it (the
+    best on the first objective, then each time the candidate farthest from those taken:
+    :func:`~nasopt.strategies.ea.pareto_ranking`), so that every ``top_k`` served covers the
+    predicted trade-off. Constraint values told with the results (``tell(...,
+    constraints=[...])``): once a result violates them, a feasibility predictor is fitted as
+    well (a ranking predictor of the negated total violation, cut where it best separates
+    the feasible results from the others) and candidates it predicts infeasible are ranked
+    behind the predicted-feasible ones (Deb's rule; this applies with one objective too), and
+    the EA's initial population is seeded with the best results in constrained order.
+    Infeasible results still train the objective predictors. A run with one objective and
+    no violated constraint ranks by its single predictor exactly as before.
 
     Results arriving while predicted architectures are pending are used at the next fit;
     failed evaluations are left out of the training set. Before ``MIN_TRAIN`` results are
@@ -158,7 +252,9 @@ class ReNAS(Optimizer):
 
     Attributes:
         predictor_: The last fitted scorer (callable on a list of architectures, larger is
-            better), or ``None`` before the first fit and after loading a checkpoint.
+            better; an ``(n, m)`` array of scores with several objectives or violated
+            constraints, and its ``violation(archs)`` the predicted violation), or ``None``
+            before the first fit and after loading a checkpoint.
         rankings_: Method used at each fit (``"traverse"`` or ``"ea"``).
     """
 
@@ -186,13 +282,10 @@ class ReNAS(Optimizer):
         surrogate_options: dict | None = None,
         n_threads: int | None = DEFAULT_THREADS,
         budget: int | None = None,
+        front_order: str = "spread",
         **optimizer_kw: Any,
     ) -> None:
         super().__init__(space, **optimizer_kw)
-        if self.n_objectives > 1:
-            raise ConfigurationError(
-                f"strategy {self.name or type(self).__name__!r} does not support several "
-                "objectives yet: use 'rea' or 'random' for a multi-objective search")
         # a name is validated below by building one model
         if not isinstance(surrogate, str) and not (hasattr(surrogate, "fit") and hasattr(surrogate, "predict")):
             raise ConfigurationError(
@@ -237,6 +330,7 @@ class ReNAS(Optimizer):
             raise ConfigurationError("surrogate_options must be a dict of keyword arguments")
         self._surrogate_options = dict(surrogate_options or {})
         self.n_threads = check_n_threads(n_threads)
+        self.front_order = check_choice("front_order", front_order, FRONT_ORDERS)
         # the arguments as given (get_params); the values above are resolved from them
         self.encoding, self.init, self.surrogate_options = encoding_arg, init, surrogate_options
         self.budget = budget_arg
@@ -255,7 +349,7 @@ class ReNAS(Optimizer):
         self._queue: list[Any] = []  # predicted ranking not served yet, best first
         self.rankings_: list[str] = []
         # ---- not persisted
-        self.predictor_: _Scorer | None = None
+        self.predictor_: _Scorer | _ParetoScorer | None = None
 
     @staticmethod
     def _default_init(space: SearchSpace) -> int:
@@ -366,9 +460,33 @@ class ReNAS(Optimizer):
             opts["loss"] = self.loss
         return new_surrogate(self.surrogate, seed, **opts)
 
-    def fit_predictor(self) -> _Scorer | None:
+    def _training_matrix(self) -> tuple[list[Any], np.ndarray, np.ndarray]:
+        """Completed architectures (by id), their scores ``(n, m)`` (larger is better on each
+        objective) and their total constraint violations."""
+        done = sorted(self.completed, key=lambda t: t.id)  # independent of tell order
+        m = self.n_objectives
+        if m > 1:
+            Y = np.array([self._signs * np.asarray(t.values, dtype=np.float64) for t in done])
+        else:
+            Y = np.array([self._score(t.value) for t in done], dtype=np.float64)
+        return ([t.arch for t in done], Y.reshape(len(done), m),
+                np.array([t.violation for t in done], dtype=np.float64))
+
+    @property
+    def ranks_by_pareto(self) -> bool:
+        """Whether the predictor ranks by Pareto fronts: several objectives, or a completed
+        result that violates its constraints."""
+        if self.n_objectives > 1:
+            return True
+        with self._lock:
+            return bool((self._done_violation[:len(self._done_ids)] > 0).any())
+
+    def fit_predictor(self) -> _Scorer | _ParetoScorer | None:
         """Fit the predictor (ensemble) on every completed result; ``None`` when fewer than
-        ``MIN_TRAIN`` results (or a single distinct value) are in."""
+        ``MIN_TRAIN`` results (or a single distinct value) are in. With several objectives
+        or violated constraints (:attr:`ranks_by_pareto`), a :class:`_ParetoScorer`."""
+        if self.ranks_by_pareto:
+            return self._fit_pareto()
         archs, y = self._training_set()
         y = overflow_safe(y)  # unchanged unless near the float64 limit
         if len(archs) < MIN_TRAIN or np.ptp(y) == 0:
@@ -377,6 +495,32 @@ class ReNAS(Optimizer):
         seeds = member_seeds(self._rng, self.ensemble)
         ensemble = fit_ensemble(self._new_model, X, y, seeds, standardize=True)
         return _Scorer(ensemble, self._featurize, y)
+
+    def _fit_scorer(self, X: np.ndarray, y: np.ndarray) -> _Scorer | None:
+        """One standardised ensemble on targets ``y``; ``None`` when they are all equal."""
+        y = overflow_safe(y)
+        if np.ptp(y) == 0:
+            return None
+        seeds = member_seeds(self._rng, self.ensemble)
+        return _Scorer(fit_ensemble(self._new_model, X, y, seeds, standardize=True), self._featurize, y)
+
+    def _fit_pareto(self) -> _ParetoScorer | None:
+        """One predictor per objective, and a feasibility predictor once a result violates
+        its constraints; ``None`` when there is nothing to learn from."""
+        archs, Y, violation = self._training_matrix()
+        if len(archs) < MIN_TRAIN:
+            return None
+        X = self._featurize(archs)
+        scorers = [self._fit_scorer(X, Y[:, j]) for j in range(Y.shape[1])]
+        feasibility, threshold, top = None, 0.0, 0.0
+        if (violation > 0).any():
+            feasibility = self._fit_scorer(X, -violation)
+            if feasibility is not None:
+                s = feasibility.score_features(X)
+                threshold, top = feasibility_threshold(s, violation <= 0), float(s.max())
+        if feasibility is None and all(sc is None for sc in scorers):
+            return None
+        return _ParetoScorer(scorers, self._featurize, feasibility, threshold, top)
 
     def _refit(self, batch: set[str]) -> bool:
         """Fit, rank, and refill the queue (under the ``n_threads`` limit); False when there
@@ -388,7 +532,9 @@ class ReNAS(Optimizer):
             self.predictor_ = scorer
             exclude = set(batch) | self._excluded if self.allow_duplicates else self._seen_keys() | batch
             limit = max(self.top_k, QUEUE_MIN)
-            if self.uses_traversal:
+            if self.uses_traversal and isinstance(scorer, _ParetoScorer):
+                self._queue = self._rank_traverse_pareto(scorer, exclude, limit)
+            elif self.uses_traversal:
                 self._queue = self._rank_traverse(scorer, exclude, limit)
             else:
                 self._queue = self._rank_ea(scorer, exclude, limit)
@@ -397,13 +543,28 @@ class ReNAS(Optimizer):
         self._served = 0
         return True
 
+    def _score_space(self, score: Any) -> np.ndarray:
+        """``score(features)`` of every member of the finite space, in index order, encoded
+        and scored in chunks."""
+        size, step = len(self.space), 8192
+        parts = [score(self._featurize_indices(np.arange(lo, min(size, lo + step))))
+                 for lo in range(0, size, step)]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def _rank_traverse_pareto(self, scorer: _ParetoScorer, exclude: set[str], limit: int) -> list[Any]:
+        if scorer.feasibility is None:
+            scores, violation = self._score_space(scorer.score_features), None
+        else:
+            both = self._score_space(
+                lambda X: np.column_stack([scorer.score_features(X), scorer.violation_features(X)]))
+            scores, violation = both[:, :-1], both[:, -1]
+        key_of = self.space.key_of_index
+        idx = pareto_ranking(scores, violation, limit, lambda i: key_of(i) in exclude,
+                             self.front_order)
+        return [self.space[int(i)] for i in idx]
+
     def _rank_traverse(self, scorer: _Scorer, exclude: set[str], limit: int) -> list[Any]:
-        size = len(self.space)
-        scores = np.empty(size, dtype=np.float64)
-        step = 8192
-        for lo in range(0, size, step):
-            idx = np.arange(lo, min(size, lo + step))
-            scores[lo:lo + len(idx)] = scorer.score_features(self._featurize_indices(idx))
+        scores = self._score_space(scorer.score_features)
         out: list[Any] = []
         for i in np.argsort(-scores, kind="stable"):
             if self.space.key_of_index(int(i)) in exclude:
@@ -415,18 +576,27 @@ class ReNAS(Optimizer):
 
     def run_ea(self, scorer: Any) -> Any:
         """The EA of this strategy's settings on ``scorer`` (an :class:`~nasopt.strategies.ea.EAResult`),
-        its initial population seeded with the best evaluated architectures."""
-        archs, y = self._training_set()
+        its initial population seeded with the best evaluated architectures (with several
+        objectives or violated constraints: the first in NSGA-II's constrained order)."""
         n_seed = int(round(self.seed_population * self.population))
-        seeds = [archs[i] for i in np.argsort(-y, kind="stable")[:n_seed]]
+        violation = None
+        if isinstance(scorer, _ParetoScorer):
+            archs, Y, told_violation = self._training_matrix()
+            order = np.argsort(selection_order(Y, told_violation), kind="stable")
+            violation = None if scorer.feasibility is None else scorer.violation
+        else:
+            archs, y = self._training_set()
+            order = np.argsort(-y, kind="stable")
+        seeds = [archs[i] for i in order[:n_seed]]
         return evolve(
             self.space, scorer, self._rng, population=self.population,
             generations=self.generations, p_select=self.p_select,
             p_crossover=self.p_crossover, p_mutation=self.p_mutation, seeds=seeds,
+            violation=violation,
         )
 
-    def _rank_ea(self, scorer: _Scorer, exclude: set[str], limit: int) -> list[Any]:
-        return self.run_ea(scorer).ranking(exclude=exclude, limit=limit)
+    def _rank_ea(self, scorer: _Scorer | _ParetoScorer, exclude: set[str], limit: int) -> list[Any]:
+        return self.run_ea(scorer).ranking(exclude=exclude, limit=limit, front_order=self.front_order)
 
 
 @register_strategy("renas-iter")
