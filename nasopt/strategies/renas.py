@@ -39,6 +39,7 @@ from ..spaces.renas_features import ENCODING_KINDS
 from ._numeric import non_finite_message, overflow_safe
 from ..surrogates.ensemble import Ensemble, fit_ensemble, member_seeds, new_surrogate
 from ..surrogates.losses import LOSSES
+from ._prior import Prior, PriorArgument, standardize, top_unseen
 from .ea import FRONT_ORDERS, check_ea_options, evolve, pareto_ranking
 
 #: Random training sample per space type (the paper's NAS-Bench-201 / NAS-Bench-101 settings);
@@ -56,6 +57,11 @@ TRAVERSE_MAX = 100_000
 QUEUE_MIN = 100
 #: Completed results needed before a predictor is fitted (with at least two distinct values).
 MIN_TRAIN = 3
+#: With a prior, its share of the start is drawn from the ``PRIOR_TOP`` best by the prior
+#: (as WeakNAS's ``top_n``); on a space that cannot be enumerated, among ``PRIOR_POOL``
+#: uniform samples.
+PRIOR_TOP = 100
+PRIOR_POOL = 1000
 #: The iterative recipe measured on NAS-Bench-201 (``benchmarks/renas.py``, README): boosted
 #: stumps (GBRT of depth 1: an additive model over the space's first encoding, one-hot edge
 #: choices on NB201) with the pairwise logistic loss, 20 random architectures, then 8 rounds
@@ -168,7 +174,7 @@ class _ParetoScorer:
 
 
 @register_strategy("renas")
-class ReNAS(Optimizer):
+class ReNAS(PriorArgument, Optimizer):
     """Predictor-guided evolution (ReNAS).
 
     Args:
@@ -227,6 +233,24 @@ class ReNAS(Optimizer):
             objective, then each time the candidate farthest from those taken, so every
             ``top_k`` covers the whole front) or ``"first"`` (by the first objective, best
             first: the front's end on the first objective is served before the rest).
+        prior: Optional cheap scores known before training (``docs/priors.md``, the forms
+            WeakNAS takes: a callable ``arch -> scores``, a dict key -> scores, an array in a
+            finite space's index order; higher is more promising), evaluated lazily and
+            cached (time in :attr:`prior_seconds`). Used (a) for the first ``prior_init``
+            share of the ``init`` start: drawn uniformly from the ``PRIOR_TOP`` (100) best
+            by the mean of the standardized prior columns (on a space that cannot be
+            enumerated, among ``PRIOR_POOL`` uniform samples), and (b) with
+            ``prior_features``, as standardized extra predictor inputs (z-scored over the
+            whole finite space, else over the training set of each fit) appended to vector
+            encodings (the ReNAS CNN's tensor encodings are left as they are). A runtime
+            argument, not an option: never stored; :func:`nasopt.load` needs ``prior=``
+            again. A prior that fails raises :class:`~nasopt.core.errors.PriorError` naming
+            the architecture, the optimizer unchanged. Without a prior, the run is exactly
+            that of a ReNAS without one.
+        prior_init: Share (0..1) of ``init`` chosen by the prior (default 0.5); ignored
+            without a prior.
+        prior_features: Append the standardized prior scores to the predictor's input
+            (default ``True``); ignored without a prior.
 
     ``seed``, ``maximize``, ``direction``, ``allow_duplicates``, ``objectives``,
     ``constraints`` and ``journal`` are those of :class:`~nasopt.core.optimizer.Optimizer`.
@@ -283,6 +307,9 @@ class ReNAS(Optimizer):
         n_threads: int | None = DEFAULT_THREADS,
         budget: int | None = None,
         front_order: str = "spread",
+        prior: Any = None,
+        prior_init: float = 0.5,
+        prior_features: bool = True,
         **optimizer_kw: Any,
     ) -> None:
         super().__init__(space, **optimizer_kw)
@@ -331,6 +358,12 @@ class ReNAS(Optimizer):
         self._surrogate_options = dict(surrogate_options or {})
         self.n_threads = check_n_threads(n_threads)
         self.front_order = check_choice("front_order", front_order, FRONT_ORDERS)
+        self.prior_init = check_fraction("prior_init", prior_init)
+        self.prior_features = bool(prior_features)
+        self.prior = prior  # a runtime argument (not in get_params)
+        self._prior = None if prior is None else Prior(prior, space)
+        self._prior_z_all: np.ndarray | None = None  # finite: standardized over the space
+        self._prior_stats: tuple[np.ndarray, np.ndarray] | None = None  # else: of the last fit
         # the arguments as given (get_params); the values above are resolved from them
         self.encoding, self.init, self.surrogate_options = encoding_arg, init, surrogate_options
         self.budget = budget_arg
@@ -403,7 +436,12 @@ class ReNAS(Optimizer):
             left = self._init - self._init_asked
             if left > 0:
                 m = min(left, n - len(out))
-                add(self._random_excluding(m, batch))
+                picks: list[Any] = []
+                if self._prior is not None:  # the first prior_init share of init
+                    k = min(m, max(0, int(round(self.prior_init * self._init)) - self._init_asked))
+                    picks = self._prior_unseen(k, batch) if k else []
+                    add(picks)
+                add(self._random_excluding(m - len(picks), batch))
                 self._init_asked += m
                 continue
             if self._round_over():
@@ -420,6 +458,13 @@ class ReNAS(Optimizer):
             add([arch])
             self._served += 1
         return out
+
+    def _prior_unseen(self, n: int, batch: set[str]) -> list[Any]:
+        """``n`` architectures drawn from the ``PRIOR_TOP`` best by the prior that may be
+        proposed (fewer when fewer are left)."""
+        pool = None if self.space.is_finite else self._random_excluding(PRIOR_POOL, batch)
+        return top_unseen(self._prior, self.space, self._rng, n, PRIOR_TOP,
+                          lambda key: self._available(key, batch), pool)
 
     def _pop_queue(self, batch: set[str]) -> Any | None:
         while self._queue:
@@ -447,10 +492,45 @@ class ReNAS(Optimizer):
         return [t.arch for t in done], np.array([self._score(t.value) for t in done], dtype=np.float64)
 
     def _featurize(self, archs: Sequence[Any]) -> np.ndarray:
-        return self.space.encode(list(archs), self._encoding)
+        archs = list(archs)
+        X = self.space.encode(archs, self._encoding)
+        if not self._appends_prior(X):
+            return X
+        if self.space.is_finite:
+            return self._append(X, self._prior_z()[self.space.indices(archs)])
+        mean, sd = self._prior_stats
+        return self._append(X, (self._prior.scores(archs) - mean) / sd)
 
     def _featurize_indices(self, idx: np.ndarray) -> np.ndarray:
-        return self.space.encode_indices(idx, self._encoding)
+        X = self.space.encode_indices(idx, self._encoding)
+        return self._append(X, self._prior_z()[idx]) if self._appends_prior(X) else X
+
+    # ------------------------------------------------------------------ prior features
+    def _appends_prior(self, X: Any) -> bool:
+        """Whether prior scores are appended to encodings ``X`` (vectors only)."""
+        return self._prior is not None and self.prior_features and np.ndim(X) <= 2
+
+    @staticmethod
+    def _append(X: Any, Z: np.ndarray) -> np.ndarray:
+        X = np.asarray(X)
+        dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64
+        return np.hstack([X.reshape(len(X), -1).astype(dtype, copy=False), Z.astype(dtype)])
+
+    def _prior_z(self) -> np.ndarray:
+        """Finite spaces: the prior scores of every member, standardized over the space."""
+        if self._prior_z_all is None:
+            self._prior_z_all = standardize(self._prior.all_scores())
+        return self._prior_z_all
+
+    def _prepare_prior(self, archs: list[Any]) -> None:
+        """Before a fit on a space that cannot be enumerated: the mean and spread of the
+        prior scores of the training set, which standardize every encoding until the next
+        fit."""
+        if self._prior is None or not self.prior_features or self.space.is_finite:
+            return
+        F = self._prior.scores(archs)
+        sd = F.std(axis=0)
+        self._prior_stats = (F.mean(axis=0), np.where(sd > 0, sd, 1.0))
 
     def _new_model(self, seed: int) -> Any:
         if not isinstance(self.surrogate, str):
@@ -491,6 +571,7 @@ class ReNAS(Optimizer):
         y = overflow_safe(y)  # unchanged unless near the float64 limit
         if len(archs) < MIN_TRAIN or np.ptp(y) == 0:
             return None
+        self._prepare_prior(archs)
         X = self._featurize(archs)
         seeds = member_seeds(self._rng, self.ensemble)
         ensemble = fit_ensemble(self._new_model, X, y, seeds, standardize=True)
@@ -510,6 +591,7 @@ class ReNAS(Optimizer):
         archs, Y, violation = self._training_matrix()
         if len(archs) < MIN_TRAIN:
             return None
+        self._prepare_prior(archs)
         X = self._featurize(archs)
         scorers = [self._fit_scorer(X, Y[:, j]) for j in range(Y.shape[1])]
         feasibility, threshold, top = None, 0.0, 0.0
