@@ -1,5 +1,6 @@
 """Priors: cheap scores of an architecture known before any training (zero-cost proxies,
-parameter count, FLOPs), used by :class:`~nasopt.strategies.weaknas.WeakNAS`.
+parameter count, FLOPs), used by :class:`~nasopt.strategies.weaknas.WeakNAS` and
+:class:`~nasopt.strategies.renas.ReNAS`.
 
 A prior is one of
 
