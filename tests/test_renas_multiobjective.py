@@ -179,3 +179,20 @@ def test_front_order_first_serves_each_front_by_its_first_objective():
     assert np.all(np.diff(pred[:, 0]) <= 0), pred  # the predicted front, most accurate first
     with pytest.raises(nasopt.ConfigurationError, match="front_order must be one of"):
         nasopt.create("renas", SPACE, front_order="middle")
+
+
+def test_a_single_column_fitness_is_one_objective_in_the_ea():
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=len(SPACE))
+
+    def flat(archs):
+        return table[[SPACE.index(a) for a in archs]]
+
+    def column(archs):
+        return flat(archs)[:, None]
+
+    a = evolve(SPACE, flat, np.random.default_rng(1), population=8, generations=5)
+    b = evolve(SPACE, column, np.random.default_rng(1), population=8, generations=5)
+    assert a.keys == b.keys and b.scores.ndim == 1 and a.ranking(limit=5) == b.ranking(limit=5)
+    with pytest.raises(nasopt.ConfigurationError, match="front_order must be one of"):
+        pareto_ranking(np.zeros((3, 2)), front_order="middle")

@@ -98,7 +98,10 @@ def pareto_ranking(scores: np.ndarray, violation: np.ndarray | None = None,
         limit: At most this many positions (all by default). Fronts are only peeled until
             ``limit`` points are taken, so a short ranking of a large set stays cheap.
         skip: Positions for which it returns true are left out (seen architectures).
+        front_order: One of :data:`FRONT_ORDERS`.
     """
+    if front_order not in FRONT_ORDERS:
+        raise ConfigurationError(f"front_order must be one of {FRONT_ORDERS}, got {front_order!r}")
     scores = np.asarray(scores, dtype=float)
     if scores.ndim == 1:
         scores = scores[:, None]
@@ -255,7 +258,7 @@ def evolve(
         nonlocal calls, multi
         batch = [a for a, _ in fresh]
         values = np.asarray(fitness(batch), dtype=np.float64)
-        if values.ndim == 2:
+        if values.ndim == 2 and values.shape[1] > 1:  # one column is one objective
             multi = True
         values = values.reshape(len(values), -1) if multi else values.reshape(-1)
         if len(values) != len(fresh):
