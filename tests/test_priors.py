@@ -269,6 +269,8 @@ class CostedSpace(ProductSpace):
         out = np.column_stack([codes.sum(axis=1), codes[:, 0]]).astype(np.float64)
         if self.broken == "nan":
             out[codes[:, 0] == 3, 1] = np.nan
+        if self.broken == "raise" and (codes[:, 0] == 3).any():
+            raise KeyError("no cost table for d")
         return out[:, :1] if self.broken == "shape" else out
 
 
@@ -323,6 +325,12 @@ def test_broken_free_features_are_refused_naming_the_space_or_the_architecture()
     opt = WeakNAS(CostedSpace(finite=False, broken="nan"), seed=0, init=10, prior="free", prior_init=1.0)
     with pytest.raises(PriorError, match=r"prior 'free:size,first' returned non-finite scores .* for "
                                          r"architecture \{'p0': 'd'"):
+        opt.ask()
+    assert opt.trials == []
+    opt = WeakNAS(CostedSpace(finite=False, broken="raise"), seed=0, init=10, prior="free", prior_init=1.0)
+    with pytest.raises(PriorError, match=r"prior 'free:size,first' raised KeyError: 'no cost table for "
+                                         r"d' \(in CostedSpace.free_features of \d+ architecture\(s\), "
+                                         r"the first\) for architecture \{'p0'"):
         opt.ask()
     assert opt.trials == []
 

@@ -72,7 +72,8 @@ class Prior:
             ``"free"`` on a space without free features (the message names the space).
     """
 
-    def __init__(self, source: Callable[[Any], Any] | Mapping | np.ndarray, space: SearchSpace) -> None:
+    def __init__(self, source: Callable[[Any], Any] | Mapping | np.ndarray | str,
+                 space: SearchSpace) -> None:
         self.space = space
         #: Seconds spent computing prior scores (callables only; table look-ups are free).
         self.seconds = 0.0
@@ -139,10 +140,19 @@ class Prior:
             self._all = table
 
     def _free_rows(self, archs: list[Any]) -> np.ndarray:
-        """The space's free features of ``archs``, checked to be one row of ``k`` each."""
+        """The space's free features of ``archs``, checked to be one row of ``k`` each.
+
+        Raises:
+            PriorError: ``free_features`` raised (naming the first architecture of the batch).
+            ConfigurationError: it returned another shape.
+        """
         t0 = time.perf_counter()
         try:
             rows = self.space.free_features(archs)
+        except Exception as exc:  # noqa: BLE001 - a space's code: wrapped, chained
+            raise self._fail(archs[0], f"raised {type(exc).__name__}: {exc} (in "
+                                       f"{type(self.space).__name__}.free_features of "
+                                       f"{len(archs)} architecture(s), the first)") from exc
         finally:
             self.seconds += time.perf_counter() - t0
         rows = np.asarray(rows, dtype=np.float64)
