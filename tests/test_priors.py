@@ -342,7 +342,8 @@ def test_save_load_with_the_free_prior_resolved_again_continues_identically(tmp_
     path = str(tmp_path / "run.ckpt")
     ref.save(path)
     recorded = json.loads(open(path).read())["prior"]
-    assert recorded["kind"] == "free" and recorded["names"] == ["size", "first"] and len(recorded["sha256"]) == 64
+    assert recorded["kind"] == "free" and recorded["names"] == ["size", "first"]
+    assert len(recorded["sha256"]) == 64
     loaded = nasopt.load(path, space=CostedSpace(), prior="free")
     assert run(loaded, 3) == run(ref, 3)
     with pytest.raises(CheckpointError, match="prior: the file has .*'free'.*this optimizer None"):
