@@ -400,6 +400,9 @@ OTHER_CASES = [
         "weaknas", _PRIOR_SPACE, init=4, prior=np.ones(5)),
      ConfigurationError, r"an array prior must have shape \(9,\) or \(9, k\) \(one row per "
                          r"architecture of the space, in index order\), got \(5,\)"),
+    ("WeakNAS prior='free' on a space without free features", lambda t, d, s: nasopt.create(
+        "weaknas", _PRIOR_SPACE, init=4, prior="free"),
+     ConfigurationError, r"prior='free': ProductSpace\(\{a: 3, b: 3\}\) has no free features"),
     ("ReNAS top_k 0", lambda t, d, s: nasopt.create("renas", s, top_k=0),
      ConfigurationError, r"top_k must be an integer >= 1, got 0"),
     ("ReNAS crossover probability 1.5", lambda t, d, s: nasopt.create(

@@ -58,7 +58,7 @@ from ..core.registry import register_strategy
 from ..core.space import SearchSpace
 from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit
 from ._numeric import non_finite_message, overflow_safe
-from ._prior import Prior, PriorArgument, standardize, top_unseen
+from ._prior import PriorArgument, resolve_prior, standardize, top_unseen
 from ..surrogates.ensemble import fit_ensemble, member_seeds, new_surrogate
 from ..surrogates.losses import LOSSES
 
@@ -177,9 +177,11 @@ class WeakNAS(PriorArgument, Optimizer):
         budget: Optional hint: the number of queries the run will make. It only scales the
             default ``init`` (measured in ``docs/small_budgets.md``); it does not stop the run.
         prior: Optional cheap scores known before training (``docs/priors.md``): a callable
-            ``arch -> float or sequence of floats``, a ``dict`` canonical key -> scores, or
-            an array in a finite space's index order; **higher is more promising** in every
-            column. Evaluated lazily, at most once per architecture, and cached (the time
+            ``arch -> float or sequence of floats``, a ``dict`` canonical key -> scores, an
+            array in a finite space's index order, or ``"free"``: the space's free features
+            (parameter count and FLOPs on NB201 and NAS-Bench-Macro; refused on a space
+            without them); **higher is more promising** in every column. ``None`` (the
+            default) is no prior. Evaluated lazily, at most once per architecture, and cached (the time
             spent is :attr:`prior_seconds`). Used (a) for the first ``prior_init`` share of
             the ``init`` random start: drawn uniformly from the ``top_n`` unseen
             architectures ranked by the mean of the standardized prior columns (a "zeroth
@@ -301,7 +303,7 @@ class WeakNAS(PriorArgument, Optimizer):
         self.prior_init = check_fraction("prior_init", prior_init)
         self.prior_features = bool(prior_features)
         self.prior = prior  # a runtime argument (not in get_params)
-        self._prior = None if prior is None else Prior(prior, space)
+        self._prior = resolve_prior(prior, space)
         self._Xp_all: np.ndarray | None = None
         # --- run state (persisted)
         self._queue: list[Any] = []  # drawn but not served yet
