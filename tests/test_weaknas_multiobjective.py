@@ -104,9 +104,15 @@ def test_known_before_constraints_filter_every_multi_objective_proposal(selectio
     assert all(few_convs(t.arch) <= 0 for t in opt.trials)
 
 
-def test_a_multi_objective_batch_holds_distinct_unseen_cells():
+@pytest.mark.parametrize("options", [
+    {"mo_selection": "parego"}, {"acquisition": "ucb"}, {"acquisition": "ei"},
+    {"sampling": "linear", "patience": 1}, {"surrogate": "quadratic", "surrogate_options": {}},
+], ids=["parego", "ucb", "ei", "linear-patience", "quadratic"])
+def test_a_multi_objective_batch_holds_distinct_unseen_cells(options):
+    """Every acquisition (applied per objective), sampling, the stagnation widening and a
+    predictor fitted per objective (not batched) give distinct, unseen proposals."""
     opt = run(nasopt.create("weaknas", SPACE, seed=2, objectives=["max", "min"],
-                            mo_selection="parego", **FAST), 40)
+                            **{**FAST, **options}), 40)
     keys = [t.key for t in opt.trials]
     assert len(keys) == len(set(keys)) == 40
 
