@@ -19,7 +19,7 @@ from optuna.testing.pytest_samplers import (  # noqa: E402
 import nasopt  # noqa: E402
 from nasopt.integrations.optuna import ARCH_ATTR, NASSampler, keep_errors, make_codec, suggest_arch  # noqa: E402
 from nasopt.spaces import NB201Space  # noqa: E402
-from nasopt.testing import registered_strategies  # noqa: E402
+from nasopt.testing import FAST_OPTIONS, registered_strategies  # noqa: E402
 from prior_fixture import OPTIONS, params_prior, weaknas_run  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -51,8 +51,13 @@ class TestRelativeConformance(RelativeSamplerTestCase):
         return request.param
 
 
+def _nb201_weaknas():
+    return NASSampler(NB201Space(), strategy="weaknas", seed=0, **FAST_OPTIONS["weaknas"])
+
+
 class TestMultiObjectiveConformance(MultiObjectiveSamplerTestCase):
-    @pytest.fixture(params=[_nb201_random, _nb201_rea_tpe], ids=["random-fallback", "tpe-fallback"])
+    @pytest.fixture(params=[_nb201_random, _nb201_rea_tpe, _nb201_weaknas],
+                    ids=["random-fallback", "tpe-fallback", "weaknas"])
     def sampler(self, request):
         return request.param
 

@@ -219,6 +219,19 @@ def test_batched_mlp_members_are_separate_networks_and_predict_is_their_mean():
     assert [w.shape for w in est.weights_] == [(3, 12, 16), (3, 1, 16), (3, 16, 1), (3, 1, 1)]
 
 
+@pytest.mark.parametrize("loss", ["mse", "hinge"])
+def test_batched_mlp_with_a_target_column_per_member_learns_each_members_own_target(loss):
+    """y of shape (n, members): member k fits column k (two opposite targets here), in one
+    batched fit; a column count other than ``members`` is refused."""
+    X, y = _data()
+    Y = np.column_stack([y, -y])
+    est = BatchedMLP(members=2, hidden=(16,), epochs=150, loss=loss, random_state=0).fit(X, Y)
+    rows = est.predict_members(X)
+    assert np.corrcoef(rows[0], y)[0, 1] > 0.8 and np.corrcoef(rows[1], -y)[0, 1] > 0.8
+    with pytest.raises(ValueError, match="3 target columns.*2"):
+        BatchedMLP(members=2, epochs=1).fit(X, np.column_stack([y, y, y]))
+
+
 def test_batched_mlp_starts_from_init_weights_of_matching_shape_only():
     X, y = _data()
     first = BatchedMLP(hidden=(16,), epochs=30, random_state=0).fit(X, y)

@@ -97,10 +97,21 @@ class BatchedMLP(NumpySurrogate):
         self.check_device()
 
     def fit(self, X: Any, y: Any) -> "BatchedMLP":
-        """Train on ``X`` ``(N, ...)`` (flattened per sample) and ``y`` ``(N,)``; returns
-        ``self``."""
+        """Train on ``X`` ``(N, ...)`` (flattened per sample) and ``y`` ``(N,)``, or ``y``
+        ``(N, members)``: one target column per member (several objectives learned in one
+        batched fit); returns ``self``."""
         self._check_params()
-        X, y = self._validate_fit(X, y)
+        if np.ndim(y) == 2 and np.shape(y)[1] > 1:
+            Y = np.asarray(y, dtype=np.float64)
+            if Y.shape[1] != int(self.members):
+                raise ValueError(f"y has {Y.shape[1]} target columns: one per member needs "
+                                 f"{self.members}")
+            if not np.isfinite(Y).all():
+                raise ValueError("Input y contains NaN or infinity.")
+            X, _ = self._validate_fit(X, Y[:, 0])
+            y = np.ascontiguousarray(Y.T)  # (members, N)
+        else:
+            X, y = self._validate_fit(X, y)
         rng = _rng(self.random_state)
         X = X.reshape(len(X), -1)
         n, K = len(X), int(self.members)
@@ -132,7 +143,11 @@ class BatchedMLP(NumpySurrogate):
             else:
                 i = rng.integers(n, size=(K, pairs))
                 j = rng.integers(n, size=(K, pairs))
-                s = np.sign(y[i] - y[j])
+                if y.ndim == 1:
+                    s = np.sign(y[i] - y[j])
+                else:  # a target per member: row k of y, flattened
+                    base = np.arange(K)[:, None] * n
+                    s = np.sign(y.ravel()[base + i] - y.ravel()[base + j])
                 oi, oj = np.take_along_axis(out, i, 1), np.take_along_axis(out, j, 1)
                 dz = phi_grad((oi - oj) * s, self.loss, self.margin)
                 dz = dz * s / pairs  # s == 0 (ties) gives no gradient
