@@ -120,9 +120,11 @@ class BatchedMLP(NumpySurrogate):
         rank = self.loss != "mse" and n >= 2
         pairs = int(self.pairs)
         L = len(params) // 2
+        X_k = np.broadcast_to(X, (K, n, X.shape[1]))
+        members = np.arange(K)[:, None]  # row index of each member's pairs
         for step in range(1, int(self.epochs) + 1):
             # forward, keeping pre-activations
-            acts = [np.broadcast_to(X, (K, n, X.shape[1]))]
+            acts = [X_k]
             for k in range(L):
                 z = acts[-1] @ params[2 * k] + params[2 * k + 1]
                 acts.append(np.maximum(z, 0.0) if k < L - 1 else z)
@@ -133,11 +135,11 @@ class BatchedMLP(NumpySurrogate):
                 i = rng.integers(n, size=(K, pairs))
                 j = rng.integers(n, size=(K, pairs))
                 s = np.sign(y[i] - y[j])
-                oi, oj = np.take_along_axis(out, i, 1), np.take_along_axis(out, j, 1)
+                oi, oj = out[members, i], out[members, j]
                 dz = phi_grad((oi - oj) * s, self.loss, self.margin)
                 dz = dz * s / pairs  # s == 0 (ties) gives no gradient
-                flat = (np.arange(K)[:, None] * n + np.hstack([i, j])).ravel()
-                g = np.bincount(flat, weights=np.hstack([dz, -dz]).ravel(), minlength=K * n)
+                flat = (members * n + np.concatenate((i, j), 1)).ravel()
+                g = np.bincount(flat, weights=np.concatenate((dz, -dz), 1).ravel(), minlength=K * n)
                 g = g.reshape(K, n)
             grad_out = g[..., None]
             grads: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
