@@ -366,8 +366,8 @@ def test_explicit_init_that_leaves_nothing_to_learn_is_refused():
     ({"surrogate_options": {"device": "cuda"}},
      r"BatchedMLP runs on the CPU only \(numpy\), got device='cuda'; use device='cpu'"),
     ({"surrogate_options": {"widht": 3}},
-     r"surrogate 'nn' has no option\(s\) widht; options: device, epochs, hidden, lr, margin, pairs, "
-     r"weight_decay$"),
+     r"surrogate 'nn' has no option\(s\) widht; options: device, epochs, full_epochs_rows, hidden, "
+     r"lr, margin, pairs, warm_epochs, weight_decay$"),
     ({"surrogate_options": {"members": 3}}, r"surrogate 'nn' has no option\(s\) members"),
     ({"surrogate": "quadratic", "surrogate_options": {"device": "cuda"}},
      r"Quadratic runs on the CPU only \(numpy\)"),
