@@ -66,8 +66,14 @@ PRESETS: dict[str, StrategySpec] = {
     "weaknas-b5": StrategySpec("weaknas-b5", "weaknas", {"batch": 5, "exploit": 0.6, "ensemble": 1, "loss": "hinge"}),
     "weaknas-noexploit": StrategySpec("weaknas-noexploit", "weaknas", {"exploit": 0.0}),
     "weaknas-warm": StrategySpec("weaknas-warm", "weaknas", {"warm_start": True}),
-    # the default with a free prior: the table's parameter count and FLOPs (docs/priors.md)
-    "weaknas-prior": StrategySpec("weaknas-prior", "weaknas", {"prior": "table:params_M,flops_M"}),
+    # the default with a free prior: the table's parameter count and FLOPs (docs/priors.md),
+    # refits shortened above 64 results (full_epochs_rows: CPU per search, docs/priors.md)
+    "weaknas-prior": StrategySpec(
+        "weaknas-prior", "weaknas",
+        {"prior": "table:params_M,flops_M", "surrogate_options": {"full_epochs_rows": 64}}),
+    # ... with full 200-step refits at every size (weaknas-prior before full_epochs_rows)
+    "weaknas-prior-fullfit": StrategySpec(
+        "weaknas-prior-fullfit", "weaknas", {"prior": "table:params_M,flops_M"}),
     "weaknas-prior-init1": StrategySpec(
         "weaknas-prior-init1", "weaknas", {"prior": "table:params_M,flops_M", "prior_init": 1.0}),
     "weaknas-prior-feat": StrategySpec(

@@ -380,7 +380,7 @@ OTHER_CASES = [
      ConfigurationError, r"budget must be an integer >= 1, got 0"),
     ("predictor option the predictor lacks", lambda t, d, s: nasopt.create(
         "weaknas", s, surrogate_options={"widht": 3}),
-     ConfigurationError, r"surrogate 'nn' has no option\(s\) widht; options: device, epochs, hidden"),
+     ConfigurationError, r"surrogate 'nn' has no option\(s\) widht; options: device, epochs, full_epochs_rows, hidden"),
     ("GPU for a numpy predictor", lambda t, d, s: nasopt.create(
         "weaknas", s, surrogate_options={"device": "cuda"}),
      ConfigurationError, r"BatchedMLP runs on the CPU only \(numpy\), got device='cuda'"),
