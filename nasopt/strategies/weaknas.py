@@ -78,6 +78,13 @@ GENERIC_DEFAULTS: dict[str, int] = {"init": 10, "batch": 10, "top_n": 100}
 #: (NB201: tuned on seeds 0-29 of all three datasets, see :class:`WeakNAS`); elsewhere the
 #: paper's ``M0``. ``init="paper"`` always gives the paper's ``M0``.
 TUNED_INIT: dict[str, int] = {"nb201": 30}
+#: ``init`` of the default configuration with several objectives (NB201: 20 measured lower
+#: hypervolume regret than 30 with ``exploit=0``, see ``mo_selection`` of :class:`WeakNAS`).
+TUNED_INIT_MULTI: dict[str, int] = {"nb201": 20}
+#: The default ``exploit`` share with one objective, and with several (measured in
+#: :class:`WeakNAS`: the front's neighbours did not pay with several objectives).
+DEFAULT_EXPLOIT = 0.5
+MULTI_EXPLOIT = 0.0
 #: A default ``init`` is at most this share of the query budget: the ``budget=`` hint and, on
 #: a finite space, its size. Measured at 50 queries on NB201 (``benchmarks/small_budget.py``,
 #: ``docs/small_budgets.md``): 20 random architectures did at least as well as 10 or 30.
@@ -91,6 +98,8 @@ PAPER_OPTIONS: dict[str, Any] = {
     "init": "paper",
 }
 
+#: Several objectives: candidates predicted per block by the batched networks.
+PREDICT_ROWS = 2048
 #: Mutations drawn per parent when collecting its neighbours for ``exploit``.
 EXPLOIT_DRAWS = 200
 #: At most this many parents (best results first) are searched for unseen neighbours.
@@ -143,7 +152,8 @@ class WeakNAS(PriorArgument, Optimizer):
             ensemble, :class:`~nasopt.surrogates.BatchedMLP`), ``"quadratic"``, ``"mlp"``,
             ``"gbrt"``, ``"rf"`` or ``"renas"``.
         init: ``M0``, random architectures before the first predictor. Default: NB201 30
-            (:data:`TUNED_INIT`), elsewhere the paper's (NB101 100; other spaces 10), scaled
+            (:data:`TUNED_INIT`; 20 with several objectives, :data:`TUNED_INIT_MULTI`),
+            elsewhere the paper's (NB101 100; other spaces 10), scaled
             down to at most ``INIT_SHARE`` (40 %) of the budget (``budget``, and the size of
             a finite space) so that small runs are not random search; ``"paper"``: the
             paper's ``M0`` on every space (NB201 10). An explicit ``init`` must be smaller
@@ -163,8 +173,9 @@ class WeakNAS(PriorArgument, Optimizer):
             result, from the ensemble's mean and spread) or ``"ucb"`` (mean + ``kappa`` std).
         kappa: Exploration weight of ``"ucb"``.
         warm_start: Start each neural predictor from the previous one's weights (``"nn"``).
-        exploit: Share of each batch (0..1; default 0.5, paper 0) given to the predicted
-            best unseen one-step mutations of the best result found.
+        exploit: Share of each batch (0..1; default 0.5, with several objectives 0;
+            paper 0) given to the predicted best unseen one-step mutations of the best
+            result found (with several objectives: of the results on the front).
         exploit_parents: Pool the neighbours of at least this many best results.
         patience: Stagnation detection (default 3; 0 or ``None`` disables it, the paper's
             loop): after every ``patience`` refits in a row without a better result, the
@@ -220,13 +231,15 @@ class WeakNAS(PriorArgument, Optimizer):
             normalised from the space's median (0) to its maximum (1), clipped at 0;
             latency from its maximum (0) to its minimum (1); reference (0, 0)) of NB201
             CIFAR-10 validation accuracy x latency at 100 queries, seeds 0-19, mean of
-            the two halves' means +- s.e.m., Pixel 3 / Raspberry Pi 4: ``"pareto"``
-            0.086 +- 0.007 / 0.077 +- 0.008 (with ``exploit=0``: 0.079 +- 0.006 / 0.072
-            +- 0.008), ``"parego"`` 0.088 +- 0.008 / 0.084 +- 0.010, ``"hvi"`` 0.086 +-
-            0.007 / 0.085 +- 0.007; random search 0.220 / 0.203 on the same seeds, and
-            Optuna's multi-objective TPE 0.113 / 0.136 (the issue's reference, 10 seeds;
-            random 0.193 / 0.177 there). The three selections differ by less than their noise; ``"pareto"``
-            has the lowest mean on both devices.
+            the two halves' means +- s.e.m., Pixel 3 / Raspberry Pi 4. With ``init=30``,
+            ``exploit=0.5`` (the single-objective defaults): ``"pareto"`` 0.086 +- 0.007 /
+            0.077 +- 0.008, ``"parego"`` 0.088 +- 0.008 / 0.084 +- 0.010, ``"hvi"``
+            0.086 +- 0.007 / 0.085 +- 0.007 (they differ by less than their noise);
+            ``"pareto"`` with ``exploit=0``: 0.079 +- 0.006 / 0.072 +- 0.008, and with
+            ``init=20, exploit=0`` (the multi-objective defaults) 0.069 +- 0.007 / 0.063
+            +- 0.007. Random search 0.220 / 0.203 on the same seeds; Optuna's
+            multi-objective TPE 0.113 / 0.136 (the issue's reference, 10 seeds; random
+            0.193 / 0.177 there).
 
     **Several objectives** (``objectives=``): one predictor per objective, each fitted on
     that objective's results turned into "larger is better" (with ``"nn"``, the
@@ -266,7 +279,7 @@ class WeakNAS(PriorArgument, Optimizer):
         acquisition: str = "mean",
         kappa: float = 1.0,
         warm_start: bool = False,
-        exploit: float = 0.5,
+        exploit: float | None = None,
         exploit_parents: int = 1,
         patience: int = 3,
         widen_sampling: str = "uniform",
@@ -293,7 +306,8 @@ class WeakNAS(PriorArgument, Optimizer):
         init_arg = init
         budget = check_budget(budget)
         if init is None:
-            init = scaled_init(TUNED_INIT.get(space.type_name, defaults["init"]), space, budget,
+            tuned = TUNED_INIT_MULTI if self.n_objectives > 1 else TUNED_INIT
+            init = scaled_init(tuned.get(space.type_name, defaults["init"]), space, budget,
                                INIT_SHARE)
         elif init == "paper":
             init = defaults["init"]
@@ -329,7 +343,10 @@ class WeakNAS(PriorArgument, Optimizer):
         self.warm_start = bool(warm_start)
         if self.warm_start and self.surrogate != "nn":
             raise ConfigurationError("warm_start is available for surrogate='nn' only")
-        self.exploit = check_fraction("exploit", exploit)
+        exploit_arg = exploit
+        if exploit is None:
+            exploit = MULTI_EXPLOIT if self.n_objectives > 1 else DEFAULT_EXPLOIT
+        self._exploit_share = check_fraction("exploit", exploit)
         self.exploit_parents = check_int("exploit_parents", exploit_parents, 1)
         self._patience = check_int("patience", 0 if patience is None else patience, 0)
         self.widen_sampling = check_choice("widen_sampling", widen_sampling, WIDEN_SAMPLINGS)
@@ -348,6 +365,7 @@ class WeakNAS(PriorArgument, Optimizer):
         self._check_surrogate_options()
         # the arguments as given (get_params); the values above are resolved from them
         self.init, self.batch, self.top_n, self.patience = init_arg, batch, top_n, patience
+        self.exploit = exploit_arg
         self.encoding, self.loss, self.surrogate_options = encoding, loss_arg, surrogate_options
         self.budget = budget
         self.prior_init = check_fraction("prior_init", prior_init)
@@ -517,8 +535,13 @@ class WeakNAS(PriorArgument, Optimizer):
             )
             if warm:
                 self._warm = [p.tolist() for p in model.models[0].weights_]
-            preds = model.predict_members(Xc)
-            return preds.reshape(k, self.ensemble, len(Xc)) if k else preds
+            if not k:
+                return model.predict_members(Xc)
+            # in row blocks: the k * ensemble networks' activations then stay in cache
+            # (measured: 0.028 s instead of 0.053 s for 4 networks on NB201's 15,625 cells)
+            preds = np.concatenate([model.predict_members(Xc[i:i + PREDICT_ROWS])
+                                    for i in range(0, len(Xc), PREDICT_ROWS)], axis=1)
+            return preds.reshape(k, self.ensemble, len(Xc))
         if loss != "mse":  # one model per member, each on a bootstrap resample when several
             opts["loss"] = loss
         if k:  # a predictor per objective, each with its own member seeds
@@ -681,7 +704,7 @@ class WeakNAS(PriorArgument, Optimizer):
             scores = -order.argsort().astype(float)  # minus the position in that order
         taken, key_ok, member = self._candidates(n_all, exclude, pool)
         chosen: list[int] = []
-        n_exploit = int(round(self.exploit * m)) if archs else 0
+        n_exploit = int(round(self._exploit_share * m)) if archs else 0
         if n_exploit:
             chosen += self._exploit(acq, taken, key_ok, n_exploit, archs, scores, pool)
             for i in chosen:
@@ -725,7 +748,7 @@ class WeakNAS(PriorArgument, Optimizer):
         self._update_front_stagnation(S, viol)
         taken, key_ok, member = self._candidates(n_all, exclude, pool)
         chosen: list[int] = []
-        n_exploit = int(round(self.exploit * m)) if archs else 0
+        n_exploit = int(round(self._exploit_share * m)) if archs else 0
         if n_exploit:  # the predicted best unseen neighbours of the results on the front
             feasible = viol <= 0
             n_front = int(nondominated_mask(S[feasible]).sum()) if feasible.any() else 1
