@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 from benchmarks.harness.jsonio import read_json, write_json  # noqa: E402
 from benchmarks.harness.metrics import CHECKPOINTS, summarize  # noqa: E402
 from benchmarks.harness.output import output_path  # noqa: E402
-from benchmarks.harness.runs import StrategySpec, parse_spec, run_many  # noqa: E402
+from benchmarks.harness.runs import PRIOR_ORDER, StrategySpec, parse_spec, run_many  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 from nasopt.core.errors import ConfigurationError  # noqa: E402
 from nasopt.strategies.weaknas import PAPER_OPTIONS  # noqa: E402
@@ -75,6 +75,9 @@ PRESETS: dict[str, StrategySpec] = {
     # the space's own free features (params + FLOPs in closed form on NB201 and Macro)
     "weaknas-free": StrategySpec("weaknas-free", "weaknas", {"prior": "free"}),
     "weaknas-free-init1": StrategySpec("weaknas-free-init1", "weaknas", {"prior": "free", "prior_init": 1.0}),
+    # no predictor: every architecture in the free prior's order (ties by the seed), so the
+    # gain of WeakNAS over its prior alone shows
+    "prior-only": StrategySpec("prior-only", PRIOR_ORDER, {"prior": "free"}),
     "rea": StrategySpec("rea", "rea", {}),
     "random": StrategySpec("random", "random", {}),
     "tpe": StrategySpec("tpe", "tpe", {}),
@@ -85,6 +88,9 @@ DATASET_NAMES = {"cifar10": "NAS-Bench-201 CIFAR-10", "cifar100": "NAS-Bench-201
 #: Query counts of the accuracy tables, where not :data:`CHECKPOINTS` (NAS-Bench-Macro's
 #: searches end within ~100 queries).
 DATASET_CHECKPOINTS = {"macro": (10, 20, 30, 50, 100, 200)}
+#: Query counts whose test accuracy also goes into the main table, beside the queries to
+#: the optimum (where the dataset reports them and the budget reaches them).
+HEADLINE_CHECKPOINTS = (50, 100)
 
 
 def _checkpoints(dataset: str) -> tuple[int, ...]:
@@ -96,6 +102,11 @@ def _pm(ms: Sequence[float], digits: int = 2) -> str:
     if m is None or not np.isfinite(m):
         return "–"
     return f"{m:.{digits}f} ± {s:.{digits}f}"
+
+
+def _mean(ms: Sequence[float], digits: int = 2) -> str:
+    m = ms[0]
+    return "–" if m is None or not np.isfinite(m) else f"{m:.{digits}f}"
 
 
 def markdown(summary: dict, dataset: str, budget: int, command: str,
@@ -111,18 +122,23 @@ def markdown(summary: dict, dataset: str, budget: int, command: str,
         by_command.setdefault(cmd, []).append(label)
     for cmd, labels in by_command.items():
         lines += [f"Rows {', '.join(labels)}: runs reused from `{cmd}`.", ""]
+    budgets = [b for b in _checkpoints(dataset) if b <= budget]
+    head = [b for b in HEADLINE_CHECKPOINTS if b in budgets]
+    test_col = f" test acc. at {' / '.join(map(str, head))} queries |" if head else ""
     lines += [
-             "| strategy | runs | mean ± std (found runs) | median | found ≤ budget | CPU s / run | wall s / run |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "| strategy | runs | mean ± std (found runs) | median | found ≤ budget | CPU s / run | "
+             "wall s / run |" + test_col,
+             "| --- | --- | --- | --- | --- | --- | --- |" + " --- |" * bool(head)]
     for label, s in summary.items():
         q = s["queries_to_optimum"]
         med = "–" if q["median"] is None else f"{q['median']:.1f}"
         mean = "–" if not q["found"] else f"{q['mean']:.1f} ± {q['std']:.1f}"
+        tests = " / ".join(_mean(s["at_budget"][str(b)]["test_mean_std"]) for b in head)
         lines.append(f"| {label} | {s['runs']} | {mean} | {med} | {q['found']}/{s['runs']} | "
-                     f"{_pm(s['cpu_s_mean_std'])} | {_pm(s['wall_s_mean_std'])} |")
+                     f"{_pm(s['cpu_s_mean_std'])} | {_pm(s['wall_s_mean_std'])} |"
+                     + (f" {tests} |" if head else ""))
     for label, v in PAPER_QUERIES.get(dataset, {}).items():
-        lines.append(f"| {label} | 100 | {v:.1f} | | | | |")
-    budgets = [b for b in _checkpoints(dataset) if b <= budget]
+        lines.append(f"| {label} | 100 | {v:.1f} | | | |" + " |" * (1 + bool(head)))
     for key, title in (("test_mean_std", "test accuracy (%) of the best-by-validation architecture"),
                        ("test_regret_mean_std", "test regret (%) to the best test accuracy of the space")):
         lines += ["", f"**{title}**, mean ± std over runs, by number of queries", "",

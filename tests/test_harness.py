@@ -213,6 +213,69 @@ def test_reuse_takes_rows_from_earlier_files_and_runs_only_the_rest(nb201_data, 
              "--strategies", "random", "--out", str(tmp_path / "c"), "--reuse", str(tmp_path / "a.json.gz")])
 
 
+
+class CostBench(TinyBench):
+    """TinyBench with two cost columns that rank the members in groups of 8 ties, the
+    optimum in the best group."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.metrics = {"a": self.values // 8, "b": 2.0 * (self.values // 8) + 1}
+
+
+def test_prior_only_queries_in_the_order_of_the_prior_ties_in_the_seeds_order():
+    from nasopt.strategies._prior import combined
+
+    bench = CostBench()
+    spec = StrategySpec("prior-only", "prior-order", {"prior": "table:a,b"})
+    score = combined(np.column_stack([bench.metrics["a"], bench.metrics["b"]]))
+    runs = [run_one(spec, bench, seed, budget=64, stop_at_optimum=False)["indices"] for seed in (0, 0, 1)]
+    assert runs[0] == runs[1] and runs[0] != runs[2]  # same seed, same order; ties by the seed
+    for order in runs:
+        assert sorted(order) == list(range(64))
+        assert np.all(np.diff(score[order]) <= 0)  # best first by the prior's ranking
+    top = set(np.flatnonzero(score == score.max()).tolist())
+    assert all(set(r[:8]) == top for r in runs) and len(top) == 8
+    stopped = run_one(spec, bench, seed=1, budget=64)
+    assert stopped["indices"] == runs[2][: runs[2].index(bench.optimum.index) + 1]
+    assert stopped["stopped_at_optimum"] and len(stopped["indices"]) <= 8
+    assert run_one(spec, bench, seed=1, budget=3, stop_at_optimum=False)["indices"] == runs[2][:3]
+    with pytest.raises(ConfigurationError, match="takes the option 'prior' only"):
+        run_one(StrategySpec("p", "prior-order", {"prior": "table:a", "top_n": 5}), bench, 0, 10)
+
+
+def test_search_table_reports_test_accuracy_at_50_and_100_queries_and_the_prior_only_baseline(
+        nb201_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
+    from benchmarks.harness.metrics import at_budgets
+    from benchmarks.search import PRESETS, run
+    from nasopt.benchmarks.nb201 import NB201
+    from nasopt.strategies._prior import combined
+
+    data = run(["--dataset", "cifar100", "--runs", "3", "--seed-offset", "1000", "--budget", "120",
+                "--strategies", "prior-only,random", "--out", str(tmp_path / "s"), "--no-plot", "--quiet"])
+    assert PRESETS["prior-only"].options == {"prior": "free"}
+    bench = NB201("cifar100")
+    opt = bench.optimum.index
+    score = combined(bench.space.free_features([bench.space[i] for i in range(len(bench.space))]))
+    ahead = int((score >= score[opt]).sum())  # the optimum and every architecture it may follow
+    for r in data["runs"]["prior-only"]:
+        assert r["stopped_at_optimum"] and r["indices"][-1] == opt and len(r["indices"]) <= ahead
+    md = (tmp_path / "s.md").read_text().splitlines()
+    header = next(ln for ln in md if ln.startswith("| strategy | runs |"))
+    assert header.endswith("| CPU s / run | wall s / run | test acc. at 50 / 100 queries |")
+    for label in ("prior-only", "random"):
+        tests = [[at_budgets(r["indices"], bench.values, bench.test_values, [b],
+                             complete=r["stopped_at_optimum"])[b]["test"] for r in data["runs"][label]]
+                 for b in (50, 100)]
+        row = next(ln for ln in md if ln.startswith(f"| {label} | 3 |"))
+        assert row.endswith(f"| {np.mean(tests[0]):.2f} / {np.mean(tests[1]):.2f} |")
+    assert next(ln for ln in md if ln.startswith("| WeakNAS (paper) |")).count("|") == header.count("|")
+    short = run(["--dataset", "cifar100", "--runs", "1", "--budget", "60", "--strategies", "random",
+                 "--out", str(tmp_path / "t"), "--no-plot", "--quiet"])
+    assert short["summary"]["random"]["runs"] == 1
+    assert "| wall s / run | test acc. at 50 queries |" in (tmp_path / "t.md").read_text()
+
 #: Every experiment script that writes through ``output_path`` (``benchmarks/<name>.py``),
 #: with arguments small enough for a test.
 TINY_BENCH_ARGS = {
