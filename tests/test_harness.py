@@ -214,6 +214,51 @@ def test_reuse_takes_rows_from_earlier_files_and_runs_only_the_rest(nb201_data, 
 
 
 
+def test_reuse_refuses_runs_made_with_another_spec_or_that_this_code_no_longer_repeats(
+        nb201_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
+    from benchmarks.search import run
+
+    common = ["--dataset", "cifar10", "--runs", "2", "--budget", "15", "--no-plot", "--quiet"]
+    first = run(common + ["--strategies", "random", "--out", str(tmp_path / "a")])
+    with pytest.raises(ConfigurationError, match="runs of 'random' were made with .*'name': 'random'"):
+        run(common + ["--strategies", "random=rea", "--out", str(tmp_path / "b"),
+                      "--reuse", str(tmp_path / "a.json.gz")])
+    ok = run(common + ["--strategies", "random", "--out", str(tmp_path / "c"),
+                       "--reuse", str(tmp_path / "a.json.gz"), "--reuse-check", "2"])
+    assert ok["reuse_checked_seeds"] == {"random": [0, 1]}
+    assert "seed(s) 0, 1 of random run again with this code, identical" in (tmp_path / "c.md").read_text()
+    stale = json.loads(json.dumps(first))
+    stale["runs"]["random"][0]["indices"][3] = stale["runs"]["random"][1]["indices"][0] + 1
+    write_json(tmp_path / "stale.json.gz", stale)
+    args = common + ["--strategies", "random", "--out", str(tmp_path / "d"), "--reuse",
+                     str(tmp_path / "stale.json.gz")]
+    with pytest.raises(ConfigurationError, match="seed 0 .* first difference at query 4; run it again"):
+        run(args)
+    assert run(args + ["--reuse-check", "0"])["runs"]["random"] == stale["runs"]["random"]
+
+
+
+def test_reuse_check_compares_runs_up_to_the_optimum_only(monkeypatch):
+    import benchmarks.harness.runs as h
+    from benchmarks.search import check_reused
+
+    bench = TinyBench()
+    monkeypatch.setitem(h._BENCH_CACHE, ("nb201", "tiny", "valid"), bench)
+    spec, opt = StrategySpec("rnd", "random"), bench.optimum.index
+    runs = run_many([spec], "tiny", seeds=[0, 1], budget=64)["rnd"]
+    assert all(r["indices"][-1] == opt for r in runs)
+    rest = [i for i in range(64) if i not in runs[0]["indices"]]
+    tail = [{**runs[0], "indices": runs[0]["indices"] + rest[:3]}, runs[1]]  # kept after the optimum
+    assert check_reused({"rnd": {"runs": tail, "command": "c"}}, [spec], "nb201", "tiny", "valid", 64,
+                        2, opt) == {"rnd": [0, 1]}
+    moved = [runs[0], {**runs[1], "indices": runs[1]["indices"][1:] + runs[1]["indices"][:1]}]
+    with pytest.raises(ConfigurationError, match="seed 1 .* first difference at query 1"):
+        check_reused({"rnd": {"runs": moved, "command": "c"}}, [spec], "nb201", "tiny", "valid", 64, 2, opt)
+    assert check_reused({"rnd": {"runs": moved, "command": "c"}}, [spec], "nb201", "tiny", "valid", 64,
+                        1, opt) == {"rnd": [0]}  # only the first run is checked
+
+
 class CostBench(TinyBench):
     """TinyBench with two cost columns that rank the members in groups of 8 ties, the
     optimum in the best group."""
