@@ -8,7 +8,8 @@ Example (the tables of docs/search.md)::
 Writes ``<out>.json.gz`` (gzip-compressed JSON: settings, per-strategy summary, every run's
 queried indices and values), ``<out>.md`` (tables) and ``<out>.png`` (best-so-far validation
 accuracy vs queries). ``--reuse`` reads ``.json`` or ``.json.gz`` files
-(:mod:`benchmarks.harness.jsonio`).
+(:mod:`benchmarks.harness.jsonio`) of runs made with the same strategy spec; the first stored
+run of every reused strategy is run again and must be identical (``--reuse-check N``).
 The search objective is the mean validation accuracy; test accuracy is only reported.
 ``--dataset macro`` runs NAS-Bench-Macro instead, whose table has no validation split: the
 objective is the CIFAR-10 test accuracy averaged over its 3 trainings (``Macro()``), reported
@@ -33,7 +34,7 @@ import numpy as np  # noqa: E402
 from benchmarks.harness.jsonio import read_json, write_json  # noqa: E402
 from benchmarks.harness.metrics import CHECKPOINTS, summarize  # noqa: E402
 from benchmarks.harness.output import output_path  # noqa: E402
-from benchmarks.harness.runs import StrategySpec, parse_spec, run_many  # noqa: E402
+from benchmarks.harness.runs import PRIOR_ORDER, StrategySpec, parse_spec, run_many  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 from nasopt.core.errors import ConfigurationError  # noqa: E402
 from nasopt.strategies.weaknas import PAPER_OPTIONS  # noqa: E402
@@ -81,6 +82,9 @@ PRESETS: dict[str, StrategySpec] = {
     # the space's own free features (params + FLOPs in closed form on NB201 and Macro)
     "weaknas-free": StrategySpec("weaknas-free", "weaknas", {"prior": "free"}),
     "weaknas-free-init1": StrategySpec("weaknas-free-init1", "weaknas", {"prior": "free", "prior_init": 1.0}),
+    # no predictor: every architecture in the free prior's order (ties by the seed), so the
+    # gain of WeakNAS over its prior alone shows
+    "prior-only": StrategySpec("prior-only", PRIOR_ORDER, {"prior": "free"}),
     "rea": StrategySpec("rea", "rea", {}),
     "random": StrategySpec("random", "random", {}),
     "tpe": StrategySpec("tpe", "tpe", {}),
@@ -91,6 +95,9 @@ DATASET_NAMES = {"cifar10": "NAS-Bench-201 CIFAR-10", "cifar100": "NAS-Bench-201
 #: Query counts of the accuracy tables, where not :data:`CHECKPOINTS` (NAS-Bench-Macro's
 #: searches end within ~100 queries).
 DATASET_CHECKPOINTS = {"macro": (10, 20, 30, 50, 100, 200)}
+#: Query counts whose test accuracy also goes into the main table, beside the queries to
+#: the optimum (where the dataset reports them and the budget reaches them).
+HEADLINE_CHECKPOINTS = (50, 100)
 
 
 def _checkpoints(dataset: str) -> tuple[int, ...]:
@@ -104,10 +111,16 @@ def _pm(ms: Sequence[float], digits: int = 2) -> str:
     return f"{m:.{digits}f} ± {s:.{digits}f}"
 
 
+def _mean(ms: Sequence[float], digits: int = 2) -> str:
+    m = ms[0]
+    return "–" if m is None or not np.isfinite(m) else f"{m:.{digits}f}"
+
+
 def markdown(summary: dict, dataset: str, budget: int, command: str,
-             reused: dict[str, str] | None = None) -> str:
+             reused: dict[str, str] | None = None, checked: dict[str, list[int]] | None = None) -> str:
     """Tables of one benchmark run; ``reused`` maps the labels of rows taken from earlier
-    result files (``--reuse``) to the commands that produced them."""
+    result files (``--reuse``) to the commands that produced them, ``checked`` to the seeds
+    whose stored runs were run again and found identical (:func:`check_reused`)."""
     name = DATASET_NAMES.get(dataset, dataset)
     argmax = "mean accuracy argmax" if dataset == "macro" else "validation argmax"
     lines = [f"### {name}: queries to the optimum ({argmax})", "",
@@ -117,18 +130,28 @@ def markdown(summary: dict, dataset: str, budget: int, command: str,
         by_command.setdefault(cmd, []).append(label)
     for cmd, labels in by_command.items():
         lines += [f"Rows {', '.join(labels)}: runs reused from `{cmd}`.", ""]
+    seeds = sorted({seed for label in reused or {} for seed in (checked or {}).get(label, [])})
+    if seeds:
+        lines += [f"Reused runs checked: seed(s) {', '.join(map(str, seeds))} of "
+                  f"{', '.join(label for label in reused or {} if (checked or {}).get(label))} "
+                  "run again with this code, identical.", ""]
+    budgets = [b for b in _checkpoints(dataset) if b <= budget]
+    head = [b for b in HEADLINE_CHECKPOINTS if b in budgets]
+    test_col = f" test acc. at {' / '.join(map(str, head))} queries |" if head else ""
     lines += [
-             "| strategy | runs | mean ± std (found runs) | median | found ≤ budget | CPU s / run | wall s / run |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "| strategy | runs | mean ± std (found runs) | median | found ≤ budget | CPU s / run | "
+             "wall s / run |" + test_col,
+             "| --- | --- | --- | --- | --- | --- | --- |" + " --- |" * bool(head)]
     for label, s in summary.items():
         q = s["queries_to_optimum"]
         med = "–" if q["median"] is None else f"{q['median']:.1f}"
         mean = "–" if not q["found"] else f"{q['mean']:.1f} ± {q['std']:.1f}"
+        tests = " / ".join(_mean(s["at_budget"][str(b)]["test_mean_std"]) for b in head)
         lines.append(f"| {label} | {s['runs']} | {mean} | {med} | {q['found']}/{s['runs']} | "
-                     f"{_pm(s['cpu_s_mean_std'])} | {_pm(s['wall_s_mean_std'])} |")
+                     f"{_pm(s['cpu_s_mean_std'])} | {_pm(s['wall_s_mean_std'])} |"
+                     + (f" {tests} |" if head else ""))
     for label, v in PAPER_QUERIES.get(dataset, {}).items():
-        lines.append(f"| {label} | 100 | {v:.1f} | | | | |")
-    budgets = [b for b in _checkpoints(dataset) if b <= budget]
+        lines.append(f"| {label} | 100 | {v:.1f} | | | |" + " |" * (1 + bool(head)))
     for key, title in (("test_mean_std", "test accuracy (%) of the best-by-validation architecture"),
                        ("test_regret_mean_std", "test regret (%) to the best test accuracy of the space")):
         lines += ["", f"**{title}**, mean ± std over runs, by number of queries", "",
@@ -140,26 +163,74 @@ def markdown(summary: dict, dataset: str, budget: int, command: str,
     return "\n".join(lines) + "\n"
 
 
-def load_reused(paths: Sequence[str], labels: Sequence[str], dataset: str, metric: str,
+def load_reused(paths: Sequence[str], specs: Sequence[StrategySpec], dataset: str, metric: str,
                 budget: int, seeds: Sequence[int]) -> dict[str, dict]:
-    """``{label: {"runs": [...], "command": ...}}`` for every label in ``labels`` found in
-    one of the result files ``paths`` (first file wins). A file of another dataset, metric
-    or budget, or with runs of seeds outside ``seeds``, is refused."""
+    """``{label: {"runs": [...], "command": ...}}`` for the label of every spec in ``specs``
+    found in one of the result files ``paths`` (first file wins). A file of another dataset,
+    metric or budget, with runs of seeds outside ``seeds``, or whose runs of a label were
+    made by another strategy or options than this run's spec of it, is refused."""
     out: dict[str, dict] = {}
     for path in paths:
         data = read_json(path)
         for key, want in (("dataset", dataset), ("metric", metric), ("budget", budget)):
             if data.get(key) != want:
                 raise ConfigurationError(f"{path}: {key} is {data.get(key)!r}, this run's is {want!r}")
-        for label in labels:
+        recorded = {s["label"]: s for s in data.get("strategies", [])}
+        for spec in specs:
+            label = spec.label
             if label in out or label not in data.get("runs", {}):
                 continue
+            if recorded.get(label) != spec.to_json():
+                raise ConfigurationError(
+                    f"{path}: runs of {label!r} were made with {recorded.get(label)}, this run's "
+                    f"{label!r} is {spec.to_json()}: run it again or give it another label")
             runs = data["runs"][label]
             extra = sorted({r["seed"] for r in runs} - set(seeds))
             if extra:
                 raise ConfigurationError(f"{path}: runs of {label!r} use seeds {extra[:5]} outside this run's")
             out[label] = {"runs": runs, "command": data.get("command", path)}
     return out
+
+
+def check_reused(reused: dict[str, dict], specs: Sequence[StrategySpec], kind: str, dataset: str,
+                 metric: str, budget: int, n: int, optimum: int) -> dict[str, list[int]]:
+    """Run the first ``n`` stored runs of every reused strategy again with this code and
+    compare their queried architectures up to the ``optimum`` (index; all of them when it
+    was not queried): the stored runs stand for this code only if they are the same. What
+    a run queried after the optimum is ignored (no metric depends on it; older versions of
+    the harness kept the rest of the optimum's batch). Returns ``{label: seeds checked}``.
+
+    Raises:
+        ConfigurationError: a run differs (the strategy, its dependencies or the benchmark
+            changed since the file was written; run it again instead of reusing it).
+    """
+    by_label = {s.label: s for s in specs}
+    checked: dict[str, list[int]] = {}
+    for label, r in reused.items():
+        stored = r["runs"][:n]
+        seeds = [int(x["seed"]) for x in stored]
+        if not seeds:
+            continue
+        again = run_many([by_label[label]], dataset, seeds, budget, workers=1, metric=metric,
+                         benchmark=kind)[label]
+        for old, new in zip(stored, again):
+            then, now = _through(old["indices"], optimum), _through(new["indices"], optimum)
+            if then != now:
+                first = next((k for k, (x, y) in enumerate(zip(then, now)) if x != y),
+                             min(len(then), len(now)))
+                raise ConfigurationError(
+                    f"stored runs of {label!r} ({r['command']}) are not this code's: seed "
+                    f"{old['seed']} queries {len(now)} architectures now, {len(then)} then "
+                    f"(up to the optimum), first difference at query {first + 1}; run it "
+                    "again instead of reusing it")
+        checked[label] = seeds
+    return checked
+
+
+def _through(indices: Sequence[int], optimum: int) -> list[int]:
+    """``indices`` up to and including the first ``optimum`` (all of them without it)."""
+    idx = [int(i) for i in indices]
+    return idx[: idx.index(optimum) + 1] if optimum in idx else idx
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -181,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="earlier result files of the same dataset, metric, budget and seeds: a "
                         "strategy found in one of them (first file wins) takes its runs from there "
                         "instead of being run again; the table says which rows were reused")
+    p.add_argument("--reuse-check", type=int, default=1, metavar="N",
+                   help="run the first N stored runs of every reused strategy again and refuse "
+                        "the file if they differ (default 1; 0: trust the file)")
     p.add_argument("--no-plot", action="store_true")
     p.add_argument("--quiet", action="store_true")
     return p
@@ -223,8 +297,9 @@ def run(argv: Sequence[str] | None = None) -> dict:
     for item in filter(None, (x.strip() for x in args.max_runs.split(","))):
         label, _, n = item.partition("=")
         caps[label] = int(n)
-    reused = load_reused(args.reuse, [s.label for s in specs], args.dataset, args.metric,
-                         args.budget, seeds)
+    reused = load_reused(args.reuse, specs, args.dataset, args.metric, args.budget, seeds)
+    checked = check_reused(reused, specs, kind, args.dataset, args.metric, args.budget,
+                           args.reuse_check, bench.optimum.index)
     t0 = time.time()
     fresh = [s for s in specs if s.label not in reused]
     ran = run_many(fresh, args.dataset, seeds, args.budget, workers=args.workers,
@@ -250,6 +325,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
         "summary": summary,
         "runs": results,
         "reused": reused_commands,
+        "reuse_checked_seeds": checked,
         "elapsed_s": elapsed, "workers": args.workers,
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count()},
@@ -257,7 +333,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
                 "from then on); queries count distinct architectures",
     }
     write_json(out + ".json.gz", data)
-    md = markdown(summary, args.dataset, args.budget, command, reused_commands)
+    md = markdown(summary, args.dataset, args.budget, command, reused_commands, checked)
     with open(out + ".md", "w") as fh:
         fh.write(md)
     if not args.no_plot:

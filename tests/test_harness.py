@@ -213,6 +213,114 @@ def test_reuse_takes_rows_from_earlier_files_and_runs_only_the_rest(nb201_data, 
              "--strategies", "random", "--out", str(tmp_path / "c"), "--reuse", str(tmp_path / "a.json.gz")])
 
 
+
+def test_reuse_refuses_runs_made_with_another_spec_or_that_this_code_no_longer_repeats(
+        nb201_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
+    from benchmarks.search import run
+
+    common = ["--dataset", "cifar10", "--runs", "2", "--budget", "15", "--no-plot", "--quiet"]
+    first = run(common + ["--strategies", "random", "--out", str(tmp_path / "a")])
+    with pytest.raises(ConfigurationError, match="runs of 'random' were made with .*'name': 'random'"):
+        run(common + ["--strategies", "random=rea", "--out", str(tmp_path / "b"),
+                      "--reuse", str(tmp_path / "a.json.gz")])
+    ok = run(common + ["--strategies", "random", "--out", str(tmp_path / "c"),
+                       "--reuse", str(tmp_path / "a.json.gz"), "--reuse-check", "2"])
+    assert ok["reuse_checked_seeds"] == {"random": [0, 1]}
+    assert "seed(s) 0, 1 of random run again with this code, identical" in (tmp_path / "c.md").read_text()
+    stale = json.loads(json.dumps(first))
+    stale["runs"]["random"][0]["indices"][3] = stale["runs"]["random"][1]["indices"][0] + 1
+    write_json(tmp_path / "stale.json.gz", stale)
+    args = common + ["--strategies", "random", "--out", str(tmp_path / "d"), "--reuse",
+                     str(tmp_path / "stale.json.gz")]
+    with pytest.raises(ConfigurationError, match="seed 0 .* first difference at query 4; run it again"):
+        run(args)
+    assert run(args + ["--reuse-check", "0"])["runs"]["random"] == stale["runs"]["random"]
+
+
+
+def test_reuse_check_compares_runs_up_to_the_optimum_only(monkeypatch):
+    import benchmarks.harness.runs as h
+    from benchmarks.search import check_reused
+
+    bench = TinyBench()
+    monkeypatch.setitem(h._BENCH_CACHE, ("nb201", "tiny", "valid"), bench)
+    spec, opt = StrategySpec("rnd", "random"), bench.optimum.index
+    runs = run_many([spec], "tiny", seeds=[0, 1], budget=64)["rnd"]
+    assert all(r["indices"][-1] == opt for r in runs)
+    rest = [i for i in range(64) if i not in runs[0]["indices"]]
+    tail = [{**runs[0], "indices": runs[0]["indices"] + rest[:3]}, runs[1]]  # kept after the optimum
+    assert check_reused({"rnd": {"runs": tail, "command": "c"}}, [spec], "nb201", "tiny", "valid", 64,
+                        2, opt) == {"rnd": [0, 1]}
+    moved = [runs[0], {**runs[1], "indices": runs[1]["indices"][1:] + runs[1]["indices"][:1]}]
+    with pytest.raises(ConfigurationError, match="seed 1 .* first difference at query 1"):
+        check_reused({"rnd": {"runs": moved, "command": "c"}}, [spec], "nb201", "tiny", "valid", 64, 2, opt)
+    assert check_reused({"rnd": {"runs": moved, "command": "c"}}, [spec], "nb201", "tiny", "valid", 64,
+                        1, opt) == {"rnd": [0]}  # only the first run is checked
+
+
+class CostBench(TinyBench):
+    """TinyBench with two cost columns that rank the members in groups of 8 ties, the
+    optimum in the best group."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.metrics = {"a": self.values // 8, "b": 2.0 * (self.values // 8) + 1}
+
+
+def test_prior_only_queries_in_the_order_of_the_prior_ties_in_the_seeds_order():
+    from nasopt.strategies._prior import combined
+
+    bench = CostBench()
+    spec = StrategySpec("prior-only", "prior-order", {"prior": "table:a,b"})
+    score = combined(np.column_stack([bench.metrics["a"], bench.metrics["b"]]))
+    runs = [run_one(spec, bench, seed, budget=64, stop_at_optimum=False)["indices"] for seed in (0, 0, 1)]
+    assert runs[0] == runs[1] and runs[0] != runs[2]  # same seed, same order; ties by the seed
+    for order in runs:
+        assert sorted(order) == list(range(64))
+        assert np.all(np.diff(score[order]) <= 0)  # best first by the prior's ranking
+    top = set(np.flatnonzero(score == score.max()).tolist())
+    assert all(set(r[:8]) == top for r in runs) and len(top) == 8
+    stopped = run_one(spec, bench, seed=1, budget=64)
+    assert stopped["indices"] == runs[2][: runs[2].index(bench.optimum.index) + 1]
+    assert stopped["stopped_at_optimum"] and len(stopped["indices"]) <= 8
+    assert run_one(spec, bench, seed=1, budget=3, stop_at_optimum=False)["indices"] == runs[2][:3]
+    with pytest.raises(ConfigurationError, match="takes the option 'prior' only"):
+        run_one(StrategySpec("p", "prior-order", {"prior": "table:a", "top_n": 5}), bench, 0, 10)
+
+
+def test_search_table_reports_test_accuracy_at_50_and_100_queries_and_the_prior_only_baseline(
+        nb201_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
+    from benchmarks.harness.metrics import at_budgets
+    from benchmarks.search import PRESETS, run
+    from nasopt.benchmarks.nb201 import NB201
+    from nasopt.strategies._prior import combined
+
+    data = run(["--dataset", "cifar100", "--runs", "3", "--seed-offset", "1000", "--budget", "120",
+                "--strategies", "prior-only,random", "--out", str(tmp_path / "s"), "--no-plot", "--quiet"])
+    assert PRESETS["prior-only"].options == {"prior": "free"}
+    bench = NB201("cifar100")
+    opt = bench.optimum.index
+    score = combined(bench.space.free_features([bench.space[i] for i in range(len(bench.space))]))
+    ahead = int((score >= score[opt]).sum())  # the optimum and every architecture it may follow
+    for r in data["runs"]["prior-only"]:
+        assert r["stopped_at_optimum"] and r["indices"][-1] == opt and len(r["indices"]) <= ahead
+    md = (tmp_path / "s.md").read_text().splitlines()
+    header = next(ln for ln in md if ln.startswith("| strategy | runs |"))
+    assert header.endswith("| CPU s / run | wall s / run | test acc. at 50 / 100 queries |")
+    for label in ("prior-only", "random"):
+        tests = [[at_budgets(r["indices"], bench.values, bench.test_values, [b],
+                             complete=r["stopped_at_optimum"])[b]["test"] for r in data["runs"][label]]
+                 for b in (50, 100)]
+        row = next(ln for ln in md if ln.startswith(f"| {label} | 3 |"))
+        assert row.endswith(f"| {np.mean(tests[0]):.2f} / {np.mean(tests[1]):.2f} |")
+    assert next(ln for ln in md if ln.startswith("| WeakNAS (paper) |")).count("|") == header.count("|")
+    short = run(["--dataset", "cifar100", "--runs", "1", "--budget", "60", "--strategies", "random",
+                 "--out", str(tmp_path / "t"), "--no-plot", "--quiet"])
+    assert short["summary"]["random"]["runs"] == 1
+    assert "| wall s / run | test acc. at 50 queries |" in (tmp_path / "t.md").read_text()
+
 #: Every experiment script that writes through ``output_path`` (``benchmarks/<name>.py``),
 #: with arguments small enough for a test.
 TINY_BENCH_ARGS = {

@@ -1,11 +1,12 @@
 """Run search strategies on a tabular benchmark: many seeds, side by side, in parallel.
 
-A strategy spec is a label plus how to build it: a nasopt strategy name with options, or the
+A strategy spec is a label plus how to build it: a nasopt strategy name with options, the
 outside peer ``"tpe"`` (Optuna's default ``TPESampler(seed=...)`` over one categorical
-parameter per NAS-Bench-201 edge). Every strategy gets the same seeds. A run stops at the
-query budget or as soon as the benchmark's optimum (the argmax of the search objective) has
-been queried: from then on the best-by-validation architecture cannot change, so every
-reported metric is already final.
+parameter per NAS-Bench-201 edge), or the prior-only baseline ``"prior-order"``
+(:data:`PRIOR_ORDER`: every architecture in the order of a prior, no predictor). Every
+strategy gets the same seeds. A run stops at the query budget or as soon as the benchmark's
+optimum (the argmax of the search objective) has been queried: from then on the
+best-by-validation architecture cannot change, so every reported metric is already final.
 
 Queries are *distinct* architectures: nasopt strategies never repeat one; TPE may suggest an
 architecture it has already evaluated, which is answered from a cache and not counted.
@@ -141,6 +142,44 @@ def _run_nasopt(spec: StrategySpec, bench: TabularBenchmark, seed: int, budget: 
     return queried
 
 
+#: Strategy name of the prior-only baseline: the architectures in the prior's order.
+PRIOR_ORDER = "prior-order"
+
+
+def prior_order(bench: TabularBenchmark, prior: Any, seed: int) -> np.ndarray:
+    """Every index of the benchmark's (finite) space, best first by ``prior``: the mean of
+    its standardized columns (``nasopt.strategies._prior.combined``, the ranking the start
+    of WeakNAS and ReNAS draws from), ties in a random order drawn from ``seed``.
+
+    ``prior`` is what a strategy's ``prior=`` takes (``"free"``, an array in index order...)
+    or ``"table:<metric>,..."`` (:func:`table_prior`).
+
+    Raises:
+        ConfigurationError: the space is not finite, or the prior is refused by nasopt.
+    """
+    from nasopt.strategies._prior import Prior, combined
+
+    if not bench.space.is_finite:
+        raise ConfigurationError("the prior-only baseline needs a finite space (it ranks every member)")
+    source = table_prior({"prior": prior}, bench)["prior"]
+    score = combined(Prior(source, bench.space).all_scores())
+    tie = np.random.default_rng(seed).permutation(len(score))
+    return np.lexsort((tie, -score))  # by score descending, then by the seed's permutation
+
+
+def _run_prior_order(spec: StrategySpec, bench: TabularBenchmark, seed: int, budget: int,
+                     optimum: int, stop_at_optimum: bool) -> list[int]:
+    unknown = sorted(set(spec.options) - {"prior"})
+    if unknown:
+        raise ConfigurationError(f"{PRIOR_ORDER!r} takes the option 'prior' only, got {unknown}")
+    order = prior_order(bench, spec.options.get("prior", "free"), seed)[:budget]
+    if stop_at_optimum:
+        hit = np.flatnonzero(order == optimum)
+        if hit.size:
+            order = order[: hit[0] + 1]
+    return [int(i) for i in order]
+
+
 def _run_tpe(spec: StrategySpec, bench: TabularBenchmark, seed: int, budget: int,
              optimum: int, stop_at_optimum: bool) -> list[int]:
     return tpe_queries(bench, seed, budget, optimum if stop_at_optimum else None, **spec.options)
@@ -189,7 +228,7 @@ def run_one(spec: StrategySpec, bench: TabularBenchmark, seed: int, budget: int,
     """One search: the queried indices (distinct, in order), their values, timings."""
     optimum = bench.optimum.index
     t0, c0 = time.perf_counter(), time.process_time()
-    runner = _run_tpe if spec.name == "tpe" else _run_nasopt
+    runner = {"tpe": _run_tpe, PRIOR_ORDER: _run_prior_order}.get(spec.name, _run_nasopt)
     queried = runner(spec, bench, seed, budget, optimum, stop_at_optimum)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {
