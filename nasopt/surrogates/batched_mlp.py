@@ -118,8 +118,9 @@ class BatchedMLP(NumpySurrogate):
         ``(N, members)``: one target column per member (several objectives learned in one
         batched fit); returns ``self``."""
         self._check_params()
-        if np.ndim(y) == 2 and np.shape(y)[1] > 1:
-            Y = np.asarray(y, dtype=np.float64)
+        Y = np.asarray(y)  # array-likes that refuse numpy functions (sklearn's checks) too
+        if Y.ndim == 2 and Y.shape[1] > 1:
+            Y = Y.astype(np.float64)
             if Y.shape[1] != int(self.members):
                 raise ValueError(f"y has {Y.shape[1]} target columns: one per member needs "
                                  f"{self.members}")
