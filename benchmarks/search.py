@@ -79,8 +79,12 @@ PRESETS: dict[str, StrategySpec] = {
         "weaknas-prior-init1", "weaknas", {"prior": "table:params_M,flops_M", "prior_init": 1.0}),
     "weaknas-prior-feat": StrategySpec(
         "weaknas-prior-feat", "weaknas", {"prior": "table:params_M,flops_M", "prior_init": 0.0}),
-    # the space's own free features (params + FLOPs in closed form on NB201 and Macro)
-    "weaknas-free": StrategySpec("weaknas-free", "weaknas", {"prior": "free"}),
+    # the space's own free features (params + FLOPs in closed form on NB201 and Macro),
+    # refits shortened above 64 results: the recommended configuration (docs/priors.md)
+    "weaknas-free": StrategySpec(
+        "weaknas-free", "weaknas", {"prior": "free", "surrogate_options": {"full_epochs_rows": 64}}),
+    # ... with full 200-step refits at every size (weaknas-free before full_epochs_rows)
+    "weaknas-free-fullfit": StrategySpec("weaknas-free-fullfit", "weaknas", {"prior": "free"}),
     "weaknas-free-init1": StrategySpec("weaknas-free-init1", "weaknas", {"prior": "free", "prior_init": 1.0}),
     # no predictor: every architecture in the free prior's order (ties by the seed), so the
     # gain of WeakNAS over its prior alone shows

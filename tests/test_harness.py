@@ -141,7 +141,7 @@ def test_search_benchmark_runs_nas_bench_macro_with_the_free_prior(macro_data, t
     data = run(["--dataset", "macro", "--runs", "2", "--budget", "30", "--strategies",
                 "weaknas-free,random", "--out", str(tmp_path / "m"), "--no-plot", "--quiet"])
     assert data["benchmark"] == "macro" and data["optimum"]["value"] == pytest.approx(93.1267, abs=1e-3)
-    assert data["strategies"][0]["options"] == {"prior": "free"}
+    assert data["strategies"][0]["options"] == {"prior": "free", "surrogate_options": {"full_epochs_rows": 64}}
     assert all(len(r["indices"]) <= 30 for runs in data["runs"].values() for r in runs)
     md = (tmp_path / "m.md").read_text()
     assert md.startswith("### NAS-Bench-Macro CIFAR-10: queries to the optimum (mean accuracy argmax)")
