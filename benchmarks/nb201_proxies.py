@@ -327,24 +327,18 @@ def write_table(folder: Path, table: Path, seed: int, batch: int, data: str | No
 # ----------------------------------------------------------------------------- report
 
 
-def report(table_path: Path, data: str | None) -> str:
-    """Markdown: τ and ρ of each proxy with validation accuracy, published ρ beside."""
+def _correlation_rows(table: Any, accs: dict[str, np.ndarray], common: np.ndarray | None) -> list[str]:
+    """One markdown row per proxy: τ and ρ on every dataset over the cells it covers (or
+    over ``common`` only), the published ρ beside."""
     from scipy.stats import kendalltau, spearmanr
 
-    from nasopt.benchmarks import NB201
-    from nasopt.proxies import load_nb201
-
-    table = load_nb201(table_path)
-    accs = {d: NB201(d, path=data).values for d in DATASETS}
     lines = [
-        f"Table: `{table_path}` ({table.info['input']}; weights: {table.info['weights']}).",
-        "",
         "| proxy | cells | " + " | ".join(f"{d} τ | {d} ρ (published)" for d in DATASETS) + " | CPU s/cell |",
         "| --- | ---: | " + " | ".join("---: | ---:" for _ in DATASETS) + " | ---: |",
     ]
     for p in table.names:
         v = table[p]
-        mask = ~np.isnan(v)
+        mask = ~np.isnan(v) if common is None else common
         row = [f"`{p}`", f"{int(mask.sum()):,}"]
         for d in DATASETS:
             a = accs[d][mask]
@@ -353,14 +347,32 @@ def report(table_path: Path, data: str | None) -> str:
             row += [f"{tau:.3f}", f"{rho:.3f}" + (f" ({pub[0]:.3f} {pub[1]})" if pub else "")]
         row.append(f"{table.info['seconds_per_cell'][p]:.3f}")
         lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def report(table_path: Path, data: str | None) -> str:
+    """Markdown: τ and ρ of each proxy with validation accuracy, published ρ beside (over
+    each proxy's cells, then over the cells all proxies cover when these differ), and the
+    table's CPU time. -inf scores rank lowest; NaN (not computed) cells are left out."""
+    from nasopt.benchmarks import NB201
+    from nasopt.proxies import load_nb201
+
+    table = load_nb201(table_path)
+    accs = {d: NB201(d, path=data).values for d in DATASETS}
+    lines = [f"Table: `{table_path}` ({table.info['input']}; weights: {table.info['weights']}).", "",
+             *_correlation_rows(table, accs, None)]
+    common = np.logical_and.reduce([~np.isnan(table[p]) for p in table.names])
+    if len(set(table.coverage.values())) > 1 and common.sum() > 2:
+        lines += ["", f"On the {int(common.sum()):,} cells every proxy covers:", "",
+                  *_correlation_rows(table, accs, common)]
     cpu = table.info["cpu_seconds"]
     per_cell = table.info["seconds_per_cell"]
     lines += [
         "",
         f"Runtime: {sum(cpu.values()) / 3600:.2f} CPU hours for the cells computed "
-        f"({', '.join(f'{p} {cpu[p] / 60:.0f} min' for p in table.names)}); all seven proxies of one cell "
-        f"cost {sum(per_cell.values()):.2f} CPU s, {sum(per_cell.values()) * SIZE / 3600:.1f} CPU hours "
-        f"for all {SIZE:,} cells (1 torch thread per process).",
+        f"({', '.join(f'{p} {cpu[p] / 60:.0f} min' for p in table.names)}); the {len(per_cell)} proxies "
+        f"of one cell cost {sum(per_cell.values()):.2f} CPU s, {sum(per_cell.values()) * SIZE / 3600:.1f} "
+        f"CPU hours for all {SIZE:,} cells (1 torch thread per process).",
     ]
     return "\n".join(lines) + "\n"
 

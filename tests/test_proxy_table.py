@@ -145,9 +145,12 @@ def test_cell_selections_follow_one_seeded_order(script):
 
 def test_the_report_gives_each_proxy_its_correlations(script, tmp_path, nb201_data):
     out = tmp_path / "t.npz"
-    script.main(["--proxies", "params,flops", "--cells", "random:12", "--chunks", str(tmp_path / "c"),
-                 "--table", str(out), "--data", str(nb201_data)])
+    common = ["--chunks", str(tmp_path / "c"), "--table", str(out), "--data", str(nb201_data)]
+    script.main(["--proxies", "params,flops", "--cells", "random:12", *common])
+    script.main(["--proxies", "synflow", "--cells", "random:6", *common])
     text = script.report(out, str(nb201_data))
     rows = [line for line in text.splitlines() if line.startswith("| `")]
-    assert [r.split("|")[1].strip() for r in rows] == ["`params`", "`flops`"]
-    assert "| 12 |" in rows[0] and "(0.747 NB-Suite-Zero)" in rows[0]
+    assert [r.split("|")[1].strip() for r in rows] == ["`synflow`", "`params`", "`flops`"] * 2
+    assert "| 6 |" in rows[0] and "(0.737 zero-cost-nas)" in rows[0]
+    assert "| 12 |" in rows[1] and "(0.747 NB-Suite-Zero)" in rows[1]
+    assert "On the 6 cells every proxy covers:" in text and "| 6 |" in rows[4]
