@@ -123,6 +123,7 @@ def select_cells(spec: str, seed: int) -> np.ndarray:
 
 
 def parse_proxies(text: str) -> list[str]:
+    """The proxies of ``--proxies`` (comma-separated), in :data:`~nasopt.proxies.PROXIES` order."""
     names = [p.strip() for p in text.split(",") if p.strip()]
     bad = [p for p in names if p not in PROXIES]
     if bad or not names:
@@ -175,6 +176,7 @@ def plan(cells: np.ndarray, proxies: Sequence[str], done: dict[str, np.ndarray],
 
 
 def chunk_name(indices: np.ndarray, proxies: Sequence[str]) -> str:
+    """The file of a chunk: named by a hash of its cells and proxies."""
     digest = hashlib.sha1(np.asarray(indices, dtype=np.int64).tobytes() + ",".join(proxies).encode())
     return f"chunk-{digest.hexdigest()[:16]}.npz"
 
@@ -359,7 +361,7 @@ def report(table_path: Path, data: str | None) -> str:
 
     table = load_nb201(table_path)
     accs = {d: NB201(d, path=data).values for d in DATASETS}
-    lines = [f"Table: `{table_path}` ({table.info['input']}; weights: {table.info['weights']}).", "",
+    lines = [f"Table: `{os.path.relpath(table_path)}` ({table.info['input']}; weights: {table.info['weights']}).", "",
              *_correlation_rows(table, accs, None)]
     common = np.logical_and.reduce([~np.isnan(table[p]) for p in table.names])
     if len(set(table.coverage.values())) > 1 and common.sum() > 2:

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+from fnmatch import fnmatch
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from nasopt.core.errors import ConfigurationError, DataError, InvalidArchitectureError
 from nasopt.proxies import load_nb201
+from nasopt.proxies.table import DEFAULT_PATH
 from nasopt.spaces.nb201 import OPS, SIZE
+
+ROOT = Path(__file__).resolve().parent.parent
 
 def arch_of_codes(codes) -> str:
     """The architecture string of op codes, written out here (not the library's helper)."""
@@ -90,6 +96,34 @@ def test_a_missing_or_malformed_file_is_a_data_error(tmp_path, small_table):
     with pytest.raises(DataError, match="does not list each of the 15625 cells once"):
         load_nb201(bad)
 
+# ----------------------------------------------------------------------------- the packaged table
+def test_the_packaged_table_matches_its_metadata():
+    table = load_nb201()
+    assert table.path == DEFAULT_PATH and DEFAULT_PATH.stat().st_size < 600_000
+    assert set(table.names) == {"synflow", "naswot", "jacob_cov", "snip", "grad_norm", "params", "flops"}
+    assert table.coverage == table.info["cells"]
+    # the costly proxies were computed on cells that have the cheap ones (docs/proxies.md)
+    cheap = np.logical_and.reduce([~np.isnan(table[p]) for p in ("params", "flops", "synflow", "naswot")])
+    for name in ("jacob_cov", "snip", "grad_norm"):
+        assert cheap[~np.isnan(table[name])].all(), name
+
+
+def test_the_packaged_table_ships_with_the_package():
+    tomllib = pytest.importorskip("tomllib")
+    with open(ROOT / "pyproject.toml", "rb") as fh:
+        globs = tomllib.load(fh)["tool"]["setuptools"]["package-data"]["nasopt"]
+    assert any(fnmatch(DEFAULT_PATH.relative_to(ROOT / "nasopt").as_posix(), g) for g in globs)
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(DEFAULT_PATH)], cwd=ROOT)
+    assert ignored.returncode == 1  # not ignored: *.npz is, this file is excepted
+
+
+def test_the_packaged_params_are_the_benchmark_tables(nb201_data):
+    table = load_nb201()
+    covered = ~np.isnan(table["params"])
+    params = np.load(nb201_data)["cifar10_valid_params_M"] * 1e6
+    np.testing.assert_allclose(table["params"][covered], params[covered], rtol=1e-6)
+
+
 # ----------------------------------------------------------------------------- the script
 @pytest.fixture
 def script():
@@ -154,3 +188,21 @@ def test_the_report_gives_each_proxy_its_correlations(script, tmp_path, nb201_da
     assert "| 6 |" in rows[0] and "(0.737 zero-cost-nas)" in rows[0]
     assert "| 12 |" in rows[1] and "(0.747 NB-Suite-Zero)" in rows[1]
     assert "On the 6 cells every proxy covers:" in text and "| 6 |" in rows[4]
+
+
+def test_the_packaged_values_follow_the_documented_recipe(script, nb201_data):
+    """One cell with every proxy, recomputed as docs/proxies.md says the table was."""
+    import torch
+
+    from nasopt.proxies import compute
+    from nasopt.spaces import NB201Space
+
+    table = load_nb201()
+    index = int(np.flatnonzero(~np.isnan(table["jacob_cov"]))[0])
+    x, y = script.digits_batch(table.info["batch"])
+    torch.manual_seed(table.info["seed"] + index)
+    model = NB201Space(path=str(nb201_data)).build(table.arch(index), num_classes=10)
+    expected = {**compute(model, x, y, ["naswot", "jacob_cov", "snip", "grad_norm", "params"]),
+                **compute(model, (3, 32, 32), None, ["synflow", "flops"])}
+    got = {p: table.values(p, index) for p in table.names}
+    assert got == pytest.approx(expected, rel=1e-6)
