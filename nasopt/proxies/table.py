@@ -168,7 +168,7 @@ def load_nb201(path: str | os.PathLike[str] | None = None) -> NB201ProxyTable:
         table.values("synflow", "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+"
                                 "|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|")
         table["naswot"][:10]       # by official index; NaN where not computed
-        table.coverage             # {"synflow": 15625, ...}
+        table.coverage             # cells computed per proxy (NaN elsewhere)
 
     Raises:
         DataError: the file is missing or is not such a table.
