@@ -128,3 +128,7 @@ def test_proxy_names_import_without_torch():
     """``nasopt.proxies`` lists its proxies without torch; the functions load it on use."""
     assert heavy_modules_after("import nasopt.proxies as p\nassert 'synflow' in p.PROXIES") == []
     assert "torch" in heavy_modules_after("from nasopt.proxies import synflow")
+
+
+def test_the_nb201_proxy_table_loads_without_torch():
+    assert heavy_modules_after("import nasopt.proxies as p\nt = p.load_nb201()\nassert 'synflow' in t") == []

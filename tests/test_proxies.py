@@ -207,6 +207,18 @@ def test_compute_seeds_models_with_random_layers():
     assert compute(net, x, y, ["snip", "grad_norm"], seed=7) == a
 
 
+def test_compute_shares_one_loss_pass_between_snip_and_grad_norm():
+    x, y = image_batch()
+    net = small_cnn()
+    passes = []
+    net.register_forward_hook(lambda *_: passes.append(1))  # deep copies keep the hook
+    both = compute(net, x, y, ["snip", "grad_norm"])
+    assert len(passes) == 1
+    assert both == {"snip": snip(net, x, y), "grad_norm": grad_norm(net, x, y)}
+    with pytest.raises(ConfigurationError, match="grad_norm needs targets"):
+        compute(net, x, None, ["grad_norm", "snip"])
+
+
 def test_a_tuple_output_is_read_as_its_logits():
     class TwoOutputs(nn.Module):  # the official NAS-Bench-201 models return (features, logits)
         def __init__(self) -> None:

@@ -18,6 +18,9 @@ Each proxy scores a ``torch.nn.Module`` from one minibatch (or none) without tra
 proxies run on a deep copy) and is deterministic for given weights and inputs; see
 :mod:`nasopt.proxies.zero_cost` for the conventions and docs/proxies.md for the checks.
 ``import nasopt.proxies`` does not import torch: the functions are loaded on first use.
+
+:func:`load_nb201` reads the packaged table of the proxies of all 15,625 NAS-Bench-201
+cells (numpy only; see :mod:`nasopt.proxies.table` and docs/proxies.md).
 """
 
 from __future__ import annotations
@@ -28,11 +31,17 @@ from typing import Any
 #: The proxies :func:`compute` knows, in the order it reports them.
 PROXIES: tuple[str, ...] = ("synflow", "naswot", "jacob_cov", "snip", "grad_norm", "params", "flops")
 
-__all__ = ["PROXIES", "compute", *PROXIES]
+__all__ = ["PROXIES", "compute", *PROXIES, "load_nb201", "NB201ProxyTable"]
+
+#: Where the lazily loaded names live: the table of NB201 proxies (numpy only), else torch's.
+_TABLE_NAMES = ("load_nb201", "NB201ProxyTable")
 
 
 def __getattr__(name: str) -> Any:
-    """The proxy functions, imported from :mod:`nasopt.proxies.zero_cost` on first use."""
+    """The proxy functions, imported from :mod:`nasopt.proxies.zero_cost` on first use (and
+    :func:`load_nb201` from :mod:`nasopt.proxies.table`, without torch)."""
+    if name in _TABLE_NAMES:
+        return getattr(importlib.import_module(f"{__name__}.table"), name)
     if name in __all__ and name != "PROXIES":
         return getattr(importlib.import_module(f"{__name__}.zero_cost"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

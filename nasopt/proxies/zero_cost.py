@@ -209,7 +209,11 @@ def snip(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, loss_fn:
     ICLR 2021). ``L`` is ``loss_fn(logits, targets)``, by default the mean cross-entropy,
     on one batch through a train-mode copy.
     """
-    net = _loss_gradients(model, inputs, targets, loss_fn, "snip")
+    return _snip_of(_loss_gradients(model, inputs, targets, loss_fn, "snip"))
+
+
+def _snip_of(net: nn.Module) -> float:
+    """snip of a copy that holds the loss gradients (:func:`_loss_gradients`)."""
     return float(sum((m.weight.detach() * m.weight.grad).abs().sum() for m in _scored_layers(net)
                      if m.weight.grad is not None))
 
@@ -221,7 +225,11 @@ def grad_norm(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, los
     2021: the Euclidean norm of each layer's weight gradient, summed over layers. ``L`` as
     in :func:`snip`.
     """
-    net = _loss_gradients(model, inputs, targets, loss_fn, "grad_norm")
+    return _grad_norm_of(_loss_gradients(model, inputs, targets, loss_fn, "grad_norm"))
+
+
+def _grad_norm_of(net: nn.Module) -> float:
+    """grad_norm of a copy that holds the loss gradients (:func:`_loss_gradients`)."""
     return float(sum(m.weight.grad.detach().norm() for m in _scored_layers(net) if m.weight.grad is not None))
 
 
@@ -287,7 +295,9 @@ def compute(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor | None
         proxies: names among :data:`~nasopt.proxies.PROXIES`.
         seed: when given, ``torch.manual_seed(seed)`` before each proxy (for models with
             random layers such as dropout); the proxies are otherwise deterministic.
-        loss_fn: the loss of snip and grad_norm (default: mean cross-entropy).
+        loss_fn: the loss of snip and grad_norm (default: mean cross-entropy). Asked
+            together, they share one forward / backward pass (same values as
+            :func:`snip` and :func:`grad_norm` one by one).
 
     Raises:
         ConfigurationError: an unknown proxy name, or snip / grad_norm without targets.
@@ -296,12 +306,20 @@ def compute(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor | None
     unknown = [n for n in names if n not in PROXIES]
     if unknown:
         raise ConfigurationError(f"unknown proxies {unknown}; choose from {PROXIES}")
+    shared: dict[str, nn.Module] = {}
+
+    def loss_gradients(proxy: str) -> nn.Module:
+        # snip and grad_norm read the same gradients: one forward / backward pass for both
+        if "net" not in shared:
+            shared["net"] = _loss_gradients(model, inputs, targets, loss_fn, proxy)
+        return shared["net"]
+
     calls: dict[str, Callable[[], float]] = {
         "synflow": lambda: synflow(model, inputs),
         "naswot": lambda: naswot(model, inputs),
         "jacob_cov": lambda: jacob_cov(model, inputs),
-        "snip": lambda: snip(model, inputs, targets, loss_fn),
-        "grad_norm": lambda: grad_norm(model, inputs, targets, loss_fn),
+        "snip": lambda: _snip_of(loss_gradients("snip")),
+        "grad_norm": lambda: _grad_norm_of(loss_gradients("grad_norm")),
         "params": lambda: params(model),
         "flops": lambda: flops(model, inputs),
     }
