@@ -395,7 +395,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--report", action="store_true", help="print the correlation report of --table")
     ap.add_argument("--report-out", default=None, help="also write the report (markdown) here")
     args = ap.parse_args(argv)
-    one_thread()
     if args.jobs < 1 or args.chunk_size < 1:
         raise SystemExit("--jobs and --chunk-size must be positive")
     folder, table = Path(args.chunks), Path(args.table)
@@ -414,4 +413,5 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    one_thread()
     main()
