@@ -31,7 +31,7 @@ from typing import Any
 #: The proxies :func:`compute` knows, in the order it reports them.
 PROXIES: tuple[str, ...] = ("synflow", "naswot", "jacob_cov", "snip", "grad_norm", "params", "flops")
 
-__all__ = ["PROXIES", "compute", *PROXIES, "load_nb201", "NB201ProxyTable"]
+__all__ = ["PROXIES", "compute", *PROXIES, "load_nb201", "NB201ProxyTable", "ProxyPrior"]
 
 #: Where the lazily loaded names live: the table of NB201 proxies (numpy only), else torch's.
 _TABLE_NAMES = ("load_nb201", "NB201ProxyTable")
@@ -42,6 +42,8 @@ def __getattr__(name: str) -> Any:
     :func:`load_nb201` from :mod:`nasopt.proxies.table`, without torch)."""
     if name in _TABLE_NAMES:
         return getattr(importlib.import_module(f"{__name__}.table"), name)
+    if name == "ProxyPrior":  # torch is imported when it scores, not before
+        return getattr(importlib.import_module(f"{__name__}.prior"), name)
     if name in __all__ and name != "PROXIES":
         return getattr(importlib.import_module(f"{__name__}.zero_cost"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

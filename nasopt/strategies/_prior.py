@@ -86,6 +86,9 @@ class Prior:
             self._init_free(space)
             return
         if callable(source):
+            bind = getattr(source, "bind", None)  # e.g. nasopt.proxies.ProxyPrior: space.build
+            if callable(bind):
+                source = bind(space)
             self.kind, self._fn, self._table = "callable", source, None
             self.name = _label(source)
             return
