@@ -86,6 +86,14 @@ PRESETS: dict[str, StrategySpec] = {
     # ... with full 200-step refits at every size (weaknas-free before full_epochs_rows)
     "weaknas-free-fullfit": StrategySpec("weaknas-free-fullfit", "weaknas", {"prior": "free"}),
     "weaknas-free-init1": StrategySpec("weaknas-free-init1", "weaknas", {"prior": "free", "prior_init": 1.0}),
+    # zero-cost proxies of the packaged NB201 table as the prior (docs/priors.md)
+    "weaknas-synflow": StrategySpec(
+        "weaknas-synflow", "weaknas",
+        {"prior": "proxies:synflow", "surrogate_options": {"full_epochs_rows": 64}}),
+    "weaknas-synflow-free": StrategySpec(
+        "weaknas-synflow-free", "weaknas",
+        {"prior": "proxies:synflow,params", "surrogate_options": {"full_epochs_rows": 64}}),
+    "prior-synflow": StrategySpec("prior-synflow", PRIOR_ORDER, {"prior": "proxies:synflow"}),
     # no predictor: every architecture in the free prior's order (ties by the seed), so the
     # gain of WeakNAS over its prior alone shows
     "prior-only": StrategySpec("prior-only", PRIOR_ORDER, {"prior": "free"}),

@@ -105,11 +105,46 @@ def parse_spec(text: str, presets: dict[str, StrategySpec] | None = None) -> Str
 TABLE_PRIOR = "table:"
 
 
+#: ``options["prior"]`` of a spec naming zero-cost proxies of nasopt's NB201 proxy table
+#: (``nasopt.proxies.load_nb201``): ``"proxies:synflow,params"``.
+PROXY_PRIOR = "proxies:"
+
+
+def proxy_prior(names: list[str]) -> np.ndarray:
+    """``(15,625, k)`` array of the named proxies of every NB201 cell in index order
+    (synflow as ``log``, as :class:`nasopt.proxies.ProxyPrior` scores it), from the table
+    packaged with nasopt.
+
+    Raises:
+        ConfigurationError: a proxy is not in the table, or the table does not cover every
+            cell for it (a prior must score every member).
+    """
+    from nasopt.proxies import load_nb201
+    from nasopt.proxies.prior import LOG_PROXIES
+
+    table = load_nb201()
+    columns = []
+    for name in names:
+        col = np.asarray(table[name], dtype=float)
+        if np.isnan(col).any():
+            raise ConfigurationError(
+                f"prior proxies:{name}: the packaged table covers {table.coverage[name]} of "
+                f"{len(col)} cells for {name}; complete it with benchmarks/nb201_proxies.py")
+        if name in LOG_PROXIES:
+            col = np.log(np.maximum(col, np.finfo(float).tiny))
+        columns.append(col)
+    return np.column_stack(columns)
+
+
 def table_prior(options: dict, bench: TabularBenchmark) -> dict:
     """``options`` with a ``"prior": "table:<metric>,..."`` replaced by the array of those
     cost columns of the benchmark (``bench.metrics``, index order): a prior that costs
-    nothing, kept JSON-able in the spec."""
+    nothing, kept JSON-able in the spec; ``"proxies:<name>,..."`` by the zero-cost proxies
+    of the packaged NB201 table (:func:`proxy_prior`)."""
     prior = options.get("prior")
+    if isinstance(prior, str) and prior.startswith(PROXY_PRIOR):
+        names = [m.strip() for m in prior[len(PROXY_PRIOR):].split(",") if m.strip()]
+        return {**options, "prior": proxy_prior(names)}
     if not (isinstance(prior, str) and prior.startswith(TABLE_PRIOR)):
         return options
     names = [m.strip() for m in prior[len(TABLE_PRIOR):].split(",") if m.strip()]
