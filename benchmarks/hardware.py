@@ -59,13 +59,18 @@ import numpy as np  # noqa: E402
 
 from benchmarks.harness.jsonio import write_json  # noqa: E402
 from benchmarks.harness.output import output_path  # noqa: E402
-from benchmarks.harness.runs import TPE_MAX_REPEATS, parse_seeds  # noqa: E402
+from benchmarks.harness.runs import parse_seeds  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 from nasopt.core.errors import ConfigurationError  # noqa: E402
 from nasopt.core.pareto import hypervolume, nondominated_mask  # noqa: E402
 
 #: Budgets (distinct queries) at which the hypervolume regret is reported.
 BUDGETS: tuple[int, ...] = (50, 100, 200)
+#: An Optuna run stops after this many suggestions per query of its budget, distinct or not:
+#: multi-objective TPE converges onto cells it has evaluated and re-suggests them (thousands
+#: of suggestions for 200 distinct cells on the coarse eyeriss / fpga latency tables, each
+#: dearer than the last); a stopped run keeps the regret of its last query.
+MAX_SUGGESTIONS_PER_QUERY = 3
 #: Regret level whose first query is reported ("queries until regret < 0.01").
 TARGET_REGRET = 0.01
 DEVICES: tuple[str, ...] = ("pixel3", "raspi4", "eyeriss", "fpga", "gold_6226", "titan_rtx_1")
@@ -213,12 +218,12 @@ def optuna_loop(study: Any, dataset: str, budget: int, tell: Callable[[Any, int]
     """Ask ``study`` for NB201 cells until ``budget`` distinct ones are queried or
     ``stop(queried)``; ``tell(trial, index)`` tells the trial its result and says whether it
     counts as a query (False for a suggestion rejected for free). A repeated cell is told
-    its known result and not counted again; at most ``TPE_MAX_REPEATS`` suggestions per
-    query. Returns the queried indices in order and the number of suggestions."""
+    its known result and not counted again; at most ``MAX_SUGGESTIONS_PER_QUERY * budget``
+    suggestions. Returns the queried indices in order and the number of suggestions."""
     seen: set[int] = set()
     queried: list[int] = []
     suggestions = 0
-    while len(queried) < budget and suggestions < TPE_MAX_REPEATS * budget:
+    while len(queried) < budget and suggestions < MAX_SUGGESTIONS_PER_QUERY * budget:
         suggestions += 1
         trial = study.ask()
         i = _suggest_index(trial, dataset)
@@ -567,13 +572,15 @@ def summarize(records: list[dict]) -> dict:
             budget = runs[0]["budget"]
             cpu = _sem([r["cpu_s"] for r in runs])
             if kind == "front":
-                rec = {"runs": len(runs), "cpu_s": cpu,
+                short = sum(len(r["indices"]) < budget and not r["complete"] for r in runs)
+                rec = {"runs": len(runs), "cpu_s": cpu, "short": short,
                        "regret": {str(b): _sem([r["regret"][str(b)] for r in runs]) for b in BUDGETS
                                   if b <= budget},
                        "queries_to_target": summarize_queries([r["queries_to_target"] for r in runs], budget)}
                 out["front"].setdefault(d, {}).setdefault(t, {})[m] = rec
             else:
-                rec = {"runs": len(runs), "cpu_s": cpu,
+                short = sum(len(r["indices"]) < budget and r["queries_to_optimum"] is None for r in runs)
+                rec = {"runs": len(runs), "cpu_s": cpu, "short": short,
                        "queries_to_optimum": summarize_queries([r["queries_to_optimum"] for r in runs], budget),
                        "infeasible_queries": _sem([r["infeasible_queries"] for r in runs])}
                 out["constrained"].setdefault(d, {}).setdefault(t, {}).setdefault(m, {})[mode] = rec
@@ -656,6 +663,14 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
             n = max((s["runs"] for v in by_m.values() for s in v.values()), default=0)
             lines.append(f"| {dev} | {n} | " + " | ".join(cells) + " |")
         lines.append("")
+    short = [f"{d}/{t}/{m}" + (f" ({mode})" if mode else "") + f": {rec['short']} of {rec['runs']}"
+             for kind in ("front", "constrained") for d, by_t in summary[kind].items()
+             for t, by_m in by_t.items() for m, v in by_m.items()
+             for mode, rec in (v.items() if kind == "constrained" else [(None, v)]) if rec["short"]]
+    if short:
+        lines += [f"Runs stopped by the cap of {MAX_SUGGESTIONS_PER_QUERY} suggestions per query of the "
+                  "budget before their last query (scored with their last query; a constrained one "
+                  "counts as not found): " + "; ".join(short) + ".", ""]
     for what, err in summary["errors"].items():
         lines += [f"Not run: {what}: {err}", ""]
     return "\n".join(lines)

@@ -338,7 +338,7 @@ def test_hardware_summary_compares_the_methods_on_the_seeds_every_one_finished()
     def run(method, seed, regret):
         return {"kind": "front", "dataset": "cifar10", "target": "pixel3", "mode": None, "method": method,
                 "seed": seed, "budget": 100, "cpu_s": 1.0, "regret": {"50": regret, "100": regret},
-                "queries_to_target": None}
+                "queries_to_target": None, "indices": list(range(100 if seed else 60)), "complete": False}
 
     records = [run("a", 0, 0.1), run("a", 1, 0.3), run("a", 2, 0.5), run("b", 0, 0.2), run("b", 2, 0.4),
                {"kind": "front", "dataset": "cifar10", "target": "pixel3", "mode": None, "method": "c",
@@ -348,6 +348,7 @@ def test_hardware_summary_compares_the_methods_on_the_seeds_every_one_finished()
     assert cell["a"]["runs"] == cell["b"]["runs"] == 2  # seed 1 of "a" left out: "b" lacks it
     assert cell["a"]["regret"]["100"][0] == pytest.approx(0.3) and cell["b"]["regret"]["100"][0] == pytest.approx(0.3)
     assert cell["a"]["queries_to_target"]["found"] == 0 and cell["a"]["queries_to_target"]["median"] is None
+    assert cell["a"]["short"] == cell["b"]["short"] == 1  # seed 0 stopped at 60 of 100 queries
     assert s["errors"] == {"front/c": "ConfigurationError: no"}
 
 
