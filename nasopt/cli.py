@@ -140,12 +140,16 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _read_run(path: str) -> dict[str, Any]:
-    """The curve ``nasopt plot`` draws from ``path``: a ``nasopt search --json`` file, a
+    """What ``nasopt plot`` draws from ``path``: a ``nasopt search --json`` file, a
     checkpoint (``opt.save``) or a journal (``journal=``), read through the public loaders
     (a journal detached, so a run still writing it is left alone).
 
-    Returns ``{"values": objective values in tell order, "maximize", "label", "title",
-    "ylabel", "optimum": value or None}``.
+    Returns ``{"values": objective values in tell order (``None`` entries with several
+    objectives), "maximize", "label", "title", "ylabel", "optimum": value or None,
+    "points": one tuple of objective values per completed trial (tell order), "feasible":
+    one bool per completed trial (``False`` when a told constraint value is positive),
+    "directions": ``"maximize"`` / ``"minimize"`` per objective, "names": the objective
+    names (``objective 0``, ... when the run has none)}``.
 
     Raises:
         CheckpointError: the file is none of these.
@@ -161,19 +165,109 @@ def _read_run(path: str) -> dict[str, Any]:
         except (OSError, UnicodeDecodeError, ValueError):
             run = None  # not plain JSON (a .gz checkpoint, or not nasopt's): load() says
     if isinstance(run, dict) and "trajectory" in run:  # written by `nasopt search --json`
-        return {"values": [t["value"] for t in run["trajectory"]], "maximize": True,
+        values = [t["value"] for t in run["trajectory"]]
+        return {"values": values, "maximize": True,
                 "label": f"{run['strategy']} (seed {run['seed']})",
                 "title": f"{run['space']} {run.get('dataset') or ''}".strip(),
-                "optimum": run["optimum"]["value"], "ylabel": "best validation accuracy so far"}
+                "optimum": run["optimum"]["value"], "ylabel": "best validation accuracy so far",
+                "points": [(v,) for v in values], "feasible": [True] * len(values),
+                "directions": ("maximize",), "names": ("validation accuracy",)}
     opt = load_journal(path, attach=False) if _is_journal(path) else load(path)
-    return {"values": [t.value for t in opt.completed], "maximize": opt.maximize,
+    done = opt.completed
+    names = opt._objective_names or tuple(f"objective {i}" for i in range(opt.n_objectives))
+    return {"values": [t.value for t in done], "maximize": opt.maximize,
             "label": f"{opt.name} (seed {opt.seed})", "title": repr(opt.space), "optimum": None,
-            "ylabel": f"best value so far ({'max' if opt.maximize else 'min'}imized)"}
+            "ylabel": f"best value so far ({'max' if opt.maximize else 'min'}imized)",
+            "points": [tuple(t.values) for t in done], "feasible": [t.feasible for t in done],
+            "directions": tuple(opt._directions), "names": tuple(names)}
+
+
+def pareto_points(run: dict[str, Any]) -> dict[str, Any]:
+    """The points ``nasopt plot`` draws for a run with several objectives (a
+    :func:`_read_run` result), as numpy arrays in the run's own units:
+
+    - ``"front"``: the feasible non-dominated points (``opt.pareto_front``'s values), sorted
+      by the first objective, ascending;
+    - ``"dominated"``: the other feasible points; ``"infeasible"``: the points with a positive
+      told constraint value (never on the front);
+    - ``"staircase"``: the front's attainment line (2 objectives): the front points joined
+      through the corner that both neighbours dominate, so the region above it (in the
+      objectives' directions) is what the front covers;
+    - ``"labels"``: one axis label per objective, its name and direction (``"latency (min)"``).
+    """
+    import numpy as np
+
+    from .core.pareto import nondominated_mask
+
+    pts = np.asarray(run["points"], dtype=float).reshape(len(run["points"]), len(run["directions"]))
+    feasible = np.asarray(run["feasible"], dtype=bool)
+    signs = np.array([1.0 if d == "maximize" else -1.0 for d in run["directions"]])
+    ok = np.flatnonzero(feasible)
+    on_front = np.zeros(len(pts), dtype=bool)
+    on_front[ok[nondominated_mask(pts[ok] * signs)]] = True
+    front = pts[on_front]
+    front = front[np.lexsort(front.T[::-1])]  # by the first objective, then the next ones
+    staircase = front
+    if len(front) > 1 and len(signs) == 2:
+        # between neighbours, the corner worse than both on every objective
+        corners = np.minimum(front[:-1] * signs, front[1:] * signs) * signs
+        staircase = np.empty((2 * len(front) - 1, 2))
+        staircase[0::2], staircase[1::2] = front, corners
+    labels = [f"{name} ({'max' if s > 0 else 'min'})" for name, s in zip(run["names"], signs)]
+    return {"front": front, "dominated": pts[feasible & ~on_front], "infeasible": pts[~feasible],
+            "staircase": staircase, "labels": labels}
+
+
+def _draw_front(plt: Any, run: dict[str, Any]) -> Any:
+    """The figure of a run with several objectives: a scatter of every completed trial
+    (two objectives) or a scatter matrix of every pair (more), the front highlighted."""
+    drawn = pareto_points(run)
+    m = len(run["directions"])
+    style = {"dominated": dict(s=14, color="0.6", alpha=0.7, label="dominated"),
+             "infeasible": dict(s=22, color="tab:red", marker="x", lw=1,
+                                label="infeasible (constraint > 0)"),
+             "front": dict(s=30, color="tab:blue", edgecolor="k", lw=0.5, zorder=3,
+                           label="Pareto front")}
+    counts = {k: len(drawn[k]) for k in style}
+    if m == 2:
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        for kind, kw in style.items():
+            if counts[kind]:
+                ax.scatter(drawn[kind][:, 0], drawn[kind][:, 1],
+                           **{**kw, "label": f"{kw['label']} ({counts[kind]})"})
+        if counts["front"] > 1:
+            ax.plot(drawn["staircase"][:, 0], drawn["staircase"][:, 1], color="tab:blue", lw=1.2, zorder=2)
+        ax.set_xlabel(drawn["labels"][0])
+        ax.set_ylabel(drawn["labels"][1])
+        ax.set_title(f"{run['title']}: {run['label']}")
+        ax.legend(fontsize="small")
+        fig.tight_layout()
+        return fig
+    fig, axes = plt.subplots(m, m, figsize=(2.4 * m, 2.4 * m), squeeze=False)
+    for i in range(m):
+        for j in range(m):
+            ax = axes[i, j]
+            if i == j:
+                ax.axis("off")
+                ax.text(0.5, 0.5, drawn["labels"][i], ha="center", va="center", wrap=True,
+                        transform=ax.transAxes)
+                continue
+            for kind, kw in style.items():
+                if counts[kind]:
+                    ax.scatter(drawn[kind][:, j], drawn[kind][:, i],
+                               **{**kw, "s": kw["s"] / 2, "label": f"{kw['label']} ({counts[kind]})"})
+            ax.tick_params(labelsize="x-small")
+    handles, labels = next(a for a in axes.flat if a.has_data()).get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize="small")
+    fig.suptitle(f"{run['title']}: {run['label']} ({m} objectives, each pair)")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    """Draw the best-so-far curve of a run: a ``nasopt search --json`` file, a checkpoint
-    written by ``opt.save(path)`` or a journal (``journal=path``)."""
+    """Draw a run: its best-so-far curve (one objective) or its Pareto front (several), from a
+    ``nasopt search --json`` file, a checkpoint written by ``opt.save(path)`` or a journal
+    (``journal=path``)."""
     from .core.errors import CheckpointError
     from .integrations._deps import require
 
@@ -185,26 +279,33 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if not os.path.isfile(args.result):
         print(f"nasopt: error: {args.result}: no such file", file=sys.stderr)
         return 2
+    stem = args.result[:-3] if args.result.endswith(".gz") else args.result
+    out = args.out or stem.rsplit(".", 1)[0] + ".png"
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        print(f"nasopt: error: --out {out}: no such directory {folder}", file=sys.stderr)
+        return 2
     run = _read_run(args.result)
-    if not run["values"]:
+    if not run["points"]:
         raise CheckpointError(f"{args.result}: no completed trial to plot")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    values = np.asarray(run["values"], dtype=float)
-    best = np.maximum.accumulate(values) if run["maximize"] else np.minimum.accumulate(values)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(np.arange(1, len(best) + 1), best, label=run["label"])
-    if run["optimum"] is not None:
-        ax.axhline(run["optimum"], color="grey", ls="--", lw=1, label="optimum")
-    ax.set_xlabel("completed evaluations")
-    ax.set_ylabel(run["ylabel"])
-    ax.set_title(run["title"])
-    ax.legend()
-    fig.tight_layout()
-    stem = args.result[:-3] if args.result.endswith(".gz") else args.result
-    out = args.out or stem.rsplit(".", 1)[0] + ".png"
+    if len(run["directions"]) > 1:
+        fig = _draw_front(plt, run)
+    else:
+        values = np.asarray(run["values"], dtype=float)
+        best = np.maximum.accumulate(values) if run["maximize"] else np.minimum.accumulate(values)
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot(np.arange(1, len(best) + 1), best, label=run["label"])
+        if run["optimum"] is not None:
+            ax.axhline(run["optimum"], color="grey", ls="--", lw=1, label="optimum")
+        ax.set_xlabel("completed evaluations")
+        ax.set_ylabel(run["ylabel"])
+        ax.set_title(run["title"])
+        ax.legend()
+        fig.tight_layout()
     fig.savefig(out, dpi=120)
     plt.close(fig)
     print(f"plot written to {out}")
@@ -274,9 +375,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("plot", help="plot the best-so-far curve of a saved run",
-                       description="Draw the best-so-far curve of a run: a `nasopt search --json` "
-                                   "file, a checkpoint written by opt.save(path) or a journal.")
+    p = sub.add_parser("plot", help="plot a saved run: best-so-far curve, or Pareto front",
+                       description="Draw the best-so-far curve of a run (one objective) or its "
+                                   "Pareto front (several: a scatter of every result, the "
+                                   "front joined as a staircase, infeasible results marked; "
+                                   "a scatter matrix beyond two objectives), from a `nasopt "
+                                   "search --json` file, a checkpoint written by "
+                                   "opt.save(path) or a journal.")
     p.add_argument("result", help="`nasopt search --json` file, checkpoint (opt.save) or journal")
     p.add_argument("--out", help="PNG path (default: next to the JSON)")
     p.set_defaults(func=cmd_plot)

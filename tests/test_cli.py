@@ -210,3 +210,101 @@ def test_the_wheel_ships_the_py_typed_marker_and_main_module(tmp_path):
     (wheel,) = (tmp_path / "out").glob("nasopt-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "nasopt/py.typed" in names and "nasopt/__main__.py" in names
+
+
+def _two_objective_run(**options):
+    """A finished REA run on two conflicting objectives (the first maximized, the second
+    minimized), with a told constraint that rules out the largest ``a``."""
+    import nasopt
+    from nasopt.spaces import ProductSpace
+
+    opt = nasopt.create("rea", ProductSpace({"a": list(range(10)), "b": list(range(10))}), seed=0,
+                        population=8, **options)
+    for _ in range(40):
+        t = opt.ask()
+        a, b = t.arch["a"], t.arch["b"]
+        opt.tell(t, [a + 0.3 * b, a * a / 10 + b], constraints=[a - 8])
+    return opt
+
+
+@pytest.mark.parametrize("where", ["checkpoint", "journal"])
+def test_plot_draws_the_feasible_pareto_front_of_a_two_objective_run(tmp_path, monkeypatch, capsys, where):
+    pytest.importorskip("matplotlib")
+    import numpy as np
+
+    import nasopt.cli as cli
+
+    path = tmp_path / ("run.jsonl" if where == "journal" else "run.json")
+    if where == "journal":
+        opt = _two_objective_run(objectives={"acc": "max", "latency": "min"}, journal=str(path))
+        opt.close()
+    else:
+        opt = _two_objective_run(objectives={"acc": "max", "latency": "min"})
+        opt.save(str(path))
+    drawn = cli.pareto_points(cli._read_run(str(path)))
+    front = sorted(t.values for t in opt.pareto_front)
+    assert [tuple(p) for p in drawn["front"]] == front and len(front) > 3
+    infeasible = sorted(t.values for t in opt.completed if not t.feasible)
+    assert infeasible and sorted(map(tuple, drawn["infeasible"])) == infeasible
+    assert len(drawn["front"]) + len(drawn["dominated"]) + len(drawn["infeasible"]) == 40
+    assert drawn["labels"] == ["acc (max)", "latency (min)"]
+    # the staircase passes through every front point, in order, turning at the corner that
+    # both neighbours dominate (the earlier one's acc, the later one's latency)
+    stairs = drawn["staircase"]
+    assert (stairs[0::2] == drawn["front"]).all()
+    assert (stairs[1::2] == np.column_stack([drawn["front"][:-1, 0], drawn["front"][1:, 1]])).all()
+
+    figures = []
+    real = cli._draw_front
+    monkeypatch.setattr(cli, "_draw_front", lambda plt, run: figures.append(real(plt, run)) or figures[-1])
+    out = tmp_path / "front.png"
+    assert cli.main(["plot", str(path), "--out", str(out)]) == 0
+    assert out.stat().st_size > 1000 and f"plot written to {out}" in capsys.readouterr().out
+    (ax,) = figures[0].axes
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("acc (max)", "latency (min)")
+    scattered = {c.get_label().split(" (")[0]: c.get_offsets() for c in ax.collections}
+    assert sorted(map(tuple, np.asarray(scattered["Pareto front"]))) == front
+    assert sorted(map(tuple, np.asarray(scattered["infeasible"]))) == infeasible
+    (line,) = ax.get_lines()
+    assert (np.asarray(line.get_xydata()) == stairs).all()
+
+
+def test_plot_names_unnamed_objectives_by_position_and_draws_more_as_a_scatter_matrix(tmp_path):
+    pytest.importorskip("matplotlib")
+    import nasopt
+    from nasopt.cli import _read_run, pareto_points
+    from nasopt.spaces import ProductSpace
+
+    opt = _two_objective_run(objectives=["max", "min"])
+    opt.save(str(tmp_path / "two.json"))
+    assert pareto_points(_read_run(str(tmp_path / "two.json")))["labels"] == [
+        "objective 0 (max)", "objective 1 (min)"]
+    opt = nasopt.create("random", ProductSpace({"a": list(range(10)), "b": list(range(10))}), seed=0,
+                        objectives=["max", "min", "max"])
+    for _ in range(30):
+        t = opt.ask()
+        a, b = t.arch["a"], t.arch["b"]
+        opt.tell(t, [a + b, a * b, b - a])
+    opt.save(str(tmp_path / "three.json"))
+    drawn = pareto_points(_read_run(str(tmp_path / "three.json")))
+    assert sorted(map(tuple, drawn["front"])) == sorted(t.values for t in opt.pareto_front)
+    assert main(["plot", str(tmp_path / "three.json")]) == 0
+    assert (tmp_path / "three.png").stat().st_size > 1000
+
+
+def test_plot_of_a_front_without_results_or_with_no_place_to_write_is_a_clear_error(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    import nasopt
+    from nasopt.spaces import ProductSpace
+
+    opt = nasopt.create("random", ProductSpace({"a": [1, 2, 3]}), seed=0, objectives=["max", "min"])
+    opt.tell(opt.ask(), failed=True)
+    opt.save(str(tmp_path / "empty.json"))
+    assert main(["plot", str(tmp_path / "empty.json")]) == 2
+    assert "no completed trial to plot" in capsys.readouterr().err
+    assert not (tmp_path / "empty.png").exists()
+    _two_objective_run(objectives=["max", "min"]).save(str(tmp_path / "run.json"))
+    missing = tmp_path / "nowhere" / "run.png"
+    assert main(["plot", str(tmp_path / "run.json"), "--out", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nasopt: error: --out") and "no such directory" in err

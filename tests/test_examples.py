@@ -40,7 +40,7 @@ def run(script: str, *args: str, budget: int, timeout: int = 600, stderr: bool =
 
 def test_every_example_is_tested():
     tested = {"ask_tell_nb201.py", "train_digits.py", "optuna_pipeline.py", "ray_tune_search.py",
-              "parallel_dask.py", "custom_space.py", "callbacks_logging.py"}
+              "parallel_dask.py", "custom_space.py", "callbacks_logging.py", "hardware_aware.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -48,6 +48,29 @@ def test_ask_tell_nb201():
     needs_tables()
     out = run("ask_tell_nb201.py", budget=12)
     assert "best after 12 queries" in out and "validation accuracy" in out
+
+
+def test_hardware_aware_prints_the_front_found_and_its_hypervolume_ratio_and_plots_it(tmp_path):
+    needs_tables()
+    if not (Path(os.environ.get("NASOPT_DATA", "")) / "nb201_hw_latency.npz").is_file():
+        pytest.skip("no NAS-Bench-201 latency table: set NASOPT_DATA")
+    png = tmp_path / "front.png"
+    out = run("hardware_aware.py", "--strategy", "rea", "--out", str(png), budget=30)
+    assert "rea, 30 queries" in out
+    n = int(re.search(r"front found: (\d+) cells", out).group(1))
+    rows = [tuple(map(float, m)) for m in re.findall(r"^ +([\d.]+) +([\d.]+) +\|", out, re.M)]
+    assert len(rows) == n > 1 and rows == sorted(rows, key=lambda r: r[1])
+    # printed by increasing latency, a front has increasing accuracy: nothing dominated
+    # (>=: the printed values are rounded)
+    assert all(a2 >= a1 and l2 >= l1 for (a1, l1), (a2, l2) in zip(rows, rows[1:]))
+    ratio, regret = map(float, re.search(r"hypervolume ratio of the front found: ([\d.]+) "
+                                         r"\(regret ([\d.]+)\)", out).groups())
+    assert 0 < ratio < 1 and ratio + regret == pytest.approx(1, abs=1e-3)
+    if has("matplotlib"):
+        assert png.stat().st_size > 10_000
+    out = run("hardware_aware.py", "--strategy", "rea", "--max-latency", "5", budget=30)
+    latency = float(re.search(r"latency ([\d.]+) ms", out).group(1))
+    assert "every one under 5 ms on pixel3" in out and latency <= 5
 
 
 def test_callbacks_logging_writes_one_record_per_trial(tmp_path):

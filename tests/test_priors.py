@@ -1,6 +1,6 @@
-"""Priors of WeakNAS (``prior=``): the initial sample, the extra predictor features, lazy
-cached evaluation, errors, persistence (a runtime argument passed again, never stored), and
-no change at all without a prior."""
+"""Priors of WeakNAS and ReNAS (``prior=``): the initial sample, the extra predictor
+features, lazy cached evaluation, errors, persistence (a runtime argument passed again, never
+stored), and no change at all without a prior."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from nasopt.core.errors import CheckpointError, ConfigurationError, PriorError
 from nasopt.persist.checkpoint import state_dict
 from nasopt.spaces import ProductSpace
 from nasopt.strategies._prior import combined, standardize
+from nasopt.strategies.renas import ReNAS
 from nasopt.strategies.weaknas import WeakNAS
-from nasopt.testing import check_options_round_trip
+from nasopt.testing import StrategyFactory, check_options_round_trip
 
 CHOICES = {f"p{k}": ["a", "b", "c", "d"] for k in range(5)}  # 1024 members
 WEIGHTS = np.random.default_rng(7).normal(size=(5, 4))
@@ -250,3 +251,147 @@ def test_the_option_round_trip_treats_the_prior_as_a_runtime_argument(tmp_path):
     assert "prior" in WeakNAS.runtime_arguments
     note = check_options_round_trip("weaknas", space(), tmp_path)
     assert "prior_init" in note and "prior_features" in note and "prior," not in note
+
+
+# ------------------------------------------------------------------ ReNAS (the same priors)
+#: A fast ReNAS for the prior tests (boosted trees, a short EA where it does not traverse).
+RENAS = {"surrogate": "gbrt", "init": 10, "top_k": 5, "rounds": None, "population": 16,
+         "generations": 5, "surrogate_options": {"n_estimators": 10}}
+
+
+def run_renas(opt: ReNAS, rounds: int) -> list[str]:
+    return run(opt, rounds, batch=5)
+
+
+def test_renas_draws_the_first_share_of_its_start_from_the_prior_top():
+    sp = space()
+    score = combined(np.array([two_scores(sp[i]) for i in range(len(sp))]))
+    top = {sp.key_of_index(int(i)) for i in np.argsort(-score, kind="stable")[:100]}
+    opt = ReNAS(sp, seed=0, prior=two_scores, prior_init=0.6, **RENAS)
+    keys = run_renas(opt, 2)  # the 10 of init
+    assert all(k in top for k in keys[:6])
+    assert sum(k in top for k in keys[6:]) <= 2  # the rest uniform (100 of 1024 are "top")
+    plain = run_renas(ReNAS(sp, seed=0, **RENAS), 2)
+    assert sum(k in top for k in plain) <= 3
+
+
+@pytest.mark.parametrize("finite", [True, False])
+def test_renas_appends_standardized_prior_scores_to_the_predictor_input(finite):
+    sp = space(finite)
+    opt = ReNAS(sp, seed=1, prior=two_scores, prior_init=0.0, **RENAS)
+    run_renas(opt, 3)  # init, then one fit
+    archs = [t.arch for t in opt.completed]
+    width = np.asarray(sp.encode(archs, opt._encoding)).reshape(len(archs), -1).shape[1]
+    X = opt._featurize(archs)
+    assert X.shape == (len(archs), width + 2)
+    F = np.array([two_scores(a) for a in archs])
+    if finite:  # z-scored over the whole space
+        Z = standardize(np.array([two_scores(sp[i]) for i in range(len(sp))]))[sp.indices(archs)]
+    else:  # z-scored over the training set of the fit
+        done = sorted(opt.completed, key=lambda t: t.id)[:10]  # the one fit saw the start
+        T = np.array([two_scores(t.arch) for t in done])
+        Z = (F - T.mean(0)) / T.std(0)
+    np.testing.assert_allclose(X[:, width:], Z, rtol=1e-5, atol=1e-6)
+    assert opt._featurize(archs).shape[1] == width + 2
+    no_features = ReNAS(sp, seed=1, prior=two_scores, prior_features=False, **RENAS)
+    run_renas(no_features, 3)
+    assert no_features._featurize(archs).shape[1] == width
+
+
+def test_renas_evaluates_the_prior_lazily_once_per_architecture_and_times_it():
+    sp = space(finite=False)
+    prior = Counting()
+    opt = ReNAS(sp, seed=2, prior=prior, prior_init=0.0, **RENAS)
+    assert not prior.calls and opt.prior_seconds == 0.0
+    run_renas(opt, 2)  # the random start needs no prior
+    assert not prior.calls
+    run_renas(opt, 3)
+    assert prior.calls and max(prior.calls.values()) == 1
+    assert len(prior.calls) < 4 ** 5  # only what was looked at
+    assert opt.prior_seconds > 0.0
+
+
+@pytest.mark.parametrize("prior, message", [
+    (lambda arch: 1 / 0, r"raised ZeroDivisionError: division by zero for architecture \{'p0'"),
+    (lambda arch: float("nan"), r"returned non-finite scores \[nan\] for architecture \{'p0'"),
+    (lambda arch: [1.0] * (1 + (arch["p0"] == "b")),
+     r"returned 2 score\(s\), earlier architectures 1 for architecture \{'p0': 'b'"),
+])
+def test_a_failing_prior_of_renas_names_the_architecture_and_changes_nothing(prior, message):
+    opt = ReNAS(space(), seed=3, prior=prior, prior_init=0.0, **RENAS)
+    run_renas(opt, 2)  # the random start needs no prior
+    before = state_dict(opt)
+    with pytest.raises(PriorError, match=message):
+        opt.ask(5)  # the first fit computes the prior features
+    assert state_dict(opt) == before
+    with pytest.raises(PriorError, match=message):
+        opt.ask(5)
+    assert state_dict(opt) == before
+    # and in the start, where the prior chooses
+    opt = ReNAS(space(), seed=3, prior=prior, **RENAS)
+    before = state_dict(opt)
+    with pytest.raises(PriorError, match=message):
+        opt.ask(5)
+    assert state_dict(opt) == before
+
+
+def test_renas_runs_the_same_with_a_dict_an_array_or_the_callable_prior():
+    sp = space()
+    table = np.array([two_scores(sp[i]) for i in range(len(sp))])
+    as_dict = {sp.key_of_index(i): table[i] for i in range(len(sp))}
+    ref = run_renas(ReNAS(sp, seed=4, prior=two_scores, **RENAS), 4)
+    assert run_renas(ReNAS(sp, seed=4, prior=table, **RENAS), 4) == ref
+    assert run_renas(ReNAS(sp, seed=4, prior=as_dict, **RENAS), 4) == ref
+
+
+def test_renas_without_a_prior_runs_and_stores_exactly_as_before():
+    sp = space()
+    ref = run_renas(ReNAS(sp, seed=5, **RENAS), 4)
+    assert run_renas(ReNAS(sp, seed=5, prior=None, prior_init=0.2, prior_features=False, **RENAS), 4) == ref
+    opt = ReNAS(sp, seed=5, prior=two_scores, **RENAS)
+    assert "prior" not in opt.get_params() and "prior" in ReNAS.runtime_arguments
+    assert "prior" not in state_dict(ReNAS(sp, seed=5, **RENAS))
+
+
+@pytest.mark.parametrize("finite", [True, False])
+def test_renas_saved_and_loaded_with_the_prior_again_continues_identically(tmp_path, finite):
+    sp = space(finite)
+    ref = ReNAS(sp, seed=6, prior=two_scores, **RENAS)
+    run_renas(ref, 3)
+    path = str(tmp_path / "run.ckpt")
+    ref.save(path)
+    assert json.loads(open(path).read())["prior"] == {"kind": "callable",
+                                                      "name": f"{__name__}:two_scores"}
+    loaded = nasopt.load(path, space=sp, prior=two_scores)
+    assert run_renas(loaded, 3) == run_renas(ref, 3)
+    with pytest.raises(CheckpointError, match="prior: the file has .*two_scores.*pass prior="):
+        nasopt.load(path, space=sp)
+
+
+def test_renas_journal_reopened_with_the_prior_continues_identically(tmp_path):
+    sp = space()
+    path = str(tmp_path / "run.jsonl")
+    ref = ReNAS(sp, seed=8, prior=two_scores, **RENAS)
+    run_renas(ref, 4)
+    with ReNAS(sp, seed=8, prior=two_scores, journal=path, **RENAS) as opt:
+        run_renas(opt, 2)
+    with pytest.raises(CheckpointError, match="prior: journal has .*two_scores.*this optimizer None"):
+        ReNAS(sp, seed=8, journal=path, **RENAS)
+    reopened = nasopt.load(path, space=sp, prior=two_scores)
+    try:
+        assert run_renas(reopened, 2) == [sp.key(t.arch) for t in ref.trials][10:20]
+    finally:
+        reopened.close()
+
+
+def test_renas_option_round_trip_treats_the_prior_as_a_runtime_argument(tmp_path):
+    note = check_options_round_trip(StrategyFactory("renas", **RENAS), space(), tmp_path)
+    assert "prior_init" in note and "prior_features" in note and "prior," not in note
+
+
+def test_multi_objective_renas_takes_a_prior():
+    opt = ReNAS(space(), seed=9, objectives=["max", "min"], prior=two_scores, **RENAS)
+    for _ in range(4):
+        for t in opt.ask(5):
+            opt.tell(t, [objective(t.arch), float("abcd".index(t.arch["p2"]))])
+    assert len(opt.completed) == 20 and opt.pareto_front

@@ -1,5 +1,6 @@
 """Priors: cheap scores of an architecture known before any training (zero-cost proxies,
-parameter count, FLOPs), used by :class:`~nasopt.strategies.weaknas.WeakNAS`.
+parameter count, FLOPs), used by :class:`~nasopt.strategies.weaknas.WeakNAS` and
+:class:`~nasopt.strategies.renas.ReNAS`.
 
 A prior is one of
 
@@ -182,3 +183,46 @@ def standardize(F: np.ndarray) -> np.ndarray:
 def combined(F: np.ndarray) -> np.ndarray:
     """One ranking score per row: the mean of the standardized columns."""
     return standardize(F).mean(axis=1)
+
+
+def top_unseen(prior: Prior, space: SearchSpace, rng: np.random.Generator, n: int, top: int,
+               available: Callable[[str], bool], pool: list[Any] | None = None) -> list[Any]:
+    """``n`` architectures drawn uniformly from the ``top`` best by the prior (the mean of
+    its standardized columns, :func:`combined`) among those ``available`` (by canonical
+    key); when fewer than ``n`` of them are available, the next best available. On a finite
+    space the ranking covers the whole space; otherwise it is within ``pool`` (architectures
+    the caller drew, all available). Fewer than ``n`` when fewer are left."""
+    if space.is_finite:
+        score = combined(prior.all_scores())
+        order = np.argsort(-score, kind="stable")
+        cands: list[Any] = []
+        for rank, i in enumerate(order):
+            if rank >= top and len(cands) >= n:
+                break
+            if available(space.key_of_index(int(i))):
+                cands.append(space[int(i)])
+    else:
+        pool = list(pool or [])
+        score = combined(prior.scores(pool)) if pool else np.zeros(0)
+        cands = [pool[int(i)] for i in np.argsort(-score, kind="stable")[:top]]
+    n = min(n, len(cands))
+    pick = rng.choice(len(cands), size=n, replace=False) if n else []
+    return [cands[int(i)] for i in np.sort(pick)]
+
+
+class PriorArgument:
+    """Mixin of the strategies that take ``prior=`` (:class:`Prior` in ``self._prior``, or
+    ``None``): the prior is a runtime argument (passed again when a run is reopened, never
+    stored), files record what identifies it, and its cost is reported apart."""
+
+    _prior: Prior | None
+    runtime_arguments: tuple[str, ...] = ("journal", "prior")
+
+    def _runtime_identity(self) -> dict[str, Any]:
+        return {"prior": None if self._prior is None else self._prior.identity()}
+
+    @property
+    def prior_seconds(self) -> float:
+        """Seconds spent computing prior scores so far (0 without a prior, and for a table),
+        reported apart from the search's own CPU."""
+        return 0.0 if self._prior is None else self._prior.seconds

@@ -11,6 +11,12 @@ every result so far each time ``top_k`` predicted architectures have been served
 searches again, so the strategy keeps improving after its first top-k. ``"renas-iter"``
 (:class:`IterativeReNAS`) is the iterative recipe measured to beat Optuna's TPE on
 NAS-Bench-201.
+
+Several objectives (``objectives=[...]``): one ranking predictor per objective, the EA
+selects by non-dominated rank and crowding distance, and the served top-k are spread along
+the predicted front (:func:`~nasopt.strategies.ea.pareto_ranking`). Results told with
+violated constraints (``tell(..., constraints=[...])``) train a feasibility predictor, and
+candidates it predicts infeasible are ranked behind the feasible ones (Deb's rule).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import numpy as np
 
 from ..core.errors import ConfigurationError, NumericalError
 from ..core.optimizer import Optimizer
+from ..core.pareto import selection_order
 from ..core.checks import (
     check_budget, check_choice, check_fraction, check_init_fits, check_int, scaled_init,
 )
@@ -32,7 +39,8 @@ from ..spaces.renas_features import ENCODING_KINDS
 from ._numeric import non_finite_message, overflow_safe
 from ..surrogates.ensemble import Ensemble, fit_ensemble, member_seeds, new_surrogate
 from ..surrogates.losses import LOSSES
-from .ea import check_ea_options, evolve
+from ._prior import Prior, PriorArgument, standardize, top_unseen
+from .ea import FRONT_ORDERS, check_ea_options, evolve, pareto_ranking
 
 #: Random training sample per space type (the paper's NAS-Bench-201 / NAS-Bench-101 settings);
 #: other spaces use ``GENERIC_INIT``. Scaled down to small budgets by ``INIT_SHARE``.
@@ -49,6 +57,11 @@ TRAVERSE_MAX = 100_000
 QUEUE_MIN = 100
 #: Completed results needed before a predictor is fitted (with at least two distinct values).
 MIN_TRAIN = 3
+#: With a prior, its share of the start is drawn from the ``PRIOR_TOP`` best by the prior
+#: (as WeakNAS's ``top_n``); on a space that cannot be enumerated, among ``PRIOR_POOL``
+#: uniform samples.
+PRIOR_TOP = 100
+PRIOR_POOL = 1000
 #: The iterative recipe measured on NAS-Bench-201 (``benchmarks/renas.py``, README): boosted
 #: stumps (GBRT of depth 1: an additive model over the space's first encoding, one-hot edge
 #: choices on NB201) with the pairwise logistic loss, 20 random architectures, then 8 rounds
@@ -93,8 +106,75 @@ class _Scorer:
         return self.score_features(self.featurize(archs))
 
 
+def feasibility_threshold(scores: np.ndarray, feasible: np.ndarray) -> float:
+    """The cut on a feasibility predictor's training scores (larger: more feasible) that
+    best separates the feasible results from the others (largest balanced accuracy: true
+    positive rate plus true negative rate; the lowest such cut on ties). Points scoring at
+    least the cut are predicted feasible; ``inf`` when no result is feasible."""
+    scores, feasible = np.asarray(scores, dtype=float), np.asarray(feasible, dtype=bool)
+    n_ok, n_bad = int(feasible.sum()), int((~feasible).sum())
+    if n_ok == 0:
+        return np.inf
+    if n_bad == 0:
+        return float(scores.min())
+    order = np.argsort(scores, kind="stable")
+    s, ok = scores[order], feasible[order]
+    # cut before position c: points c.. are predicted feasible
+    ok_above = n_ok - np.concatenate(([0], np.cumsum(ok)[:-1]))
+    bad_below = np.concatenate(([0], np.cumsum(~ok)[:-1]))
+    gain = ok_above / n_ok + bad_below / n_bad
+    valid = np.concatenate(([True], s[1:] > s[:-1]))  # cut between distinct scores only
+    c = int(np.argmax(np.where(valid, gain, -1.0)))
+    return float(s[0]) if c == 0 else float((s[c - 1] + s[c]) / 2)
+
+
+class _ParetoScorer:
+    """Scorer of architectures on several objectives: one :class:`_Scorer` per objective
+    (``None`` for an objective whose results were all equal: it scores 0), plus an optional
+    feasibility :class:`_Scorer` turned into a predicted violation by a threshold
+    (:func:`feasibility_threshold`). Calling it gives an ``(n, m)`` array, larger is better."""
+
+    def __init__(self, scorers: list[_Scorer | None], featurize, feasibility: _Scorer | None = None,
+                 threshold: float = 0.0, top: float = 0.0) -> None:
+        self.scorers, self.featurize = scorers, featurize
+        # top: the largest feasibility score of a training result (used when none is feasible)
+        self.feasibility, self.threshold, self.top = feasibility, threshold, top
+
+    @property
+    def models(self) -> list:
+        """The fitted surrogates of every objective, then the feasibility predictor's."""
+        members = [*self.scorers, self.feasibility]
+        return [m for sc in members if sc is not None for m in sc.models]
+
+    def score_features(self, X: np.ndarray) -> np.ndarray:
+        """Predicted scores of encoded architectures, ``(n, m)``."""
+        n = len(X)
+        return np.stack([np.zeros(n) if sc is None else sc.score_features(X) for sc in self.scorers], axis=1)
+
+    def violation_features(self, X: np.ndarray) -> np.ndarray | None:
+        """Predicted violation of encoded architectures (``<= 0``: predicted feasible), or
+        ``None`` without a feasibility predictor. With no feasible result at all, every
+        candidate is predicted infeasible, the likeliest to become feasible first."""
+        if self.feasibility is None:
+            return None
+        s = self.feasibility.score_features(X)
+        if np.isinf(self.threshold):
+            return 1.0 + np.maximum(self.top - s, 0.0)
+        return self.threshold - s
+
+    def __call__(self, archs: Sequence[Any]) -> np.ndarray:
+        if len(archs) == 0:
+            return np.zeros((0, len(self.scorers)))
+        return self.score_features(self.featurize(archs))
+
+    def violation(self, archs: Sequence[Any]) -> np.ndarray:
+        """Predicted violation of architectures (zeros without a feasibility predictor)."""
+        out = None if len(archs) == 0 else self.violation_features(self.featurize(archs))
+        return np.zeros(len(archs)) if out is None else out
+
+
 @register_strategy("renas")
-class ReNAS(Optimizer):
+class ReNAS(PriorArgument, Optimizer):
     """Predictor-guided evolution (ReNAS).
 
     Args:
@@ -148,9 +228,47 @@ class ReNAS(Optimizer):
         budget: Optional hint: the number of queries the run will make. It only scales the
             default ``init`` (a 50-query budget starts with 30 random architectures; measured
             in ``docs/small_budgets.md``); it does not stop the run.
+        front_order: With several objectives, the order in which the points of one
+            predicted front are served: ``"spread"`` (default: the best on the first
+            objective, then each time the candidate farthest from those taken, so every
+            ``top_k`` covers the whole front) or ``"first"`` (by the first objective, best
+            first: the front's end on the first objective is served before the rest).
+        prior: Optional cheap scores known before training (``docs/priors.md``, the forms
+            WeakNAS takes: a callable ``arch -> scores``, a dict key -> scores, an array in a
+            finite space's index order; higher is more promising), evaluated lazily and
+            cached (time in :attr:`prior_seconds`). Used (a) for the first ``prior_init``
+            share of the ``init`` start: drawn uniformly from the ``PRIOR_TOP`` (100) best
+            by the mean of the standardized prior columns (on a space that cannot be
+            enumerated, among ``PRIOR_POOL`` uniform samples), and (b) with
+            ``prior_features``, as standardized extra predictor inputs (z-scored over the
+            whole finite space, else over the training set of each fit) appended to vector
+            encodings (the ReNAS CNN's tensor encodings are left as they are). A runtime
+            argument, not an option: never stored; :func:`nasopt.load` needs ``prior=``
+            again. A prior that fails raises :class:`~nasopt.core.errors.PriorError` naming
+            the architecture, the optimizer unchanged. Without a prior, the run is exactly
+            that of a ReNAS without one.
+        prior_init: Share (0..1) of ``init`` chosen by the prior (default 0.5); ignored
+            without a prior.
+        prior_features: Append the standardized prior scores to the predictor's input
+            (default ``True``); ignored without a prior.
 
-    ``seed``, ``maximize``, ``direction``, ``allow_duplicates`` and ``journal`` are those of
-    :class:`~nasopt.core.optimizer.Optimizer`.
+    ``seed``, ``maximize``, ``direction``, ``allow_duplicates``, ``objectives``,
+    ``constraints`` and ``journal`` are those of :class:`~nasopt.core.optimizer.Optimizer`.
+
+    Several objectives (``objectives=[...]``): one predictor (ensemble) per objective, fitted
+    on the results in "larger is better" form; the EA keeps the members first in NSGA-II's
+    order (non-dominated rank, then crowding distance), and the ranking served is the
+    predicted first front, then the next ones, each front in an order spread along it (the
+    best on the first objective, then each time the candidate farthest from those taken:
+    :func:`~nasopt.strategies.ea.pareto_ranking`), so that every ``top_k`` served covers the
+    predicted trade-off. Constraint values told with the results (``tell(...,
+    constraints=[...])``): once a result violates them, a feasibility predictor is fitted as
+    well (a ranking predictor of the negated total violation, cut where it best separates
+    the feasible results from the others) and candidates it predicts infeasible are ranked
+    behind the predicted-feasible ones (Deb's rule; this applies with one objective too), and
+    the EA's initial population is seeded with the best results in constrained order.
+    Infeasible results still train the objective predictors. A run with one objective and
+    no violated constraint ranks by its single predictor exactly as before.
 
     Results arriving while predicted architectures are pending are used at the next fit;
     failed evaluations are left out of the training set. Before ``MIN_TRAIN`` results are
@@ -158,7 +276,9 @@ class ReNAS(Optimizer):
 
     Attributes:
         predictor_: The last fitted scorer (callable on a list of architectures, larger is
-            better), or ``None`` before the first fit and after loading a checkpoint.
+            better; an ``(n, m)`` array of scores with several objectives or violated
+            constraints, and its ``violation(archs)`` the predicted violation), or ``None``
+            before the first fit and after loading a checkpoint.
         rankings_: Method used at each fit (``"traverse"`` or ``"ea"``).
     """
 
@@ -186,13 +306,13 @@ class ReNAS(Optimizer):
         surrogate_options: dict | None = None,
         n_threads: int | None = DEFAULT_THREADS,
         budget: int | None = None,
+        front_order: str = "spread",
+        prior: Any = None,
+        prior_init: float = 0.5,
+        prior_features: bool = True,
         **optimizer_kw: Any,
     ) -> None:
         super().__init__(space, **optimizer_kw)
-        if self.n_objectives > 1:
-            raise ConfigurationError(
-                f"strategy {self.name or type(self).__name__!r} does not support several "
-                "objectives yet: use 'rea' or 'random' for a multi-objective search")
         # a name is validated below by building one model
         if not isinstance(surrogate, str) and not (hasattr(surrogate, "fit") and hasattr(surrogate, "predict")):
             raise ConfigurationError(
@@ -237,6 +357,13 @@ class ReNAS(Optimizer):
             raise ConfigurationError("surrogate_options must be a dict of keyword arguments")
         self._surrogate_options = dict(surrogate_options or {})
         self.n_threads = check_n_threads(n_threads)
+        self.front_order = check_choice("front_order", front_order, FRONT_ORDERS)
+        self.prior_init = check_fraction("prior_init", prior_init)
+        self.prior_features = bool(prior_features)
+        self.prior = prior  # a runtime argument (not in get_params)
+        self._prior = None if prior is None else Prior(prior, space)
+        self._prior_z_all: np.ndarray | None = None  # finite: standardized over the space
+        self._prior_stats: tuple[np.ndarray, np.ndarray] | None = None  # else: of the last fit
         # the arguments as given (get_params); the values above are resolved from them
         self.encoding, self.init, self.surrogate_options = encoding_arg, init, surrogate_options
         self.budget = budget_arg
@@ -255,7 +382,7 @@ class ReNAS(Optimizer):
         self._queue: list[Any] = []  # predicted ranking not served yet, best first
         self.rankings_: list[str] = []
         # ---- not persisted
-        self.predictor_: _Scorer | None = None
+        self.predictor_: _Scorer | _ParetoScorer | None = None
 
     @staticmethod
     def _default_init(space: SearchSpace) -> int:
@@ -309,7 +436,12 @@ class ReNAS(Optimizer):
             left = self._init - self._init_asked
             if left > 0:
                 m = min(left, n - len(out))
-                add(self._random_excluding(m, batch))
+                picks: list[Any] = []
+                if self._prior is not None:  # the first prior_init share of init
+                    k = min(m, max(0, int(round(self.prior_init * self._init)) - self._init_asked))
+                    picks = self._prior_unseen(k, batch) if k else []
+                    add(picks)
+                add(self._random_excluding(m - len(picks), batch))
                 self._init_asked += m
                 continue
             if self._round_over():
@@ -326,6 +458,13 @@ class ReNAS(Optimizer):
             add([arch])
             self._served += 1
         return out
+
+    def _prior_unseen(self, n: int, batch: set[str]) -> list[Any]:
+        """``n`` architectures drawn from the ``PRIOR_TOP`` best by the prior that may be
+        proposed (fewer when fewer are left)."""
+        pool = None if self.space.is_finite else self._random_excluding(PRIOR_POOL, batch)
+        return top_unseen(self._prior, self.space, self._rng, n, PRIOR_TOP,
+                          lambda key: self._available(key, batch), pool)
 
     def _pop_queue(self, batch: set[str]) -> Any | None:
         while self._queue:
@@ -353,10 +492,45 @@ class ReNAS(Optimizer):
         return [t.arch for t in done], np.array([self._score(t.value) for t in done], dtype=np.float64)
 
     def _featurize(self, archs: Sequence[Any]) -> np.ndarray:
-        return self.space.encode(list(archs), self._encoding)
+        archs = list(archs)
+        X = self.space.encode(archs, self._encoding)
+        if not self._appends_prior(X):
+            return X
+        if self.space.is_finite:
+            return self._append(X, self._prior_z()[self.space.indices(archs)])
+        mean, sd = self._prior_stats
+        return self._append(X, (self._prior.scores(archs) - mean) / sd)
 
     def _featurize_indices(self, idx: np.ndarray) -> np.ndarray:
-        return self.space.encode_indices(idx, self._encoding)
+        X = self.space.encode_indices(idx, self._encoding)
+        return self._append(X, self._prior_z()[idx]) if self._appends_prior(X) else X
+
+    # ------------------------------------------------------------------ prior features
+    def _appends_prior(self, X: Any) -> bool:
+        """Whether prior scores are appended to encodings ``X`` (vectors only)."""
+        return self._prior is not None and self.prior_features and np.ndim(X) <= 2
+
+    @staticmethod
+    def _append(X: Any, Z: np.ndarray) -> np.ndarray:
+        X = np.asarray(X)
+        dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64
+        return np.hstack([X.reshape(len(X), -1).astype(dtype, copy=False), Z.astype(dtype)])
+
+    def _prior_z(self) -> np.ndarray:
+        """Finite spaces: the prior scores of every member, standardized over the space."""
+        if self._prior_z_all is None:
+            self._prior_z_all = standardize(self._prior.all_scores())
+        return self._prior_z_all
+
+    def _prepare_prior(self, archs: list[Any]) -> None:
+        """Before a fit on a space that cannot be enumerated: the mean and spread of the
+        prior scores of the training set, which standardize every encoding until the next
+        fit."""
+        if self._prior is None or not self.prior_features or self.space.is_finite:
+            return
+        F = self._prior.scores(archs)
+        sd = F.std(axis=0)
+        self._prior_stats = (F.mean(axis=0), np.where(sd > 0, sd, 1.0))
 
     def _new_model(self, seed: int) -> Any:
         if not isinstance(self.surrogate, str):
@@ -366,17 +540,69 @@ class ReNAS(Optimizer):
             opts["loss"] = self.loss
         return new_surrogate(self.surrogate, seed, **opts)
 
-    def fit_predictor(self) -> _Scorer | None:
+    def _training_matrix(self) -> tuple[list[Any], np.ndarray, np.ndarray]:
+        """Completed architectures (by id), their scores ``(n, m)`` (larger is better on each
+        objective) and their total constraint violations."""
+        done = sorted(self.completed, key=lambda t: t.id)  # independent of tell order
+        m = self.n_objectives
+        if m > 1:
+            Y = np.array([self._signs * np.asarray(t.values, dtype=np.float64) for t in done])
+        else:
+            Y = np.array([self._score(t.value) for t in done], dtype=np.float64)
+        return ([t.arch for t in done], Y.reshape(len(done), m),
+                np.array([t.violation for t in done], dtype=np.float64))
+
+    @property
+    def ranks_by_pareto(self) -> bool:
+        """Whether the predictor ranks by Pareto fronts: several objectives, or a completed
+        result that violates its constraints."""
+        if self.n_objectives > 1:
+            return True
+        with self._lock:
+            return bool((self._done_violation[:len(self._done_ids)] > 0).any())
+
+    def fit_predictor(self) -> _Scorer | _ParetoScorer | None:
         """Fit the predictor (ensemble) on every completed result; ``None`` when fewer than
-        ``MIN_TRAIN`` results (or a single distinct value) are in."""
+        ``MIN_TRAIN`` results (or a single distinct value) are in. With several objectives
+        or violated constraints (:attr:`ranks_by_pareto`), a :class:`_ParetoScorer`."""
+        if self.ranks_by_pareto:
+            return self._fit_pareto()
         archs, y = self._training_set()
         y = overflow_safe(y)  # unchanged unless near the float64 limit
         if len(archs) < MIN_TRAIN or np.ptp(y) == 0:
             return None
+        self._prepare_prior(archs)
         X = self._featurize(archs)
         seeds = member_seeds(self._rng, self.ensemble)
         ensemble = fit_ensemble(self._new_model, X, y, seeds, standardize=True)
         return _Scorer(ensemble, self._featurize, y)
+
+    def _fit_scorer(self, X: np.ndarray, y: np.ndarray) -> _Scorer | None:
+        """One standardised ensemble on targets ``y``; ``None`` when they are all equal."""
+        y = overflow_safe(y)
+        if np.ptp(y) == 0:
+            return None
+        seeds = member_seeds(self._rng, self.ensemble)
+        return _Scorer(fit_ensemble(self._new_model, X, y, seeds, standardize=True), self._featurize, y)
+
+    def _fit_pareto(self) -> _ParetoScorer | None:
+        """One predictor per objective, and a feasibility predictor once a result violates
+        its constraints; ``None`` when there is nothing to learn from."""
+        archs, Y, violation = self._training_matrix()
+        if len(archs) < MIN_TRAIN:
+            return None
+        self._prepare_prior(archs)
+        X = self._featurize(archs)
+        scorers = [self._fit_scorer(X, Y[:, j]) for j in range(Y.shape[1])]
+        feasibility, threshold, top = None, 0.0, 0.0
+        if (violation > 0).any():
+            feasibility = self._fit_scorer(X, -violation)
+            if feasibility is not None:
+                s = feasibility.score_features(X)
+                threshold, top = feasibility_threshold(s, violation <= 0), float(s.max())
+        if feasibility is None and all(sc is None for sc in scorers):
+            return None
+        return _ParetoScorer(scorers, self._featurize, feasibility, threshold, top)
 
     def _refit(self, batch: set[str]) -> bool:
         """Fit, rank, and refill the queue (under the ``n_threads`` limit); False when there
@@ -388,7 +614,9 @@ class ReNAS(Optimizer):
             self.predictor_ = scorer
             exclude = set(batch) | self._excluded if self.allow_duplicates else self._seen_keys() | batch
             limit = max(self.top_k, QUEUE_MIN)
-            if self.uses_traversal:
+            if self.uses_traversal and isinstance(scorer, _ParetoScorer):
+                self._queue = self._rank_traverse_pareto(scorer, exclude, limit)
+            elif self.uses_traversal:
                 self._queue = self._rank_traverse(scorer, exclude, limit)
             else:
                 self._queue = self._rank_ea(scorer, exclude, limit)
@@ -397,13 +625,28 @@ class ReNAS(Optimizer):
         self._served = 0
         return True
 
+    def _score_space(self, score: Any) -> np.ndarray:
+        """``score(features)`` of every member of the finite space, in index order, encoded
+        and scored in chunks."""
+        size, step = len(self.space), 8192
+        parts = [score(self._featurize_indices(np.arange(lo, min(size, lo + step))))
+                 for lo in range(0, size, step)]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    def _rank_traverse_pareto(self, scorer: _ParetoScorer, exclude: set[str], limit: int) -> list[Any]:
+        if scorer.feasibility is None:
+            scores, violation = self._score_space(scorer.score_features), None
+        else:
+            both = self._score_space(
+                lambda X: np.column_stack([scorer.score_features(X), scorer.violation_features(X)]))
+            scores, violation = both[:, :-1], both[:, -1]
+        key_of = self.space.key_of_index
+        idx = pareto_ranking(scores, violation, limit, lambda i: key_of(i) in exclude,
+                             self.front_order)
+        return [self.space[int(i)] for i in idx]
+
     def _rank_traverse(self, scorer: _Scorer, exclude: set[str], limit: int) -> list[Any]:
-        size = len(self.space)
-        scores = np.empty(size, dtype=np.float64)
-        step = 8192
-        for lo in range(0, size, step):
-            idx = np.arange(lo, min(size, lo + step))
-            scores[lo:lo + len(idx)] = scorer.score_features(self._featurize_indices(idx))
+        scores = self._score_space(scorer.score_features)
         out: list[Any] = []
         for i in np.argsort(-scores, kind="stable"):
             if self.space.key_of_index(int(i)) in exclude:
@@ -415,18 +658,27 @@ class ReNAS(Optimizer):
 
     def run_ea(self, scorer: Any) -> Any:
         """The EA of this strategy's settings on ``scorer`` (an :class:`~nasopt.strategies.ea.EAResult`),
-        its initial population seeded with the best evaluated architectures."""
-        archs, y = self._training_set()
+        its initial population seeded with the best evaluated architectures (with several
+        objectives or violated constraints: the first in NSGA-II's constrained order)."""
         n_seed = int(round(self.seed_population * self.population))
-        seeds = [archs[i] for i in np.argsort(-y, kind="stable")[:n_seed]]
+        violation = None
+        if isinstance(scorer, _ParetoScorer):
+            archs, Y, told_violation = self._training_matrix()
+            order = np.argsort(selection_order(Y, told_violation), kind="stable")
+            violation = None if scorer.feasibility is None else scorer.violation
+        else:
+            archs, y = self._training_set()
+            order = np.argsort(-y, kind="stable")
+        seeds = [archs[i] for i in order[:n_seed]]
         return evolve(
             self.space, scorer, self._rng, population=self.population,
             generations=self.generations, p_select=self.p_select,
             p_crossover=self.p_crossover, p_mutation=self.p_mutation, seeds=seeds,
+            violation=violation,
         )
 
-    def _rank_ea(self, scorer: _Scorer, exclude: set[str], limit: int) -> list[Any]:
-        return self.run_ea(scorer).ranking(exclude=exclude, limit=limit)
+    def _rank_ea(self, scorer: _Scorer | _ParetoScorer, exclude: set[str], limit: int) -> list[Any]:
+        return self.run_ea(scorer).ranking(exclude=exclude, limit=limit, front_order=self.front_order)
 
 
 @register_strategy("renas-iter")

@@ -58,7 +58,7 @@ from ..core.registry import register_strategy
 from ..core.space import SearchSpace
 from ..core.threads import DEFAULT_THREADS, check_n_threads, thread_limit
 from ._numeric import non_finite_message, overflow_safe
-from ._prior import Prior, combined, standardize
+from ._prior import Prior, PriorArgument, standardize, top_unseen
 from ..surrogates.ensemble import fit_ensemble, member_seeds, new_surrogate
 from ..surrogates.losses import LOSSES
 
@@ -104,7 +104,7 @@ STRATEGY_SET = ("members", "loss", "random_state", "init_weights")
 
 # ====================================================================== the strategy
 @register_strategy("weaknas")
-class WeakNAS(Optimizer):
+class WeakNAS(PriorArgument, Optimizer):
     """WeakNAS: progressive weak predictors, sampling from the predicted top-N.
 
     The default configuration was tuned on NAS-Bench-201 validation accuracy (training seeds
@@ -343,37 +343,13 @@ class WeakNAS(Optimizer):
             model.check_device()
 
     # ------------------------------------------------------------------ prior
-    runtime_arguments = ("journal", "prior")
-
-    def _runtime_identity(self) -> dict[str, Any]:
-        return {"prior": None if self._prior is None else self._prior.identity()}
-
-    @property
-    def prior_seconds(self) -> float:
-        """Seconds spent computing prior scores so far (0 without a prior, and for a table),
-        reported apart from the search's own CPU."""
-        return 0.0 if self._prior is None else self._prior.seconds
-
     def _prior_unseen(self, n: int, keys: set[str]) -> list[Any]:
         """``n`` architectures drawn uniformly from the ``top_n`` best by the prior, less
         those that may not be proposed (in ``keys``, seen); when fewer than ``n`` of them
         are left, the next best available by the prior."""
-        if self.space.is_finite:
-            score = combined(self._prior.all_scores())
-            order = np.argsort(-score, kind="stable")
-            cands: list[Any] = []
-            for rank, i in enumerate(order):
-                if rank >= self._top_n and len(cands) >= n:
-                    break
-                if self._available(self.space.key_of_index(int(i)), keys):
-                    cands.append(self.space[int(i)])
-        else:
-            pool = self._add_uniform([], set(keys))
-            score = combined(self._prior.scores(pool)) if pool else np.zeros(0)
-            cands = [pool[int(i)] for i in np.argsort(-score, kind="stable")[: self._top_n]]
-        n = min(n, len(cands))
-        pick = self._rng.choice(len(cands), size=n, replace=False) if n else []
-        return [cands[int(i)] for i in np.sort(pick)]
+        pool = None if self.space.is_finite else self._add_uniform([], set(keys))
+        return top_unseen(self._prior, self.space, self._rng, n, self._top_n,
+                          lambda key: self._available(key, keys), pool)
 
     # ------------------------------------------------------------------ persistence
     def _get_state(self) -> dict:
