@@ -1,4 +1,4 @@
-"""Search strategies side by side on NAS-Bench-201, many seeds.
+"""Search strategies side by side on NAS-Bench-201 (or NAS-Bench-Macro), many seeds.
 
 Example (the tables of docs/search.md)::
 
@@ -10,6 +10,9 @@ queried indices and values), ``<out>.md`` (tables) and ``<out>.png`` (best-so-fa
 accuracy vs queries). ``--reuse`` reads ``.json`` or ``.json.gz`` files
 (:mod:`benchmarks.harness.jsonio`).
 The search objective is the mean validation accuracy; test accuracy is only reported.
+``--dataset macro`` runs NAS-Bench-Macro instead, whose table has no validation split: the
+objective is the CIFAR-10 test accuracy averaged over its 3 trainings (``Macro()``), reported
+as the test accuracy too, at 10...200 queries.
 """
 
 from __future__ import annotations
@@ -63,18 +66,35 @@ PRESETS: dict[str, StrategySpec] = {
     "weaknas-b5": StrategySpec("weaknas-b5", "weaknas", {"batch": 5, "exploit": 0.6, "ensemble": 1, "loss": "hinge"}),
     "weaknas-noexploit": StrategySpec("weaknas-noexploit", "weaknas", {"exploit": 0.0}),
     "weaknas-warm": StrategySpec("weaknas-warm", "weaknas", {"warm_start": True}),
-    # the default with a free prior: the table's parameter count and FLOPs (docs/priors.md)
-    "weaknas-prior": StrategySpec("weaknas-prior", "weaknas", {"prior": "table:params_M,flops_M"}),
+    # the default with a free prior: the table's parameter count and FLOPs (docs/priors.md),
+    # refits shortened above 64 results (full_epochs_rows: CPU per search, docs/priors.md)
+    "weaknas-prior": StrategySpec(
+        "weaknas-prior", "weaknas",
+        {"prior": "table:params_M,flops_M", "surrogate_options": {"full_epochs_rows": 64}}),
+    # ... with full 200-step refits at every size (weaknas-prior before full_epochs_rows)
+    "weaknas-prior-fullfit": StrategySpec(
+        "weaknas-prior-fullfit", "weaknas", {"prior": "table:params_M,flops_M"}),
     "weaknas-prior-init1": StrategySpec(
         "weaknas-prior-init1", "weaknas", {"prior": "table:params_M,flops_M", "prior_init": 1.0}),
     "weaknas-prior-feat": StrategySpec(
         "weaknas-prior-feat", "weaknas", {"prior": "table:params_M,flops_M", "prior_init": 0.0}),
+    # the space's own free features (params + FLOPs in closed form on NB201 and Macro)
+    "weaknas-free": StrategySpec("weaknas-free", "weaknas", {"prior": "free"}),
+    "weaknas-free-init1": StrategySpec("weaknas-free-init1", "weaknas", {"prior": "free", "prior_init": 1.0}),
     "rea": StrategySpec("rea", "rea", {}),
     "random": StrategySpec("random", "random", {}),
     "tpe": StrategySpec("tpe", "tpe", {}),
 }
 
-DATASET_NAMES = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "imagenet16": "ImageNet16-120"}
+DATASET_NAMES = {"cifar10": "NAS-Bench-201 CIFAR-10", "cifar100": "NAS-Bench-201 CIFAR-100",
+                 "imagenet16": "NAS-Bench-201 ImageNet16-120", "macro": "NAS-Bench-Macro CIFAR-10"}
+#: Query counts of the accuracy tables, where not :data:`CHECKPOINTS` (NAS-Bench-Macro's
+#: searches end within ~100 queries).
+DATASET_CHECKPOINTS = {"macro": (10, 20, 30, 50, 100, 200)}
+
+
+def _checkpoints(dataset: str) -> tuple[int, ...]:
+    return DATASET_CHECKPOINTS.get(dataset, CHECKPOINTS)
 
 
 def _pm(ms: Sequence[float], digits: int = 2) -> str:
@@ -89,7 +109,8 @@ def markdown(summary: dict, dataset: str, budget: int, command: str,
     """Tables of one benchmark run; ``reused`` maps the labels of rows taken from earlier
     result files (``--reuse``) to the commands that produced them."""
     name = DATASET_NAMES.get(dataset, dataset)
-    lines = [f"### NAS-Bench-201 {name}: queries to the optimum (validation argmax)", "",
+    argmax = "mean accuracy argmax" if dataset == "macro" else "validation argmax"
+    lines = [f"### {name}: queries to the optimum ({argmax})", "",
              f"`{command}`", ""]
     by_command: dict[str, list[str]] = {}
     for label, cmd in (reused or {}).items():
@@ -107,7 +128,7 @@ def markdown(summary: dict, dataset: str, budget: int, command: str,
                      f"{_pm(s['cpu_s_mean_std'])} | {_pm(s['wall_s_mean_std'])} |")
     for label, v in PAPER_QUERIES.get(dataset, {}).items():
         lines.append(f"| {label} | 100 | {v:.1f} | | | | |")
-    budgets = [b for b in CHECKPOINTS if b <= budget]
+    budgets = [b for b in _checkpoints(dataset) if b <= budget]
     for key, title in (("test_mean_std", "test accuracy (%) of the best-by-validation architecture"),
                        ("test_regret_mean_std", "test regret (%) to the best test accuracy of the space")):
         lines += ["", f"**{title}**, mean ± std over runs, by number of queries", "",
@@ -183,10 +204,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(argv: Sequence[str] | None = None) -> dict:
     """Run the benchmark with command-line ``argv``; returns the JSON-able result it wrote."""
     args = build_parser().parse_args(argv)
-    from nasopt.benchmarks.nb201 import NB201
-
     specs = _specs(args.strategies)
-    bench = NB201(args.dataset, metric=args.metric)
+    if args.dataset == "macro":
+        if args.metric != "valid":
+            raise ConfigurationError("NAS-Bench-Macro has one objective (the mean accuracy): "
+                                     "leave --metric at its default")
+        from nasopt.benchmarks.macro import Macro
+
+        bench, kind = Macro(), "macro"
+    else:
+        from nasopt.benchmarks.nb201 import NB201
+
+        bench, kind = NB201(args.dataset, metric=args.metric), "nb201"
     out = output_path(args.out, f"search_{args.dataset}", "benchmarks/search.py")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     seeds = list(range(args.seed_offset, args.seed_offset + args.runs))
@@ -199,18 +228,20 @@ def run(argv: Sequence[str] | None = None) -> dict:
     t0 = time.time()
     fresh = [s for s in specs if s.label not in reused]
     ran = run_many(fresh, args.dataset, seeds, args.budget, workers=args.workers,
-                   metric=args.metric, progress=not args.quiet, max_runs=caps) if fresh else {}
+                   metric=args.metric, benchmark=kind, progress=not args.quiet,
+                   max_runs=caps) if fresh else {}
     elapsed = time.time() - t0
     results = {s.label: reused[s.label]["runs"] if s.label in reused else ran[s.label] for s in specs}
     reused_commands = {label: r["command"] for label, r in reused.items()}
     opt = bench.optimum
     summary = {
-        label: summarize(runs, bench.values, bench.test_values, opt.index, args.budget)
+        label: summarize(runs, bench.values, bench.test_values, opt.index, args.budget,
+                         _checkpoints(args.dataset))
         for label, runs in results.items()
     }
     command = "python benchmarks/search.py " + " ".join(sys.argv[1:] if argv is None else list(argv))
     data = {
-        "benchmark": "nb201", "dataset": args.dataset, "metric": args.metric,
+        "benchmark": kind, "dataset": args.dataset, "metric": args.metric,
         "budget": args.budget, "seeds": seeds, "command": command,
         "optimum": {"index": opt.index, "arch": opt.arch, "value": opt.value,
                     "test": None if bench.test_values is None else float(bench.test_values[opt.index])},
@@ -233,7 +264,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
         from benchmarks.harness.plots import plot_search
 
         plot_search(results, bench.values, args.budget, out + ".png",
-                    title=f"NAS-Bench-201 {DATASET_NAMES[args.dataset]} ({args.runs} runs)",
+                    title=f"{DATASET_NAMES[args.dataset]} ({args.runs} runs)",
                     optimum=opt.value)
     if not args.quiet:
         print(md)

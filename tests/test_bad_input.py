@@ -380,7 +380,7 @@ OTHER_CASES = [
      ConfigurationError, r"budget must be an integer >= 1, got 0"),
     ("predictor option the predictor lacks", lambda t, d, s: nasopt.create(
         "weaknas", s, surrogate_options={"widht": 3}),
-     ConfigurationError, r"surrogate 'nn' has no option\(s\) widht; options: device, epochs, hidden"),
+     ConfigurationError, r"surrogate 'nn' has no option\(s\) widht; options: device, epochs, full_epochs_rows, hidden"),
     ("GPU for a numpy predictor", lambda t, d, s: nasopt.create(
         "weaknas", s, surrogate_options={"device": "cuda"}),
      ConfigurationError, r"BatchedMLP runs on the CPU only \(numpy\), got device='cuda'"),
@@ -400,6 +400,9 @@ OTHER_CASES = [
         "weaknas", _PRIOR_SPACE, init=4, prior=np.ones(5)),
      ConfigurationError, r"an array prior must have shape \(9,\) or \(9, k\) \(one row per "
                          r"architecture of the space, in index order\), got \(5,\)"),
+    ("WeakNAS prior='free' on a space without free features", lambda t, d, s: nasopt.create(
+        "weaknas", _PRIOR_SPACE, init=4, prior="free"),
+     ConfigurationError, r"prior='free': ProductSpace\(\{a: 3, b: 3\}\) has no free features"),
     ("ReNAS top_k 0", lambda t, d, s: nasopt.create("renas", s, top_k=0),
      ConfigurationError, r"top_k must be an integer >= 1, got 0"),
     ("ReNAS crossover probability 1.5", lambda t, d, s: nasopt.create(
@@ -506,9 +509,10 @@ OTHER_CASES = [
      ConfigurationError, r"objectives gives 2 objectives: pass their directions there only"),
     ("best of a run with several objectives", lambda t, d, s: _mo(lambda o, p: o.best),
      ConfigurationError, r"2 objectives, so no single best trial: use opt.pareto_front"),
-    ("strategy without several objectives",
-     lambda t, d, s: nasopt.create("weaknas", s, objectives=["max", "min"]),
-     ConfigurationError, r"strategy 'weaknas' does not support several objectives yet"),
+    ("WeakNAS hypervolume selection with three objectives",
+     lambda t, d, s: nasopt.create("weaknas", s, objectives=["max", "min", "min"],
+                                   mo_selection="hvi"),
+     ConfigurationError, r"mo_selection='hvi' handles two objectives, got 3"),
     ("NaN constraint value",
      lambda t, d, s: _mo(lambda o, p: o.tell(p, [0.9, 3.0], constraints=[float("nan")])),
      TrialError, r"constraint value 0: value must be finite, got nan"),

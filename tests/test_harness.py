@@ -133,6 +133,24 @@ def test_search_benchmark_end_to_end_writes_json_table_and_plot(nb201_data, tmp_
     assert data["summary"]["tpe"]["runs"] == 2
 
 
+def test_search_benchmark_runs_nas_bench_macro_with_the_free_prior(macro_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("NASOPT_DATA", str(macro_data.parent.resolve()))  # the test chdirs
+    from benchmarks.search import run
+    from nasopt.core.errors import ConfigurationError
+
+    data = run(["--dataset", "macro", "--runs", "2", "--budget", "30", "--strategies",
+                "weaknas-free,random", "--out", str(tmp_path / "m"), "--no-plot", "--quiet"])
+    assert data["benchmark"] == "macro" and data["optimum"]["value"] == pytest.approx(93.1267, abs=1e-3)
+    assert data["strategies"][0]["options"] == {"prior": "free"}
+    assert all(len(r["indices"]) <= 30 for runs in data["runs"].values() for r in runs)
+    md = (tmp_path / "m.md").read_text()
+    assert md.startswith("### NAS-Bench-Macro CIFAR-10: queries to the optimum (mean accuracy argmax)")
+    assert "| strategy | 10 | 20 | 30 |" in md and "| weaknas-free | 2 |" in md
+    with pytest.raises(ConfigurationError, match="NAS-Bench-Macro has one objective"):
+        run(["--dataset", "macro", "--metric", "test", "--runs", "1", "--strategies", "random",
+             "--out", str(tmp_path / "t"), "--no-plot", "--quiet"])
+
+
 def test_result_files_are_read_alike_plain_gzipped_or_by_their_missing_plain_name(tmp_path):
     data = {"runs": {"random": [{"seed": 0, "indices": [3, 1], "values": [0.5, 0.25]}]}, "note": "τ"}
     write_json(tmp_path / "a.json", data)

@@ -19,7 +19,8 @@ from optuna.testing.pytest_samplers import (  # noqa: E402
 import nasopt  # noqa: E402
 from nasopt.integrations.optuna import ARCH_ATTR, NASSampler, keep_errors, make_codec, suggest_arch  # noqa: E402
 from nasopt.spaces import NB201Space  # noqa: E402
-from nasopt.testing import registered_strategies  # noqa: E402
+from nasopt.testing import FAST_OPTIONS, registered_strategies  # noqa: E402
+from prior_fixture import OPTIONS, params_prior, weaknas_run  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -50,8 +51,13 @@ class TestRelativeConformance(RelativeSamplerTestCase):
         return request.param
 
 
+def _nb201_weaknas():
+    return NASSampler(NB201Space(), strategy="weaknas", seed=0, **FAST_OPTIONS["weaknas"])
+
+
 class TestMultiObjectiveConformance(MultiObjectiveSamplerTestCase):
-    @pytest.fixture(params=[_nb201_random, _nb201_rea_tpe], ids=["random-fallback", "tpe-fallback"])
+    @pytest.fixture(params=[_nb201_random, _nb201_rea_tpe, _nb201_weaknas],
+                    ids=["random-fallback", "tpe-fallback", "weaknas"])
     def sampler(self, request):
         return request.param
 
@@ -446,3 +452,46 @@ def test_non_finite_constraint_values_make_a_failed_trial_not_a_silent_drop():
     opt = sampler.optimizer(study)
     assert len(opt.trials) == 3 and all(t.is_failed for t in opt.trials)
     assert "constraints_func gave constraint value 0: value must be finite" in opt.trials[0].error
+
+
+# ------------------------------------------------------------------ a prior (runtime argument)
+
+@pytest.mark.parametrize("prior", ["free", params_prior], ids=["free", "callable"])
+def test_a_prior_reaches_the_strategy_and_a_resumed_study_needs_it_again(bench, tmp_path, prior):
+    from nasopt.integrations.optuna import CONFIG_ATTR
+
+    opts = OPTIONS
+    ref = weaknas_run(bench, 4, prior, 14)
+    storage = _storage("journal", tmp_path)
+    first = NASSampler(bench.space, strategy="weaknas", seed=4, prior=prior, **opts)
+    study = optuna.create_study(direction="maximize", sampler=first, storage=storage, study_name="p")
+    study.optimize(nb201_objective(bench, first), n_trials=9)
+    assert [t.user_attrs[ARCH_ATTR] for t in study.trials] == [t.arch for t in ref.trials[:9]]
+    recorded = study._storage.get_study_system_attrs(study._study_id)[CONFIG_ATTR]
+    assert recorded["prior"] == ref._prior.identity() and "prior" not in recorded["options"]
+    # resumed with the prior passed again ("free": computed again): no warning, same run
+    second = NASSampler(bench.space, strategy="weaknas", prior=prior, **opts)
+    resumed = optuna.load_study(study_name="p", storage=storage, sampler=second)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        resumed.optimize(nb201_objective(bench, second), n_trials=5)
+    assert [t.user_attrs[ARCH_ATTR] for t in resumed.trials] == [t.arch for t in ref.trials]
+    assert second.optimizer(resumed)._prior.identity() == ref._prior.identity()
+    # without it: the study says which prior it was run with, and to pass it again
+    third = NASSampler(bench.space, strategy="weaknas", **opts)
+    with warnings.catch_warnings(), \
+            pytest.warns(RuntimeWarning, match=r"'prior': \{'kind': .*pass prior= again, the same one"):
+        warnings.filterwarnings("ignore", message="NASSampler: the study's proposal log diverges")
+        third.optimizer(optuna.load_study(study_name="p", storage=storage, sampler=third))
+
+
+def test_a_study_without_a_prior_records_no_prior(bench):
+    from nasopt.integrations.optuna import CONFIG_ATTR
+
+    sampler = NASSampler(bench.space, strategy="weaknas", seed=1, surrogate="quadratic", init=4)
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(nb201_objective(bench, sampler), n_trials=2)
+    assert set(study._storage.get_study_system_attrs(study._study_id)[CONFIG_ATTR]) == {
+        "strategy", "seed", "options"}
+    with pytest.raises(nasopt.ConfigurationError, match="has no option|unknown option|prior"):
+        NASSampler(bench.space, strategy="rea", prior="free")

@@ -12,6 +12,7 @@ import pytest
 
 import nasopt
 from nasopt.testing import registered_strategies
+from prior_fixture import OPTIONS, params_prior, weaknas_run
 
 HAVE_RAY = importlib.util.find_spec("ray") is not None
 needs_ray = pytest.mark.skipif(not HAVE_RAY, reason='ray[tune] not installed (pip install "nasopt[ray]")')
@@ -218,3 +219,42 @@ def test_searcher_with_every_strategy_in_a_simulated_tune_loop(bench, strategy, 
         assert all(t.value == bench(t.arch) for t in opt.trials)
         if ordered:
             assert [(t.arch, t.value) for t in opt.trials] == [(t.arch, t.value) for t in ref.trials]
+
+
+
+@needs_ray
+@pytest.mark.parametrize("prior", ["free", params_prior], ids=["free", "callable"])
+def test_searcher_passes_a_prior_on_and_a_restore_needs_it_again(bench, tmp_path, prior):
+    import json
+    import pickle
+
+    from nasopt.integrations.ray import NASSearch
+
+    opts = OPTIONS
+    ref = weaknas_run(bench, 3, prior, 14)
+    search = NASSearch(bench.space, strategy="weaknas", metric="acc", mode="max", seed=3, prior=prior, **opts)
+    configs = []
+    for i in range(9):
+        configs.append(search.suggest(f"t{i}"))
+        search.on_trial_complete(f"t{i}", {"acc": bench(search.arch(configs[-1]))})
+    path = str(tmp_path / "state.json")
+    search.save(path)
+    assert json.load(open(path))["optimizer"]["prior"] == ref._prior.identity()  # only what identifies it
+    # restored with the prior passed again: continues as the plain loop
+    again = NASSearch(bench.space, strategy="weaknas", prior=prior, **opts)
+    again.restore(path)
+    for i in range(9, 14):
+        configs.append(again.suggest(f"t{i}"))
+        again.on_trial_complete(f"t{i}", {"acc": bench(again.arch(configs[-1]))})
+    assert [again.arch(c) for c in configs] == [t.arch for t in ref.trials]
+    # without it: refused, saying to pass it again
+    with pytest.raises(nasopt.CheckpointError, match="pass prior= again"):
+        NASSearch(bench.space, strategy="weaknas", **opts).restore(path)
+    # pickled (Tune's tuner.pkl): the prior never travels; "free" does, as the word
+    blob = pickle.dumps(search)
+    if prior == "free":
+        assert pickle.loads(blob).optimizer._prior.identity() == ref._prior.identity()
+    else:
+        assert search.__getstate__()["prior"] is None
+        with pytest.raises(nasopt.CheckpointError, match="pass prior= again"):
+            pickle.loads(blob)

@@ -111,12 +111,6 @@ def test_one_objective_given_by_objectives_is_the_plain_direction():
     assert front[0].id == a.best.id and {t.value for t in front} == {a.best.value}
 
 
-@pytest.mark.parametrize("name", ["weaknas"])
-def test_predictor_strategies_refuse_several_objectives_for_now(name):
-    with pytest.raises(ConfigurationError, match="does not support several objectives yet"):
-        nasopt.create(name, SPACE, objectives=["max", "min"])
-
-
 # ------------------------------------------------------------------ tell and the front
 def test_tell_takes_a_sequence_an_array_or_a_dict_by_name():
     opt = nasopt.create("random", SPACE, seed=0, objectives=OBJ)

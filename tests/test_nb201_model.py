@@ -123,3 +123,38 @@ def test_a_space_without_models_says_to_pass_a_model_fn():
     assert not space.can_build and NB201Space().can_build
     with pytest.raises(ConfigurationError, match="cannot build models.*model_fn"):
         space.build({"depth": 2, "width": 8})
+
+
+# ------------------------------------------------------------------ free features (closed form)
+def test_closed_form_costs_equal_the_table_for_every_cell_and_dataset(table, space):
+    from nasopt.spaces.nb201 import network_costs
+
+    for name, classes, side in DATASETS:
+        p, f = network_costs(space.op_codes, num_classes=classes, resolution=side)
+        assert p.shape == f.shape == (15625,)
+        np.testing.assert_allclose(p / 1e6, table[f"{name}_params_M"], rtol=2e-7, atol=0, err_msg=name)
+        np.testing.assert_allclose(f / 1e6, table[f"{name}_flops_M"], rtol=2e-7, atol=0, err_msg=name)
+
+
+@pytest.mark.parametrize("sizes", [{}, {"C": 8, "N": 2, "in_channels": 1}])
+def test_closed_form_costs_equal_the_built_network_counted_by_the_proxies(table, space, sizes):
+    """Against ``build()`` + ``proxies.params`` / ``proxies.flops(count="nb201")``, also for
+    other widths, depths and input channels than the table's."""
+    from nasopt.spaces.nb201 import network_costs
+
+    cells = checked_cells(table)[::4]
+    c_in = sizes.get("in_channels", 3)
+    for classes, side in ((10, 32), (120, 16)):
+        p, f = network_costs(space.op_codes[cells], num_classes=classes, resolution=side, **sizes)
+        nets = [space.build(space[i], num_classes=classes, **sizes) for i in cells]
+        assert p.tolist() == [params(n) for n in nets]
+        assert f.tolist() == [flops(n, (c_in, side, side), count="nb201") for n in nets]
+
+
+def test_free_features_are_the_cifar10_params_and_flops_of_the_table(table, space):
+    archs = [space[i] for i in range(len(space))]
+    F = space.free_features(archs)
+    assert space.free_feature_names == ("params", "flops") and F.shape == (15625, 2) and F.dtype == np.float64
+    np.testing.assert_allclose(F / 1e6, np.column_stack([table["cifar10_valid_params_M"],
+                                                         table["cifar10_valid_flops_M"]]), rtol=2e-7)
+    assert np.array_equal(space.free_features(archs[7:3:-1]), F[7:3:-1])  # any batch, any order

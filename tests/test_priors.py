@@ -13,7 +13,7 @@ import pytest
 import nasopt
 from nasopt.core.errors import CheckpointError, ConfigurationError, PriorError
 from nasopt.persist.checkpoint import state_dict
-from nasopt.spaces import ProductSpace
+from nasopt.spaces import NB201Space, ProductSpace
 from nasopt.strategies._prior import combined, standardize
 from nasopt.strategies.renas import ReNAS
 from nasopt.strategies.weaknas import WeakNAS
@@ -395,3 +395,112 @@ def test_multi_objective_renas_takes_a_prior():
         for t in opt.ask(5):
             opt.tell(t, [objective(t.arch), float("abcd".index(t.arch["p2"]))])
     assert len(opt.completed) == 20 and opt.pareto_front
+
+
+# ------------------------------------------------------------------ prior="free"
+class CostedSpace(ProductSpace):
+    """A product space with two free features (vectorised; counts its calls)."""
+
+    free_feature_names = ("size", "first")
+
+    def __init__(self, finite: bool = True, broken: str = "") -> None:
+        super().__init__(CHOICES, max_enumerate=10**6 if finite else 0)
+        self.batches: list[int] = []
+        self.broken = broken
+
+    def free_features(self, archs):
+        self.batches.append(len(archs))
+        codes = np.array([self.codes(a) for a in archs]).reshape(len(archs), len(self.names))
+        out = np.column_stack([codes.sum(axis=1), codes[:, 0]]).astype(np.float64)
+        if self.broken == "nan":
+            out[codes[:, 0] == 3, 1] = np.nan
+        if self.broken == "raise" and (codes[:, 0] == 3).any():
+            raise KeyError("no cost table for d")
+        return out[:, :1] if self.broken == "shape" else out
+
+
+def free_of(sp: CostedSpace):
+    """The same scores as a plain callable prior."""
+    return lambda arch: sp.free_features([arch])[0]
+
+
+@pytest.mark.parametrize("finite", [True, False])
+def test_the_free_prior_is_the_space_free_features_computed_in_batches(finite):
+    sp = CostedSpace(finite)
+    opt = WeakNAS(sp, seed=3, init=10, pool_size=200, prior="free")
+    keys = run(opt, 4)
+    assert keys == run(WeakNAS(sp, seed=3, init=10, pool_size=200, prior=free_of(CostedSpace(finite))), 4)
+    if finite:  # every member at once, when the optimizer is built
+        assert sp.batches == [len(sp)]
+    else:  # one vectorised call per batch of new architectures, each computed once
+        assert len(sp.batches) <= 8 and sum(sp.batches) == len(opt._prior._cache)
+    assert opt.prior_seconds > 0 and "prior" not in opt.get_params()
+
+
+def test_the_free_prior_of_nb201_ranks_as_the_table_params_and_flops(nb201_data):
+    from nasopt.benchmarks import NB201
+    from nasopt.strategies._prior import Prior
+
+    bench = NB201("cifar10", path=nb201_data)
+    table = np.column_stack([bench.metrics["params_M"], bench.metrics["flops_M"]])
+    free = Prior("free", bench.space)
+    assert free.name == "free:params,flops" and free.all_scores().shape == (15625, 2)
+    assert np.array_equal(np.argsort(-combined(free.all_scores()), kind="stable"),
+                          np.argsort(-combined(table), kind="stable"))
+    np.testing.assert_allclose(standardize(free.all_scores()), standardize(table), atol=1e-5)
+    a = WeakNAS(bench.space, seed=1, prior="free").ask(15)  # the prior share of init=30
+    b = WeakNAS(bench.space, seed=1, prior=table).ask(15)
+    assert [t.arch for t in a] == [t.arch for t in b]
+
+
+def test_the_free_prior_on_a_space_without_free_features_names_the_space():
+    with pytest.raises(ConfigurationError, match=r"prior='free': ProductSpace\(\{p0: 4.*\}\) has no "
+                                                 r"free features"):
+        WeakNAS(space(), seed=0, prior="free")
+    with pytest.raises(ConfigurationError, match=r"prior must be .* or 'free' .*got 'auto'"):
+        WeakNAS(space(), seed=0, prior="auto")
+
+
+def test_broken_free_features_are_refused_naming_the_space_or_the_architecture():
+    with pytest.raises(ConfigurationError, match=r"free_features returned shape \(1024, 1\)"):
+        WeakNAS(CostedSpace(broken="shape"), seed=0, prior="free")
+    with pytest.raises(ConfigurationError, match=r"free feature \(size, first\) row \d+ \(architecture "
+                                                 r"\{'p0': 'd'.*\) is not finite"):
+        WeakNAS(CostedSpace(broken="nan"), seed=0, prior="free")
+    opt = WeakNAS(CostedSpace(finite=False, broken="nan"), seed=0, init=10, prior="free", prior_init=1.0)
+    with pytest.raises(PriorError, match=r"prior 'free:size,first' returned non-finite scores .* for "
+                                         r"architecture \{'p0': 'd'"):
+        opt.ask()
+    assert opt.trials == []
+    opt = WeakNAS(CostedSpace(finite=False, broken="raise"), seed=0, init=10, prior="free", prior_init=1.0)
+    with pytest.raises(PriorError, match=r"prior 'free:size,first' raised KeyError: 'no cost table for "
+                                         r"d' \(in CostedSpace.free_features of \d+ architecture\(s\), "
+                                         r"the first\) for architecture \{'p0'"):
+        opt.ask()
+    assert opt.trials == []
+
+
+def test_save_load_with_the_free_prior_resolved_again_continues_identically(tmp_path):
+    sp = CostedSpace()
+    ref = WeakNAS(sp, seed=9, init=10, prior="free")
+    run(ref, 2)
+    path = str(tmp_path / "run.ckpt")
+    ref.save(path)
+    recorded = json.loads(open(path).read())["prior"]
+    assert recorded["kind"] == "free" and recorded["names"] == ["size", "first"]
+    assert len(recorded["sha256"]) == 64
+    loaded = nasopt.load(path, space=CostedSpace(), prior="free")
+    assert run(loaded, 3) == run(ref, 3)
+    with pytest.raises(CheckpointError, match="prior: the file has .*'free'.*this optimizer None"):
+        nasopt.load(path, space=sp)
+    with pytest.raises(CheckpointError, match="prior: the file has .*'free'.*'kind': 'array'"):
+        nasopt.load(path, space=sp, prior=loaded._prior.all_scores().copy())
+
+
+def test_renas_resolves_the_free_prior_of_the_space_as_weaknas_does():
+    sp = NB201Space()
+    w = nasopt.create("weaknas", sp, seed=0, prior="free")
+    r = nasopt.create("renas-iter", sp, seed=0, prior="free")
+    assert r._runtime_identity() == w._runtime_identity()
+    first = [t.arch for t in r.ask(10)]
+    assert len({sp.key(a) for a in first}) == 10

@@ -205,3 +205,32 @@ def test_large_products_are_searched_without_enumeration():
         t = opt.ask()
         opt.tell(t, float(sum(t.arch.values())))
     assert len({space.key(t.arch) for t in opt.trials}) == 30
+
+
+# ------------------------------------------------------------------ NAS-Bench-Macro space
+def test_macro_space_free_features_are_the_table_params_and_flops_of_every_network(macro_data):
+    from nasopt.benchmarks import Macro
+    from nasopt.spaces import MacroSpace
+    from nasopt.spaces.macro import macro_costs
+
+    bench = Macro(path=macro_data)
+    space = bench.space
+    assert isinstance(space, MacroSpace) and isinstance(space, ProductSpace)
+    F = space.free_features([space[i] for i in range(len(space))])
+    assert space.free_feature_names == ("params", "flops") and F.shape == (6561, 2)
+    assert F[:, 0].tolist() == bench.metrics["params"].tolist()
+    assert F[:, 1].tolist() == bench.metrics["flops"].tolist()
+    table = np.load(macro_data)
+    p, f = macro_costs(table["layer_ops"])  # the table's own row order, vectorised
+    assert p.tolist() == table["params"].tolist() and f.tolist() == table["flops"].tolist()
+
+
+def test_macro_space_rebuilds_from_its_config_and_enumerates_as_the_product():
+    from nasopt.spaces import MacroSpace
+
+    space = MacroSpace()
+    again = space_from_config(space.config())
+    assert isinstance(again, MacroSpace) and again == space and space.config() == {"type": "nbmacro"}
+    plain = ProductSpace({f"layer{i}": ["identity", "mb_k3_e3", "mb_k5_e6"] for i in range(8)})
+    assert len(space) == 6561 and [space[i] for i in (0, 1234, 6560)] == [plain[i] for i in (0, 1234, 6560)]
+    assert plain.free_features([plain[0]]) is None and plain.free_feature_names == ()

@@ -219,6 +219,19 @@ def test_batched_mlp_members_are_separate_networks_and_predict_is_their_mean():
     assert [w.shape for w in est.weights_] == [(3, 12, 16), (3, 1, 16), (3, 16, 1), (3, 1, 1)]
 
 
+@pytest.mark.parametrize("loss", ["mse", "hinge"])
+def test_batched_mlp_with_a_target_column_per_member_learns_each_members_own_target(loss):
+    """y of shape (n, members): member k fits column k (two opposite targets here), in one
+    batched fit; a column count other than ``members`` is refused."""
+    X, y = _data()
+    Y = np.column_stack([y, -y])
+    est = BatchedMLP(members=2, hidden=(16,), epochs=150, loss=loss, random_state=0).fit(X, Y)
+    rows = est.predict_members(X)
+    assert np.corrcoef(rows[0], y)[0, 1] > 0.8 and np.corrcoef(rows[1], -y)[0, 1] > 0.8
+    with pytest.raises(ValueError, match="3 target columns.*2"):
+        BatchedMLP(members=2, epochs=1).fit(X, np.column_stack([y, y, y]))
+
+
 def test_batched_mlp_starts_from_init_weights_of_matching_shape_only():
     X, y = _data()
     first = BatchedMLP(hidden=(16,), epochs=30, random_state=0).fit(X, y)
@@ -232,11 +245,60 @@ def test_batched_mlp_starts_from_init_weights_of_matching_shape_only():
     np.testing.assert_array_equal(other.predict(X), fresh.predict(X))
 
 
+def test_batched_mlp_runs_fewer_steps_once_the_training_set_exceeds_full_epochs_rows():
+    X, y = _data(n=120)
+    small = BatchedMLP(hidden=(8,), epochs=40, full_epochs_rows=120, random_state=0).fit(X, y)
+    assert small.n_steps_ == 40  # up to full_epochs_rows rows: every step
+    large = BatchedMLP(hidden=(8,), epochs=40, full_epochs_rows=30, random_state=0).fit(X, y)
+    assert large.n_steps_ == 10  # 40 * 30 / 120 rows
+    odd = BatchedMLP(hidden=(8,), epochs=40, full_epochs_rows=7, random_state=0).fit(X, y)
+    assert odd.n_steps_ == 3  # ceil(40 * 7 / 120): rounded up, never 0
+    # the shorter fit is the first n_steps_ steps of the full one
+    same = BatchedMLP(hidden=(8,), epochs=10, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(large.predict(X), same.predict(X))
+
+
+def test_batched_mlp_warm_started_fit_runs_warm_epochs_and_a_random_start_runs_epochs():
+    X, y = _data()
+    first = BatchedMLP(hidden=(16,), epochs=30, random_state=0).fit(X, y)
+    weights = [w.tolist() for w in first.weights_]
+    warm = BatchedMLP(hidden=(16,), epochs=30, warm_epochs=5, random_state=1,
+                      init_weights=weights).fit(X, y)
+    assert warm.n_steps_ == 5
+    # the same 5 steps as epochs=5 from those weights
+    ref = BatchedMLP(hidden=(16,), epochs=5, random_state=1, init_weights=weights).fit(X, y)
+    np.testing.assert_array_equal(warm.predict(X), ref.predict(X))
+    # without usable init_weights (none, or another shape) the fit is a random start: epochs
+    assert BatchedMLP(hidden=(16,), epochs=30, warm_epochs=5).fit(X, y).n_steps_ == 30
+    assert BatchedMLP(hidden=(8,), epochs=30, warm_epochs=5,
+                      init_weights=weights).fit(X, y).n_steps_ == 30
+    # full_epochs_rows shrinks the warm steps too
+    both = BatchedMLP(hidden=(16,), epochs=30, warm_epochs=8, full_epochs_rows=30,
+                      init_weights=weights).fit(X, y)
+    assert both.n_steps_ == 2  # ceil(8 * 30 / 120)
+
+
+def test_batched_mlp_without_step_options_runs_epochs_steps_unchanged():
+    X, y = _data()
+    plain = BatchedMLP(hidden=(16,), epochs=25, loss="hinge", random_state=3).fit(X, y)
+    unset = BatchedMLP(hidden=(16,), epochs=25, loss="hinge", random_state=3, warm_epochs=None,
+                       full_epochs_rows=None).fit(X, y)
+    assert plain.n_steps_ == unset.n_steps_ == 25
+    np.testing.assert_array_equal(plain.predict(X), unset.predict(X))
+    # a training set no larger than full_epochs_rows: the very same fit
+    capped = BatchedMLP(hidden=(16,), epochs=25, loss="hinge", random_state=3,
+                        full_epochs_rows=len(X)).fit(X, y)
+    np.testing.assert_array_equal(plain.predict(X), capped.predict(X))
+
+
 @pytest.mark.parametrize("options, message", [
     ({"members": 0}, "members must be an integer >= 1"),
     ({"hidden": (16, 0)}, "hidden must be a sequence of positive ints"),
     ({"epochs": 2.5}, "epochs must be an integer >= 0"),
     ({"pairs": 0, "loss": "hinge"}, "pairs must be an integer >= 1"),
+    ({"warm_epochs": -1}, "warm_epochs must be None or an integer >= 0"),
+    ({"full_epochs_rows": 0}, "full_epochs_rows must be None or an integer >= 1"),
+    ({"full_epochs_rows": 2.5}, "full_epochs_rows must be None or an integer >= 1"),
 ])
 def test_batched_mlp_rejects_bad_settings_at_fit(options, message):
     X, y = _data()

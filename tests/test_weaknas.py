@@ -366,8 +366,8 @@ def test_explicit_init_that_leaves_nothing_to_learn_is_refused():
     ({"surrogate_options": {"device": "cuda"}},
      r"BatchedMLP runs on the CPU only \(numpy\), got device='cuda'; use device='cpu'"),
     ({"surrogate_options": {"widht": 3}},
-     r"surrogate 'nn' has no option\(s\) widht; options: device, epochs, hidden, lr, margin, pairs, "
-     r"weight_decay$"),
+     r"surrogate 'nn' has no option\(s\) widht; options: device, epochs, full_epochs_rows, hidden, "
+     r"lr, margin, pairs, warm_epochs, weight_decay$"),
     ({"surrogate_options": {"members": 3}}, r"surrogate 'nn' has no option\(s\) members"),
     ({"surrogate": "quadratic", "surrogate_options": {"device": "cuda"}},
      r"Quadratic runs on the CPU only \(numpy\)"),
@@ -422,3 +422,49 @@ def test_a_predictor_giving_non_finite_scores_is_a_numeric_error_not_an_exhauste
     with pytest.raises(NumericalError, match="non-finite scores for 4096 of 4096 candidates"):
         opt.ask(4)
     assert state_dict(opt) == before
+
+
+def _fit_steps(monkeypatch) -> list[tuple[int, int]]:
+    """Records ``(training rows, Adam steps)`` of every BatchedMLP fit from now on."""
+    from nasopt.surrogates.batched_mlp import BatchedMLP
+
+    fits: list[tuple[int, int]] = []
+    original = BatchedMLP.fit
+
+    def spy(self, X, y):
+        out = original(self, X, y)
+        fits.append((len(X), out.n_steps_))
+        return out
+
+    monkeypatch.setattr(BatchedMLP, "fit", spy)
+    return fits
+
+
+def test_full_epochs_rows_cuts_the_predictor_steps_once_many_results_are_known(monkeypatch):
+    fits = _fit_steps(monkeypatch)
+    opt = WeakNAS(product_space(), seed=0, init=10, batch=10,
+                  surrogate_options={"epochs": 40, "full_epochs_rows": 20})
+    run(opt, 6)
+    assert [n for n, _ in fits] == [10, 20, 30, 40, 50]
+    # every step up to 20 results, then 40 * 20 / n
+    assert [s for _, s in fits] == [40, 40, 27, 20, 16]
+    assert opt.get_params()["surrogate_options"] == {"epochs": 40, "full_epochs_rows": 20}
+
+
+def test_warm_epochs_shortens_the_refits_of_a_warm_started_predictor(monkeypatch):
+    fits = _fit_steps(monkeypatch)
+    opt = WeakNAS(product_space(), seed=0, init=10, batch=10, warm_start=True,
+                  surrogate_options={"epochs": 40, "warm_epochs": 5})
+    run(opt, 4)
+    assert [s for _, s in fits] == [40, 5, 5]  # a random start, then warm refits
+
+
+def test_step_options_that_never_apply_leave_the_trajectory_unchanged():
+    default = run(WeakNAS(product_space(), seed=3), 6)
+    # more rows than the run ever has, and warm_epochs without warm_start: the same run
+    same = run(WeakNAS(product_space(), seed=3,
+                       surrogate_options={"full_epochs_rows": 1000, "warm_epochs": 5}), 6)
+    assert same == default
+    shorter = run(WeakNAS(product_space(), seed=3, surrogate_options={"full_epochs_rows": 10}), 6)
+    assert shorter[:20] == default[:20]  # the random start and the first fit (10 rows)
+    assert shorter != default  # later fits are shorter: other proposals

@@ -209,11 +209,16 @@ _BENCH_CACHE: dict[tuple, TabularBenchmark] = {}
 def _bench(kind: str, dataset: str, metric: str) -> TabularBenchmark:
     key = (kind, dataset, metric)
     if key not in _BENCH_CACHE:
-        if kind != "nb201":
-            raise ConfigurationError(f"unknown benchmark {kind!r}")
-        from nasopt.benchmarks.nb201 import NB201
+        if kind == "macro":  # one objective: the mean accuracy of the 3 trainings
+            from nasopt.benchmarks.macro import Macro
 
-        _BENCH_CACHE[key] = NB201(dataset=dataset, metric=metric)
+            _BENCH_CACHE[key] = Macro()
+        elif kind == "nb201":
+            from nasopt.benchmarks.nb201 import NB201
+
+            _BENCH_CACHE[key] = NB201(dataset=dataset, metric=metric)
+        else:
+            raise ConfigurationError(f"unknown benchmark {kind!r}")
     return _BENCH_CACHE[key]
 
 

@@ -1,7 +1,8 @@
 """NAS-Bench-Macro: 6,561 MobileNetV2-style networks (8 layers × 3 block choices) on CIFAR-10.
 
-The worked example of a user-defined space: the benchmark is an objective over a plain
-:class:`~nasopt.spaces.ProductSpace` ``{"layer0": [...], ..., "layer7": [...]}``.
+The benchmark is an objective over a :class:`~nasopt.spaces.ProductSpace`
+``{"layer0": [...], ..., "layer7": [...]}`` (:class:`~nasopt.spaces.macro.MacroSpace`, which
+adds the networks' parameter counts and FLOPs as free features).
 NAS-Bench-Macro has no validation split: the objective is the CIFAR-10 test accuracy averaged
 over the 3 trainings of each network (``metric="mean"``), or a single training run
 (``metric="run0"|"run1"|"run2"``, a noisy objective) with the mean as ``.test``.
@@ -13,16 +14,17 @@ import numpy as np
 
 from ..core.data import find_data_file, load_npz
 from ..core.errors import ConfigurationError, DataError
-from ..spaces.product import ProductSpace
+from ..spaces.macro import BLOCKS, N_LAYERS, MacroSpace
 from .tabular import TabularBenchmark
 
-BLOCKS = ("identity", "mb_k3_e3", "mb_k5_e6")
-N_LAYERS, SIZE = 8, 3 ** 8
+SIZE = 3 ** N_LAYERS
 
 
-def macro_space() -> ProductSpace:
-    """The NAS-Bench-Macro space: 8 layers, each an identity or a MobileNetV2 block."""
-    return ProductSpace({f"layer{i}": list(BLOCKS) for i in range(N_LAYERS)})
+def macro_space() -> MacroSpace:
+    """The NAS-Bench-Macro space: 8 layers, each an identity or a MobileNetV2 block (a
+    :class:`~nasopt.spaces.ProductSpace` whose free features are the networks' parameter
+    counts and FLOPs)."""
+    return MacroSpace()
 
 
 class Macro(TabularBenchmark):

@@ -306,6 +306,23 @@ class SearchSpace(abc.ABC):
         """True when this space overrides :meth:`build` (it can build a network per member)."""
         return type(self).build is not SearchSpace.build
 
+    # ----------------------------------------------------------------- free features
+    #: Names of the columns of :meth:`free_features`; empty when the space has none.
+    free_feature_names: ClassVar[tuple[str, ...]] = ()
+
+    def free_features(self, archs: Sequence[Arch]) -> np.ndarray | None:
+        """Costs of a batch of members known without any training, such as the parameter
+        count and FLOPs of their networks: a float64 array ``(len(archs), k)``, one column
+        per name of :attr:`free_feature_names`, larger for a larger network. ``None`` (the
+        default) when the space has none.
+
+        ``prior="free"`` of :class:`~nasopt.strategies.weaknas.WeakNAS` uses them
+        (``docs/priors.md``). A space overriding this computes them vectorised over the
+        batch (``NB201Space`` and the NAS-Bench-Macro space count them in closed form);
+        ``archs`` are assumed valid members.
+        """
+        return None
+
     # ----------------------------------------------------------------- plain data
     @abc.abstractmethod
     def to_data(self, arch: Arch) -> Any:

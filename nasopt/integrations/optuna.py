@@ -66,7 +66,9 @@ from ..core.errors import (  # noqa: E402
     CheckpointError, ConfigurationError, InvalidArchitectureError, TrialError,
 )
 from ..core.optimizer import Optimizer, check_constraint_values  # noqa: E402
-from ..persist.codec import ask_record, options_match, strategy_options, strategy_state  # noqa: E402
+from ..persist.codec import (  # noqa: E402
+    ask_record, options_match, prior_kw, runtime_identity, strategy_options, strategy_state,
+)
 from ..persist.journal import replay  # noqa: E402
 from ..core.space import SearchSpace  # noqa: E402
 from ..core.trial import Trial  # noqa: E402
@@ -278,18 +280,25 @@ class NASSampler(BaseSampler):
     A study with several ``directions`` runs the strategy with those objectives
     (``objectives=[...]``): ``"random"`` and ``"rea"`` support them.
         prefix: Prefix of the architecture parameter names.
+        prior: The strategy's ``prior=`` (``WeakNAS``, ``docs/priors.md``): a callable, a
+            table, or ``"free"`` (the space's free features). A runtime argument, passed on
+            to every optimizer the sampler builds and never stored: the study records only
+            what identifies it (system attribute ``nasopt:config``), so a sampler resuming
+            the study needs the same ``prior=`` again (``"free"`` is computed again); one
+            built without it, or with another, warns and continues from the results only.
         **strategy_options: Keyword options of the strategy (JSON-able).
     """
 
     def __init__(self, space: SearchSpace, strategy: str = "weaknas", *, fallback: BaseSampler | None = None,
                  seed: int | None = None, prefix: str = "arch",
                  constraints_func: Callable[[FrozenTrial], Any] | None = None,
-                 **strategy_options: Any) -> None:
+                 prior: Any = None, **strategy_options: Any) -> None:
         if not isinstance(space, SearchSpace):
             raise ConfigurationError(f"space must be a nasopt SearchSpace, got {type(space).__name__}")
-        create_strategy(strategy, space, seed=0, **strategy_options)  # fail early on bad options
+        create_strategy(strategy, space, seed=0, **strategy_options, **prior_kw(prior))  # fail early
         self.space, self.strategy, self.seed = space, strategy, seed
         self.strategy_options = dict(strategy_options)
+        self.prior = prior  # a runtime argument: passed to every optimizer, never recorded
         self.prefix = prefix
         self.constraints_func = constraints_func
         self.codec = make_codec(space, prefix)
@@ -385,19 +394,28 @@ class NASSampler(BaseSampler):
         seed = self.seed
         if seed is None and recorded is not None:
             seed = recorded["seed"]
-        opt = create_strategy(self.strategy, self.space, seed=seed, **_directions(study),
-                              **self.strategy_options)
-        config = {"strategy": self.strategy, "seed": opt.seed, "options": strategy_options(opt)}
+        opt = self._create(study, seed)
+        # the runtime arguments (a prior) only by what identifies them, and only when given
+        config = {"strategy": self.strategy, "seed": opt.seed, "options": strategy_options(opt),
+                  **runtime_identity(opt)}
         same = recorded is None or _same_config(recorded, config, opt)
         if recorded is None:
             study._storage.set_study_system_attr(study._study_id, CONFIG_ATTR, config)
         elif not same:
+            hint = ""
+            if isinstance(recorded, dict) and recorded.get("prior") != config.get("prior"):
+                hint = " (a prior is not stored in the study: pass prior= again, the same one)"
             warnings.warn(
                 f"NASSampler: this study was run with {recorded}, now {config}; the strategy "
-                "cannot replay its history and continues from the results only",
+                f"cannot replay its history and continues from the results only{hint}",
                 RuntimeWarning, stacklevel=4,
             )
         return opt, same
+
+    def _create(self, study: "optuna.Study", seed: int | None) -> Optimizer:
+        """A fresh optimizer of this sampler's strategy, options and prior for ``study``."""
+        return create_strategy(self.strategy, self.space, seed=seed, **_directions(study),
+                               **self.strategy_options, **prior_kw(self.prior))
 
     def _replay(self, study: "optuna.Study") -> _StudyRun:
         """Rebuild the optimizer from the proposals logged on the study's trials.
@@ -430,8 +448,7 @@ class NASSampler(BaseSampler):
                     "sampler configuration or process); continuing from the results only",
                     RuntimeWarning, stacklevel=4,
                 )
-                run = _StudyRun(create_strategy(self.strategy, self.space, seed=run.opt.seed,
-                                                **_directions(study), **self.strategy_options))
+                run = _StudyRun(self._create(study, run.opt.seed))
                 break
             run.by_number[number] = proposal
         run.seq = 1 + max((seq for seq, _, _ in log), default=-1)

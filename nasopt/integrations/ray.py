@@ -22,6 +22,9 @@ Each suggested config holds ``space.to_data(arch)`` under ``arch_key`` (``"arch"
 that errors, or whose last result lacks a finite ``metric``, is told as failed. ``save`` /
 ``restore`` (called by Tune on the experiment directory; ``Tuner.restore`` or
 ``restore_from_dir`` bring it back) keep the whole optimizer and the live trials.
+A WeakNAS ``prior=`` is a runtime argument: never saved nor pickled, only what identifies
+it; ``"free"`` (the space's free features) travels as that word and is computed again, any
+other prior must be passed again: ``NASSearch(space, ..., prior=p).restore_from_dir(path)``.
 
 Scheduling mirrors :func:`nasopt.driver.optimize`: by default one architecture is asked per
 free Tune slot; ``batch_size=b`` asks ``b`` at a time and starts the next batch only when
@@ -45,6 +48,7 @@ from ray.tune.search import Searcher  # noqa: E402
 from ..core.errors import ConfigurationError  # noqa: E402
 from ..core.optimizer import Optimizer  # noqa: E402
 from ..persist.checkpoint import from_state_dict, state_dict, write_json  # noqa: E402
+from ..persist.codec import prior_kw  # noqa: E402
 from ..core.space import SearchSpace  # noqa: E402
 from ..core.trial import Trial  # noqa: E402
 
@@ -80,13 +84,20 @@ class NASSearch(Searcher):
         ordered: Tell results in the order the architectures were asked.
         arch_key: Config key holding the architecture.
         optimizer: An existing nasopt optimizer to continue (e.g. ``nasopt.load(path)``).
+        prior: The strategy's ``prior=`` (``WeakNAS``, ``docs/priors.md``): a callable, a
+            table, or ``"free"`` (the space's free features); with ``optimizer``, that
+            optimizer's prior by default. A runtime argument: passed on to the optimizer,
+            never saved or pickled (``"free"`` is pickled as the word and computed again);
+            ``restore`` of a run with a prior needs the same one here, else it raises
+            :class:`~nasopt.core.errors.CheckpointError` saying to pass ``prior=`` again.
         **strategy_options: Keyword options of the strategy.
     """
 
     def __init__(self, space: SearchSpace | None = None, strategy: str = "weaknas", *,
                  metric: str | None = None, mode: str | None = None, seed: int | None = None,
                  batch_size: int | None = None, ordered: bool = False, arch_key: str = "arch",
-                 optimizer: Optimizer | None = None, **strategy_options: Any) -> None:
+                 optimizer: Optimizer | None = None, prior: Any = None,
+                 **strategy_options: Any) -> None:
         if mode is not None and _directions(metric, mode) is None:
             raise ConfigurationError(
                 f"mode must be 'max' or 'min' (a list of them, as long as the list of metrics, "
@@ -102,9 +113,12 @@ class NASSearch(Searcher):
                                        or batch_size < 1):
             raise ConfigurationError(f"batch_size must be a positive integer or None, got {batch_size!r}")
         if optimizer is None:
-            create_strategy(strategy, space, seed=0, **strategy_options)  # fail early on bad options
+            create_strategy(strategy, space, seed=0, **strategy_options, **prior_kw(prior))  # fail early
+        elif prior is None:
+            prior = getattr(optimizer, "prior", None)
         self.space, self.strategy, self.seed = space, strategy, seed
         self.strategy_options = dict(strategy_options)
+        self.prior = prior  # a runtime argument: never saved, never pickled (but "free")
         self.batch_size, self.ordered, self.arch_key = batch_size, bool(ordered), arch_key
         self._opt: Optimizer | None = optimizer
         self._live: dict[str, Trial] = {}  # Tune trial id -> nasopt trial, not told yet
@@ -126,7 +140,7 @@ class NASSearch(Searcher):
             else:
                 directions = {"maximize": self._mode == "max"}
             self._opt = create_strategy(self.strategy, self.space, seed=self.seed,
-                                        **directions, **self.strategy_options)
+                                        **directions, **self.strategy_options, **prior_kw(self.prior))
         return self._opt
 
     def arch(self, config: dict) -> Any:
@@ -216,7 +230,7 @@ class NASSearch(Searcher):
     def set_state(self, state: dict) -> None:
         if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
             raise ConfigurationError("not a NASSearch state")
-        opt = from_state_dict(state["optimizer"], self.space)
+        opt = from_state_dict(state["optimizer"], self.space, prior=self.prior)
         trials = {t.id: t for t in opt.trials}
         self._opt = opt
         self._metric, self._mode = state["metric"], state["mode"]
@@ -227,8 +241,11 @@ class NASSearch(Searcher):
         self._done = {i: (trials[i], v, w) for i, v, w in state["done"]}
 
     def __getstate__(self) -> dict:
-        # Tune pickles its searcher (tuner.pkl); an optimizer holds a lock, so it travels as data
+        # Tune pickles its searcher (tuner.pkl); an optimizer holds a lock, so it travels as data,
+        # and a prior not at all (only "free", a word computed again): pass it again to restore
         data = self.__dict__.copy()
+        if not isinstance(self.prior, str):
+            data["prior"] = None
         if self._opt is not None:
             data["_state"] = self.get_state()
             for name in ("_opt", "_live", "_queue", "_order", "_done"):

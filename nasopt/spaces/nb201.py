@@ -53,6 +53,54 @@ def live_op_codes(codes: np.ndarray) -> np.ndarray:
     return np.where(live, codes, 0).astype(codes.dtype, copy=False)
 
 
+def network_costs(codes: np.ndarray, num_classes: int = 10, C: int = 16, N: int = 5,
+                  in_channels: int = 3, resolution: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Parameter counts and FLOPs of the official NAS-Bench-201 networks of a batch of cells
+    (op codes ``(n, 6)``, :data:`EDGES` order), counted in closed form, vectorised.
+
+    The network is that of :meth:`NB201Space.build` (:mod:`nasopt.spaces.nb201_model`);
+    the counts follow the table's convention (``nb201.npz`` ``*_params_M`` / ``*_flops_M``
+    times 10⁶, and :func:`nasopt.proxies.flops` with ``count="nb201"``): convolutions
+    without bias count ``c_in·c_out·k²`` parameters and that many multiply-accumulates per
+    output pixel, a batch norm ``2c`` parameters and ``2`` FLOPs per output element, global
+    pooling one FLOP per input element, the classifier ``in·out`` FLOPs; ``none``,
+    ``skip_connect``, pooling and ReLUs cost nothing. Every edge of a cell counts, dead
+    ones included (the network builds them). A cell of width ``c`` on ``s×s`` pixels costs
+    ``c² + 2c`` parameters and ``(c² + 2c)·s²`` FLOPs per 1x1 convolution edge, ``9c² + 2c``
+    and ``(9c² + 2c)·s²`` per 3x3 one, so both counts are affine in the numbers of 1x1 and
+    3x3 edges.
+
+    Args:
+        codes: op codes, shape ``(n, 6)`` (or ``(6,)``).
+        num_classes, C, N, in_channels: as :meth:`NB201Space.build`.
+        resolution: side of the square input images (32 CIFAR, 16 ImageNet16-120).
+
+    Returns:
+        ``(params, flops)``, two int64 arrays of shape ``(n,)``.
+    """
+    codes = np.atleast_2d(np.asarray(codes))
+    n1 = (codes == OPS.index("nor_conv_1x1")).sum(axis=1).astype(np.int64)
+    n3 = (codes == OPS.index("nor_conv_3x3")).sum(axis=1).astype(np.int64)
+    s = int(resolution)
+    params = 9 * in_channels * C + 2 * C  # stem: 3x3 convolution and batch norm
+    flops = params * s * s
+    cell_params = np.zeros(len(codes), dtype=np.int64)
+    cell_flops = np.zeros(len(codes), dtype=np.int64)
+    for stage, c in enumerate((C, 2 * C, 4 * C)):
+        if stage:  # residual reduction block from c // 2 channels, stride 2
+            s = (s - 1) // 2 + 1
+            block = (9 * (c // 2) * c + 2 * c) + (9 * c * c + 2 * c) + (c // 2) * c
+            params += block
+            flops += block * s * s
+        per_cell = n1 * (c * c + 2 * c) + n3 * (9 * c * c + 2 * c)
+        cell_params += N * per_cell
+        cell_flops += N * per_cell * s * s
+    c = 4 * C
+    params += 2 * c + c * num_classes + num_classes  # last batch norm, classifier
+    flops += 2 * c * s * s + c * s * s + c * num_classes  # batch norm, global pooling, classifier
+    return params + cell_params, flops + cell_flops
+
+
 def ops_to_string(codes: Sequence[int]) -> str:
     """Op codes per edge (in :data:`EDGES` order) → official architecture string."""
     o = [OPS[int(c)] for c in codes]
@@ -259,6 +307,21 @@ class NB201Space(SearchSpace):
         if bad:
             raise InvalidArchitectureError(f"unknown operation {bad[0]!r}; ops are {OPS}")
         return ops_to_string([OPS.index(params[n]) for n in EDGE_NAMES])
+
+    # --------------------------------------------------------------- free features
+    free_feature_names = ("params", "flops")
+
+    def free_features(self, archs: Sequence[str], num_classes: int = 10,
+                      resolution: int = 32) -> np.ndarray:
+        """Parameter count and FLOPs of the official network of each cell (what
+        :meth:`build` returns, C=16, N=5), ``(len(archs), 2)`` float64, counted in closed
+        form from the op codes (:func:`network_costs`): the ``nb201.npz`` columns
+        ``*_params_M`` and ``*_flops_M`` times 10⁶, without the table. By default for
+        CIFAR-10 (10 classes, 32x32 input); other datasets change both columns by the same
+        affine map for every cell, so the prior they give is the same."""
+        codes = self.op_codes[self.indices(archs)]
+        params, flops = network_costs(codes, num_classes=num_classes, resolution=resolution)
+        return np.column_stack([params, flops]).astype(np.float64)
 
     # --------------------------------------------------------------- models
     def build(self, arch: str, num_classes: int = 10, C: int = 16, N: int = 5,

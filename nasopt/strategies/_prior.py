@@ -8,7 +8,13 @@ A prior is one of
   architecture), called lazily, at most once per architecture (cached by canonical key);
 * a ``dict`` mapping canonical keys (``space.key(arch)``) to scores;
 * an array aligned with a finite space's index order, shape ``(len(space),)`` or
-  ``(len(space), k)``.
+  ``(len(space), k)``;
+* ``"free"`` (:data:`FREE`): the space's free features
+  (:meth:`~nasopt.core.space.SearchSpace.free_features`, e.g. the parameter count and FLOPs
+  of ``NB201Space`` and ``MacroSpace`` networks, counted in closed form), computed again
+  whenever the optimizer is built; a space without free features is refused with a
+  :class:`~nasopt.core.errors.ConfigurationError` naming it. :func:`resolve_prior` turns a
+  strategy's ``prior=`` argument into a :class:`Prior` (or ``None``).
 
 Sign convention: **higher is more promising** for every column (negate a score where lower
 is better). The scores are runtime data, never configuration: a checkpoint or journal
@@ -30,6 +36,23 @@ from ..core.errors import ConfigurationError, PriorError
 from ..core.space import SearchSpace
 
 
+#: ``prior="free"``: the space's free features (:meth:`SearchSpace.free_features`).
+FREE = "free"
+_KINDS = ("a callable arch -> scores, a dict key -> scores, an array in the space's index "
+          f"order, or {FREE!r} (the space's free features)")
+
+
+def resolve_prior(prior: Any, space: SearchSpace) -> "Prior | None":
+    """The :class:`Prior` of a strategy's ``prior=`` argument on ``space``: ``None`` for
+    ``None`` (no prior), else ``Prior(prior, space)`` (``"free"``: the space's free
+    features). For every strategy that takes a prior.
+
+    Raises:
+        ConfigurationError: as :class:`Prior`.
+    """
+    return None if prior is None else Prior(prior, space)
+
+
 def _label(source: Any) -> str:
     mod = getattr(source, "__module__", None) or ""
     name = getattr(source, "__qualname__", None) or type(source).__qualname__
@@ -40,21 +63,28 @@ class Prior:
     """Lazy, cached prior scores of the architectures of ``space`` (see the module).
 
     Args:
-        source: A callable, a ``dict`` (key -> scores) or an array in index order.
+        source: A callable, a ``dict`` (key -> scores), an array in index order, or
+            ``"free"`` (the space's free features, :meth:`SearchSpace.free_features`).
         space: The search space.
 
     Raises:
-        ConfigurationError: ``source`` is none of those, or a table of the wrong shape or
-            with non-finite entries (the message names the first bad architecture).
+        ConfigurationError: ``source`` is none of those, a table of the wrong shape or
+            with non-finite entries (the message names the first bad architecture), or
+            ``"free"`` on a space without free features (the message names the space).
     """
 
-    def __init__(self, source: Callable[[Any], Any] | Mapping | np.ndarray, space: SearchSpace) -> None:
+    def __init__(self, source: Callable[[Any], Any] | Mapping | np.ndarray | str,
+                 space: SearchSpace) -> None:
         self.space = space
         #: Seconds spent computing prior scores (callables only; table look-ups are free).
         self.seconds = 0.0
         self._cache: dict[str, np.ndarray] = {}
         self._all: np.ndarray | None = None
         self._k: int | None = None
+        self._free: tuple[str, ...] = ()
+        if isinstance(source, str) and source == FREE:
+            self._init_free(space)
+            return
         if callable(source):
             self.kind, self._fn, self._table = "callable", source, None
             self.name = _label(source)
@@ -64,15 +94,12 @@ class Prior:
             self.name = "dict"
             return
         if isinstance(source, (str, bytes)):
-            raise ConfigurationError(
-                f"prior must be a callable arch -> scores, a dict key -> scores or an array in "
-                f"the space's index order, got {source!r}")
+            raise ConfigurationError(f"prior must be {_KINDS}, got {source!r}")
         try:
             table = np.asarray(source, dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(
-                "prior must be a callable arch -> scores, a dict key -> scores or an array in "
-                f"the space's index order, got {type(source).__name__} ({exc})") from None
+                f"prior must be {_KINDS}, got {type(source).__name__} ({exc})") from None
         if not space.is_finite:
             raise ConfigurationError(
                 "an array prior needs a finite space (rows in its index order); pass a callable "
@@ -83,25 +110,74 @@ class Prior:
             raise ConfigurationError(
                 f"an array prior must have shape ({len(space)},) or ({len(space)}, k) "
                 f"(one row per architecture of the space, in index order), got {np.shape(source)}")
-        bad = ~np.isfinite(table).all(axis=1)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ConfigurationError(
-                f"prior table row {i} (architecture {space.to_data(space[i])!r}) is not finite: "
-                f"{table[i].tolist()}")
+        self._check_finite(table, "prior table")
         self.kind, self._fn, self._table = "array", None, None
         self.name = "array"
         self._all, self._k = table, table.shape[1]
 
+    def _check_finite(self, table: np.ndarray, what: str) -> None:
+        """Refuse a table (index order) with a non-finite row, naming its architecture."""
+        bad = ~np.isfinite(table).all(axis=1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ConfigurationError(
+                f"{what} row {i} (architecture {self.space.to_data(self.space[i])!r}) is not "
+                f"finite: {table[i].tolist()}")
+
+    def _init_free(self, space: SearchSpace) -> None:
+        """``prior="free"``: the space's free features; on a finite space all of them now
+        (one vectorised call, timed in :attr:`seconds`), else per batch on demand."""
+        names = tuple(space.free_feature_names)
+        if not names:
+            raise ConfigurationError(
+                f"prior={FREE!r}: {space!r} has no free features (its free_features() returns "
+                "None); pass a callable arch -> scores, a dict or an array as prior=, or give "
+                "the space free_features() and free_feature_names")
+        self.kind, self._fn, self._table = FREE, None, None
+        self.name, self._free, self._k = f"{FREE}:{','.join(names)}", names, len(names)
+        if space.is_finite:
+            table = self._free_rows([space[i] for i in range(len(space))])
+            self._check_finite(table, f"free feature ({', '.join(names)})")
+            self._all = table
+
+    def _free_rows(self, archs: list[Any]) -> np.ndarray:
+        """The space's free features of ``archs``, checked to be one row of ``k`` each.
+
+        Raises:
+            PriorError: ``free_features`` raised (naming the first architecture of the batch).
+            ConfigurationError: it returned another shape.
+        """
+        t0 = time.perf_counter()
+        try:
+            rows = self.space.free_features(archs)
+        except Exception as exc:  # noqa: BLE001 - a space's code: wrapped, chained
+            raise self._fail(archs[0], f"raised {type(exc).__name__}: {exc} (in "
+                                       f"{type(self.space).__name__}.free_features of "
+                                       f"{len(archs)} architecture(s), the first)") from exc
+        finally:
+            self.seconds += time.perf_counter() - t0
+        rows = np.asarray(rows, dtype=np.float64)
+        if rows.shape != (len(archs), len(self._free)):
+            raise ConfigurationError(
+                f"{self.space!r}.free_features returned shape {rows.shape} for {len(archs)} "
+                f"architectures and the {len(self._free)} names {self._free}")
+        return rows
+
     # ------------------------------------------------------------------ identity
     def identity(self) -> dict:
         """What a checkpoint records of this prior (JSON): its kind and the callable's
-        ``module:qualname``, or the shape and a SHA-256 digest of a table."""
+        ``module:qualname``, or the shape and a SHA-256 digest of a table, or for
+        ``"free"`` the features' names (and their digest on a finite space)."""
         if self.kind == "callable":
             return {"kind": "callable", "name": self.name}
         if self.kind == "array":
             digest = hashlib.sha256(np.ascontiguousarray(self._all).tobytes()).hexdigest()
             return {"kind": "array", "shape": list(self._all.shape), "sha256": digest}
+        if self.kind == FREE:  # the features' names, and a digest of them on a finite space
+            out: dict[str, Any] = {"kind": FREE, "names": list(self._free)}
+            if self._all is not None:
+                out["sha256"] = hashlib.sha256(np.ascontiguousarray(self._all).tobytes()).hexdigest()
+            return out
         items = sorted((str(k), np.asarray(v, dtype=np.float64).reshape(-1).tolist())
                        for k, v in self._table.items())
         digest = hashlib.sha256(json.dumps(items).encode()).hexdigest()
@@ -153,6 +229,17 @@ class Prior:
         """
         if self._all is not None and self.space.is_finite:
             return self._all[self.space.indices(archs)]
+        if self.kind == FREE:  # one vectorised call for those not cached yet
+            keys = self.space.keys(archs)
+            todo = {k: a for k, a in zip(keys, archs) if k not in self._cache}
+            if todo:
+                rows = self._free_rows(list(todo.values()))
+                bad = ~np.isfinite(rows).all(axis=1)
+                if bad.any():
+                    arch = list(todo.values())[int(np.flatnonzero(bad)[0])]
+                    raise self._fail(arch, f"returned non-finite scores {rows[bad][0].tolist()}")
+                self._cache.update(zip(todo, rows))
+            return np.stack([self._cache[k] for k in keys]) if keys else np.zeros((0, self._k))
         rows = []
         for arch in archs:
             key = self.space.key(arch)

@@ -39,7 +39,7 @@ from ..spaces.renas_features import ENCODING_KINDS
 from ._numeric import non_finite_message, overflow_safe
 from ..surrogates.ensemble import Ensemble, fit_ensemble, member_seeds, new_surrogate
 from ..surrogates.losses import LOSSES
-from ._prior import Prior, PriorArgument, standardize, top_unseen
+from ._prior import PriorArgument, resolve_prior, standardize, top_unseen
 from .ea import FRONT_ORDERS, check_ea_options, evolve, pareto_ranking
 
 #: Random training sample per space type (the paper's NAS-Bench-201 / NAS-Bench-101 settings);
@@ -361,7 +361,7 @@ class ReNAS(PriorArgument, Optimizer):
         self.prior_init = check_fraction("prior_init", prior_init)
         self.prior_features = bool(prior_features)
         self.prior = prior  # a runtime argument (not in get_params)
-        self._prior = None if prior is None else Prior(prior, space)
+        self._prior = resolve_prior(prior, space)
         self._prior_z_all: np.ndarray | None = None  # finite: standardized over the space
         self._prior_stats: tuple[np.ndarray, np.ndarray] | None = None  # else: of the last fit
         # the arguments as given (get_params); the values above are resolved from them

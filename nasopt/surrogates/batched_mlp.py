@@ -50,11 +50,18 @@ class BatchedMLP(NumpySurrogate):
     init_weights : start from these weights (as in :attr:`weights_`, e.g. a previous fit's)
         instead of random ones when their shapes match the network; the random draws are
         made either way, so the pair sampling does not depend on it. ``None``: random.
+    warm_epochs : Adam steps of a fit that starts from ``init_weights`` (their shapes
+        matching), instead of ``epochs``: a network warm-started from a previous fit on
+        most of the same rows needs fewer steps (``None``, default: ``epochs``).
+    full_epochs_rows : fewer steps once the training set is large: with ``n`` rows above
+        this, a fit runs ``ceil(steps * full_epochs_rows / n)`` Adam steps instead of
+        ``steps`` (``epochs``, or ``warm_epochs`` when warm-started), so its cost (rows
+        times steps) stops growing with ``n``; ``None`` (default): always ``steps``.
     device : ``"cpu"`` only (numpy); anything else raises
         :class:`~nasopt.core.errors.ConfigurationError`. For a GPU use the torch ``"mlp"``.
 
     Learned attributes: ``weights_`` (per layer, weights ``(members, in, out)`` then biases
-    ``(members, 1, out)``), ``n_features_in_``.
+    ``(members, 1, out)``), ``n_steps_`` (the Adam steps the fit ran), ``n_features_in_``.
     """
 
     _allow_nd = True  # inputs are flattened per sample
@@ -71,6 +78,8 @@ class BatchedMLP(NumpySurrogate):
         margin: float = 0.1,
         random_state: Any = None,
         init_weights: list | None = None,
+        warm_epochs: int | None = None,
+        full_epochs_rows: int | None = None,
         device: str = "cpu",
     ) -> None:
         self.members = members
@@ -83,6 +92,8 @@ class BatchedMLP(NumpySurrogate):
         self.margin = margin
         self.random_state = random_state
         self.init_weights = init_weights
+        self.warm_epochs = warm_epochs
+        self.full_epochs_rows = full_epochs_rows
         self.device = device
 
     def _check_params(self) -> None:
@@ -90,6 +101,12 @@ class BatchedMLP(NumpySurrogate):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
                 raise ConfigurationError(f"{name} must be an integer >= {low}, got {value!r}")
+        for name, low in (("warm_epochs", 0), ("full_epochs_rows", 1)):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, (int, np.integer))
+                                      or isinstance(value, bool) or value < low):
+                raise ConfigurationError(
+                    f"{name} must be None or an integer >= {low}, got {value!r}")
         hidden = tuple(self.hidden) if isinstance(self.hidden, (list, tuple)) else None
         if hidden is None or not all(isinstance(h, (int, np.integer)) and h >= 1 for h in hidden):
             raise ConfigurationError(f"hidden must be a sequence of positive ints, got {self.hidden!r}")
@@ -97,10 +114,21 @@ class BatchedMLP(NumpySurrogate):
         self.check_device()
 
     def fit(self, X: Any, y: Any) -> "BatchedMLP":
-        """Train on ``X`` ``(N, ...)`` (flattened per sample) and ``y`` ``(N,)``; returns
-        ``self``."""
+        """Train on ``X`` ``(N, ...)`` (flattened per sample) and ``y`` ``(N,)``, or ``y``
+        ``(N, members)``: one target column per member (several objectives learned in one
+        batched fit); returns ``self``."""
         self._check_params()
-        X, y = self._validate_fit(X, y)
+        if np.ndim(y) == 2 and np.shape(y)[1] > 1:
+            Y = np.asarray(y, dtype=np.float64)
+            if Y.shape[1] != int(self.members):
+                raise ValueError(f"y has {Y.shape[1]} target columns: one per member needs "
+                                 f"{self.members}")
+            if not np.isfinite(Y).all():
+                raise ValueError("Input y contains NaN or infinity.")
+            X, _ = self._validate_fit(X, Y[:, 0])
+            y = np.ascontiguousarray(Y.T)  # (members, N)
+        else:
+            X, y = self._validate_fit(X, y)
         rng = _rng(self.random_state)
         X = X.reshape(len(X), -1)
         n, K = len(X), int(self.members)
@@ -110,19 +138,26 @@ class BatchedMLP(NumpySurrogate):
             bound = 1.0 / math.sqrt(a)
             params.append(rng.uniform(-bound, bound, size=(K, a, b)))
             params.append(rng.uniform(-bound, bound, size=(K, 1, b)))
+        steps = int(self.epochs)
         if self.init_weights is not None and [p.shape for p in params] == [
             np.shape(s) for s in self.init_weights
         ]:
             params = [np.array(s, dtype=np.float64) for s in self.init_weights]
+            if self.warm_epochs is not None:
+                steps = int(self.warm_epochs)
+        steps = self._steps(steps, n)
+        self.n_steps_ = steps
         m1 = [np.zeros_like(p) for p in params]
         m2 = [np.zeros_like(p) for p in params]
         b1, b2, eps = 0.9, 0.999, 1e-8
         rank = self.loss != "mse" and n >= 2
         pairs = int(self.pairs)
         L = len(params) // 2
-        for step in range(1, int(self.epochs) + 1):
+        X_k = np.broadcast_to(X, (K, n, X.shape[1]))
+        members = np.arange(K)[:, None]  # row index of each member's pairs
+        for step in range(1, steps + 1):
             # forward, keeping pre-activations
-            acts = [np.broadcast_to(X, (K, n, X.shape[1]))]
+            acts = [X_k]
             for k in range(L):
                 z = acts[-1] @ params[2 * k] + params[2 * k + 1]
                 acts.append(np.maximum(z, 0.0) if k < L - 1 else z)
@@ -132,12 +167,15 @@ class BatchedMLP(NumpySurrogate):
             else:
                 i = rng.integers(n, size=(K, pairs))
                 j = rng.integers(n, size=(K, pairs))
-                s = np.sign(y[i] - y[j])
-                oi, oj = np.take_along_axis(out, i, 1), np.take_along_axis(out, j, 1)
+                if y.ndim == 1:
+                    s = np.sign(y[i] - y[j])
+                else:  # a target per member: row k of y
+                    s = np.sign(y[members, i] - y[members, j])
+                oi, oj = out[members, i], out[members, j]
                 dz = phi_grad((oi - oj) * s, self.loss, self.margin)
                 dz = dz * s / pairs  # s == 0 (ties) gives no gradient
-                flat = (np.arange(K)[:, None] * n + np.hstack([i, j])).ravel()
-                g = np.bincount(flat, weights=np.hstack([dz, -dz]).ravel(), minlength=K * n)
+                flat = (members * n + np.concatenate((i, j), 1)).ravel()
+                g = np.bincount(flat, weights=np.concatenate((dz, -dz), 1).ravel(), minlength=K * n)
                 g = g.reshape(K, n)
             grad_out = g[..., None]
             grads: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
@@ -157,6 +195,15 @@ class BatchedMLP(NumpySurrogate):
                 p -= lr_t * a / (np.sqrt(v) + eps)
         self.weights_ = params
         return self
+
+    def _steps(self, steps: int, n: int) -> int:
+        """Adam steps of a fit on ``n`` rows: ``steps``, shrunk in proportion to
+        ``full_epochs_rows / n`` above ``full_epochs_rows`` rows (at least 1 when
+        ``steps`` is)."""
+        rows = self.full_epochs_rows
+        if rows is None or n <= rows or steps == 0:
+            return steps
+        return max(1, -(-steps * int(rows) // n))
 
     def predict_members(self, X: Any) -> np.ndarray:
         """Predictions of every member, shape ``(members, len(X))`` (float64)."""

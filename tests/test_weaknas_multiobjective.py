@@ -1,0 +1,244 @@
+"""WeakNAS with several objectives and told constraints (issue 21): a predictor per objective,
+batches drawn by Pareto rank or by ParEGO scalarizations, constraint predictors that steer
+away from likely-infeasible cells, persistence, and the helpers of nasopt/strategies/_multi.py."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+import nasopt
+import nasopt.testing as nt
+from nasopt.core.errors import ConfigurationError
+from nasopt.core.pareto import hypervolume, selection_order
+from nasopt.spaces import NB201Space
+from nasopt.strategies._multi import chebyshev, normalise_columns, pareto_top
+
+SPACE = NB201Space()
+#: Small predictors, so that a 60-query run takes a fraction of a second.
+FAST = {"init": 20, "surrogate_options": {"epochs": 60, "hidden": [32]}}
+
+
+def evaluate(arch) -> tuple[float, float]:
+    """Accuracy-like and latency-like objectives that conflict: convolutions raise both, a
+    3x3 more than a 1x1; a hash of the cell adds noise to both."""
+    h = zlib.crc32(SPACE.key(arch).encode())
+    c3, c1 = arch.count("nor_conv_3x3"), arch.count("nor_conv_1x1")
+    acc = 0.12 * c3 + 0.07 * c1 + (h % 1000) / 10000
+    return acc, 1.0 * c3 + 0.3 * c1 + ((h // 1000) % 100) / 200
+
+
+def front_hv(opt) -> float:
+    """Hypervolume of the feasible front found (accuracy up, latency down from 7)."""
+    pts = np.array([[t.values[0], 7.0 - t.values[1]] for t in opt.pareto_front])
+    return hypervolume(pts) if len(pts) else 0.0
+
+
+def run(opt, n: int, constraint=None):
+    while len(opt.completed) < n:
+        for t in opt.ask(10):
+            acc, lat = evaluate(t.arch)
+            opt.tell(t, [acc, lat], constraints=None if constraint is None else [constraint(lat)])
+    return opt
+
+
+# ------------------------------------------------------------------ the search
+@pytest.mark.parametrize("selection", ["pareto", "parego", "hvi"])
+def test_multi_objective_weaknas_finds_a_better_front_than_random_on_every_seed_pair(selection):
+    """60 queries, 5 seeds: the front WeakNAS finds has a larger hypervolume than random
+    search's on average and on at least 4 of the 5 seeds."""
+    wk = [front_hv(run(nasopt.create("weaknas", SPACE, seed=s, objectives=["max", "min"],
+                                     mo_selection=selection, **FAST), 60)) for s in range(5)]
+    rnd = [front_hv(run(nasopt.create("random", SPACE, seed=s, objectives=["max", "min"]), 60))
+           for s in range(5)]
+    assert np.mean(wk) > np.mean(rnd), (wk, rnd)
+    assert sum(w > r for w, r in zip(wk, rnd)) >= 4, (wk, rnd)
+
+
+@pytest.mark.parametrize("objectives", [["max", "min"], ["max"]], ids=["two", "one"])
+def test_constraint_predictor_keeps_proposals_out_of_the_infeasible_region(objectives):
+    """A cell needs at least two skip connections (told after evaluation; about two thirds
+    of the cells violate it, and the accuracy-like objective prefers convolutions, so the
+    best predicted cells are mostly infeasible). After the random start, WeakNAS proposes
+    at most half as many infeasible cells as random search."""
+    def violation(arch) -> float:
+        return 2.0 - arch.count("skip_connect")
+
+    def infeasible_share(name, **kw):
+        shares = []
+        for s in range(3):
+            opt = nasopt.create(name, SPACE, seed=s, objectives=objectives, **kw)
+            while len(opt.completed) < 60:
+                for t in opt.ask(10):
+                    acc, lat = evaluate(t.arch)
+                    value = [acc, lat] if len(objectives) == 2 else acc
+                    opt.tell(t, value, constraints=[violation(t.arch)])
+            shares.append(np.mean([not t.feasible for t in opt.completed[20:]]))
+        return float(np.mean(shares))
+
+    weak, rnd = infeasible_share("weaknas", **FAST), infeasible_share("random")
+    assert rnd > 0.5 and weak <= rnd / 2, (weak, rnd)
+
+
+def test_a_single_objective_run_without_told_constraints_never_fits_a_constraint_predictor():
+    opt = nasopt.create("weaknas", SPACE, seed=0, **FAST)
+    fits = []
+    original = opt._fit_predict
+    opt._fit_predict = lambda *a, **k: fits.append(k.get("loss")) or original(*a, **k)
+    for _ in range(3):
+        for t in opt.ask(10):
+            opt.tell(t, evaluate(t.arch)[0], constraints=[-1.0])  # always feasible
+    assert fits and set(fits) == {None}
+
+
+@pytest.mark.parametrize("selection", ["pareto", "parego"])
+def test_known_before_constraints_filter_every_multi_objective_proposal(selection):
+    def few_convs(arch) -> float:
+        return arch.count("conv") - 2.0
+
+    opt = nasopt.create("weaknas", SPACE, seed=1, objectives=["max", "min"], mo_selection=selection,
+                        constraints=[few_convs], **FAST)
+    run(opt, 50)
+    assert all(few_convs(t.arch) <= 0 for t in opt.trials)
+
+
+@pytest.mark.parametrize("options", [
+    {"mo_selection": "parego"}, {"acquisition": "ucb"}, {"acquisition": "ei"},
+    {"sampling": "linear", "patience": 1}, {"surrogate": "quadratic", "surrogate_options": {}},
+], ids=["parego", "ucb", "ei", "linear-patience", "quadratic"])
+def test_a_multi_objective_batch_holds_distinct_unseen_cells(options):
+    """Every acquisition (applied per objective), sampling, the stagnation widening and a
+    predictor fitted per objective (not batched) give distinct, unseen proposals."""
+    opt = run(nasopt.create("weaknas", SPACE, seed=2, objectives=["max", "min"],
+                            **{**FAST, **options}), 40)
+    keys = [t.key for t in opt.trials]
+    assert len(keys) == len(set(keys)) == 40
+
+
+@pytest.mark.parametrize("selection", ["pareto", "parego", "hvi"])
+def test_a_space_that_cannot_be_enumerated_is_searched_on_a_pool_with_several_objectives(selection):
+    """The pool path (uniform samples plus mutations of the front): distinct proposals, told
+    constraints steering too, and a front that beats random search's."""
+    from nasopt.spaces.product import ProductSpace
+
+    space = ProductSpace({"a": list(range(8)), "b": list(range(8)), "c": list(range(8))},
+                         max_enumerate=10)
+    assert not space.is_finite
+
+    def values(arch):  # a front between a + b large and c + a small, with a kink
+        return float(arch["a"] + arch["b"]), float(arch["c"] + 0.5 * arch["a"])
+
+    def hv(opt):
+        pts = np.array([[v[0], 20.0 - v[1]] for v in (t.values for t in opt.pareto_front)])
+        return hypervolume(pts)
+
+    hvs = {}
+    for name, kw in (("weaknas", {"mo_selection": selection, "pool_size": 200, "top_n": 50,
+                                  **FAST, "init": 10}), ("random", {})):
+        runs = []
+        for seed in range(3):
+            opt = nasopt.create(name, space, seed=seed, objectives=["max", "min"], **kw)
+            while len(opt.completed) < 40:
+                for t in opt.ask(10):
+                    opt.tell(t, values(t.arch), constraints=[t.arch["b"] - 6.0])
+            assert len({t.key for t in opt.trials}) == 40
+            runs.append(hv(opt))
+        hvs[name] = np.mean(runs)
+    assert hvs["weaknas"] > hvs["random"], hvs
+
+
+@pytest.mark.parametrize("selection", ["pareto", "parego"])
+def test_three_objectives_are_learned_and_searched(selection):
+    """A third objective (fewer parameters: fewer convolutions) is a third predictor; the
+    front found beats random search's on the accuracy-latency plane's hypervolume."""
+    def three(arch):
+        acc, lat = evaluate(arch)
+        return acc, lat, float(arch.count("conv"))
+
+    def hv3(opt):
+        pts = np.array([[v[0], 7.0 - v[1], 7.0 - v[2]] for v in (t.values for t in opt.pareto_front)])
+        return hypervolume(pts)
+
+    out = {}
+    for name, kw in (("weaknas", {"mo_selection": selection, **FAST}), ("random", {})):
+        runs = []
+        for seed in range(3):
+            opt = nasopt.create(name, SPACE, seed=seed, objectives=["max", "min", "min"], **kw)
+            while len(opt.completed) < 50:
+                for t in opt.ask(10):
+                    opt.tell(t, three(t.arch))
+            runs.append(hv3(opt))
+        out[name] = np.mean(runs)
+    assert out["weaknas"] > out["random"], out
+
+
+def test_hvi_selection_refuses_more_than_two_objectives():
+    with pytest.raises(ConfigurationError, match="hvi.*two objectives"):
+        nasopt.create("weaknas", SPACE, objectives=["max", "min", "min"], mo_selection="hvi")
+
+
+def test_unknown_mo_selection_is_a_configuration_error_naming_the_choices():
+    with pytest.raises(ConfigurationError, match="mo_selection.*pareto.*parego"):
+        nasopt.create("weaknas", SPACE, objectives=["max", "min"], mo_selection="nsga")
+
+
+def test_a_prior_guides_the_random_start_of_a_multi_objective_run():
+    """With a prior and several objectives, the prior's share of the start comes from the
+    cells it ranks highest (here: the most 3x3 convolutions), and the search goes on."""
+    opt = nasopt.create("weaknas", SPACE, seed=0, objectives=["max", "min"],
+                        prior=lambda arch: float(arch.count("nor_conv_3x3")), prior_init=1.0,
+                        **{**FAST, "init": 10})
+    first = opt.ask(10)
+    assert min(t.arch.count("nor_conv_3x3") for t in first) >= 4
+    for t in first:
+        opt.tell(t, evaluate(t.arch))
+    run(opt, 30)
+    assert len(opt.pareto_front) >= 1
+
+
+# ------------------------------------------------------------------ persistence
+@pytest.mark.parametrize("options", [
+    {"mo_selection": "pareto"},
+    {"mo_selection": "parego"},
+    {"mo_selection": "hvi"},
+    {"mo_selection": "pareto", "sampling": "uniform", "exploit": 0.0},
+    {"warm_start": True},
+], ids=["pareto", "parego", "hvi", "pareto-uniform", "warm-start"])
+def test_a_multi_objective_weaknas_run_saved_or_journaled_continues_identically(tmp_path, options):
+    factory = nt.StrategyFactory("weaknas", **{**nt.FAST_OPTIONS["weaknas"], **options})
+    nt.check_multi_objective_persists(factory, None, tmp_path)
+
+
+def test_multi_objective_runs_are_deterministic_per_seed():
+    def asks(seed):
+        return [t.arch for t in run(nasopt.create("weaknas", SPACE, seed=seed,
+                                                  objectives=["max", "min"], **FAST), 40).trials]
+    assert asks(3) == asks(3) and asks(3) != asks(4)
+
+
+# ------------------------------------------------------------------ ranking helpers
+@pytest.mark.parametrize("m", [1, 2, 3])
+def test_pareto_top_is_the_head_of_nsga2s_full_order(m):
+    """Peeling only the fronts that ``k`` needs gives the same first ``k`` as ranking every
+    point (ties, infeasible points and a truncated last front included)."""
+    rng = np.random.default_rng(m)
+    for _ in range(20):
+        n = int(rng.integers(1, 60))
+        scores = rng.integers(0, 6, size=(n, m)).astype(float)
+        violation = np.where(rng.random(n) < 0.3, rng.integers(1, 4, n), 0).astype(float)
+        full = np.argsort(selection_order(scores, violation), kind="stable")
+        for k in (1, 5, n):
+            top = pareto_top(scores, k, violation)
+            # the same members, fronts and infeasible order; within a truncated front the
+            # crowding is computed on the whole front in both
+            assert list(top) == list(full[:k]), (scores, violation, k)
+
+
+def test_chebyshev_prefers_the_point_closest_to_the_ideal_under_the_weights():
+    pts = normalise_columns(np.array([[0.0, 10.0], [5.0, 5.0], [10.0, 0.0], [4.0, 4.0]]))
+    assert np.allclose(pts[1], [0.5, 0.5])
+    assert int(np.argmax(chebyshev(pts, np.array([0.5, 0.5])))) == 1
+    assert int(np.argmax(chebyshev(pts, np.array([0.9, 0.1])))) == 2
+    assert int(np.argmax(chebyshev(pts, np.array([0.1, 0.9])))) == 0
