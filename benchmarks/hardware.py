@@ -474,11 +474,12 @@ def make_jobs(datasets: Iterable[str], costs: Iterable[str], methods: Iterable[s
 
 
 def execute(jobs: list[dict], workers: int, log_path: str | None, resume: bool,
-            time_limit_s: float | None = None, progress: bool = True) -> list[dict]:
+            time_limit_s: float | None = None, progress: bool = True, run: bool = True) -> list[dict]:
     """Run ``jobs`` on ``workers`` processes (one thread each), appending each finished run
     to ``log_path`` (JSON lines); with ``resume`` the runs already there are not rerun.
     After ``time_limit_s`` seconds no run is waited for any more (the workers are
-    stopped). Returns the finished runs, in the order of ``jobs``."""
+    stopped); with ``run`` False nothing is run. Returns the finished runs, in the order of
+    ``jobs``."""
     done: dict[str, dict] = {}
     if resume and log_path and os.path.exists(log_path):
         with open(log_path, encoding="utf-8") as fh:
@@ -487,7 +488,7 @@ def execute(jobs: list[dict], workers: int, log_path: str | None, resume: bool,
                     rec = json.loads(line)
                     if "error" not in rec:  # a run that could not start is tried again
                         done[job_key(rec)] = rec
-    todo = [j for j in jobs if job_key(j) not in done]
+    todo = [j for j in jobs if job_key(j) not in done] if run else []
     log = open(log_path, "a" if resume else "w", encoding="utf-8") if log_path else None
     t0 = time.time()
 
@@ -650,16 +651,17 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
         name = DATASET_NAMES.get(d, d)
         cols = [(m, mode) for m in next(iter(by_dev.values())) for mode in MODES]
         lines += [f"**{name}: queries until the most accurate cell with latency ≤ the device's median "
-                  f"is found** — median (runs that found it within {cbudget} queries); mean CPU s per search "
-                  "in brackets", "",
+                  f"is found** — median (runs that found it within {cbudget} queries); mean with a miss "
+                  f"counted as {cbudget} (a lower bound); mean CPU s per search in brackets", "",
                   "| device | n | " + " | ".join(f"{m} ({mode})" for m, mode in cols) + " |",
                   "| --- | --- |" + " --- |" * len(cols)]
         for dev, by_m in by_dev.items():
             cells = []
             for m, mode in cols:
                 s = by_m.get(m, {}).get(mode)
+                q = None if s is None else s["queries_to_optimum"]
                 cells.append("–" if s is None else
-                             f"{_fmt_queries(s['queries_to_optimum'])} [{s['cpu_s'][0]:.1f}]")
+                             f"{_fmt_queries(q)}; {q['mean_censored']:.0f} [{s['cpu_s'][0]:.1f}]")
             n = max((s["runs"] for v in by_m.values() for s in v.values()), default=0)
             lines.append(f"| {dev} | {n} | " + " | ".join(cells) + " |")
         lines.append("")
@@ -767,6 +769,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, help="worker processes (one thread each)")
     p.add_argument("--out", default=None, help="output prefix (default nasopt-bench-out/hardware)")
     p.add_argument("--resume", action="store_true", help="skip the runs already in <out>.runs.jsonl")
+    p.add_argument("--tables-only", action="store_true",
+                   help="run nothing: the tables of the runs already in <out>.runs.jsonl (implies --resume)")
     p.add_argument("--time-limit", type=float, default=None, metavar="MIN",
                    help="stop after MIN minutes and tabulate the seeds every method finished")
     p.add_argument("--plot-seed", type=int, default=None, help="seed of the fronts plot (default: the first)")
@@ -804,7 +808,8 @@ def run(argv: Sequence[str] | None = None) -> dict:
                      args.budget, args.constrained_budget)
     t0 = time.time()
     limit = None if args.time_limit is None else 60.0 * args.time_limit
-    records = execute(jobs, args.jobs, out + ".runs.jsonl", args.resume, limit, progress=not args.quiet)
+    records = execute(jobs, args.jobs, out + ".runs.jsonl", args.resume or args.tables_only, limit,
+                      progress=not args.quiet, run=not args.tables_only)
     elapsed = time.time() - t0
     summary = summarize(records)
     command = "python benchmarks/hardware.py " + shlex.join(sys.argv[1:] if argv is None else list(argv))
