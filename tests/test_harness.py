@@ -328,6 +328,9 @@ TINY_BENCH_ARGS = {
     "parallel": ["--workers", "2", "--trials", "2", "--sleep", "0.01", "--repeats", "1"],
     "search": ["--runs", "1", "--budget", "5", "--strategies", "random", "--no-plot", "--quiet"],
     "baselines": ["--runs", "1", "--compare-runs", "2", "--budget", "5"],
+    "hardware": ["--costs", "pixel3", "--methods", "random", "--seeds", "2000", "--budget", "5",
+                 "--constrained-devices", "pixel3", "--constrained-methods", "random",
+                 "--constrained-budget", "5", "--no-plot", "--quiet"],
     "surrogate_speed": ["--surrogates", "rf", "--sizes", "16", "--repeats", "1"],
     "predictors": ["--sizes", "16", "--repeats", "1", "--predictors", "gbrt-mse", "--datasets", "cifar10",
                    "--no-plot", "--quiet"],
@@ -350,6 +353,8 @@ def test_experiments_without_out_write_to_a_scratch_folder_not_results(name, nb2
                                                                       monkeypatch, capsys):
     """Run from the repository root, a command of the docs must not overwrite results/."""
     script = importlib.import_module(f"benchmarks.{name}")
+    if name == "hardware" and not (nb201_data.parent / "nb201_hw_latency.npz").is_file():
+        pytest.skip("nb201_hw_latency.npz not found beside nb201.npz")
     monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
     if name == "nb101":  # enumerating the 423,624 cells takes minutes: the count is not tested here
         monkeypatch.setattr(script, "count_space", lambda: {"total_cells": 0})
@@ -425,3 +430,89 @@ def test_every_experiment_limits_its_threads_when_run_as_a_script(script):
     calls = {node.func.id for block in main_blocks for node in ast.walk(block)
              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
     assert len(main_blocks) == 1 and ("one_thread" in calls) == (script != "threads")
+
+
+# ---------------------------------------------------------------- benchmarks/hardware.py
+def test_hardware_scores_put_the_median_accuracy_at_zero_the_best_at_one_and_the_cheapest_cost_at_one():
+    from benchmarks.hardware import hv_scores
+
+    acc = np.array([50.0, 60.0, 70.0, 80.0, 90.0])
+    cost = np.array([4.0, 2.0, 10.0, 6.0, 10.0])
+    s = hv_scores(acc, cost)
+    assert s[:, 0].tolist() == [0.0, 0.0, 0.0, 0.5, 1.0]  # median 70 -> 0, below clipped at 0
+    assert s[:, 1].tolist() == [0.75, 1.0, 0.0, 0.5, 0.0]  # max cost -> 0, min cost -> 1
+
+
+def test_hardware_regret_curve_is_the_hypervolume_regret_of_every_prefix():
+    from benchmarks.hardware import first_below, regret_curve
+    from nasopt.core.pareto import hypervolume
+
+    rng = np.random.default_rng(3)
+    scores = rng.random((300, 2)) ** 3
+    hv_star = hypervolume(scores)
+    order = rng.permutation(300)[:120]
+    curve = regret_curve(order, scores, hv_star)
+    direct = [1 - hypervolume(scores[order[:n]]) / hv_star for n in range(1, 121)]
+    assert np.allclose(curve, direct) and np.all(np.diff(curve) <= 1e-12)
+    assert regret_curve(np.arange(300), scores, hv_star)[-1] == pytest.approx(0.0, abs=1e-12)
+    assert first_below(np.array([0.5, 0.2, 0.009, 0.0])) == 3 and first_below(np.array([0.5])) is None
+
+
+def test_hardware_summary_compares_the_methods_on_the_seeds_every_one_finished():
+    from benchmarks.hardware import summarize as hw_summarize
+
+    def run(method, seed, regret):
+        return {"kind": "front", "dataset": "cifar10", "target": "pixel3", "mode": None, "method": method,
+                "seed": seed, "budget": 100, "cpu_s": 1.0, "regret": {"50": regret, "100": regret},
+                "queries_to_target": None, "indices": list(range(100 if seed else 60)), "complete": False}
+
+    records = [run("a", 0, 0.1), run("a", 1, 0.3), run("a", 2, 0.5), run("b", 0, 0.2), run("b", 2, 0.4),
+               {"kind": "front", "dataset": "cifar10", "target": "pixel3", "mode": None, "method": "c",
+                "seed": 0, "budget": 100, "error": "ConfigurationError: no"}]
+    s = hw_summarize(records)
+    cell = s["front"]["cifar10"]["pixel3"]
+    assert cell["a"]["runs"] == cell["b"]["runs"] == 2  # seed 1 of "a" left out: "b" lacks it
+    assert cell["a"]["regret"]["100"][0] == pytest.approx(0.3) and cell["b"]["regret"]["100"][0] == pytest.approx(0.3)
+    assert cell["a"]["queries_to_target"]["found"] == 0 and cell["a"]["queries_to_target"]["median"] is None
+    assert cell["a"]["short"] == cell["b"]["short"] == 1  # seed 0 stopped at 60 of 100 queries
+    assert s["errors"] == {"front/c": "ConfigurationError: no"}
+
+
+def test_hardware_benchmark_end_to_end_counts_distinct_queries_and_keeps_constraints(
+        nb201_data, nb201_latency_data, tmp_path, monkeypatch):
+    pytest.importorskip("optuna")
+    pytest.importorskip("matplotlib")
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))
+    import benchmarks.hardware as hw
+
+    argv = ["--costs", "pixel3,params", "--methods", "rea,optuna-nsga2", "--seeds", "2000-2001",
+            "--budget", "60", "--constrained-devices", "eyeriss", "--constrained-methods",
+            "random,optuna-tpe", "--constrained-budget", "40", "--out", str(tmp_path / "h"), "--quiet"]
+    data = hw.run(argv)
+    runs = data["runs"]
+    assert len(runs) == 2 * (2 * 2 + 2 * 2)  # seeds x (costs x methods + methods x modes)
+    for r in runs:
+        assert len(r["indices"]) == len(set(r["indices"])) <= r["budget"]
+        if r["kind"] == "front":
+            prob = hw.front_problem("cifar10", r["target"])
+            curve = hw.regret_curve(r["indices"], prob.scores, prob.hv_star)
+            assert r["regret"]["50"] == pytest.approx(curve[49])
+            assert len(r["indices"]) == 60 or r["complete"]
+        else:
+            prob = hw.constrained_problem("cifar10", "eyeriss")
+            infeasible = sum(prob.latency[i] > prob.bound for i in r["indices"])
+            assert r["infeasible_queries"] == infeasible
+            if r["mode"] == "before":  # a known-before constraint never costs a query
+                assert infeasible == 0
+            found = r["queries_to_optimum"]
+            assert found is None or prob.is_optimum(r["indices"][found - 1])
+    md = (tmp_path / "h.md").read_text()
+    assert "hypervolume regret at 50 queries" in md and "| pixel3 | 2 |" in md and "| params | 2 |" in md
+    assert "| eyeriss | 2 |" in md and (tmp_path / "h.png").stat().st_size > 1000
+    # --resume takes every finished run from <out>.runs.jsonl and runs nothing again
+    monkeypatch.setattr(hw, "run_job", lambda job: pytest.fail(f"ran {job} again"))
+    again = hw.run(argv + ["--resume", "--no-plot"])
+    assert again["runs"] == json.loads(json.dumps(runs))
+    # --tables-only tabulates the runs file of a longer command without running the rest
+    more = hw.run([a if a != "2000-2001" else "2000-2003" for a in argv] + ["--tables-only", "--no-plot"])
+    assert more["runs"] == again["runs"] and "| pixel3 | 2 |" in (tmp_path / "h.md").read_text()
