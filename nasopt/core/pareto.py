@@ -18,7 +18,8 @@ def nondominated_mask(scores: np.ndarray) -> np.ndarray:
     """Boolean mask of the points that no other point dominates (the first front).
 
     Cost ``O(n * f * m)`` for ``f`` points on the front (each step removes what one front
-    point dominates), so it stays cheap on long histories with small fronts.
+    point dominates), so it stays cheap on long histories with small fronts; with two
+    objectives, one sort and a vectorised pass (:func:`front_mask_sorted_2d`).
     """
     scores = np.asarray(scores, dtype=float)
     n = len(scores)
@@ -27,6 +28,10 @@ def nondominated_mask(scores: np.ndarray) -> np.ndarray:
     # best-first on the objectives in turn: a point is never dominated by a later one
     order = np.lexsort(-scores.T[::-1])
     pts = scores[order]
+    if scores.shape[1] == 2:  # one vectorised pass instead of a step per front point
+        mask = np.zeros(n, dtype=bool)
+        mask[order[front_mask_sorted_2d(pts)]] = True
+        return mask
     alive = np.arange(n)
     i = 0
     while i < len(alive):
@@ -38,6 +43,25 @@ def nondominated_mask(scores: np.ndarray) -> np.ndarray:
     mask = np.zeros(n, dtype=bool)
     mask[order[alive]] = True
     return mask
+
+
+def front_mask_sorted_2d(pts: np.ndarray) -> np.ndarray:
+    """Non-dominated mask of two-objective points sorted by the first objective, then the
+    second, both falling (vectorised; equal points do not dominate each other).
+
+    An earlier point has a first objective at least as large, so a point is dominated when
+    an earlier one has a larger second objective, or an equal second objective and a larger
+    first: among the earlier points with the largest second objective, the first has the
+    largest first objective."""
+    y = pts[:, 1]
+    best = np.maximum.accumulate(y)  # inclusive running maximum
+    prev = np.concatenate(([-np.inf], best[:-1]))
+    pos = np.arange(len(y))
+    rises = np.concatenate(([True], best[1:] > best[:-1]))
+    first = np.maximum.accumulate(np.where(rises, pos, 0))  # first holder of the maximum
+    prev_first = np.concatenate(([0], first[:-1]))
+    dominated = (prev > y) | ((prev == y) & (pts[prev_first, 0] > pts[:, 0]))
+    return ~dominated
 
 
 def nondominated_ranks(scores: np.ndarray) -> np.ndarray:

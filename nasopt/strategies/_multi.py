@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.pareto import crowding_distance, nondominated_mask
+from ..core.pareto import crowding_distance, front_mask_sorted_2d, nondominated_mask
 
 #: ParEGO's augmentation weight: the weighted sum's share of the Chebyshev scalarization
 #: (it breaks the ties of the max term, so that weakly dominated points lose).
@@ -47,7 +47,7 @@ def pareto_top(scores: np.ndarray, k: int, violation: np.ndarray | None = None) 
         left = left[np.lexsort((-scores[left, 1], -scores[left, 0]))]
     while count < k and len(left):
         pts = scores[left]
-        mask = _front_mask_2d(pts) if pts.shape[1] == 2 else nondominated_mask(pts)
+        mask = front_mask_sorted_2d(pts) if pts.shape[1] == 2 else nondominated_mask(pts)
         front, left = left[mask], left[~mask]
         crowd = crowding_distance(scores[front], np.zeros(len(front), dtype=np.int64))
         front = front[np.lexsort((front, -crowd))]
@@ -60,25 +60,6 @@ def pareto_top(scores: np.ndarray, k: int, violation: np.ndarray | None = None) 
     if not parts:
         return np.zeros(0, dtype=np.int64)
     return np.concatenate(parts)[:k].astype(np.int64)
-
-
-def _front_mask_2d(pts: np.ndarray) -> np.ndarray:
-    """Non-dominated mask of two-objective points sorted by the first objective, then the
-    second, both falling (vectorised; equal points do not dominate each other).
-
-    An earlier point has a first objective at least as large, so a point is dominated when
-    an earlier one has a larger second objective, or an equal second objective and a larger
-    first: among the earlier points with the largest second objective, the first has the
-    largest first objective."""
-    y = pts[:, 1]
-    best = np.maximum.accumulate(y)  # inclusive running maximum
-    prev = np.concatenate(([-np.inf], best[:-1]))
-    pos = np.arange(len(y))
-    rises = np.concatenate(([True], best[1:] > best[:-1]))
-    first = np.maximum.accumulate(np.where(rises, pos, 0))  # first holder of the maximum
-    prev_first = np.concatenate(([0], first[:-1]))
-    dominated = (prev > y) | ((prev == y) & (pts[prev_first, 0] > pts[:, 0]))
-    return ~dominated
 
 
 def normalise_columns(scores: np.ndarray) -> np.ndarray:
