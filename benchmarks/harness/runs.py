@@ -120,20 +120,15 @@ def proxy_prior(names: list[str]) -> np.ndarray:
             cell for it (a prior must score every member).
     """
     from nasopt.proxies import load_nb201
-    from nasopt.proxies.prior import LOG_PROXIES
+    from nasopt.proxies.prior import log_scaled
 
     table = load_nb201()
-    columns = []
     for name in names:
-        col = np.asarray(table[name], dtype=float)
-        if np.isnan(col).any():
+        if np.isnan(table[name]).any():
             raise ConfigurationError(
                 f"prior proxies:{name}: the packaged table covers {table.coverage[name]} of "
-                f"{len(col)} cells for {name}; complete it with benchmarks/nb201_proxies.py")
-        if name in LOG_PROXIES:
-            col = np.log(np.maximum(col, np.finfo(float).tiny))
-        columns.append(col)
-    return np.column_stack(columns)
+                f"{len(table[name])} cells for {name}; complete it with benchmarks/nb201_proxies.py")
+    return log_scaled(names, np.column_stack([table[name] for name in names]))
 
 
 def table_prior(options: dict, bench: TabularBenchmark) -> dict:

@@ -20,6 +20,16 @@ from ..core.errors import ConfigurationError
 #: cells, so its raw value standardized would rank by a few outliers.
 LOG_PROXIES: tuple[str, ...] = ("synflow",)
 
+def log_scaled(names: Sequence[str], values: np.ndarray) -> np.ndarray:
+    """``values`` (proxies in the order of ``names``, on the last axis) with the columns of
+    :data:`LOG_PROXIES` replaced by their logarithm (zero floored at the smallest float):
+    the form a prior ranks by."""
+    out = np.array(values, dtype=np.float64)
+    log = np.array([n in LOG_PROXIES for n in names])
+    out[..., log] = np.log(np.maximum(out[..., log], np.finfo(float).tiny))
+    return out
+
+
 #: Proxies that read the batch's labels.
 NEEDS_TARGETS: tuple[str, ...] = ("snip", "grad_norm")
 
@@ -68,7 +78,6 @@ class ProxyPrior:
         self.inputs, self.targets = inputs, targets
         self.model_fn = model_fn
         self.seed = int(seed)
-        self._log = np.array([n in LOG_PROXIES for n in names])
         self.__qualname__ = f"ProxyPrior[{self.identity()}]"  # what files record of it
 
     def bind(self, space: Any) -> "ProxyPrior":
@@ -99,9 +108,7 @@ class ProxyPrior:
         torch.manual_seed(self.seed)
         model = self.model_fn(arch)
         values = compute(model, inputs, targets, proxies=self.proxies)
-        out = np.array([values[n] for n in self.proxies], dtype=np.float64)
-        out[self._log] = np.log(np.maximum(out[self._log], np.finfo(float).tiny))
-        return out
+        return log_scaled(self.proxies, [values[n] for n in self.proxies])
 
     def identity(self) -> str:
         """What identifies this prior in a checkpoint: names, seed and a digest of the batch."""
