@@ -48,7 +48,12 @@ PAPER_QUERIES: dict[str, dict[str, float]] = {
 
 #: Named strategy configurations accepted by ``--strategies``.
 PRESETS: dict[str, StrategySpec] = {
+    # the default: prior="auto" (on NB201 the packaged log synflow, refits shortened above 64
+    # results: the same runs as weaknas-synflow; on Macro params + FLOPs; elsewhere none)
     "weaknas": StrategySpec("weaknas", "weaknas", {}),
+    # the default without a prior (the default before prior="auto"; "weaknas" in result
+    # files written before it)
+    "weaknas-noprior": StrategySpec("weaknas-noprior", "weaknas", {"prior": None}),
     # the paper's loop (M0 10, M 10, uniform from the top 100, MSE) with the fast predictor
     "weaknas-paperloop": StrategySpec(
         "weaknas-paperloop", "weaknas", {**PAPER_OPTIONS, "init": 10, "batch": 10, "top_n": 100}),

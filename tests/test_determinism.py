@@ -39,11 +39,20 @@ STRATEGIES = {
     "renas-iter": ("nasopt.strategies.renas", {}),
 }
 TORCH_STRATEGIES = ("weaknas", "renas")
+#: More recordings of a strategy, with other options: recording -> (strategy, options).
+#: ``weaknas-noprior``: WeakNAS without a prior, the default before ``prior="auto"`` (its
+#: recording is the ``weaknas.json`` of that time: a run without a prior is unchanged).
+VARIANTS = {"weaknas-noprior": ("weaknas", {"prior": None})}
 
 
 def trajectory(name: str, data: str | None = None) -> dict:
-    """Run ``name`` for N_ARCHS proposals (ask(BATCH), tell each) and describe the run."""
-    module, options = STRATEGIES[name]
+    """Run ``name`` (a strategy, or a recording of :data:`VARIANTS`) for N_ARCHS proposals
+    (ask(BATCH), tell each) and describe the run."""
+    if name in VARIANTS:
+        name, options = VARIANTS[name]
+        module = STRATEGIES[name][0]
+    else:
+        module, options = STRATEGIES[name]
     importlib.import_module(module)
     from nasopt.benchmarks import NB201
 
@@ -64,9 +73,9 @@ def trajectory(name: str, data: str | None = None) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [f.name for f in registered_strategies()])
+@pytest.mark.parametrize("name", [f.name for f in registered_strategies()] + list(VARIANTS))
 def test_recorded_trajectory(name, nb201_data):
-    assert name in STRATEGIES, f"strategy {name!r} has no options here: add it to STRATEGIES and record it"
+    assert name in STRATEGIES or name in VARIANTS, f"strategy {name!r} has no options here: add it to STRATEGIES and record it"
     got = trajectory(name, str(nb201_data))
     path = TRAJ / f"{name}.json"
     if RECORD:

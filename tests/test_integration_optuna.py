@@ -488,10 +488,18 @@ def test_a_prior_reaches_the_strategy_and_a_resumed_study_needs_it_again(bench, 
 def test_a_study_without_a_prior_records_no_prior(bench):
     from nasopt.integrations.optuna import CONFIG_ATTR
 
-    sampler = NASSampler(bench.space, strategy="weaknas", seed=1, surrogate="quadratic", init=4)
+    sampler = NASSampler(bench.space, strategy="weaknas", seed=1, surrogate="quadratic", init=4,
+                         prior=None)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     study.optimize(nb201_objective(bench, sampler), n_trials=2)
     assert set(study._storage.get_study_system_attrs(study._study_id)[CONFIG_ATTR]) == {
         "strategy", "seed", "options"}
+    # by default the strategy's own prior: WeakNAS's "auto" (recorded as such), ReNAS none
+    default = NASSampler(bench.space, strategy="weaknas", seed=1, surrogate="quadratic", init=4)
+    study = optuna.create_study(direction="maximize", sampler=default)
+    study.optimize(nb201_objective(bench, default), n_trials=2)
+    assert study._storage.get_study_system_attrs(study._study_id)[CONFIG_ATTR]["prior"]["auto"] is True
+    assert NASSampler(bench.space, strategy="renas-iter").optimizer(
+        optuna.create_study(direction="maximize"))._prior is None
     with pytest.raises(nasopt.ConfigurationError, match="has no option|unknown option|prior"):
         NASSampler(bench.space, strategy="rea", prior="free")

@@ -457,8 +457,8 @@ def test_the_free_prior_on_a_space_without_free_features_names_the_space():
     with pytest.raises(ConfigurationError, match=r"prior='free': ProductSpace\(\{p0: 4.*\}\) has no "
                                                  r"free features"):
         WeakNAS(space(), seed=0, prior="free")
-    with pytest.raises(ConfigurationError, match=r"prior must be .* or 'free' .*got 'auto'"):
-        WeakNAS(space(), seed=0, prior="auto")
+    with pytest.raises(ConfigurationError, match=r"prior must be .* or 'auto' .*got 'best'"):
+        WeakNAS(space(), seed=0, prior="best")
 
 
 def test_broken_free_features_are_refused_naming_the_space_or_the_architecture():
@@ -504,3 +504,92 @@ def test_renas_resolves_the_free_prior_of_the_space_as_weaknas_does():
     assert r._runtime_identity() == w._runtime_identity()
     first = [t.arch for t in r.ask(10)]
     assert len({sp.key(a) for a in first}) == 10
+
+
+# ------------------------------------------------------------------ prior="auto" (the default)
+def test_the_default_prior_on_nb201_is_the_packaged_log_synflow_with_shortened_refits(nb201_data):
+    from nasopt.proxies import load_nb201
+
+    sp = NB201Space()
+    opt = WeakNAS(sp, seed=2)
+    ident = opt._runtime_identity()["prior"]
+    assert ident["kind"] == "array" and ident["auto"] is True and ident["shape"] == [len(sp), 1]
+    synflow = load_nb201().values("synflow", [sp[i] for i in range(0, len(sp), 97)])
+    floor = np.finfo(float).tiny  # synflow is 0 for cells whose output ignores the input
+    np.testing.assert_array_equal(opt._prior.all_scores()[::97, 0], np.log(np.maximum(synflow, floor)))
+    assert opt._surrogate_options == {"full_epochs_rows": 64} and opt.get_params()["surrogate_options"] is None
+    # the same run as that table passed explicitly with the same refits (the measured preset)
+    table = opt._prior.all_scores().copy()
+    explicit = WeakNAS(sp, seed=2, prior=table, surrogate_options={"full_epochs_rows": 64})
+
+    def cells(o: WeakNAS) -> list[str]:
+        out = []
+        for _ in range(60):  # past the 30 random start: four refits
+            t = o.ask()
+            o.tell(t, 2.0 * t.arch.count("3x3") + t.arch.count("1x1") - t.arch.count("none"))
+            out.append(t.arch)
+        return out
+
+    assert cells(opt) == cells(explicit)
+    # an explicit predictor setting wins over the preset's
+    assert WeakNAS(sp, seed=2, surrogate_options={"full_epochs_rows": None})._surrogate_options == {
+        "full_epochs_rows": None}
+
+
+def test_the_default_prior_is_the_free_features_else_none():
+    opt = WeakNAS(CostedSpace(), seed=3, init=10)
+    assert opt._runtime_identity()["prior"]["kind"] == "free" and opt._prior.auto
+    assert run(opt, 3) == run(WeakNAS(CostedSpace(), seed=3, init=10, prior="free",
+                                      surrogate_options={"full_epochs_rows": 64}), 3)
+    # a space without free features: no prior at all, files and runs as with prior=None
+    sp = space()
+    plain = WeakNAS(sp, seed=3, init=10)
+    assert plain._prior is None and "prior" not in state_dict(plain)
+    assert plain._surrogate_options == {}
+    assert run(plain, 3) == run(WeakNAS(sp, seed=3, init=10, prior=None), 3)
+    # several objectives: none (a single "more promising" score has no direction between them)
+    assert WeakNAS(CostedSpace(), seed=3, objectives=["max", "min"])._prior is None
+    # ReNAS keeps no prior by default; "auto" is there on request
+    assert ReNAS(CostedSpace(), seed=3, **RENAS)._prior is None
+    assert ReNAS(CostedSpace(), seed=3, prior="auto", **RENAS)._prior.auto
+
+
+def test_nb201_proxy_scores_follow_the_space_index_order_whatever_it_is(nb201_data, monkeypatch):
+    from nasopt.proxies import load_nb201
+    from nasopt.proxies.table import nb201_space_scores
+
+    table = load_nb201()
+    sp = NB201Space()
+    shuffled = np.random.default_rng(0).permutation(len(sp))
+    codes = sp.op_codes[shuffled]
+    monkeypatch.setattr(NB201Space, "op_codes", property(lambda self: codes))
+    scores = nb201_space_scores(NB201Space())[:, 0]
+    picks = [0, 1, 777, 15624]
+    synflow = table.values("synflow", [sp[int(shuffled[i])] for i in picks])
+    expect = np.log(np.maximum(synflow, np.finfo(float).tiny))
+    np.testing.assert_array_equal(scores[picks], expect)
+    assert nb201_space_scores(space()) is None
+
+
+def test_a_run_with_the_default_prior_reopens_without_naming_it(tmp_path):
+    sp = CostedSpace()
+    ref = WeakNAS(sp, seed=4, init=10)
+    run(ref, 2)
+    path = str(tmp_path / "run.ckpt")
+    ref.save(path)
+    assert json.loads(open(path).read())["prior"]["auto"] is True
+    assert run(nasopt.load(path, space=CostedSpace()), 3) == run(ref, 3)
+    # a run made without a prior reopens without one (files written before the default changed)
+    plain = WeakNAS(sp, seed=4, init=10, prior=None)
+    run(plain, 2)
+    plain.save(path)
+    assert "prior" not in json.loads(open(path).read())
+    assert run(nasopt.load(path, space=CostedSpace()), 3) == run(plain, 3)
+    jpath = str(tmp_path / "run.jsonl")
+    with WeakNAS(sp, seed=4, init=10, prior=None, journal=jpath) as opt:
+        run(opt, 1)
+    with pytest.raises(CheckpointError, match=r"made without a prior, and prior='auto' \(the default\) "
+                                              r"chose one for this space: pass prior=None"):
+        WeakNAS(sp, seed=4, init=10, journal=jpath)
+    reopened = nasopt.load(jpath, space=CostedSpace())
+    reopened.close()

@@ -263,6 +263,9 @@ NO_DEFAULT: Any = inspect.Parameter.empty
 #: of their own (``seed``, ``maximize``, ``allow_duplicates``), the others under ``options``.
 BASE_OPTIONS = ("seed", "maximize", "direction", "allow_duplicates")
 
+#: The ``prior=`` that takes what is free for the space (``WeakNAS``'s default; see
+#: :func:`nasopt.strategies._prior.resolve_prior`); files mark a prior chosen so.
+AUTO_PRIOR = "auto"
 #: Options that checkpoints and journals do not record: the ``constraints=`` functions are
 #: code, not data (pass them again when reopening a journal).
 UNRECORDED_OPTIONS = ("constraints",)

@@ -67,7 +67,7 @@ from ..core.errors import (  # noqa: E402
 )
 from ..core.optimizer import Optimizer, check_constraint_values  # noqa: E402
 from ..persist.codec import (  # noqa: E402
-    ask_record, options_match, prior_kw, runtime_identity, strategy_options, strategy_state,
+    DEFAULT_PRIOR, ask_record, options_match, prior_kw, runtime_identity, strategy_options, strategy_state,
 )
 from ..persist.journal import replay  # noqa: E402
 from ..core.space import SearchSpace  # noqa: E402
@@ -280,8 +280,10 @@ class NASSampler(BaseSampler):
     A study with several ``directions`` runs the strategy with those objectives
     (``objectives=[...]``): ``"random"`` and ``"rea"`` support them.
         prefix: Prefix of the architecture parameter names.
-        prior: The strategy's ``prior=`` (``WeakNAS``, ``docs/priors.md``): a callable, a
-            table, or ``"free"`` (the space's free features). A runtime argument, passed on
+        prior: The strategy's ``prior=`` (``WeakNAS``, ``docs/priors.md``): ``"default"``
+            (the strategy's own default: ``"auto"``, what is free for the space, for
+            WeakNAS; none for the others), ``"auto"``, ``None`` (no prior), a callable, a table, or ``"free"`` (the
+            space's free features). A runtime argument, passed on
             to every optimizer the sampler builds and never stored: the study records only
             what identifies it (system attribute ``nasopt:config``), so a sampler resuming
             the study needs the same ``prior=`` again (``"free"`` is computed again); one
@@ -292,10 +294,10 @@ class NASSampler(BaseSampler):
     def __init__(self, space: SearchSpace, strategy: str = "weaknas", *, fallback: BaseSampler | None = None,
                  seed: int | None = None, prefix: str = "arch",
                  constraints_func: Callable[[FrozenTrial], Any] | None = None,
-                 prior: Any = None, **strategy_options: Any) -> None:
+                 prior: Any = DEFAULT_PRIOR, **strategy_options: Any) -> None:
         if not isinstance(space, SearchSpace):
             raise ConfigurationError(f"space must be a nasopt SearchSpace, got {type(space).__name__}")
-        create_strategy(strategy, space, seed=0, **strategy_options, **prior_kw(prior))  # fail early
+        create_strategy(strategy, space, seed=0, **strategy_options, **prior_kw(prior, strategy))  # fail early
         self.space, self.strategy, self.seed = space, strategy, seed
         self.strategy_options = dict(strategy_options)
         self.prior = prior  # a runtime argument: passed to every optimizer, never recorded
@@ -415,7 +417,7 @@ class NASSampler(BaseSampler):
     def _create(self, study: "optuna.Study", seed: int | None) -> Optimizer:
         """A fresh optimizer of this sampler's strategy, options and prior for ``study``."""
         return create_strategy(self.strategy, self.space, seed=seed, **_directions(study),
-                               **self.strategy_options, **prior_kw(self.prior))
+                               **self.strategy_options, **prior_kw(self.prior, self.strategy))
 
     def _replay(self, study: "optuna.Study") -> _StudyRun:
         """Rebuild the optimizer from the proposals logged on the study's trials.

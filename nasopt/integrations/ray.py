@@ -48,7 +48,7 @@ from ray.tune.search import Searcher  # noqa: E402
 from ..core.errors import ConfigurationError  # noqa: E402
 from ..core.optimizer import Optimizer  # noqa: E402
 from ..persist.checkpoint import from_state_dict, state_dict, write_json  # noqa: E402
-from ..persist.codec import prior_kw  # noqa: E402
+from ..persist.codec import DEFAULT_PRIOR, prior_kw  # noqa: E402
 from ..core.space import SearchSpace  # noqa: E402
 from ..core.trial import Trial  # noqa: E402
 
@@ -84,10 +84,12 @@ class NASSearch(Searcher):
         ordered: Tell results in the order the architectures were asked.
         arch_key: Config key holding the architecture.
         optimizer: An existing nasopt optimizer to continue (e.g. ``nasopt.load(path)``).
-        prior: The strategy's ``prior=`` (``WeakNAS``, ``docs/priors.md``): a callable, a
-            table, or ``"free"`` (the space's free features); with ``optimizer``, that
-            optimizer's prior by default. A runtime argument: passed on to the optimizer,
-            never saved or pickled (``"free"`` is pickled as the word and computed again);
+        prior: The strategy's ``prior=`` (``WeakNAS``, ``docs/priors.md``): ``"default"``
+            (the strategy's own default: ``"auto"``, what is free for the space, for
+            WeakNAS; none for the others; with ``optimizer``, that optimizer's prior),
+            ``"auto"``, ``None`` (no prior), a callable, a table, or ``"free"`` (the
+            space's free features). A runtime argument: passed on to the optimizer, never
+            saved or pickled (``"free"`` is pickled as the word and computed again);
             ``restore`` of a run with a prior needs the same one here, else it raises
             :class:`~nasopt.core.errors.CheckpointError` saying to pass ``prior=`` again.
         **strategy_options: Keyword options of the strategy.
@@ -96,7 +98,7 @@ class NASSearch(Searcher):
     def __init__(self, space: SearchSpace | None = None, strategy: str = "weaknas", *,
                  metric: str | None = None, mode: str | None = None, seed: int | None = None,
                  batch_size: int | None = None, ordered: bool = False, arch_key: str = "arch",
-                 optimizer: Optimizer | None = None, prior: Any = None,
+                 optimizer: Optimizer | None = None, prior: Any = DEFAULT_PRIOR,
                  **strategy_options: Any) -> None:
         if mode is not None and _directions(metric, mode) is None:
             raise ConfigurationError(
@@ -113,8 +115,8 @@ class NASSearch(Searcher):
                                        or batch_size < 1):
             raise ConfigurationError(f"batch_size must be a positive integer or None, got {batch_size!r}")
         if optimizer is None:
-            create_strategy(strategy, space, seed=0, **strategy_options, **prior_kw(prior))  # fail early
-        elif prior is None:
+            create_strategy(strategy, space, seed=0, **strategy_options, **prior_kw(prior, strategy))  # fail early
+        elif isinstance(prior, str) and prior == DEFAULT_PRIOR:  # the optimizer's own
             prior = getattr(optimizer, "prior", None)
         self.space, self.strategy, self.seed = space, strategy, seed
         self.strategy_options = dict(strategy_options)
@@ -140,7 +142,7 @@ class NASSearch(Searcher):
             else:
                 directions = {"maximize": self._mode == "max"}
             self._opt = create_strategy(self.strategy, self.space, seed=self.seed,
-                                        **directions, **self.strategy_options, **prior_kw(self.prior))
+                                        **directions, **self.strategy_options, **prior_kw(self.prior, self.strategy))
         return self._opt
 
     def arch(self, config: dict) -> Any:
@@ -230,6 +232,7 @@ class NASSearch(Searcher):
     def set_state(self, state: dict) -> None:
         if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
             raise ConfigurationError("not a NASSearch state")
+        # "default" restores what the run recorded: "auto" again, or no prior
         opt = from_state_dict(state["optimizer"], self.space, prior=self.prior)
         trials = {t.id: t for t in opt.trials}
         self._opt = opt

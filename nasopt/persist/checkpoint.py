@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.errors import CheckpointError, NasoptError
 from ..core.space import SearchSpace
 from .codec import (
-    check_count, check_perm, check_rng, decode_archs, identity, io_error, prior_kw, rebuild,
+    check_count, check_perm, check_rng, decode_archs, identity, io_error, rebuild,
     strategy_state, trial_from_record, trial_record,
 )
 from .journal import load_journal
@@ -93,7 +93,7 @@ def from_state_dict(data: Any, space: SearchSpace | None = None, trusted: bool =
         raise CheckpointError(f"unsupported checkpoint version {data.get('version')!r}")
     if "space" not in data:
         raise CheckpointError("corrupted checkpoint: no search space config")
-    opt = rebuild(data, space, trusted, "the checkpoint", _corrupted, **prior_kw(prior))
+    opt = rebuild(data, space, trusted, "the checkpoint", _corrupted, prior=prior)
     try:
         space = opt.space
         opt._next_id = check_count(data["next_id"], "next_id")

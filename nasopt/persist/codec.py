@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..core.errors import CheckpointError, CheckpointIOError, ConfigurationError, NasoptError
 from ..core.jsondata import to_data
 from ..core.optimizer import (
-    BASE_OPTIONS, NO_DEFAULT, UNRECORDED_OPTIONS, check_value, option_defaults,
+    AUTO_PRIOR, BASE_OPTIONS, NO_DEFAULT, UNRECORDED_OPTIONS, check_value, option_defaults,
 )
 from ..core.registry import strategy_class
 from ..core.space import SearchSpace, space_of_file
@@ -123,9 +123,17 @@ def runtime_diffs(recorded: dict, opt: "Optimizer", source: str = "journal") -> 
     """The runtime arguments (``prior``...) whose identity recorded in a file differs from
     that of ``opt``, one line each, saying that they must be passed again."""
     current = runtime_identity(opt)
+
+    def hint(name: str) -> str:
+        mine = current.get(name)
+        if name == "prior" and recorded.get(name) is None and isinstance(mine, dict) and mine.get("auto"):
+            return ("this run was made without a prior, and prior='auto' (the default) chose one "
+                    "for this space: pass prior=None to continue it")
+        return f"a {name} is not stored in files: pass {name}= again, the same one, when reopening"
+
     return [
         f"{name}: {source} has {recorded.get(name)!r}, this optimizer {current.get(name)!r} "
-        f"(a {name} is not stored in files: pass {name}= again, the same one, when reopening)"
+        f"({hint(name)})"
         for name in type(opt).runtime_arguments if name != "journal"
         if recorded.get(name) != current.get(name)
     ]
@@ -143,14 +151,45 @@ def identity_diffs(recorded: dict, opt: "Optimizer") -> list[str]:
     ] + runtime_diffs(recorded, opt)
 
 
-def prior_kw(prior: Any) -> dict:
-    """The ``prior=`` constructor argument of :func:`rebuild`, only when one is given
-    (strategies without priors do not accept it)."""
-    return {} if prior is None else {"prior": prior}
+#: The adapters' default ``prior=``: the strategy's own default (``"auto"`` for WeakNAS,
+#: none for ReNAS), and on restore what the file recorded.
+DEFAULT_PRIOR = "default"
+
+
+def prior_kw(prior: Any, strategy: str | type | None = None) -> dict:
+    """The ``prior=`` constructor argument: ``{}`` (the constructor's default) for ``None``
+    without a strategy and for :data:`DEFAULT_PRIOR`; ``{}`` also for ``None`` when the
+    strategy takes no prior; else ``{"prior": prior}`` (a strategy without priors then
+    refuses it)."""
+    if _is_word(prior, DEFAULT_PRIOR):
+        return {}
+    if prior is None and (strategy is None or "prior" not in _runtime_args(strategy)):
+        return {}
+    return {"prior": prior}
+
+
+def _runtime_args(strategy: str | type) -> tuple[str, ...]:
+    cls = strategy_class(strategy) if isinstance(strategy, str) else strategy
+    return cls.runtime_arguments
+
+
+def _is_word(prior: Any, word: str) -> bool:
+    return isinstance(prior, str) and prior == word
+
+
+def recorded_prior(recorded: dict, prior: Any) -> Any:
+    """The ``prior=`` to rebuild a run from a file with: the caller's when given, else
+    ``"auto"`` when the file's run chose its prior that way (recomputed identically), else
+    ``None`` (no prior; a file of a run with another prior then refuses to load)."""
+    if prior is not None and not _is_word(prior, DEFAULT_PRIOR):
+        return prior
+    rec = recorded.get("prior")
+    return AUTO_PRIOR if isinstance(rec, dict) and rec.get("auto") is True else None
 
 
 def rebuild(recorded: dict, space: SearchSpace | None, trusted: bool, source: str,
-            fail: Callable[[Exception], CheckpointError], **extra: Any) -> "Optimizer":
+            fail: Callable[[Exception], CheckpointError], prior: Any = None,
+            **extra: Any) -> "Optimizer":
     """The optimizer that the identity ``recorded`` in a file describes, built with its
     strategy, options, seed and direction (``extra``: more constructor arguments, such as
     ``journal=``), with the file's run token.
@@ -162,6 +201,8 @@ def rebuild(recorded: dict, space: SearchSpace | None, trusted: bool, source: st
         source: The file, for the messages of :func:`~nasopt.core.space.space_of_file`.
         fail: Turns an exception of the constructor (a bad option, an unknown strategy)
             into the caller's :class:`CheckpointError`.
+        prior: The caller's ``prior=`` (:func:`recorded_prior`: ``None`` takes the file's
+            ``"auto"``, else no prior).
     """
     space = space_of_file(recorded["space"], space, trusted, source)
     try:
@@ -170,7 +211,8 @@ def rebuild(recorded: dict, space: SearchSpace | None, trusted: bool, source: st
         if not isinstance(options, dict):
             raise TypeError(f"options must be a JSON object, got {options!r}")
         opt = cls(space, seed=recorded["seed"], maximize=recorded["maximize"],
-                  allow_duplicates=recorded["allow_duplicates"], **options, **extra)
+                  allow_duplicates=recorded["allow_duplicates"], **options, **extra,
+                  **prior_kw(recorded_prior(recorded, prior), cls))
         opt._owner = str(recorded["owner"])
         diffs = runtime_diffs(recorded, opt, "the file")
         if diffs:

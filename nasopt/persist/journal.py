@@ -74,7 +74,7 @@ from ..core.optimizer import Optimizer
 from ..core.trial import Trial, TrialState, check_time, check_user_attrs
 from .codec import (
     ask_record, check_count, check_perm, check_result, check_rng, decode_archs, identity,
-    identity_diffs, io_error, prior_kw, read_result, rebuild, result_extras,
+    identity_diffs, io_error, read_result, rebuild, result_extras,
 )
 
 try:  # advisory lock: POSIX only
@@ -575,9 +575,8 @@ def load_journal(path: str, space: "SearchSpace | None" = None, attach: bool = T
         return CheckpointError(f"{path}: bad journal header ({type(exc).__name__}: {exc})")
 
     if attach:
-        return rebuild(header, space, trusted, str(path), bad_header, journal=path,
-                       **prior_kw(prior))
-    opt = rebuild(header, space, trusted, str(path), bad_header, **prior_kw(prior))
+        return rebuild(header, space, trusted, str(path), bad_header, journal=path, prior=prior)
+    opt = rebuild(header, space, trusted, str(path), bad_header, prior=prior)
     replayer = _Replayer(opt, os.fspath(path))
     with _gc_paused():
         _, _, _, torn_len = read_journal(os.fspath(path), sink=replayer)

@@ -9,6 +9,12 @@ A prior is one of
 * a ``dict`` mapping canonical keys (``space.key(arch)``) to scores;
 * an array aligned with a finite space's index order, shape ``(len(space),)`` or
   ``(len(space), k)``;
+* ``"auto"`` (:data:`AUTO`, WeakNAS's default): what is free for this space
+  (:func:`auto_source`): on ``NB201Space`` the packaged zero-cost proxy table (log
+  synflow, :func:`nasopt.proxies.table.nb201_space_scores`), else the space's free
+  features when it has some (``NAS-Bench-Macro``: params and FLOPs), else no prior at all;
+  with several objectives no prior (a "higher is more promising" score has no direction
+  between accuracy and cost);
 * ``"free"`` (:data:`FREE`): the space's free features
   (:meth:`~nasopt.core.space.SearchSpace.free_features`, e.g. the parameter count and FLOPs
   of ``NB201Space`` and ``MacroSpace`` networks, counted in closed form), computed again
@@ -33,23 +39,50 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core.errors import ConfigurationError, PriorError
+from ..core.optimizer import AUTO_PRIOR
 from ..core.space import SearchSpace
 
 
 #: ``prior="free"``: the space's free features (:meth:`SearchSpace.free_features`).
 FREE = "free"
+#: ``prior="auto"``: what is free for the space (:func:`auto_source`).
+AUTO = AUTO_PRIOR
 _KINDS = ("a callable arch -> scores, a dict key -> scores, an array in the space's index "
-          f"order, or {FREE!r} (the space's free features)")
+          f"order, {FREE!r} (the space's free features) or {AUTO!r} (what is free for the "
+          "space)")
 
 
-def resolve_prior(prior: Any, space: SearchSpace) -> "Prior | None":
+def auto_source(space: SearchSpace, n_objectives: int = 1) -> Any:
+    """What ``prior="auto"`` stands for on ``space``: the log-synflow scores of every
+    ``NB201Space`` cell from the packaged proxy table (an array in the space's index
+    order), else :data:`FREE` when the space has free features, else ``None`` (no prior);
+    ``None`` with several objectives."""
+    if n_objectives > 1:
+        return None
+    from ..proxies.table import nb201_space_scores  # numpy only
+
+    scores = nb201_space_scores(space)
+    if scores is not None:
+        return scores
+    return FREE if space.free_feature_names else None
+
+
+def resolve_prior(prior: Any, space: SearchSpace, n_objectives: int = 1) -> "Prior | None":
     """The :class:`Prior` of a strategy's ``prior=`` argument on ``space``: ``None`` for
-    ``None`` (no prior), else ``Prior(prior, space)`` (``"free"``: the space's free
-    features). For every strategy that takes a prior.
+    ``None`` (no prior), for ``"auto"`` that of :func:`auto_source` (marked
+    :attr:`Prior.auto`; ``None`` when the space offers nothing), else ``Prior(prior,
+    space)`` (``"free"``: the space's free features). For every strategy that takes a prior.
 
     Raises:
         ConfigurationError: as :class:`Prior`.
     """
+    if isinstance(prior, str) and prior == AUTO:
+        source = auto_source(space, n_objectives)
+        if source is None:
+            return None
+        out = Prior(source, space)
+        out.auto, out.name = True, f"{AUTO}:{'synflow' if out.kind == 'array' else out.name}"
+        return out
     return None if prior is None else Prior(prior, space)
 
 
@@ -82,6 +115,8 @@ class Prior:
         self._all: np.ndarray | None = None
         self._k: int | None = None
         self._free: tuple[str, ...] = ()
+        #: Chosen by ``prior="auto"`` (:func:`resolve_prior`): recorded in files as such.
+        self.auto = False
         if isinstance(source, str) and source == FREE:
             self._init_free(space)
             return
@@ -170,7 +205,12 @@ class Prior:
     def identity(self) -> dict:
         """What a checkpoint records of this prior (JSON): its kind and the callable's
         ``module:qualname``, or the shape and a SHA-256 digest of a table, or for
-        ``"free"`` the features' names (and their digest on a finite space)."""
+        ``"free"`` the features' names (and their digest on a finite space); that of a
+        prior chosen by ``"auto"`` has ``"auto": true`` too."""
+        out = self._identity()
+        return {**out, "auto": True} if self.auto else out
+
+    def _identity(self) -> dict:
         if self.kind == "callable":
             return {"kind": "callable", "name": self.name}
         if self.kind == "array":

@@ -235,7 +235,9 @@ class ReNAS(PriorArgument, Optimizer):
             first: the front's end on the first objective is served before the rest).
         prior: Optional cheap scores known before training (``docs/priors.md``, the forms
             WeakNAS takes: a callable ``arch -> scores``, a dict key -> scores, an array in a
-            finite space's index order; higher is more promising), evaluated lazily and
+            finite space's index order, ``"free"``, or ``"auto"``: what is free for the
+            space, as WeakNAS's default; higher is more promising; default ``None``, no
+            prior: not measured with synflow on ReNAS), evaluated lazily and
             cached (time in :attr:`prior_seconds`). Used (a) for the first ``prior_init``
             share of the ``init`` start: drawn uniformly from the ``PRIOR_TOP`` (100) best
             by the mean of the standardized prior columns (on a space that cannot be
@@ -361,7 +363,7 @@ class ReNAS(PriorArgument, Optimizer):
         self.prior_init = check_fraction("prior_init", prior_init)
         self.prior_features = bool(prior_features)
         self.prior = prior  # a runtime argument (not in get_params)
-        self._prior = resolve_prior(prior, space)
+        self._prior = resolve_prior(prior, space, self.n_objectives)
         self._prior_z_all: np.ndarray | None = None  # finite: standardized over the space
         self._prior_stats: tuple[np.ndarray, np.ndarray] | None = None  # else: of the last fit
         # the arguments as given (get_params); the values above are resolved from them

@@ -89,13 +89,17 @@ MULTI_EXPLOIT = 0.0
 #: a finite space, its size. Measured at 50 queries on NB201 (``benchmarks/small_budget.py``,
 #: ``docs/small_budgets.md``): 20 random architectures did at least as well as 10 or 30.
 INIT_SHARE = 0.4
+#: ``full_epochs_rows`` of the ``"nn"`` predictor when ``prior="auto"`` chose a prior (unless
+#: ``surrogate_options`` sets it): the refits of the measured automatic-prior preset, which
+#: keep a long search's CPU linear in its length (``docs/priors.md``, CPU per search).
+AUTO_FULL_EPOCHS_ROWS = 64
 #: The batch size ``M`` of the default configuration (the paper's 10 on every space).
 DEFAULT_BATCH = 10
 #: Options that reproduce the paper's loop (with any predictor): uniform sampling of ``M``
 #: from the predicted top-``N`` with the paper's ``M0, M, N``, MSE on z-scored targets.
 PAPER_OPTIONS: dict[str, Any] = {
     "sampling": "uniform", "exploit": 0.0, "loss": "mse", "ensemble": 1, "patience": 0,
-    "init": "paper",
+    "init": "paper", "prior": None,
 }
 
 #: Several objectives: candidates predicted per block by the batched networks.
@@ -202,8 +206,18 @@ class WeakNAS(PriorArgument, Optimizer):
             ``arch -> float or sequence of floats``, a ``dict`` canonical key -> scores, an
             array in a finite space's index order, or ``"free"``: the space's free features
             (parameter count and FLOPs on NB201 and NAS-Bench-Macro; refused on a space
-            without them); **higher is more promising** in every column. ``None`` (the
-            default) is no prior. Evaluated lazily, at most once per architecture, and cached (the time
+            without them); **higher is more promising** in every column. ``None`` is no
+            prior. ``"auto"`` (the default) takes what is free for the space: on
+            ``NB201Space`` the packaged zero-cost proxy table (log synflow of every cell,
+            :func:`nasopt.proxies.table.nb201_space_scores`; measured on 100 held-out seeds:
+            50.3 / 38.4 / 125.5 mean queries to the validation optimum on CIFAR-10 /
+            CIFAR-100 / ImageNet16-120, against 83.7 / 65.8 / 186.4 without a prior,
+            ``docs/priors.md``), else the space's free features when it has some
+            (NAS-Bench-Macro's params and FLOPs), else none (the run is then exactly that of
+            ``prior=None``); with several objectives none. When ``"auto"`` chose a prior, the
+            ``"nn"`` predictor's refits are shortened above :data:`AUTO_FULL_EPOCHS_ROWS`
+            results (``full_epochs_rows``, unless ``surrogate_options`` sets it), as in
+            that measured preset. Evaluated lazily, at most once per architecture, and cached (the time
             spent is :attr:`prior_seconds`). Used (a) for the first ``prior_init`` share of
             the ``init`` random start: drawn uniformly from the ``top_n`` unseen
             architectures ranked by the mean of the standardized prior columns (a "zeroth
@@ -289,7 +303,7 @@ class WeakNAS(PriorArgument, Optimizer):
         surrogate_options: dict | None = None,
         n_threads: int | None = DEFAULT_THREADS,
         budget: int | None = None,
-        prior: Any = None,
+        prior: Any = "auto",
         prior_init: float = 0.5,
         prior_features: bool = True,
         mo_selection: str = "pareto",
@@ -371,7 +385,10 @@ class WeakNAS(PriorArgument, Optimizer):
         self.prior_init = check_fraction("prior_init", prior_init)
         self.prior_features = bool(prior_features)
         self.prior = prior  # a runtime argument (not in get_params)
-        self._prior = resolve_prior(prior, space)
+        self._prior = resolve_prior(prior, space, self.n_objectives)
+        if self._prior is not None and self._prior.auto and self.surrogate == "nn":
+            # the measured preset of the automatic prior: refits shortened above 64 results
+            self._surrogate_options.setdefault("full_epochs_rows", AUTO_FULL_EPOCHS_ROWS)
         self._Xp_all: np.ndarray | None = None
         # --- run state (persisted)
         self._queue: list[Any] = []  # drawn but not served yet
