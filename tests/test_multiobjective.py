@@ -166,6 +166,27 @@ def test_no_strategy_proposes_an_infeasible_architecture(name):
             opt.tell(t, evaluate(t.arch)[0])
 
 
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_a_constraint_function_runs_once_per_architecture_across_asks(name):
+    """Known-before feasibility is cached per canonical key for the whole run: a strategy
+    that proposes an infeasible cell again (a mutation, a refit's top) costs no second
+    call. Reassigning ``opt.constraints`` forgets the cache: the new function is asked."""
+    calls: dict[str, int] = {}
+
+    def counted(arch) -> float:
+        calls[arch] = calls.get(arch, 0) + 1
+        return _small_params(arch)
+
+    opt = nasopt.create(name, SPACE, seed=1, constraints=[counted], **SMALL[name])
+    for _ in range(12):
+        for t in opt.ask(4):
+            opt.tell(t, evaluate(t.arch)[0])
+    most = max(calls.items(), key=lambda kv: kv[1])
+    assert most[1] == 1, f"{most[0]} checked {most[1]} times"
+    opt.constraints = [lambda arch: -1.0 if arch.count("conv") <= 1 else 1.0]
+    assert all(t.arch.count("conv") <= 1 for t in opt.ask(4))
+
+
 def test_a_finite_space_says_when_nothing_feasible_is_left_and_stays_unchanged():
     space = ProductSpace({"a": [0, 1, 2, 3], "b": ["x", "y"]})
     opt = nasopt.create("random", space, seed=0, constraints=[lambda arch: arch["a"] - 1.5])

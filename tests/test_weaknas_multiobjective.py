@@ -11,9 +11,11 @@ import pytest
 
 import nasopt
 import nasopt.testing as nt
-from nasopt.core.errors import ConfigurationError
+from nasopt.core.errors import ConfigurationError, SpaceExhaustedError
 from nasopt.core.pareto import hypervolume, selection_order
+from nasopt.persist import checkpoint as persistence
 from nasopt.spaces import NB201Space
+from nasopt.spaces.product import ProductSpace
 from nasopt.strategies._multi import chebyshev, normalise_columns, pareto_top
 
 SPACE = NB201Space()
@@ -102,6 +104,76 @@ def test_known_before_constraints_filter_every_multi_objective_proposal(selectio
                         constraints=[few_convs], **FAST)
     run(opt, 50)
     assert all(few_convs(t.arch) <= 0 for t in opt.trials)
+
+
+def _few_3x3(arch) -> float:
+    """Feasible with at most two 3x3 convolutions: 90 % of NB201's cells, but few of the
+    best predicted ones (the accuracy-like objective rewards 3x3 convolutions most)."""
+    return arch.count("nor_conv_3x3") - 2.0
+
+
+@pytest.mark.parametrize("objectives", [["max"], ["max", "min"]], ids=["one", "two"])
+def test_known_before_constraints_cost_weaknas_no_extra_refits(objectives):
+    """100 single asks under a known-before constraint that rejects most of the predicted
+    top: the batch queue holds feasible cells only, so WeakNAS refits once per batch, as
+    without the constraint ((100 - init) / batch = 8 refits), proposes only feasible cells
+    and runs the constraint function at most once per cell (cached across asks)."""
+    calls: dict[str, int] = {}
+
+    def counted(arch) -> float:
+        calls[arch] = calls.get(arch, 0) + 1
+        return _few_3x3(arch)
+
+    opt = nasopt.create("weaknas", SPACE, seed=0, objectives=objectives, constraints=[counted],
+                        batch=10, **FAST)
+    for _ in range(100):
+        t = opt.ask()
+        acc, lat = evaluate(t.arch)
+        opt.tell(t, [acc, lat] if len(objectives) == 2 else acc)
+    assert opt._fits == -(-(100 - FAST["init"]) // 10)
+    assert all(_few_3x3(t.arch) <= 0 for t in opt.trials)
+    assert max(calls.values()) == 1
+
+
+def test_a_small_space_with_nothing_feasible_left_stops_weaknas_with_a_clear_error():
+    """4 of the 12 cells are feasible: WeakNAS proposes those 4 (random start, then from
+    its predictor), then says that nothing feasible is left and stays unchanged."""
+    space = ProductSpace({"a": [0, 1, 2, 3, 4, 5], "b": ["x", "y"]})
+    opt = nasopt.create("weaknas", space, seed=0, init=2, batch=2, top_n=4,
+                        constraints=[lambda arch: arch["a"] - 1.5],
+                        surrogate_options={"epochs": 20, "hidden": [16]})
+    for _ in range(4):
+        t = opt.ask()
+        opt.tell(t, float(t.arch["a"]) + (t.arch["b"] == "y"))
+    assert sorted((t.arch["a"], t.arch["b"]) for t in opt.trials) == [
+        (0, "x"), (0, "y"), (1, "x"), (1, "y")]
+    before = persistence.state_dict(opt)
+    with pytest.raises(SpaceExhaustedError, match=r"no feasible architecture left: 0 of 1 found"):
+        opt.ask()
+    assert persistence.state_dict(opt) == before
+
+
+def test_reassigned_constraints_take_effect_on_a_loaded_weaknas_run(tmp_path):
+    """Constraint functions are not saved: the optimizer nasopt.load returns takes new ones
+    from ``opt.constraints``, which hold for the cells already queued and the cached
+    feasibility of the old ones is forgotten (on the same optimizer, too)."""
+    def stricter(arch) -> float:
+        return arch.count("nor_conv_3x3") - 1.0
+
+    opt = nasopt.create("weaknas", SPACE, seed=0, constraints=[_few_3x3], batch=10, **FAST)
+    for _ in range(25):  # past the random start: a batch is queued
+        t = opt.ask()
+        opt.tell(t, evaluate(t.arch)[0])
+    assert opt._queue and any(stricter(a) > 0 for a in opt._queue)
+    opt.save(tmp_path / "run.ckpt")
+    back = nasopt.load(tmp_path / "run.ckpt")
+    back.constraints = [stricter]
+    opt.constraints = [stricter]
+    for o in (back, opt):
+        for _ in range(15):
+            t = o.ask()
+            assert stricter(t.arch) <= 0, t.arch
+            o.tell(t, evaluate(t.arch)[0])
 
 
 @pytest.mark.parametrize("options", [

@@ -320,7 +320,9 @@ class Optimizer:
             an architecture is feasible when every one returns ``<= 0``. No strategy
             proposes an infeasible architecture (:meth:`ask` filters the proposals and asks
             the strategy again; a finite space with nothing feasible left raises
-            :class:`~nasopt.core.errors.SpaceExhaustedError`). Functions are code, not data:
+            :class:`~nasopt.core.errors.SpaceExhaustedError`). The functions must be
+            deterministic: each runs at most once per architecture, its result cached by
+            canonical key until ``opt.constraints`` is reassigned. Functions are code, not data:
             checkpoints and journals do not store them; pass them again when reopening a
             journal, and set ``opt.constraints`` on an optimizer :func:`nasopt.load` returns.
         journal: Path of an append-only journal (JSON lines, see :mod:`nasopt.persist.journal`).
@@ -406,6 +408,10 @@ class Optimizer:
         self._signs = np.array([1.0 if d == "maximize" else -1.0 for d in directions])
         self._n_constraints: int | None = None  # fixed by the first complete tell
         self._excluded: set[str] = set()  # infeasible proposals of the current ask
+        # known-before feasibility per canonical key (derived data, never persisted): valid
+        # for the functions in _feasible_fns, reset when opt.constraints is reassigned
+        self._feasible_fns: tuple[Any, ...] = ()
+        self._feasible_cache: dict[str, bool] = {}
         self._rng = np.random.Generator(np.random.PCG64(self.seed))
         self._owner = uuid.uuid4().hex
         self._lock = threading.RLock()
@@ -918,10 +924,12 @@ class Optimizer:
     def _propose_feasible(self, n: int) -> list[Any]:
         """``n`` proposals of the strategy that satisfy every ``constraints=`` function:
         the infeasible ones and those already accepted are excluded (:meth:`_available`
-        refuses them) and the strategy is asked again for the rest."""
+        refuses them) and the strategy is asked again for the rest. Feasibility comes from
+        :meth:`_feasible_before` (each function runs at most once per architecture); a
+        strategy that itself skips infeasible candidates (WeakNAS) is asked only once."""
         if not self.constraints:
             return self._propose(n)
-        fns = check_constraint_functions(self.constraints)
+        self._constraint_functions()
         self._excluded = set()  # accepted or infeasible in this ask
         out: list[Any] = []
         n_infeasible = 0
@@ -930,19 +938,19 @@ class Optimizer:
                 try:
                     archs = self._propose(n - len(out))
                 except SpaceExhaustedError as exc:
-                    if not n_infeasible:
-                        raise
+                    # a strategy that skips infeasible candidates itself rejects none here
+                    rejected = (f", {n_infeasible} proposals violated the constraints"
+                                if n_infeasible else "")
                     raise SpaceExhaustedError(
-                        f"no feasible architecture left: {len(out)} of {n} found, "
-                        f"{n_infeasible} proposals violated the constraints ({exc})"
-                    ) from None
+                        f"no feasible architecture left: {len(out)} of {n} found{rejected} "
+                        f"({exc})") from None
                 before = len(self._excluded)
                 for arch in archs:
                     key = self.space.key(arch)
                     if key in self._excluded:
                         continue
                     self._excluded.add(key)
-                    if self._is_feasible(arch, fns):
+                    if self._feasible_before(arch, key):
                         out.append(arch)
                     else:
                         n_infeasible += 1
@@ -961,6 +969,57 @@ class Optimizer:
         finally:
             self._excluded = set()
         return out
+
+    def _constraint_functions(self) -> tuple[Any, ...]:
+        """The current ``constraints=`` functions (checked: :class:`ConfigurationError`
+        otherwise); the feasibility cache of :meth:`_feasible_before` is emptied when they
+        are not the very functions it was filled with (``opt.constraints`` reassigned, as
+        after :func:`nasopt.load`, or the list changed in place)."""
+        fns, known = self.constraints, self._feasible_fns
+        if not (isinstance(fns, (list, tuple)) and len(fns) == len(known)
+                and all(a is b for a, b in zip(fns, known))):
+            self._feasible_fns = tuple(check_constraint_functions(fns))
+            self._feasible_cache = {}
+        return self._feasible_fns
+
+    def _feasible_before(self, arch: Any, key: str | None = None) -> bool:
+        """Whether ``arch`` (canonical key ``key``, computed when not given) satisfies every
+        known-before ``constraints=`` function (``True`` without constraints).
+
+        The functions are deterministic functions of the architecture, so each result is
+        cached per canonical key across asks: every function runs at most once per
+        architecture (until ``opt.constraints`` is reassigned). The cache is derived data,
+        never persisted and rebuilt lazily after a load; it only memoizes, so a run
+        proposes the same whether it is warm or not (a failed ask keeps the entries it
+        computed: they are true whatever happens next). Errors as :meth:`_is_feasible`."""
+        if not self.constraints:
+            return True
+        fns = self._constraint_functions()
+        if key is None:
+            key = self.space.key(arch)
+        ok = self._feasible_cache.get(key)
+        if ok is None:
+            ok = self._feasible_cache[key] = self._is_feasible(arch, list(fns))
+        return ok
+
+    def _feasible_index(self, i: int, key: str | None = None) -> bool:
+        """Finite spaces: :meth:`_feasible_before` of the member at index ``i`` (canonical
+        key ``key``), building the member only when its result is not cached."""
+        if not self.constraints:
+            return True
+        self._constraint_functions()
+        if key is None:
+            key = self.space.key_of_index(i)
+        ok = self._feasible_cache.get(key)
+        return self._feasible_before(self.space[i], key) if ok is None else ok
+
+    def _feasible_mask(self, indices: np.ndarray) -> np.ndarray:
+        """Finite spaces: :meth:`_feasible_index` of each of ``indices``, as a boolean array
+        (all ``True`` without constraints)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        if not self.constraints:
+            return np.ones(len(idx), dtype=bool)
+        return np.fromiter(map(self._feasible_index, idx.tolist()), dtype=bool, count=len(idx))
 
     def _is_feasible(self, arch: Any, fns: list[Any]) -> bool:
         """Whether every constraint function gives ``<= 0`` on ``arch``

@@ -316,12 +316,15 @@ def combined(F: np.ndarray) -> np.ndarray:
 
 
 def top_unseen(prior: Prior, space: SearchSpace, rng: np.random.Generator, n: int, top: int,
-               available: Callable[[str], bool], pool: list[Any] | None = None) -> list[Any]:
+               available: Callable[[str], bool], pool: list[Any] | None = None,
+               feasible: Callable[[Any, str], bool] | None = None) -> list[Any]:
     """``n`` architectures drawn uniformly from the ``top`` best by the prior (the mean of
     its standardized columns, :func:`combined`) among those ``available`` (by canonical
-    key); when fewer than ``n`` of them are available, the next best available. On a finite
-    space the ranking covers the whole space; otherwise it is within ``pool`` (architectures
-    the caller drew, all available). Fewer than ``n`` when fewer are left."""
+    key) and, when given, ``feasible`` (``feasible(arch, key)``: the known-before
+    constraints, tested lazily in rank order); when fewer than ``n`` of them are left, the
+    next best. On a finite space the ranking covers the whole space; otherwise it is
+    within ``pool`` (architectures the caller drew, all available). Fewer than ``n`` when
+    fewer are left."""
     if space.is_finite:
         score = combined(prior.all_scores())
         order = np.argsort(-score, kind="stable")
@@ -329,12 +332,18 @@ def top_unseen(prior: Prior, space: SearchSpace, rng: np.random.Generator, n: in
         for rank, i in enumerate(order):
             if rank >= top and len(cands) >= n:
                 break
-            if available(space.key_of_index(int(i))):
+            key = space.key_of_index(int(i))
+            if available(key) and (feasible is None or feasible(space[int(i)], key)):
                 cands.append(space[int(i)])
     else:
         pool = list(pool or [])
         score = combined(prior.scores(pool)) if pool else np.zeros(0)
-        cands = [pool[int(i)] for i in np.argsort(-score, kind="stable")[:top]]
+        cands = []
+        for rank, i in enumerate(np.argsort(-score, kind="stable")):
+            if rank >= top and (feasible is None or len(cands) >= n):
+                break
+            if feasible is None or feasible(pool[int(i)], space.key(pool[int(i)])):
+                cands.append(pool[int(i)])
     n = min(n, len(cands))
     pick = rng.choice(len(cands), size=n, replace=False) if n else []
     return [cands[int(i)] for i in np.sort(pick)]
