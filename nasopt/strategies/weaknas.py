@@ -100,6 +100,9 @@ PAPER_OPTIONS: dict[str, Any] = {
 
 #: Several objectives: candidates predicted per block by the batched networks.
 PREDICT_ROWS = 2048
+#: Ranked candidate lists at least this long have their keys checked at once
+#: (:meth:`_KeyCheck.many`) rather than one at a time up to the last one needed.
+VECTOR_CHECK = 256
 #: Mutations drawn per parent when collecting its neighbours for ``exploit``.
 EXPLOIT_DRAWS = 200
 #: At most this many parents (best results first) are searched for unseen neighbours.
@@ -372,7 +375,6 @@ class WeakNAS(PriorArgument, Optimizer):
         self.prior_features = bool(prior_features)
         self.prior = prior  # a runtime argument (not in get_params)
         self._prior = resolve_prior(prior, space)
-        self._Xp_all: np.ndarray | None = None
         # --- run state (persisted)
         self._queue: list[Any] = []  # drawn but not served yet
         self._fits = 0
@@ -382,6 +384,7 @@ class WeakNAS(PriorArgument, Optimizer):
         self._front_n = 0  # several objectives: results in at the last refit
         # --- caches (rebuilt on demand)
         self._X_all: np.ndarray | None = None
+        self._positions: dict[str, int] | bool | None = None  # see _key_positions
         self._believed: tuple | None = None  # "hvi": predicted front and reference of a refit
 
     def _check_surrogate_options(self) -> None:
@@ -491,22 +494,24 @@ class WeakNAS(PriorArgument, Optimizer):
         return (scores - scores.mean()) / (sd if sd > 0 else 1.0)
 
     def _encode_all(self) -> np.ndarray:
+        """Finite spaces: the predictor's input for every member, in index order (cached):
+        the encodings, with ``prior_features`` the prior's scores standardized over the
+        whole space appended."""
         if self._X_all is None:
             X = self.space.encode_indices(np.arange(len(self.space)), self._encoding)
-            self._X_all = np.asarray(X, dtype=np.float32)
+            X = np.asarray(X, dtype=np.float32)
+            if self._prior is not None and self.prior_features:
+                Z = standardize(self._prior.all_scores()).astype(np.float32)
+                X = np.hstack([X.reshape(len(X), -1), Z])
+            self._X_all = X
         return self._X_all
 
     def _with_prior(self, X: np.ndarray, Xc: np.ndarray, archs: list[Any],
-                    pool: list[Any] | None) -> tuple[np.ndarray, np.ndarray]:
-        """Append the standardized prior scores to the encodings (``prior_features``)."""
+                    pool: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """A pool's encodings with the prior's scores standardized over the results and the
+        pool appended (``prior_features``)."""
         if self._prior is None or not self.prior_features:
             return X, Xc
-        if pool is None:  # finite: standardized over the whole space, cached
-            if self._Xp_all is None:
-                self._Xp_all = standardize(self._prior.all_scores()).astype(np.float32)
-            Z = self._Xp_all
-            return (np.hstack([X.reshape(len(X), -1), Z[self.space.indices(archs)]]),
-                    np.hstack([Xc.reshape(len(Xc), -1), Z]))
         F = standardize(self._prior.scores(list(archs) + list(pool))).astype(np.float32)
         return (np.hstack([X.reshape(len(X), -1), F[: len(archs)]]),
                 np.hstack([Xc.reshape(len(Xc), -1), F[len(archs):]]))
@@ -613,20 +618,16 @@ class WeakNAS(PriorArgument, Optimizer):
         """Encodings of the training architectures and of the candidates: ``(X, Xc, pool,
         n_all)`` with ``pool`` ``None`` on a finite space (the candidates are the whole space
         in index order), or ``None`` when a pool could not be filled."""
-        pool: list[Any] | None = None
-        if self.space.is_finite:
+        if self.space.is_finite:  # the prior's columns are in the cached candidates
             Xc = self._encode_all()
-            X = Xc[self.space.indices(archs)]
-            n_all = len(self.space)
-        else:
-            pool = self._pool(exclude)
-            if not pool:
-                return None
-            X = np.asarray(self.space.encode(archs, self._encoding), dtype=np.float32)
-            Xc = np.asarray(self.space.encode(pool, self._encoding), dtype=np.float32)
-            n_all = len(pool)
+            return Xc[self.space.indices(archs)], Xc, None, len(self.space)
+        pool = self._pool(exclude)
+        if not pool:
+            return None
+        X = np.asarray(self.space.encode(archs, self._encoding), dtype=np.float32)
+        Xc = np.asarray(self.space.encode(pool, self._encoding), dtype=np.float32)
         X, Xc = self._with_prior(X, Xc, archs, pool)
-        return X, Xc, pool, n_all
+        return X, Xc, pool, len(pool)
 
     def _candidates(self, n_all: int, exclude: set[str], pool: list[Any] | None):
         """``(taken, key_ok, member)``: the mask of candidates that may not be proposed
@@ -639,17 +640,21 @@ class WeakNAS(PriorArgument, Optimizer):
             if seen_archs or extra:
                 taken[self.space.indices(seen_archs + extra)] = True
 
-            def key_ok(i: int) -> bool:
-                k = self.space.key_of_index(i)
-                return self._available(k, exclude)
-
+            key_ok = _KeyCheck(self, exclude)
             member = lambda i: self.space[int(i)]  # noqa: E731
         else:
-            def key_ok(i: int) -> bool:
-                return True  # the pool holds unseen, distinct architectures only
-
+            key_ok = _KeyCheck(None, exclude)  # the pool: unseen, distinct architectures only
             member = lambda i: pool[int(i)]  # noqa: E731
         return taken, key_ok, member
+
+    def _key_positions(self) -> dict[str, int] | None:
+        """Finite spaces: the position of each canonical key (built once, on first use), or
+        ``None`` when some key has several positions."""
+        if self._positions is None:
+            key_of = self.space.key_of_index
+            positions = {key_of(i): i for i in range(len(self.space))}
+            self._positions = positions if len(positions) == len(self.space) else False
+        return self._positions or None
 
     def _predicted_violation(self, X: np.ndarray, Xc: np.ndarray) -> np.ndarray | None:
         """Predicted total constraint violation of each candidate (``<= 0``: predicted
@@ -889,13 +894,17 @@ class WeakNAS(PriorArgument, Optimizer):
             c = min(chunk, avail)
             top = np.argpartition(-masked, c - 1)[:c]
             top = top[np.argsort(-masked[top], kind="stable")]
-            for i in top:
-                i = int(i)
-                masked[i] = -np.inf
-                if key_ok(i):
-                    out.append(i)
-                    if len(out) == k:
-                        break
+            if len(top) >= VECTOR_CHECK:  # a long list: its keys checked at once
+                out += [int(i) for i in top[key_ok.many(top)][:k - len(out)]]
+                masked[top] = -np.inf
+            else:  # a short one: one at a time, up to the k-th available
+                for i in top:
+                    i = int(i)
+                    masked[i] = -np.inf
+                    if key_ok(i):
+                        out.append(i)
+                        if len(out) == k:
+                            break
             chunk *= 2
         return out
 
@@ -960,6 +969,41 @@ class WeakNAS(PriorArgument, Optimizer):
             if len(avail) >= k:
                 break
         return np.fromiter(sorted(found), dtype=np.int64, count=len(found))
+
+
+class _KeyCheck:
+    """``key_ok`` of one refit: whether the candidate at a position may be proposed
+    (:meth:`~nasopt.core.optimizer.Optimizer._available`: not chosen by this call, not
+    excluded during this ask, unseen unless duplicates are allowed). ``opt`` ``None``: a
+    pool of candidates, all of them proposable. Valid while the refit runs (the keys it
+    checks against do not change meanwhile)."""
+
+    def __init__(self, opt: WeakNAS | None, exclude: set[str]) -> None:
+        self._opt, self._exclude = opt, exclude
+        self._refused: np.ndarray | None = None
+
+    def __call__(self, i: int) -> bool:
+        """Whether the candidate at position ``i`` may be proposed."""
+        opt = self._opt
+        return opt is None or opt._available(opt.space.key_of_index(i), self._exclude)
+
+    def many(self, idx: np.ndarray) -> np.ndarray:
+        """:meth:`__call__` of each position of ``idx``, as a boolean array: on a finite
+        space whose keys each have one position, from a mask of the refused positions
+        (built on the first call), else one position at a time."""
+        opt = self._opt
+        if opt is None:
+            return np.ones(len(idx), dtype=bool)
+        positions = opt._key_positions()
+        if positions is None:
+            return np.fromiter((self(int(i)) for i in idx), dtype=bool, count=len(idx))
+        if self._refused is None:
+            refused = self._exclude | opt._excluded
+            if not opt.allow_duplicates:
+                refused = refused | set(opt._seen)
+            self._refused = np.zeros(len(opt.space), dtype=bool)
+            self._refused[[positions[k] for k in refused if k in positions]] = True
+        return ~self._refused[idx]
 
 
 def _feasible_first(scores: np.ndarray, pviol: np.ndarray | None) -> np.ndarray:
