@@ -366,6 +366,23 @@ def test_batched_mlp_fit_matches_the_plain_training_loop_bit_for_bit(
     assert est.predict_members(X).tobytes() == h[..., 0].tobytes()
 
 
+def test_batched_mlp_predictions_with_a_workspace_are_the_same_and_reuse_its_arrays():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 7))
+    est = BatchedMLP(members=2, hidden=(16, 8), epochs=5, random_state=0).fit(X[:50], X[:50, 0])
+    workspace: list = []
+    first = est.predict_members(X, workspace=workspace)
+    kept = [id(a) for a in workspace]
+    assert [a.shape for a in workspace] == [(2, 300, 16), (2, 300, 8)]
+    again = est.predict_members(X, workspace=workspace)
+    assert [id(a) for a in workspace] == kept  # the same arrays, not new ones
+    assert first.tobytes() == again.tobytes() == est.predict_members(X).tobytes()
+    fewer = est.predict_members(X[:100], workspace=workspace)  # other shapes: replaced
+    assert [a.shape for a in workspace] == [(2, 100, 16), (2, 100, 8)]
+    assert fewer.tobytes() == est.predict_members(X[:100]).tobytes()
+    assert first.tobytes() == again.tobytes()  # results never alias the workspace
+
+
 @pytest.mark.parametrize("options, message", [
     ({"members": 0}, "members must be an integer >= 1"),
     ({"hidden": (16, 0)}, "hidden must be a sequence of positive ints"),

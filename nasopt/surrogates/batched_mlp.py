@@ -38,6 +38,15 @@ def _flat_copy(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, list[np.ndarra
     return flat, views
 
 
+def _buffer(workspace: list, k: int, shape: tuple[int, ...]) -> np.ndarray:
+    """``workspace[k]`` (float64), replaced by a new array unless it has ``shape``."""
+    workspace.extend([None] * (k + 1 - len(workspace)))
+    buf = workspace[k]
+    if buf is None or buf.shape != shape:
+        buf = workspace[k] = np.empty(shape)
+    return buf
+
+
 def _workspace(K: int, n: int, sizes: Sequence[int]):
     """Buffers reused by every step of a fit on ``n`` rows: the activations of each layer
     after the input ``(K, n, width)`` (a slot per layer, the input's filled by
@@ -256,14 +265,25 @@ class BatchedMLP(NumpySurrogate):
             return steps
         return max(1, -(-steps * int(rows) // n))
 
-    def predict_members(self, X: Any) -> np.ndarray:
-        """Predictions of every member, shape ``(members, len(X))`` (float64)."""
+    def predict_members(self, X: Any, workspace: list | None = None) -> np.ndarray:
+        """Predictions of every member, shape ``(members, len(X))`` (float64).
+
+        ``workspace``: optional, a list the caller keeps from call to call (start with
+        ``[]``); the hidden layers' activations are computed into the arrays it holds when
+        their shapes match (they are replaced when not). Large fresh arrays cost their
+        page faults at every call (measured: a third of the time of scoring NB201's
+        15,625 cells); the results are the same, bit for bit."""
         self._check_fitted("weights_")
         h = self._validate_predict(X)
-        h = h.reshape(len(h), -1)
+        n = len(h)
+        h = h.reshape(n, -1)
         L = len(self.weights_) // 2
         for k in range(L):  # in place after each product: no second (K, N, width) array
-            h = h @ self.weights_[2 * k]
+            W = self.weights_[2 * k]
+            if workspace is None or k == L - 1:
+                h = h @ W
+            else:
+                h = np.matmul(h, W, out=_buffer(workspace, k, (W.shape[0], n, W.shape[2])))
             h += self.weights_[2 * k + 1]
             if k < L - 1:
                 np.maximum(h, 0.0, out=h)
