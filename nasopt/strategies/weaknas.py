@@ -500,13 +500,17 @@ class WeakNAS(PriorArgument, Optimizer):
     def _encode_all(self) -> np.ndarray:
         """Finite spaces: the predictor's input for every member, in index order (cached):
         the encodings, with ``prior_features`` the prior's scores standardized over the
-        whole space appended."""
+        whole space appended. Float32 values; held in float64, the precision the ``"nn"``
+        predictor computes in (converted once, not at every refit), when that takes at most
+        :data:`WORKSPACE_BYTES`."""
         if self._X_all is None:
             X = self.space.encode_indices(np.arange(len(self.space)), self._encoding)
             X = np.asarray(X, dtype=np.float32)
             if self._prior is not None and self.prior_features:
                 Z = standardize(self._prior.all_scores()).astype(np.float32)
                 X = np.hstack([X.reshape(len(X), -1), Z])
+            if self.surrogate == "nn" and X.size * 8 <= WORKSPACE_BYTES:
+                X = X.astype(np.float64)
             self._X_all = X
         return self._X_all
 
