@@ -489,7 +489,11 @@ def test_long_candidate_lists_are_checked_at_once_as_one_at_a_time(allow_duplica
     taken, key_ok, _ = opt._candidates(len(space), exclude, None)
     idx = rng.permutation(len(space))
     one_by_one = [key_ok(int(i)) for i in idx]
+    # no key -> position map (a look-up per member) until the checks made add up to as many
+    assert key_ok.many(idx[:300]).tolist() == one_by_one[:300]
+    assert opt._positions is (None if one_position_per_key else False)
     assert key_ok.many(idx).tolist() == one_by_one
+    assert opt._positions is False or len(opt._positions) == len(space)
     assert not all(one_by_one)
     acq = rng.normal(size=len(space))
     k = VECTOR_CHECK + 50

@@ -388,6 +388,7 @@ class WeakNAS(PriorArgument, Optimizer):
         # --- caches (rebuilt on demand)
         self._X_all: np.ndarray | None = None
         self._positions: dict[str, int] | bool | None = None  # see _key_positions
+        self._long_checks = 0
         self._workspace: list = []  # see _predict_nn
         self._believed: tuple | None = None  # "hvi": predicted front and reference of a refit
 
@@ -666,10 +667,16 @@ class WeakNAS(PriorArgument, Optimizer):
             member = lambda i: pool[int(i)]  # noqa: E731
         return taken, key_ok, member
 
-    def _key_positions(self) -> dict[str, int] | None:
-        """Finite spaces: the position of each canonical key (built once, on first use), or
-        ``None`` when some key has several positions."""
+    def _key_positions(self, checks: int) -> dict[str, int] | None:
+        """Finite spaces: the position of each canonical key, for ``checks`` more key checks
+        of a long candidate list; ``None`` when some key has several positions, and while
+        the checks of the run so far, these included, are fewer than the space's members
+        (building the map costs a key look-up per member: it is built once the checks
+        one at a time would have cost as much, so never more than twice their cost)."""
         if self._positions is None:
+            self._long_checks += checks
+            if self._long_checks < len(self.space):
+                return None
             key_of = self.space.key_of_index
             positions = {key_of(i): i for i in range(len(self.space))}
             self._positions = positions if len(positions) == len(self.space) else False
@@ -1007,13 +1014,13 @@ class _KeyCheck:
         return opt is None or opt._available(opt.space.key_of_index(i), self._exclude)
 
     def many(self, idx: np.ndarray) -> np.ndarray:
-        """:meth:`__call__` of each position of ``idx``, as a boolean array: on a finite
-        space whose keys each have one position, from a mask of the refused positions
-        (built on the first call), else one position at a time."""
+        """:meth:`__call__` of each position of ``idx``, as a boolean array: from a mask of
+        the refused positions (built on the first call) once the finite space's key ->
+        position map is there (:meth:`WeakNAS._key_positions`), else one at a time."""
         opt = self._opt
         if opt is None:
             return np.ones(len(idx), dtype=bool)
-        positions = opt._key_positions()
+        positions = opt._key_positions(len(idx))
         if positions is None:
             return np.fromiter((self(int(i)) for i in idx), dtype=bool, count=len(idx))
         if self._refused is None:
