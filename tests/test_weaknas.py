@@ -500,3 +500,37 @@ def test_long_candidate_lists_are_checked_at_once_as_one_at_a_time(allow_duplica
     want = [int(i) for i in np.argsort(-acq) if not taken[i] and key_ok(int(i))][:k]
     assert opt._ranked_available(acq, taken, key_ok, k) == want
     opt._excluded = set()
+
+
+@pytest.mark.parametrize("journal", [False, True])
+def test_a_failed_ask_leaves_weaknas_unchanged_from_the_queue_or_a_refit(tmp_path, journal):
+    # without a journal the state is kept for the rollback by reference (_quick_state), not
+    # encoded: a failed ask, whether its proposal came from the queue or from a refit (the
+    # warm-started weights, the fit count and the stagnation counter changed), must still
+    # leave the optimizer as it was, and the run continue as one without the failures
+    fail = [False]
+
+    def flaky(arch):
+        if fail[0]:
+            raise KeyError("no measurement")
+        return -1.0
+
+    kw = dict(seed=4, warm_start=True, init=10, batch=5, top_n=20)
+    opt = WeakNAS(product_space(), constraints=[flaky], **kw,
+                  journal=str(tmp_path / "run.jsonl") if journal else None)
+    ref = WeakNAS(product_space(), constraints=[lambda arch: -1.0], **kw)
+    kinds = set()
+    for _ in range(32):
+        before = state_dict(opt)
+        fail[0] = True
+        with pytest.raises(ConfigurationError, match="no measurement"):
+            opt.ask()
+        fail[0] = False
+        assert state_dict(opt) == before
+        kinds.add("queue" if opt._queue else "refit" if len(opt.completed) >= 10 else "init")
+        t, r = opt.ask(), ref.ask()
+        assert opt.space.key(t.arch) == ref.space.key(r.arch)
+        opt.tell(t, objective(t.arch))
+        ref.tell(r, objective(r.arch))
+    assert kinds == {"init", "queue", "refit"}
+    assert opt._warm is not None and opt._fits == ref._fits > 2

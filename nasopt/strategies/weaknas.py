@@ -451,6 +451,20 @@ class WeakNAS(PriorArgument, Optimizer):
         self._stall = int(state.get("stall", 0))
         self._front_n = int(state.get("front_n", 0))
 
+    def _quick_state(self) -> tuple | None:
+        """The state for a rollback without encoding it (the network weights of
+        ``warm_start`` are thousands of numbers): the queue copied (:meth:`_propose` pops
+        it), the rest by reference (numbers; ``_warm`` is replaced at each fit, never
+        changed in place). ``None`` for a subclass with its own :meth:`_get_state`."""
+        if type(self)._get_state is not WeakNAS._get_state:
+            return None
+        return (list(self._queue), self._fits, self._warm, self._best, self._stall,
+                self._front_n)
+
+    def _restore_quick_state(self, state: tuple) -> None:
+        queue, self._fits, self._warm, self._best, self._stall, self._front_n = state
+        self._queue = list(queue)
+
     # ------------------------------------------------------------------ proposing
     def _propose(self, n: int) -> list[Any]:
         out: list[Any] = []
