@@ -59,6 +59,18 @@ def test_mutation_changes_exactly_one_edge(i, seed):
     assert SPACE.is_valid(child) and diff.sum() == 1
 
 
+@given(indices, seeds)
+def test_mutation_draws_an_edge_then_one_of_the_four_other_ops(i, seed):
+    # the draws (and their order) that every recorded NB201 trajectory depends on
+    rng, ref = np.random.default_rng(seed), np.random.default_rng(seed)
+    child = SPACE.mutate(SPACE[i], rng)
+    codes = SPACE.op_codes[i].copy()
+    edge = int(ref.integers(6))
+    codes[edge] = (codes[edge] + 1 + ref.integers(4)) % 5
+    assert SPACE.op_codes[SPACE.index(child)].tolist() == codes.tolist()
+    assert rng.bit_generator.state == ref.bit_generator.state
+
+
 @given(indices, indices, seeds)
 def test_crossover_takes_each_edge_from_a_parent(i, j, seed):
     child = SPACE.crossover(SPACE[i], SPACE[j], np.random.default_rng(seed))

@@ -291,6 +291,98 @@ def test_batched_mlp_without_step_options_runs_epochs_steps_unchanged():
     np.testing.assert_array_equal(plain.predict(X), capped.predict(X))
 
 
+def _reference_batched_mlp(X, y, members, hidden, epochs, loss, seed, weight_decay=0.0,
+                           pairs=2048, margin=0.1):
+    """BatchedMLP's training written plainly (a fresh array per operation, one Adam update
+    per parameter): the weights the optimised loop must reproduce bit for bit."""
+    from nasopt.surrogates.batched_mlp import _rng, phi_grad
+
+    rng = _rng(seed)
+    X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    y = np.asarray(y, dtype=np.float64)
+    y = np.ascontiguousarray(y.T) if y.ndim == 2 else y
+    n, K = len(X), members
+    sizes = (X.shape[1], *hidden, 1)
+    params = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        bound = 1.0 / np.sqrt(a)
+        params += [rng.uniform(-bound, bound, size=(K, a, b)),
+                   rng.uniform(-bound, bound, size=(K, 1, b))]
+    m1, m2 = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
+    L, rows = len(params) // 2, np.arange(K)[:, None]
+    for step in range(1, epochs + 1):
+        acts = [np.broadcast_to(X, (K, n, X.shape[1]))]
+        for k in range(L):
+            z = acts[-1] @ params[2 * k] + params[2 * k + 1]
+            acts.append(np.maximum(z, 0.0) if k < L - 1 else z)
+        out = acts[-1][..., 0]
+        if loss == "mse":
+            g = 2.0 * (out - y) / n
+        else:
+            i, j = rng.integers(n, size=(K, pairs)), rng.integers(n, size=(K, pairs))
+            s = np.sign(y[i] - y[j]) if y.ndim == 1 else np.sign(y[rows, i] - y[rows, j])
+            dz = phi_grad((out[rows, i] - out[rows, j]) * s, loss, margin) * s / pairs
+            flat = (rows * n + np.concatenate((i, j), 1)).ravel()
+            g = np.bincount(flat, weights=np.concatenate((dz, -dz), 1).ravel(),
+                            minlength=K * n).reshape(K, n)
+        grad_out, grads = g[..., None], [None] * len(params)
+        for k in range(L - 1, -1, -1):
+            grads[2 * k] = acts[k].transpose(0, 2, 1) @ grad_out
+            grads[2 * k + 1] = grad_out.sum(1, keepdims=True)
+            if k:
+                grad_out = (grad_out @ params[2 * k].transpose(0, 2, 1)) * (acts[k] > 0)
+        lr_t = 1e-2 * np.sqrt(1 - 0.999**step) / (1 - 0.9**step)
+        for p, gr, a, v in zip(params, grads, m1, m2):
+            gr = gr + weight_decay * p if weight_decay else gr
+            a *= 0.9
+            a += (1 - 0.9) * gr
+            v *= 0.999
+            v += (1 - 0.999) * gr * gr
+            p -= lr_t * a / (np.sqrt(v) + 1e-8)
+    return params
+
+
+@pytest.mark.parametrize("loss, members, hidden, weight_decay, columns", [
+    ("hinge", 2, (64, 64), 0.0, False),
+    ("mse", 1, (16,), 1e-3, False),
+    ("logistic", 3, (8, 8, 8), 0.0, True),
+])
+def test_batched_mlp_fit_matches_the_plain_training_loop_bit_for_bit(
+        loss, members, hidden, weight_decay, columns):
+    # the fit's buffers and in-place updates are a speed-up only: the same float operations
+    # in the same order, so WeakNAS's trajectories do not move (tests/test_determinism.py)
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(57, 11)).astype(np.float32)
+    y = rng.normal(size=(57, members)) if columns else rng.normal(size=57)
+    est = BatchedMLP(members=members, hidden=hidden, epochs=20, loss=loss, random_state=9,
+                     weight_decay=weight_decay).fit(X, y)
+    ref = _reference_batched_mlp(X, y, members, hidden, 20, loss, 9, weight_decay)
+    for got, want in zip(est.weights_, ref):
+        assert got.tobytes() == want.tobytes()
+    h = np.asarray(X, dtype=np.float64)
+    for k in range(len(ref) // 2):  # the predictions too
+        h = h @ ref[2 * k] + ref[2 * k + 1]
+        h = np.maximum(h, 0.0) if k < len(ref) // 2 - 1 else h
+    assert est.predict_members(X).tobytes() == h[..., 0].tobytes()
+
+
+def test_batched_mlp_predictions_with_a_workspace_are_the_same_and_reuse_its_arrays():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(300, 7))
+    est = BatchedMLP(members=2, hidden=(16, 8), epochs=5, random_state=0).fit(X[:50], X[:50, 0])
+    workspace: list = []
+    first = est.predict_members(X, workspace=workspace)
+    kept = [id(a) for a in workspace]
+    assert [a.shape for a in workspace] == [(2, 300, 16), (2, 300, 8)]
+    again = est.predict_members(X, workspace=workspace)
+    assert [id(a) for a in workspace] == kept  # the same arrays, not new ones
+    assert first.tobytes() == again.tobytes() == est.predict_members(X).tobytes()
+    fewer = est.predict_members(X[:100], workspace=workspace)  # other shapes: replaced
+    assert [a.shape for a in workspace] == [(2, 100, 16), (2, 100, 8)]
+    assert fewer.tobytes() == est.predict_members(X[:100]).tobytes()
+    assert first.tobytes() == again.tobytes()  # results never alias the workspace
+
+
 @pytest.mark.parametrize("options, message", [
     ({"members": 0}, "members must be an integer >= 1"),
     ({"hidden": (16, 0)}, "hidden must be a sequence of positive ints"),

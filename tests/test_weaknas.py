@@ -10,7 +10,7 @@ import nasopt
 from nasopt.core.errors import ConfigurationError
 from nasopt.persist.checkpoint import state_dict
 from nasopt.spaces import ProductSpace
-from nasopt.strategies.weaknas import PAPER_OPTIONS, WeakNAS
+from nasopt.strategies.weaknas import PAPER_OPTIONS, VECTOR_CHECK, WeakNAS
 
 CHOICES = {f"p{k}": ["a", "b", "c", "d"] for k in range(6)}  # 4096 members
 WEIGHTS = np.random.default_rng(123).normal(size=(6, 4))
@@ -468,3 +468,70 @@ def test_step_options_that_never_apply_leave_the_trajectory_unchanged():
     shorter = run(WeakNAS(product_space(), seed=3, surrogate_options={"full_epochs_rows": 10}), 6)
     assert shorter[:20] == default[:20]  # the random start and the first fit (10 rows)
     assert shorter != default  # later fits are shorter: other proposals
+
+
+@pytest.mark.parametrize("allow_duplicates", [False, True])
+@pytest.mark.parametrize("one_position_per_key", [True, False])
+def test_long_candidate_lists_are_checked_at_once_as_one_at_a_time(allow_duplicates,
+                                                                   one_position_per_key):
+    # the wide draws of a stagnating search check hundreds of candidates: at once, from a
+    # mask of the refused positions, with the very answers of the one-at-a-time check
+    space = product_space()
+    opt = WeakNAS(space, seed=3, allow_duplicates=allow_duplicates)
+    run(opt, 4)
+    opt.ask(3)  # pending: seen, not completed
+    if not one_position_per_key:
+        opt._positions = False  # as on a space where a key has several positions
+    rng = np.random.default_rng(0)
+    free = [i for i in range(len(space)) if opt._available(space.key_of_index(i), set())]
+    exclude = {space.key_of_index(int(i)) for i in rng.choice(free, 5, replace=False)}
+    opt._excluded = {space.key_of_index(int(rng.choice(free)))}
+    taken, key_ok, _ = opt._candidates(len(space), exclude, None)
+    idx = rng.permutation(len(space))
+    one_by_one = [key_ok(int(i)) for i in idx]
+    # no key -> position map (a look-up per member) until the checks made add up to as many
+    assert key_ok.many(idx[:300]).tolist() == one_by_one[:300]
+    assert opt._positions is (None if one_position_per_key else False)
+    assert key_ok.many(idx).tolist() == one_by_one
+    assert opt._positions is False or len(opt._positions) == len(space)
+    assert not all(one_by_one)
+    acq = rng.normal(size=len(space))
+    k = VECTOR_CHECK + 50
+    want = [int(i) for i in np.argsort(-acq) if not taken[i] and key_ok(int(i))][:k]
+    assert opt._ranked_available(acq, taken, key_ok, k) == want
+    opt._excluded = set()
+
+
+@pytest.mark.parametrize("journal", [False, True])
+def test_a_failed_ask_leaves_weaknas_unchanged_from_the_queue_or_a_refit(tmp_path, journal):
+    # without a journal the state is kept for the rollback by reference (_quick_state), not
+    # encoded: a failed ask, whether its proposal came from the queue or from a refit (the
+    # warm-started weights, the fit count and the stagnation counter changed), must still
+    # leave the optimizer as it was, and the run continue as one without the failures
+    fail = [False]
+    kw = dict(seed=4, warm_start=True, init=10, batch=5, top_n=20)
+    opt = WeakNAS(product_space(), **kw, journal=str(tmp_path / "run.jsonl") if journal else None)
+    ref = WeakNAS(product_space(), **kw)
+    register = opt._register_proposals
+
+    def flaky(archs, k):  # the ask fails after the strategy proposed (and refitted)
+        if fail[0]:
+            raise KeyError("no measurement")
+        return register(archs, k)
+
+    opt._register_proposals = flaky
+    kinds = set()
+    for _ in range(32):
+        before = state_dict(opt)
+        fail[0] = True
+        with pytest.raises(KeyError, match="no measurement"):
+            opt.ask()
+        fail[0] = False
+        assert state_dict(opt) == before
+        kinds.add("queue" if opt._queue else "refit" if len(opt.completed) >= 10 else "init")
+        t, r = opt.ask(), ref.ask()
+        assert opt.space.key(t.arch) == ref.space.key(r.arch)
+        opt.tell(t, objective(t.arch))
+        ref.tell(r, objective(r.arch))
+    assert kinds == {"init", "queue", "refit"}
+    assert opt._warm is not None and opt._fits == ref._fits > 2

@@ -1196,13 +1196,27 @@ class Optimizer:
             return _Opaque(copy.deepcopy(self._get_state()))
 
     def _snapshot(self) -> dict:
-        """What :meth:`ask` may change, captured before it runs (see :meth:`_rollback`)."""
+        """What :meth:`ask` may change, captured before it runs (see :meth:`_rollback`).
+        The strategy state: its :meth:`_quick_state` without a journal when the strategy
+        has one, else :meth:`_state_copy` (the journal compares that JSON after the ask)."""
+        quick = self._quick_state() if self._journal is None else None
         return {
             "rng": self._rng.bit_generator.state,
             "perm": (self._perm_seed, self._perm_pos, self._perm),
             "next_id": self._next_id,
-            "state": self._state_copy(),
+            "state": self._state_copy() if quick is None else _Quick(quick),
         }
+
+    def _quick_state(self) -> Any:
+        """A strategy's cheap copy of what :meth:`_propose` may change in its state, for
+        :meth:`_rollback` to give back to :meth:`_restore_quick_state`; ``None`` (the
+        default): the state is copied through :meth:`_get_state` as JSON, which costs what
+        encoding it costs at every :meth:`ask`."""
+        return None
+
+    def _restore_quick_state(self, state: Any) -> None:
+        """Restore the strategy state from what :meth:`_quick_state` returned."""
+        raise NotImplementedError(f"{type(self).__name__} has a _quick_state to restore")
 
     def _rollback(self, snap: dict) -> None:
         """Undo a failed :meth:`ask`: drop the trials it registered, restore the random
@@ -1216,7 +1230,9 @@ class Optimizer:
         self._rng.bit_generator.state = snap["rng"]
         self._perm_seed, self._perm_pos, self._perm = snap["perm"]
         before = snap["state"]
-        if isinstance(before, _Opaque):
+        if isinstance(before, _Quick):
+            self._restore_quick_state(before.state)
+        elif isinstance(before, _Opaque):
             self._set_state(copy.deepcopy(before.state))
         elif self._state_copy() != before:
             self._set_state(json.loads(before))
@@ -1256,6 +1272,13 @@ def _persistence() -> PersistenceLayer:
     if _PERSISTENCE is None:  # pragma: no cover - importing nasopt.core imports nasopt
         raise RuntimeError("nasopt.persist is not imported: import nasopt first")
     return _PERSISTENCE
+
+
+class _Quick:
+    """A strategy's :meth:`Optimizer._quick_state`, kept for a rollback."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
 
 
 class _Opaque:

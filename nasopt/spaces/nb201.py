@@ -259,10 +259,12 @@ class NB201Space(SearchSpace):
         return [strings[i] for i in rng.integers(SIZE, size=n)]
 
     def mutate(self, arch: str, rng: np.random.Generator) -> str:
-        codes = self.op_codes[self.index(arch)].copy()
+        # in Python integers: a search's exploit step mutates tens of thousands of times
+        i, t = self.index(arch), self._t
+        codes = t[0][i].tolist()
         edge = int(rng.integers(N_EDGES))
-        codes[edge] = (codes[edge] + 1 + rng.integers(N_OPS - 1)) % N_OPS
-        return self[int(self._t[4][int(codes.astype(np.int64) @ _POW)])]
+        codes[edge] = (codes[edge] + 1 + int(rng.integers(N_OPS - 1))) % N_OPS
+        return t[1][t[4][sum(c * N_OPS**e for e, c in enumerate(codes))]]
 
     def crossover(self, a: str, b: str, rng: np.random.Generator) -> str:
         ca, cb = self.op_codes[self.index(a)], self.op_codes[self.index(b)]

@@ -104,6 +104,12 @@ PAPER_OPTIONS: dict[str, Any] = {
 
 #: Several objectives: candidates predicted per block by the batched networks.
 PREDICT_ROWS = 2048
+#: The ``"nn"`` predictor's hidden activations on the candidates are kept from refit to
+#: refit up to this size (NB201: 32 MiB with the default 2 x (64, 64) networks).
+WORKSPACE_BYTES = 64 * 2**20
+#: Ranked candidate lists at least this long have their keys checked at once
+#: (:meth:`_KeyCheck.many`) rather than one at a time up to the last one needed.
+VECTOR_CHECK = 256
 #: Mutations drawn per parent when collecting its neighbours for ``exploit``.
 EXPLOIT_DRAWS = 200
 #: At most this many parents (best results first) are searched for unseen neighbours.
@@ -398,7 +404,6 @@ class WeakNAS(PriorArgument, Optimizer):
         if self._prior is not None and self._prior.auto and self.surrogate == "nn":
             # the measured preset of the automatic prior: refits shortened above 64 results
             self._surrogate_options.setdefault("full_epochs_rows", AUTO_FULL_EPOCHS_ROWS)
-        self._Xp_all: np.ndarray | None = None
         # --- run state (persisted)
         self._queue: list[Any] = []  # drawn but not served yet
         self._fits = 0
@@ -408,6 +413,9 @@ class WeakNAS(PriorArgument, Optimizer):
         self._front_n = 0  # several objectives: results in at the last refit
         # --- caches (rebuilt on demand)
         self._X_all: np.ndarray | None = None
+        self._positions: dict[str, int] | bool | None = None  # see _key_positions
+        self._long_checks = 0
+        self._workspace: list = []  # see _predict_nn
         self._believed: tuple | None = None  # "hvi": predicted front and reference of a refit
 
     def _check_surrogate_options(self) -> None:
@@ -470,6 +478,20 @@ class WeakNAS(PriorArgument, Optimizer):
         self._stall = int(state.get("stall", 0))
         self._front_n = int(state.get("front_n", 0))
 
+    def _quick_state(self) -> tuple | None:
+        """The state for a rollback without encoding it (the network weights of
+        ``warm_start`` are thousands of numbers): the queue copied (:meth:`_propose` pops
+        it), the rest by reference (numbers; ``_warm`` is replaced at each fit, never
+        changed in place). ``None`` for a subclass with its own :meth:`_get_state`."""
+        if type(self)._get_state is not WeakNAS._get_state:
+            return None
+        return (list(self._queue), self._fits, self._warm, self._best, self._stall,
+                self._front_n)
+
+    def _restore_quick_state(self, state: tuple) -> None:
+        queue, self._fits, self._warm, self._best, self._stall, self._front_n = state
+        self._queue = list(queue)
+
     # ------------------------------------------------------------------ proposing
     def _propose(self, n: int) -> list[Any]:
         out: list[Any] = []
@@ -526,22 +548,28 @@ class WeakNAS(PriorArgument, Optimizer):
         return (scores - scores.mean()) / (sd if sd > 0 else 1.0)
 
     def _encode_all(self) -> np.ndarray:
+        """Finite spaces: the predictor's input for every member, in index order (cached):
+        the encodings, with ``prior_features`` the prior's scores standardized over the
+        whole space appended. Float32 values; held in float64, the precision the ``"nn"``
+        predictor computes in (converted once, not at every refit), when that takes at most
+        :data:`WORKSPACE_BYTES`."""
         if self._X_all is None:
             X = self.space.encode_indices(np.arange(len(self.space)), self._encoding)
-            self._X_all = np.asarray(X, dtype=np.float32)
+            X = np.asarray(X, dtype=np.float32)
+            if self._prior is not None and self.prior_features:
+                Z = standardize(self._prior.all_scores()).astype(np.float32)
+                X = np.hstack([X.reshape(len(X), -1), Z])
+            if self.surrogate == "nn" and X.size * 8 <= WORKSPACE_BYTES:
+                X = X.astype(np.float64)
+            self._X_all = X
         return self._X_all
 
     def _with_prior(self, X: np.ndarray, Xc: np.ndarray, archs: list[Any],
-                    pool: list[Any] | None) -> tuple[np.ndarray, np.ndarray]:
-        """Append the standardized prior scores to the encodings (``prior_features``)."""
+                    pool: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """A pool's encodings with the prior's scores standardized over the results and the
+        pool appended (``prior_features``)."""
         if self._prior is None or not self.prior_features:
             return X, Xc
-        if pool is None:  # finite: standardized over the whole space, cached
-            if self._Xp_all is None:
-                self._Xp_all = standardize(self._prior.all_scores()).astype(np.float32)
-            Z = self._Xp_all
-            return (np.hstack([X.reshape(len(X), -1), Z[self.space.indices(archs)]]),
-                    np.hstack([Xc.reshape(len(Xc), -1), Z]))
         F = standardize(self._prior.scores(list(archs) + list(pool))).astype(np.float32)
         return (np.hstack([X.reshape(len(X), -1), F[: len(archs)]]),
                 np.hstack([Xc.reshape(len(Xc), -1), F[len(archs):]]))
@@ -571,7 +599,7 @@ class WeakNAS(PriorArgument, Optimizer):
             if warm:
                 self._warm = [p.tolist() for p in model.models[0].weights_]
             if not k:
-                return model.predict_members(Xc)
+                return self._predict_nn(model, Xc)
             # in row blocks: the k * ensemble networks' activations then stay in cache
             # (measured: 0.028 s instead of 0.053 s for 4 networks on NB201's 15,625 cells)
             preds = np.concatenate([model.predict_members(Xc[i:i + PREDICT_ROWS])
@@ -584,6 +612,17 @@ class WeakNAS(PriorArgument, Optimizer):
         model = fit_ensemble(lambda seed: new_surrogate(self.surrogate, seed, **opts),
                              X, y, seeds, bootstrap=self.ensemble > 1)
         return model.predict_members(Xc)
+
+    def _predict_nn(self, model, Xc: np.ndarray) -> np.ndarray:
+        """The ``"nn"`` ensemble's predictions on the candidates, shape (ensemble, m); the
+        networks' hidden activations reuse arrays kept from refit to refit when they take at
+        most :data:`WORKSPACE_BYTES` (the same numbers, without the page faults of fresh
+        arrays at every refit)."""
+        (net,) = model.models  # one batched model, its predictions not standardized
+        hidden = sum(W.shape[0] * W.shape[2] for W in net.weights_[0:-2:2])
+        if hidden * len(Xc) * 8 > WORKSPACE_BYTES:
+            return net.predict_members(Xc)
+        return net.predict_members(Xc, workspace=self._workspace)
 
     def _acquire(self, preds: np.ndarray, best: float) -> np.ndarray:
         mean = preds.mean(0)
@@ -648,20 +687,16 @@ class WeakNAS(PriorArgument, Optimizer):
         """Encodings of the training architectures and of the candidates: ``(X, Xc, pool,
         n_all)`` with ``pool`` ``None`` on a finite space (the candidates are the whole space
         in index order), or ``None`` when a pool could not be filled."""
-        pool: list[Any] | None = None
-        if self.space.is_finite:
+        if self.space.is_finite:  # the prior's columns are in the cached candidates
             Xc = self._encode_all()
-            X = Xc[self.space.indices(archs)]
-            n_all = len(self.space)
-        else:
-            pool = self._pool(exclude)
-            if not pool:
-                return None
-            X = np.asarray(self.space.encode(archs, self._encoding), dtype=np.float32)
-            Xc = np.asarray(self.space.encode(pool, self._encoding), dtype=np.float32)
-            n_all = len(pool)
+            return Xc[self.space.indices(archs)], Xc, None, len(self.space)
+        pool = self._pool(exclude)
+        if not pool:
+            return None
+        X = np.asarray(self.space.encode(archs, self._encoding), dtype=np.float32)
+        Xc = np.asarray(self.space.encode(pool, self._encoding), dtype=np.float32)
         X, Xc = self._with_prior(X, Xc, archs, pool)
-        return X, Xc, pool, n_all
+        return X, Xc, pool, len(pool)
 
     def _candidates(self, n_all: int, exclude: set[str], pool: list[Any] | None):
         """``(taken, key_ok, member)``: the mask of candidates that may not be proposed
@@ -675,19 +710,27 @@ class WeakNAS(PriorArgument, Optimizer):
             if seen_archs or extra:
                 taken[self.space.indices(seen_archs + extra)] = True
 
-            def key_ok(i: int) -> bool:
-                k = self.space.key_of_index(i)
-                return self._available(k, exclude) and (
-                    not constrained or self._feasible_index(i, k))
-
+            key_ok = _KeyCheck(self, exclude)
             member = lambda i: self.space[int(i)]  # noqa: E731
         else:
-            def key_ok(i: int) -> bool:
-                # the pool holds unseen, distinct architectures only
-                return not constrained or self._feasible_before(pool[i])
-
+            key_ok = _KeyCheck(self, exclude, pool)  # the pool: unseen, distinct architectures
             member = lambda i: pool[int(i)]  # noqa: E731
         return taken, key_ok, member
+
+    def _key_positions(self, checks: int) -> dict[str, int] | None:
+        """Finite spaces: the position of each canonical key, for ``checks`` more key checks
+        of a long candidate list; ``None`` when some key has several positions, and while
+        the checks of the run so far, these included, are fewer than the space's members
+        (building the map costs a key look-up per member: it is built once the checks
+        one at a time would have cost as much, so never more than twice their cost)."""
+        if self._positions is None:
+            self._long_checks += checks
+            if self._long_checks < len(self.space):
+                return None
+            key_of = self.space.key_of_index
+            positions = {key_of(i): i for i in range(len(self.space))}
+            self._positions = positions if len(positions) == len(self.space) else False
+        return self._positions or None
 
     def _predicted_violation(self, X: np.ndarray, Xc: np.ndarray) -> np.ndarray | None:
         """Predicted total constraint violation of each candidate (``<= 0``: predicted
@@ -927,13 +970,17 @@ class WeakNAS(PriorArgument, Optimizer):
             c = min(chunk, avail)
             top = np.argpartition(-masked, c - 1)[:c]
             top = top[np.argsort(-masked[top], kind="stable")]
-            for i in top:
-                i = int(i)
-                masked[i] = -np.inf
-                if key_ok(i):
-                    out.append(i)
-                    if len(out) == k:
-                        break
+            if len(top) >= VECTOR_CHECK:  # a long list: its keys checked at once
+                out += [int(i) for i in top[key_ok.many(top)][:k - len(out)]]
+                masked[top] = -np.inf
+            else:  # a short one: one at a time, up to the k-th available
+                for i in top:
+                    i = int(i)
+                    masked[i] = -np.inf
+                    if key_ok(i):
+                        out.append(i)
+                        if len(out) == k:
+                            break
             chunk *= 2
         return out
 
@@ -1007,6 +1054,54 @@ class WeakNAS(PriorArgument, Optimizer):
             if len(avail) >= k:
                 break
         return np.fromiter(sorted(found), dtype=np.int64, count=len(found))
+
+
+class _KeyCheck:
+    """``key_ok`` of one refit: whether the candidate at a position may be proposed
+    (:meth:`~nasopt.core.optimizer.Optimizer._available`: not chosen by this call, not
+    excluded during this ask, unseen unless duplicates are allowed) and satisfies the
+    known-before ``constraints=`` (:meth:`~nasopt.core.optimizer.Optimizer._feasible_index`,
+    cached per cell). With a ``pool`` of candidates (unseen and distinct) only the
+    constraints are checked. Valid while the refit runs (the keys it checks against do not
+    change meanwhile)."""
+
+    def __init__(self, opt: WeakNAS, exclude: set[str], pool: list[Any] | None = None) -> None:
+        self._opt, self._exclude, self._pool = opt, exclude, pool
+        self._constrained = bool(opt.constraints)
+        self._refused: np.ndarray | None = None
+
+    def __call__(self, i: int) -> bool:
+        """Whether the candidate at position ``i`` may be proposed."""
+        opt = self._opt
+        if self._pool is not None:
+            return not self._constrained or opt._feasible_before(self._pool[i])
+        key = opt.space.key_of_index(i)
+        return opt._available(key, self._exclude) and (
+            not self._constrained or opt._feasible_index(i, key))
+
+    def many(self, idx: np.ndarray) -> np.ndarray:
+        """:meth:`__call__` of each position of ``idx``, as a boolean array: availability
+        from a mask of the refused positions (built on the first call) once the finite
+        space's key -> position map is there (:meth:`WeakNAS._key_positions`), else one at
+        a time; then the constraints of the available ones."""
+        opt = self._opt
+        if self._pool is not None:
+            if not self._constrained:
+                return np.ones(len(idx), dtype=bool)
+            return np.fromiter((self(int(i)) for i in idx), dtype=bool, count=len(idx))
+        positions = opt._key_positions(len(idx))
+        if positions is None:
+            return np.fromiter((self(int(i)) for i in idx), dtype=bool, count=len(idx))
+        if self._refused is None:
+            refused = self._exclude | opt._excluded
+            if not opt.allow_duplicates:
+                refused = refused | set(opt._seen)
+            self._refused = np.zeros(len(opt.space), dtype=bool)
+            self._refused[[positions[k] for k in refused if k in positions]] = True
+        ok = ~self._refused[idx]
+        if self._constrained and ok.any():
+            ok[ok] = opt._feasible_mask(idx[ok])
+        return ok
 
 
 def _feasible_first(scores: np.ndarray, pviol: np.ndarray | None) -> np.ndarray:
