@@ -1,0 +1,102 @@
+"""Does a prior help WeakNAS with several objectives? Hypervolume regret at 100 queries.
+
+NAS-Bench-201 validation accuracy (maximized) × latency on a device (minimized), the
+normalisation and regret of ``benchmarks/hardware.py``; WeakNAS with
+``objectives=["max", "min"]`` and its defaults, with these priors:
+
+* ``none``: no prior (what ``prior="auto"`` gives with several objectives);
+* ``syn-feat``: log synflow of the packaged proxy table as predictor input only
+  (``prior_init=0``);
+* ``free-feat``: the space's params + FLOPs (``prior="free"``) as input only;
+* ``syn-half``: log synflow for half the random start and as input (the single-objective
+  default's use of it).
+
+Run on the tuning seeds (the choice it informs is a default)::
+
+    NASOPT_DATA=../shared/data python benchmarks/hardware_prior.py --devices pixel3,raspi4 --seeds 0-9 --out results/hardware/prior_tuning
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.harness.threads import one_thread  # noqa: E402
+from benchmarks.hardware import bench_of, front_problem, nasopt_loop, regret_curve  # noqa: E402
+
+VARIANTS = ("none", "syn-feat", "free-feat", "syn-half")
+QUERIES = 100
+
+
+def prior_options(variant: str, space) -> dict:
+    """The WeakNAS options of a variant."""
+    from nasopt.proxies.table import nb201_space_scores
+
+    if variant == "none":
+        return {"prior": None}
+    if variant == "free-feat":
+        return {"prior": "free", "prior_init": 0.0}
+    synflow = nb201_space_scores(space)
+    return {"prior": synflow, "prior_init": 0.0 if variant == "syn-feat" else 0.5}
+
+
+def regret(variant: str, device: str, seed: int) -> tuple[float, float]:
+    """Regret at :data:`QUERIES` queries and CPU seconds of one search."""
+    from nasopt.core.registry import create
+
+    prob = front_problem("cifar10", device)
+    space = bench_of("cifar10").space
+    c0 = time.process_time()
+    opt = create("weaknas", space, seed=seed, objectives=["max", "min"], **prior_options(variant, space))
+    queried = nasopt_loop(opt, space, QUERIES,
+                          lambda t, i: opt.tell(t, [float(prob.accuracy[i]), float(prob.cost_values[i])]),
+                          lambda q: False)
+    cpu = time.process_time() - c0
+    return float(regret_curve(queried, prob.scores, prob.hv_star)[QUERIES - 1]), cpu
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--devices", default="pixel3,raspi4")
+    ap.add_argument("--seeds", default="0-9", help="A-B or a,b,c")
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--out", default="nasopt-bench-out/hardware_prior")
+    args = ap.parse_args(argv)
+    one_thread()
+    if "-" in args.seeds:
+        lo, hi = (int(x) for x in args.seeds.split("-"))
+        seeds = list(range(lo, hi + 1))
+    else:
+        seeds = [int(x) for x in args.seeds.split(",")]
+    devices = [d for d in args.devices.split(",") if d]
+    variants = [v for v in args.variants.split(",") if v]
+    rows = []
+    for variant in variants:
+        cells = []
+        for device in devices:
+            res = np.array([regret(variant, device, s) for s in seeds])
+            r = res[:, 0]
+            cells.append(f"{r.mean():.3f} ± {r.std(ddof=1) / np.sqrt(len(r)):.3f} ({res[:, 1].mean():.2f} s)")
+            print(variant, device, cells[-1], flush=True)
+        rows.append(f"| `{variant}` | " + " | ".join(cells) + " |")
+    cmd = "python benchmarks/hardware_prior.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    md = [f"`{cmd}`", "",
+          f"Hypervolume regret at {QUERIES} queries (mean ± s.e.m. over seeds {args.seeds}; CPU s "
+          "per search in brackets), NB201 CIFAR-10 validation accuracy × latency, WeakNAS with "
+          "several objectives and the listed prior.", "",
+          "| prior | " + " | ".join(devices) + " |",
+          "| --- | " + " | ".join("---" for _ in devices) + " |", *rows, ""]
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out + ".md").write_text("\n".join(md))
+    print(f"wrote {args.out}.md")
+
+
+if __name__ == "__main__":
+    main()
