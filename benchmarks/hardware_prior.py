@@ -69,7 +69,6 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--out", default="nasopt-bench-out/hardware_prior")
     args = ap.parse_args(argv)
-    one_thread()
     if "-" in args.seeds:
         lo, hi = (int(x) for x in args.seeds.split("-"))
         seeds = list(range(lo, hi + 1))
@@ -99,4 +98,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    one_thread()
     main()
