@@ -23,6 +23,7 @@ import concurrent.futures as cf
 import json
 import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -122,4 +123,8 @@ def alive(pid: int) -> bool:
 
 
 if __name__ == "__main__":
+    # act as a foreground program whatever launched the suite: a shell running it as a
+    # background job without job control (``cmd &`` in a script) ignores SIGINT, and the
+    # worker would inherit that and never see the tests' Ctrl-C
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     main()
