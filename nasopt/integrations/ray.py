@@ -48,7 +48,7 @@ from ray.tune.search import Searcher  # noqa: E402
 from ..core.errors import ConfigurationError  # noqa: E402
 from ..core.optimizer import Optimizer  # noqa: E402
 from ..persist.checkpoint import from_state_dict, state_dict, write_json  # noqa: E402
-from ..persist.codec import DEFAULT_PRIOR, prior_kw  # noqa: E402
+from ..persist.codec import DEFAULT_PRIOR, is_default_prior, prior_kw  # noqa: E402
 from ..core.space import SearchSpace  # noqa: E402
 from ..core.trial import Trial  # noqa: E402
 
@@ -116,7 +116,7 @@ class NASSearch(Searcher):
             raise ConfigurationError(f"batch_size must be a positive integer or None, got {batch_size!r}")
         if optimizer is None:
             create_strategy(strategy, space, seed=0, **strategy_options, **prior_kw(prior, strategy))  # fail early
-        elif isinstance(prior, str) and prior == DEFAULT_PRIOR:  # the optimizer's own
+        elif is_default_prior(prior):  # the optimizer's own
             prior = getattr(optimizer, "prior", None)
         self.space, self.strategy, self.seed = space, strategy, seed
         self.strategy_options = dict(strategy_options)

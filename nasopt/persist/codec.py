@@ -156,32 +156,29 @@ def identity_diffs(recorded: dict, opt: "Optimizer") -> list[str]:
 DEFAULT_PRIOR = "default"
 
 
-def prior_kw(prior: Any, strategy: str | type | None = None) -> dict:
-    """The ``prior=`` constructor argument: ``{}`` (the constructor's default) for ``None``
-    without a strategy and for :data:`DEFAULT_PRIOR`; ``{}`` also for ``None`` when the
+def prior_kw(prior: Any, strategy: str | type) -> dict:
+    """The ``prior=`` constructor argument of ``strategy`` (registered name or class):
+    ``{}`` (the constructor's default) for :data:`DEFAULT_PRIOR`, and for ``None`` when the
     strategy takes no prior; else ``{"prior": prior}`` (a strategy without priors then
     refuses it)."""
-    if _is_word(prior, DEFAULT_PRIOR):
+    if is_default_prior(prior):
         return {}
-    if prior is None and (strategy is None or "prior" not in _runtime_args(strategy)):
+    cls = strategy_class(strategy) if isinstance(strategy, str) else strategy
+    if prior is None and "prior" not in cls.runtime_arguments:
         return {}
     return {"prior": prior}
 
 
-def _runtime_args(strategy: str | type) -> tuple[str, ...]:
-    cls = strategy_class(strategy) if isinstance(strategy, str) else strategy
-    return cls.runtime_arguments
-
-
-def _is_word(prior: Any, word: str) -> bool:
-    return isinstance(prior, str) and prior == word
+def is_default_prior(prior: Any) -> bool:
+    """Whether ``prior`` is :data:`DEFAULT_PRIOR` (the strategy's own default)."""
+    return isinstance(prior, str) and prior == DEFAULT_PRIOR
 
 
 def recorded_prior(recorded: dict, prior: Any) -> Any:
     """The ``prior=`` to rebuild a run from a file with: the caller's when given, else
     ``"auto"`` when the file's run chose its prior that way (recomputed identically), else
     ``None`` (no prior; a file of a run with another prior then refuses to load)."""
-    if prior is not None and not _is_word(prior, DEFAULT_PRIOR):
+    if prior is not None and not is_default_prior(prior):
         return prior
     rec = recorded.get("prior")
     return AUTO_PRIOR if isinstance(rec, dict) and rec.get("auto") is True else None

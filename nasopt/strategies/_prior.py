@@ -80,8 +80,11 @@ def resolve_prior(prior: Any, space: SearchSpace, n_objectives: int = 1) -> "Pri
         source = auto_source(space, n_objectives)
         if source is None:
             return None
+        from ..proxies.table import AUTO_PROXIES
+
         out = Prior(source, space)
-        out.auto, out.name = True, f"{AUTO}:{'synflow' if out.kind == 'array' else out.name}"
+        label = ",".join(AUTO_PROXIES) if out.kind == "array" else out.name
+        out.auto, out.name = True, f"{AUTO}:{label}"
         return out
     return None if prior is None else Prior(prior, space)
 

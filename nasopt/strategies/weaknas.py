@@ -1088,7 +1088,7 @@ class _KeyCheck:
         if self._pool is not None:
             if not self._constrained:
                 return np.ones(len(idx), dtype=bool)
-            return np.fromiter((self(int(i)) for i in idx), dtype=bool, count=len(idx))
+            return opt._feasible_positions(idx, self._pool)
         positions = opt._key_positions(len(idx))
         if positions is None:
             return np.fromiter((self(int(i)) for i in idx), dtype=bool, count=len(idx))
@@ -1100,7 +1100,7 @@ class _KeyCheck:
             self._refused[[positions[k] for k in refused if k in positions]] = True
         ok = ~self._refused[idx]
         if self._constrained and ok.any():
-            ok[ok] = opt._feasible_mask(idx[ok])
+            ok[ok] = opt._feasible_positions(idx[ok], None)
         return ok
 
 
