@@ -554,6 +554,64 @@ def test_the_default_prior_is_the_free_features_else_none():
     assert ReNAS(CostedSpace(), seed=3, prior="auto", **RENAS)._prior.auto
 
 
+class BuildingSpace(ProductSpace):
+    """A product space that can build a (torch) network per member, with no free features:
+    the hidden width grows with the choice codes; counts its builds."""
+
+    def __init__(self, choices: dict = CHOICES, finite: bool = True) -> None:
+        super().__init__(choices, max_enumerate=10**6 if finite else 0)
+        self.builds = 0
+
+    def build(self, arch, **kw):
+        import torch
+
+        self.builds += 1
+        width = 1 + sum(self.codes(arch))
+        return torch.nn.Sequential(torch.nn.Linear(3, width), torch.nn.ReLU(), torch.nn.Linear(width, 2))
+
+
+def built_params(sp: BuildingSpace) -> np.ndarray:
+    """The parameter counts of ``sp``'s networks in index order, counted here by formula:
+    ``3w + w`` and ``2w + 2`` for hidden width ``w``."""
+    w = 1.0 + np.array([sum(sp.codes(sp[i])) for i in range(len(sp))])
+    return 4 * w + 2 * w + 2
+
+
+def test_the_default_prior_of_a_space_that_builds_models_is_their_parameter_count(tmp_path):
+    pytest.importorskip("torch")
+    sp = BuildingSpace()
+    opt = WeakNAS(sp, seed=5, init=10)
+    ident = opt._runtime_identity()["prior"]
+    assert ident == {"kind": "callable", "name": "auto:nasopt.proxies.prior:BuiltParams",
+                     "auto": True}
+    assert opt._surrogate_options == {"full_epochs_rows": 64}
+    keys = run(opt, 3)
+    np.testing.assert_array_equal(opt._prior.all_scores()[:, 0], built_params(sp))
+    assert sp.builds == len(sp) and opt.prior_seconds > 0  # each network built once, timed apart
+    # the same run as the counts passed as a table with the same refits
+    table = WeakNAS(BuildingSpace(), seed=5, init=10, prior=built_params(sp),
+                    surrogate_options={"full_epochs_rows": 64})
+    assert run(table, 3) == keys
+    # reopened from a checkpoint without naming the prior: chosen again, the run goes on
+    path = str(tmp_path / "run.ckpt")
+    opt.save(path)
+    assert run(nasopt.load(path, space=BuildingSpace()), 2) == run(opt, 2)
+
+
+def test_the_default_prior_builds_no_network_where_that_would_cost_per_refit(monkeypatch):
+    import nasopt.strategies._prior as prior_module
+
+    small = {f"p{k}": ["a", "b", "c"] for k in range(4)}  # 81 members
+    monkeypatch.setattr(prior_module, "AUTO_BUILD_LIMIT", 80)
+    too_big = WeakNAS(BuildingSpace(small), seed=5, init=10)
+    assert too_big._prior is None  # more members than the limit: no prior, as before
+    assert WeakNAS(BuildingSpace(small, finite=False), seed=5, init=10)._prior is None  # open
+    monkeypatch.setattr(prior_module, "AUTO_BUILD_LIMIT", 81)
+    assert WeakNAS(BuildingSpace(small), seed=5, init=10)._prior.auto
+    # a space with free features keeps them, whether or not it can build (NB201Space: table)
+    assert WeakNAS(CostedSpace(), seed=3, init=10)._prior.kind == "free"
+
+
 def test_nb201_proxy_scores_follow_the_space_index_order_whatever_it_is(nb201_data, monkeypatch):
     from nasopt.proxies import load_nb201
     from nasopt.proxies.table import nb201_space_scores

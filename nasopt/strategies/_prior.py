@@ -12,7 +12,9 @@ A prior is one of
 * ``"auto"`` (:data:`AUTO`, WeakNAS's default): what is free for this space
   (:func:`auto_source`): on ``NB201Space`` the packaged zero-cost proxy table (log
   synflow, :func:`nasopt.proxies.table.nb201_space_scores`), else the space's free
-  features when it has some (``NAS-Bench-Macro``: params and FLOPs), else no prior at all;
+  features when it has some (``NAS-Bench-Macro``: params and FLOPs), else, on a finite
+  space of at most :data:`AUTO_BUILD_LIMIT` members that can build its networks, their
+  parameter counts (:class:`~nasopt.proxies.prior.BuiltParams`), else no prior at all;
   with several objectives no prior (a "higher is more promising" score has no direction
   between accuracy and cost);
 * ``"free"`` (:data:`FREE`): the space's free features
@@ -47,6 +49,12 @@ from ..core.space import SearchSpace
 FREE = "free"
 #: ``prior="auto"``: what is free for the space (:func:`auto_source`).
 AUTO = AUTO_PRIOR
+#: ``prior="auto"`` counts the parameters of built networks (a space that can build models
+#: and has no free features) only on finite spaces of at most this many members: every
+#: member is built once at the first fit (NAS-Bench-201's networks take about 13 ms each on
+#: one core, so at most ~30 s); on larger or open spaces it would cost that per refit, and
+#: the default takes no prior there (``prior=ProxyPrior(["params"], ...)`` opts in).
+AUTO_BUILD_LIMIT = 2048
 _KINDS = ("a callable arch -> scores, a dict key -> scores, an array in the space's index "
           f"order, {FREE!r} (the space's free features) or {AUTO!r} (what is free for the "
           "space)")
@@ -55,8 +63,10 @@ _KINDS = ("a callable arch -> scores, a dict key -> scores, an array in the spac
 def auto_source(space: SearchSpace, n_objectives: int = 1) -> Any:
     """What ``prior="auto"`` stands for on ``space``: the log-synflow scores of every
     ``NB201Space`` cell from the packaged proxy table (an array in the space's index
-    order), else :data:`FREE` when the space has free features, else ``None`` (no prior);
-    ``None`` with several objectives."""
+    order), else :data:`FREE` when the space has free features, else the parameter
+    counts of its built networks (:class:`~nasopt.proxies.prior.BuiltParams`) when it can
+    build models and is finite with at most :data:`AUTO_BUILD_LIMIT` members, else ``None``
+    (no prior); ``None`` with several objectives."""
     if n_objectives > 1:
         return None
     from ..proxies.table import nb201_space_scores  # numpy only
@@ -64,7 +74,13 @@ def auto_source(space: SearchSpace, n_objectives: int = 1) -> Any:
     scores = nb201_space_scores(space)
     if scores is not None:
         return scores
-    return FREE if space.free_feature_names else None
+    if space.free_feature_names:
+        return FREE
+    if space.can_build and space.is_finite and len(space) <= AUTO_BUILD_LIMIT:
+        from ..proxies.prior import BuiltParams  # numpy only; torch when it first builds
+
+        return BuiltParams(space)
+    return None
 
 
 def resolve_prior(prior: Any, space: SearchSpace, n_objectives: int = 1) -> "Prior | None":

@@ -219,8 +219,11 @@ class WeakNAS(PriorArgument, Optimizer):
             50.3 / 38.4 / 125.5 mean queries to the validation optimum on CIFAR-10 /
             CIFAR-100 / ImageNet16-120, against 83.7 / 65.8 / 186.4 without a prior,
             ``docs/priors.md``), else the space's free features when it has some
-            (NAS-Bench-Macro's params and FLOPs), else none (the run is then exactly that of
-            ``prior=None``); with several objectives none. When ``"auto"`` chose a prior, the
+            (NAS-Bench-Macro's params and FLOPs), else, on a finite space of at most
+            :data:`~nasopt.strategies._prior.AUTO_BUILD_LIMIT` members that can ``build``
+            its networks, their parameter counts (each built once at the first fit), else
+            none (the run is then exactly that of ``prior=None``); with several objectives
+            none. When ``"auto"`` chose a prior, the
             ``"nn"`` predictor's refits are shortened above :data:`AUTO_FULL_EPOCHS_ROWS`
             results (``full_epochs_rows``, unless ``surrogate_options`` sets it), as in
             that measured preset. Evaluated lazily, at most once per architecture, and cached (the time
