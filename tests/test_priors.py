@@ -561,11 +561,13 @@ class BuildingSpace(ProductSpace):
     def __init__(self, choices: dict = CHOICES, finite: bool = True) -> None:
         super().__init__(choices, max_enumerate=10**6 if finite else 0)
         self.builds = 0
+        self.built: list[dict] = []
 
     def build(self, arch, **kw):
         import torch
 
         self.builds += 1
+        self.built.append(arch)
         width = 1 + sum(self.codes(arch))
         return torch.nn.Sequential(torch.nn.Linear(3, width), torch.nn.ReLU(), torch.nn.Linear(width, 2))
 
@@ -598,18 +600,40 @@ def test_the_default_prior_of_a_space_that_builds_models_is_their_parameter_coun
     assert run(nasopt.load(path, space=BuildingSpace()), 2) == run(opt, 2)
 
 
-def test_the_default_prior_builds_no_network_where_that_would_cost_per_refit(monkeypatch):
+@pytest.mark.parametrize("finite", [True, False])
+def test_on_a_large_space_that_builds_the_default_prior_ranks_only_the_start_in_a_pool(
+        monkeypatch, tmp_path, finite):
+    pytest.importorskip("torch")
     import nasopt.strategies._prior as prior_module
 
-    small = {f"p{k}": ["a", "b", "c"] for k in range(4)}  # 81 members
-    monkeypatch.setattr(prior_module, "AUTO_BUILD_LIMIT", 80)
-    too_big = WeakNAS(BuildingSpace(small), seed=5, init=10)
-    assert too_big._prior is None  # more members than the limit: no prior, as before
-    assert WeakNAS(BuildingSpace(small, finite=False), seed=5, init=10)._prior is None  # open
-    monkeypatch.setattr(prior_module, "AUTO_BUILD_LIMIT", 81)
-    assert WeakNAS(BuildingSpace(small), seed=5, init=10)._prior.auto
-    # a space with free features keeps them, whether or not it can build (NB201Space: table)
+    monkeypatch.setattr(prior_module, "AUTO_BUILD_LIMIT", 100)  # 1,024 members: "large"
+    monkeypatch.setattr(prior_module, "AUTO_BUILD_POOL", 40)
+    sp = BuildingSpace(finite=finite)
+    opt = WeakNAS(sp, seed=6, init=10, top_n=10)
+    assert opt._runtime_identity()["prior"]["start_pool"] == 40 and opt._prior.auto
+    first = opt.ask(10)
+    prior_picks = {sp.key(t.arch) for t in first[:5]}  # prior_init 0.5 of the 10-cell start
+    assert sp.builds == len(set(sp.keys(sp.built))) == 40  # the pool, each network built once
+    width = {sp.key(a): sum(sp.codes(a)) for a in sp.built}
+    tenth = sorted(width.values(), reverse=True)[9]
+    assert all(width[k] >= tenth for k in prior_picks)  # from the pool's top_n by parameters
+    for t in first:
+        opt.tell(t, objective(t.arch))
+    run(opt, 3)
+    assert sp.builds == 40  # after the start, no network is built
+    # no predictor features: the encodings are those of a run without a prior
+    assert opt._prior_as_features is False
+    # the same identity when reopened without naming the prior; the run goes on alike
+    path = str(tmp_path / "run.ckpt")
+    opt.save(path)
+    again = nasopt.load(path, space=BuildingSpace(finite=finite))
+    assert again._runtime_identity() == opt._runtime_identity()
+    assert run(again, 2) == run(opt, 2)
+
+
+def test_a_space_with_free_features_keeps_them_as_its_default_prior_even_if_it_builds():
     assert WeakNAS(CostedSpace(), seed=3, init=10)._prior.kind == "free"
+
 
 
 def test_nb201_proxy_scores_follow_the_space_index_order_whatever_it_is(nb201_data, monkeypatch):

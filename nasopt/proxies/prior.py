@@ -123,9 +123,11 @@ class BuiltParams:
     """A prior from a space that can build its networks: the parameter count of
     ``space.build(arch)`` (one score per architecture, larger for a larger network, as
     :meth:`~nasopt.core.space.SearchSpace.free_features` counts it where a space offers it in
-    closed form). What ``prior="auto"`` of WeakNAS takes on a finite space of at most
-    :data:`nasopt.strategies._prior.AUTO_BUILD_LIMIT` members that builds models and has no
-    free features; a network is built per architecture (milliseconds each: NAS-Bench-201's
+    closed form). What ``prior="auto"`` of WeakNAS takes on a space that builds models and
+    has no free features: on a finite space of at most
+    :data:`nasopt.strategies._prior.AUTO_BUILD_LIMIT` members for every member, else for
+    the start only, ranked within :data:`~nasopt.strategies._prior.AUTO_BUILD_POOL` uniform
+    samples. A network is built per architecture scored (milliseconds each: NAS-Bench-201's
     about 13 ms on one core), once, the cost reported in ``opt.prior_seconds``.
 
     Args:

@@ -12,9 +12,10 @@ A prior is one of
 * ``"auto"`` (:data:`AUTO`, WeakNAS's default): what is free for this space
   (:func:`auto_source`): on ``NB201Space`` the packaged zero-cost proxy table (log
   synflow, :func:`nasopt.proxies.table.nb201_space_scores`), else the space's free
-  features when it has some (``NAS-Bench-Macro``: params and FLOPs), else, on a finite
-  space of at most :data:`AUTO_BUILD_LIMIT` members that can build its networks, their
-  parameter counts (:class:`~nasopt.proxies.prior.BuiltParams`), else no prior at all;
+  features when it has some (``NAS-Bench-Macro``: params and FLOPs), else, on a space that
+  can build its networks, their parameter counts (:class:`~nasopt.proxies.prior.BuiltParams`;
+  every member's on a finite space of at most :data:`AUTO_BUILD_LIMIT` members, else those
+  of :data:`AUTO_BUILD_POOL` uniform samples ranked for the start only), else no prior;
   with several objectives no prior (a "higher is more promising" score has no direction
   between accuracy and cost);
 * ``"free"`` (:data:`FREE`): the space's free features
@@ -49,12 +50,17 @@ from ..core.space import SearchSpace
 FREE = "free"
 #: ``prior="auto"``: what is free for the space (:func:`auto_source`).
 AUTO = AUTO_PRIOR
-#: ``prior="auto"`` counts the parameters of built networks (a space that can build models
-#: and has no free features) only on finite spaces of at most this many members: every
-#: member is built once at the first fit (NAS-Bench-201's networks take about 13 ms each on
-#: one core, so at most ~30 s); on larger or open spaces it would cost that per refit, and
-#: the default takes no prior there (``prior=ProxyPrior(["params"], ...)`` opts in).
+#: ``prior="auto"`` on a space that can build its networks and has no free features: up to
+#: this many members (finite spaces), every member's parameter count is the prior, each
+#: network built once at the first fit (NAS-Bench-201's take about 13 ms each on one core,
+#: so at most ~30 s); on larger or open spaces that would be paid for every new candidate
+#: of every refit, and the prior serves the start only (:data:`AUTO_BUILD_POOL`).
 AUTO_BUILD_LIMIT = 2048
+#: On a larger or open space that can build its networks (and has no free features),
+#: ``prior="auto"`` counts the parameters of this many uniform samples, once, and draws the
+#: prior's share of the random start from their top (:attr:`Prior.start_pool`): no
+#: predictor features, so no network is built after the start.
+AUTO_BUILD_POOL = 1000
 _KINDS = ("a callable arch -> scores, a dict key -> scores, an array in the space's index "
           f"order, {FREE!r} (the space's free features) or {AUTO!r} (what is free for the "
           "space)")
@@ -65,8 +71,9 @@ def auto_source(space: SearchSpace, n_objectives: int = 1) -> Any:
     ``NB201Space`` cell from the packaged proxy table (an array in the space's index
     order), else :data:`FREE` when the space has free features, else the parameter
     counts of its built networks (:class:`~nasopt.proxies.prior.BuiltParams`) when it can
-    build models and is finite with at most :data:`AUTO_BUILD_LIMIT` members, else ``None``
-    (no prior); ``None`` with several objectives."""
+    build models (:func:`resolve_prior` limits it to the start beyond
+    :data:`AUTO_BUILD_LIMIT` members), else ``None`` (no prior); ``None`` with several
+    objectives."""
     if n_objectives > 1:
         return None
     from ..proxies.table import nb201_space_scores  # numpy only
@@ -76,7 +83,7 @@ def auto_source(space: SearchSpace, n_objectives: int = 1) -> Any:
         return scores
     if space.free_feature_names:
         return FREE
-    if space.can_build and space.is_finite and len(space) <= AUTO_BUILD_LIMIT:
+    if space.can_build:
         from ..proxies.prior import BuiltParams  # numpy only; torch when it first builds
 
         return BuiltParams(space)
@@ -101,6 +108,8 @@ def resolve_prior(prior: Any, space: SearchSpace, n_objectives: int = 1) -> "Pri
         out = Prior(source, space)
         label = ",".join(AUTO_PROXIES) if out.kind == "array" else out.name
         out.auto, out.name = True, f"{AUTO}:{label}"
+        if out.kind == "callable" and not (space.is_finite and len(space) <= AUTO_BUILD_LIMIT):
+            out.start_pool = AUTO_BUILD_POOL  # built networks: too many to build them all
         return out
     return None if prior is None else Prior(prior, space)
 
@@ -136,6 +145,11 @@ class Prior:
         self._free: tuple[str, ...] = ()
         #: Chosen by ``prior="auto"`` (:func:`resolve_prior`): recorded in files as such.
         self.auto = False
+        #: When > 0, the prior serves the random start only: its share is ranked within
+        #: this many uniform samples of the unseen members (not the whole space), and it
+        #: feeds no predictor features; ``prior="auto"`` sets it (:data:`AUTO_BUILD_POOL`)
+        #: where scoring every candidate would cost too much.
+        self.start_pool = 0
         if isinstance(source, str) and source == FREE:
             self._init_free(space)
             return
@@ -227,6 +241,8 @@ class Prior:
         ``"free"`` the features' names (and their digest on a finite space); that of a
         prior chosen by ``"auto"`` has ``"auto": true`` too."""
         out = self._identity()
+        if self.start_pool:
+            out["start_pool"] = self.start_pool
         return {**out, "auto": True} if self.auto else out
 
     def _identity(self) -> dict:
@@ -341,10 +357,10 @@ def top_unseen(prior: Prior, space: SearchSpace, rng: np.random.Generator, n: in
     its standardized columns, :func:`combined`) among those ``available`` (by canonical
     key) and, when given, ``feasible`` (``feasible(arch, key)``: the known-before
     constraints, tested lazily in rank order); when fewer than ``n`` of them are left, the
-    next best. On a finite space the ranking covers the whole space; otherwise it is
-    within ``pool`` (architectures the caller drew, all available). Fewer than ``n`` when
-    fewer are left."""
-    if space.is_finite:
+    next best. Without a ``pool`` (finite spaces) the ranking covers the whole space;
+    otherwise it is within ``pool`` (architectures the caller drew, all available). Fewer
+    than ``n`` when fewer are left."""
+    if pool is None:
         score = combined(prior.all_scores())
         order = np.argsort(-score, kind="stable")
         cands: list[Any] = []
@@ -378,6 +394,29 @@ class PriorArgument:
 
     def _runtime_identity(self) -> dict[str, Any]:
         return {"prior": None if self._prior is None else self._prior.identity()}
+
+    @property
+    def _prior_as_features(self) -> bool:
+        """The prior's scores are appended to the predictor's input: there is a prior,
+        ``prior_features`` is on, and it is not one for the start only
+        (:attr:`Prior.start_pool`)."""
+        return (self._prior is not None and bool(getattr(self, "prior_features", False))
+                and not self._prior.start_pool)
+
+    def _start_pool(self, exclude: set[str]) -> list[Any] | None:
+        """The pool the prior ranks the start within: ``None`` (the whole space) on a
+        finite space unless the prior has a :attr:`Prior.start_pool`; else that many
+        uniform samples that may be proposed (the strategy's own number without one), none
+        of them in ``exclude``."""
+        size = self._prior.start_pool
+        if not size and self.space.is_finite:
+            return None
+        return self._uniform_pool(size or None, exclude)
+
+    def _uniform_pool(self, size: int | None, exclude: set[str]) -> list[Any]:
+        """Up to ``size`` (``None``: the strategy's default) distinct uniform samples that
+        may be proposed, none in ``exclude``."""
+        raise NotImplementedError
 
     @property
     def prior_seconds(self) -> float:

@@ -464,9 +464,14 @@ class ReNAS(PriorArgument, Optimizer):
     def _prior_unseen(self, n: int, batch: set[str]) -> list[Any]:
         """``n`` architectures drawn from the ``PRIOR_TOP`` best by the prior that may be
         proposed (fewer when fewer are left)."""
-        pool = None if self.space.is_finite else self._random_excluding(PRIOR_POOL, batch)
         return top_unseen(self._prior, self.space, self._rng, n, PRIOR_TOP,
-                          lambda key: self._available(key, batch), pool)
+                          lambda key: self._available(key, batch), self._start_pool(batch))
+
+    def _uniform_pool(self, size: int | None, exclude: set[str]) -> list[Any]:
+        size = PRIOR_POOL if size is None else size
+        if self.space.is_finite:  # no more than are left
+            size = min(size, len(self.space) - len(self._seen) - len(exclude))
+        return self._random_excluding(size, exclude)
 
     def _pop_queue(self, batch: set[str]) -> Any | None:
         while self._queue:
@@ -510,7 +515,7 @@ class ReNAS(PriorArgument, Optimizer):
     # ------------------------------------------------------------------ prior features
     def _appends_prior(self, X: Any) -> bool:
         """Whether prior scores are appended to encodings ``X`` (vectors only)."""
-        return self._prior is not None and self.prior_features and np.ndim(X) <= 2
+        return self._prior_as_features and np.ndim(X) <= 2
 
     @staticmethod
     def _append(X: Any, Z: np.ndarray) -> np.ndarray:
@@ -528,7 +533,7 @@ class ReNAS(PriorArgument, Optimizer):
         """Before a fit on a space that cannot be enumerated: the mean and spread of the
         prior scores of the training set, which standardize every encoding until the next
         fit."""
-        if self._prior is None or not self.prior_features or self.space.is_finite:
+        if not self._prior_as_features or self.space.is_finite:
             return
         F = self._prior.scores(archs)
         sd = F.std(axis=0)

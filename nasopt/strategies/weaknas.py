@@ -219,11 +219,13 @@ class WeakNAS(PriorArgument, Optimizer):
             50.3 / 38.4 / 125.5 mean queries to the validation optimum on CIFAR-10 /
             CIFAR-100 / ImageNet16-120, against 83.7 / 65.8 / 186.4 without a prior,
             ``docs/priors.md``), else the space's free features when it has some
-            (NAS-Bench-Macro's params and FLOPs), else, on a finite space of at most
-            :data:`~nasopt.strategies._prior.AUTO_BUILD_LIMIT` members that can ``build``
-            its networks, their parameter counts (each built once at the first fit), else
-            none (the run is then exactly that of ``prior=None``); with several objectives
-            none. When ``"auto"`` chose a prior, the
+            (NAS-Bench-Macro's params and FLOPs), else, on a space that can ``build`` its
+            networks, their parameter counts (on a finite space of at most
+            :data:`~nasopt.strategies._prior.AUTO_BUILD_LIMIT` members every member's,
+            each built once at the first fit; else only the start's share, ranked within
+            :data:`~nasopt.strategies._prior.AUTO_BUILD_POOL` uniform samples, no features),
+            else none (the run is then exactly that of ``prior=None``); with several
+            objectives none. When ``"auto"`` chose a prior, the
             ``"nn"`` predictor's refits are shortened above :data:`AUTO_FULL_EPOCHS_ROWS`
             results (``full_epochs_rows``, unless ``surrogate_options`` sets it), as in
             that measured preset. Evaluated lazily, at most once per architecture, and cached (the time
@@ -456,9 +458,8 @@ class WeakNAS(PriorArgument, Optimizer):
         """``n`` architectures drawn uniformly from the ``top_n`` best by the prior, less
         those that may not be proposed (in ``keys``, seen); when fewer than ``n`` of them
         are left, the next best available by the prior."""
-        pool = None if self.space.is_finite else self._add_uniform([], set(keys))
         return top_unseen(self._prior, self.space, self._rng, n, self._top_n,
-                          lambda key: self._available(key, keys), pool,
+                          lambda key: self._available(key, keys), self._start_pool(keys),
                           self._feasible_before if self.constraints else None)
 
     # ------------------------------------------------------------------ persistence
@@ -559,7 +560,7 @@ class WeakNAS(PriorArgument, Optimizer):
         if self._X_all is None:
             X = self.space.encode_indices(np.arange(len(self.space)), self._encoding)
             X = np.asarray(X, dtype=np.float32)
-            if self._prior is not None and self.prior_features:
+            if self._prior_as_features:
                 Z = standardize(self._prior.all_scores()).astype(np.float32)
                 X = np.hstack([X.reshape(len(X), -1), Z])
             if self.surrogate == "nn" and X.size * 8 <= WORKSPACE_BYTES:
@@ -571,7 +572,7 @@ class WeakNAS(PriorArgument, Optimizer):
                     pool: list[Any]) -> tuple[np.ndarray, np.ndarray]:
         """A pool's encodings with the prior's scores standardized over the results and the
         pool appended (``prior_features``)."""
-        if self._prior is None or not self.prior_features:
+        if not self._prior_as_features:
             return X, Xc
         F = standardize(self._prior.scores(list(archs) + list(pool))).astype(np.float32)
         return (np.hstack([X.reshape(len(X), -1), F[: len(archs)]]),
@@ -662,11 +663,16 @@ class WeakNAS(PriorArgument, Optimizer):
                 pool.append(child)
         return self._add_uniform(pool, seen)
 
-    def _add_uniform(self, pool: list[Any], seen: set[str]) -> list[Any]:
-        """``pool`` filled up to ``pool_size`` with distinct available uniform samples not in
-        ``seen`` (at most ``20 * pool_size`` draws, so a small space ends the loop)."""
+    def _uniform_pool(self, size: int | None, exclude: set[str]) -> list[Any]:
+        return self._add_uniform([], set(exclude), size)
+
+    def _add_uniform(self, pool: list[Any], seen: set[str], size: int | None = None) -> list[Any]:
+        """``pool`` filled up to ``size`` (default ``pool_size``) with distinct available
+        uniform samples not in ``seen`` (at most ``20 * size`` draws, so a small space ends
+        the loop)."""
+        size = self.pool_size if size is None else size
         draws = 0
-        while len(pool) < self.pool_size and draws < 20 * self.pool_size:
+        while len(pool) < size and draws < 20 * size:
             draws += 1
             arch = self.space.sample(self._rng)
             key = self.space.key(arch)
