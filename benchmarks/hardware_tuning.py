@@ -7,11 +7,13 @@ on top of its defaults. The table gives the regret at 50, 100 and 200 distinct q
 (mean ± s.e.m. over the seeds) and the CPU seconds per search, per (dataset, cost) pair.
 
 A variant is a name of :data:`VARIANTS` or ``name={json options}``, e.g.
-``--variants default,'b5={"batch": 5}'``. Run on the tuning seeds only (the held-out seeds
-2000+ are for ``benchmarks/hardware.py``)::
+``--variants default,'b5={"batch": 5}'``; ``"prior": "synflow"`` stands for the packaged
+log-synflow table of the space (:func:`nasopt.proxies.table.nb201_space_scores`). The
+first variant is the base of the paired differences. Run on the tuning seeds only (the
+held-out seeds 2000+ are for ``benchmarks/hardware.py``)::
 
     NASOPT_DATA=../shared/data python benchmarks/hardware_tuning.py --datasets imagenet16 \\
-        --costs pixel3,raspi4,gold_6226 --seeds 0-9 --variants default,b5 \\
+        --costs raspi4,fpga,gold_6226 --seeds 0-9 --variants default,i10,hvi \\
         --out results/hardware/mo_tuning
 
 Each search's result is appended to ``<out>.jsonl``; ``--resume`` reuses the records of
@@ -41,16 +43,22 @@ from benchmarks.hardware import (  # noqa: E402
 #: Named option sets (WeakNAS keyword arguments on top of its defaults).
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
-    "b5": {"batch": 5},
     "i10": {"init": 10},
     "i15": {"init": 15},
-    "i10-b5": {"init": 10, "batch": 5},
+    "b5": {"batch": 5},
+    "b5-warm": {"batch": 5, "warm_start": True, "surrogate_options": {"warm_epochs": 100}},
     "hvi": {"mo_selection": "hvi"},
-    "hvi-b5": {"mo_selection": "hvi", "batch": 5},
+    "parego": {"mo_selection": "parego"},
     "ucb": {"acquisition": "ucb", "kappa": 1.0},
     "hvi-ucb": {"mo_selection": "hvi", "acquisition": "ucb", "kappa": 1.0},
-    "parego": {"mo_selection": "parego"},
-    "ens4": {"ensemble": 4},
+    "x3": {"exploit": 0.3},
+    "syn-feat": {"prior": "synflow", "prior_init": 0},
+    "syn-half": {"prior": "synflow"},
+    "p0": {"patience": 0},
+    "p6": {"patience": 6},
+    "enc-live": {"encoding": "onehot-live"},
+    "rank": {"target": "rank"},
+    "mse": {"loss": "mse"},
 }
 #: Queries at which the regret is reported; the search runs to the last.
 AT = (50, 100, 200)
@@ -164,9 +172,21 @@ def main(argv: list[str] | None = None) -> None:
             cells = [_fmt(_sem([x["regret"][str(q)] for x in res[n, d, c]])) for n, _ in variants]
             md.append(f"| {DATASET_NAMES.get(d, d)} × {c} | " + " | ".join(cells) + " |")
         if len(pairs) > 1:
-            cells = [f"{np.mean([np.mean([x['regret'][str(q)] for x in res[n, d, c]]) for d, c in pairs]):.3f}"
+            cells = [f"{np.mean([x['regret'][str(q)] for d, c in pairs for x in res[n, d, c]]):.3f}"
                      for n, _ in variants]
             md.append("| mean over pairs | " + " | ".join(cells) + " |")
+        md.append("")
+    if len(variants) > 1:  # paired by (pair, seed): the same random start, less noise
+        base = variants[0][0]
+        md += [f"**Difference to `{base}`, paired by pair and seed** (mean ± s.e.m. over all "
+               "pairs' seeds; negative: lower regret than it)", "",
+               "| queries | " + " | ".join(n for n, _ in variants[1:]) + " |",
+               "| --- | " + " | ".join("---" for _ in variants[1:]) + " |"]
+        for q in at:
+            cells = [_fmt(_sem([x["regret"][str(q)] - y["regret"][str(q)] for d, c in pairs
+                                for x, y in zip(res[n, d, c], res[base, d, c])]))
+                     for n, _ in variants[1:]]
+            md.append(f"| {q} | " + " | ".join(cells) + " |")
         md.append("")
     md += [f"**CPU seconds per search** ({args.budget} queries, mean over the pairs' runs)", "",
            "| " + " | ".join(n for n, _ in variants) + " |",
