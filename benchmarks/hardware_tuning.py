@@ -35,6 +35,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.harness.output import output_path  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 from benchmarks.hardware import (  # noqa: E402
     DATASET_NAMES, _fmt, _sem, bench_of, front_problem, nasopt_loop, regret_curve,
@@ -60,7 +61,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "rank": {"target": "rank"},
     "mse": {"loss": "mse"},
 }
-#: Queries at which the regret is reported; the search runs to the last.
+#: Queries at which the regret is reported (those up to ``--budget``, and the budget).
 AT = (50, 100, 200)
 
 
@@ -93,8 +94,14 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
     return text, dict(VARIANTS[text])
 
 
+def report_points(budget: int) -> list[int]:
+    """The queries of :data:`AT` up to ``budget``, and ``budget``."""
+    return sorted({q for q in AT if q <= budget} | {budget})
+
+
 def search(options: dict[str, Any], dataset: str, cost: str, seed: int, budget: int) -> dict:
-    """One WeakNAS front search: the regret after each query and its CPU seconds."""
+    """One WeakNAS front search of ``budget`` queries: the regret at
+    :func:`report_points`, the CPU seconds and the queried table indices."""
     from nasopt.core.registry import create
 
     prob = front_problem(dataset, cost)
@@ -110,7 +117,7 @@ def search(options: dict[str, Any], dataset: str, cost: str, seed: int, budget: 
                           lambda q: False)
     cpu = time.process_time() - c0
     curve = regret_curve(queried, prob.scores, prob.hv_star)
-    return {"regret": {str(q): float(curve[min(q, len(curve)) - 1]) for q in AT if q <= budget},
+    return {"regret": {str(q): float(curve[min(q, len(curve)) - 1]) for q in report_points(budget)},
             "cpu_s": cpu, "indices": [int(i) for i in queried]}
 
 
@@ -118,7 +125,7 @@ def record_key(options: dict[str, Any], dataset: str, cost: str, seed: int, budg
     return json.dumps([options, dataset, cost, seed, budget], sort_keys=True)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--datasets", default="imagenet16")
     ap.add_argument("--costs", default="pixel3,raspi4,gold_6226")
@@ -126,21 +133,23 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--variants", default="default,b5")
     ap.add_argument("--budget", type=int, default=max(AT))
     ap.add_argument("--resume", action="store_true")
-    ap.add_argument("--out", default="nasopt-bench-out/hardware_tuning")
+    ap.add_argument("--out", default=None, help="path stem of the .md table and the .jsonl log "
+                    "(default: nasopt-bench-out/hardware_tuning)")
     args = ap.parse_args(argv)
+    out = output_path(args.out, "hardware_tuning", "benchmarks/hardware_tuning.py")
     seeds = parse_seeds(args.seeds)
     datasets = [d for d in args.datasets.split(",") if d]
     costs = [c for c in args.costs.split(",") if c]
     variants = [parse_variant(v) for v in split_variants(args.variants)]
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    log = Path(args.out + ".jsonl")
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    log = Path(out + ".jsonl")
     done: dict[str, dict] = {}
     if args.resume and log.exists():
         for line in log.read_text().splitlines():
             rec = json.loads(line)
             done[rec["key"]] = rec
     pairs = [(d, c) for d in datasets for c in costs]
-    at = [q for q in AT if q <= args.budget]
+    at = report_points(args.budget)
     res: dict[tuple[str, str, str], list[dict]] = {}
     with log.open("a") as fh:
         for name, opts in variants:
@@ -193,10 +202,11 @@ def main(argv: list[str] | None = None) -> None:
            "| " + " | ".join("---" for _ in variants) + " |",
            "| " + " | ".join(f"{np.mean([x['cpu_s'] for d, c in pairs for x in res[n, d, c]]):.2f}"
                              for n, _ in variants) + " |", ""]
-    Path(args.out + ".md").write_text("\n".join(md))
-    print(f"wrote {args.out}.md")
+    Path(out + ".md").write_text("\n".join(md))
+    print(f"wrote {out}.md")
+    return 0
 
 
 if __name__ == "__main__":
     one_thread()
-    main()
+    sys.exit(main())
