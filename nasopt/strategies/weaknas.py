@@ -259,7 +259,22 @@ class WeakNAS(PriorArgument, Optimizer):
             ``init=20, exploit=0`` (the multi-objective defaults) 0.069 +- 0.007 / 0.063
             +- 0.007. Random search 0.220 / 0.203 on the same seeds; Optuna's
             multi-objective TPE 0.113 / 0.136 (the issue's reference, 10 seeds; random
-            0.193 / 0.177 there).
+            0.193 / 0.177 there). Tuned again where the defaults are furthest from half of
+            TPE's regret, ImageNet16-120 x Raspberry Pi 4 / FPGA / Xeon Gold 6226 latency,
+            seeds 0-9 (``benchmarks/hardware_tuning.py``, the command and the table in
+            ``results/hardware/mo_tuning.md``): the defaults' regret at 100 queries, 0.088
+            on average over the three, was not lowered beyond the noise by any of ``init``
+            10 or 15, ``batch=5`` (twice the CPU), ``"hvi"``, ``acquisition="ucb"`` (with
+            ``"pareto"`` or ``"hvi"``), ``exploit=0.3``, the synflow prior (as input, or
+            also for half the start), ``encoding="onehot-live"``, ``target="rank"`` or
+            ``loss="mse"`` (paired by seed: from -0.009 +- 0.009 for ``init=10``, -0.003 +-
+            0.006 on seeds 0-19, to +0.017 +- 0.009), and none had less regret at 200
+            queries (0.029 with the defaults; ``patience`` 0 or 6 changed one run of 30,
+            after 100 queries: the front rarely stalls for 3 refits).
+            Neither did an expected hypervolume improvement over the ensemble members
+            (tried, not kept: -0.002 +- 0.006 at 100 queries, +0.015 +- 0.003 at 200,
+            seeds 0-19), nor ``init=10``, ``"hvi"`` or the synflow input on CIFAR-10 /
+            CIFAR-100 x Pixel 3 / Titan RTX (``results/hardware/mo_tuning_cifar.md``).
 
     **Several objectives** (``objectives=``): one predictor per objective, each fitted on
     that objective's results turned into "larger is better" (with ``"nn"``, the
