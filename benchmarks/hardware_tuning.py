@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                 r = [x["regret"][str(at[-1])] for x in recs]
                 print(f"{name} {d} {c} regret@{at[-1]} {_fmt(_sem(r))} "
                       f"cpu {np.mean([x['cpu_s'] for x in recs]):.2f} s", flush=True)
-    cmd = "python benchmarks/hardware_tuning.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    cmd = "python benchmarks/hardware_tuning.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     md = [f"`{cmd}`", "",
           f"WeakNAS with `objectives=[\"max\", \"min\"]` and the variants' options, seeds "
           f"{args.seeds} ({len(seeds)}): hypervolume regret (mean ± s.e.m.; lower is better), "
