@@ -339,6 +339,7 @@ TINY_BENCH_ARGS = {
     "parallel_equivalence": ["--engines", "dask"],
     "long_runs": ["--strategies", "random", "--sizes", "40", "--window", "10", "--repeats", "1"],
     "small_budget": ["--seeds", "1000"],
+    "hardware_tuning": ["--costs", "pixel3", "--seeds", "0", "--budget", "25", "--variants", "default,i10"],
 }
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -353,7 +354,7 @@ def test_experiments_without_out_write_to_a_scratch_folder_not_results(name, nb2
                                                                       monkeypatch, capsys):
     """Run from the repository root, a command of the docs must not overwrite results/."""
     script = importlib.import_module(f"benchmarks.{name}")
-    if name == "hardware" and not (nb201_data.parent / "nb201_hw_latency.npz").is_file():
+    if name in ("hardware", "hardware_tuning") and not (nb201_data.parent / "nb201_hw_latency.npz").is_file():
         pytest.skip("nb201_hw_latency.npz not found beside nb201.npz")
     monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
     if name == "nb101":  # enumerating the 423,624 cells takes minutes: the count is not tested here
