@@ -631,6 +631,22 @@ def test_on_a_large_space_that_builds_the_default_prior_ranks_only_the_start_in_
     assert run(again, 2) == run(opt, 2)
 
 
+def test_renas_with_the_automatic_prior_on_a_large_space_builds_only_its_start_pool(monkeypatch):
+    pytest.importorskip("torch")
+    import nasopt.strategies._prior as prior_module
+
+    monkeypatch.setattr(prior_module, "AUTO_BUILD_LIMIT", 100)
+    monkeypatch.setattr(prior_module, "AUTO_BUILD_POOL", 30)
+    sp = BuildingSpace()
+    opt = ReNAS(sp, seed=2, prior="auto", **RENAS)
+    assert opt._prior.start_pool == 30 and not opt._prior_as_features
+    for _ in range(3):
+        trials = opt.ask(10)
+        for t in trials:
+            opt.tell(t, objective(t.arch))
+    assert sp.builds == 30  # the start's pool only; the predictor's inputs build nothing
+
+
 def test_a_space_with_free_features_keeps_them_as_its_default_prior_even_if_it_builds():
     assert WeakNAS(CostedSpace(), seed=3, init=10)._prior.kind == "free"
 
