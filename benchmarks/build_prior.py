@@ -40,6 +40,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.harness.output import output_path, write_markdown  # noqa: E402
+from benchmarks.harness.runs import parse_seeds  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 
 #: The sub-spaces: three operations on every edge.
@@ -115,7 +117,7 @@ def search(method: str, space, acc: np.ndarray, best: set[int], seed: int,
     return queries_to(order, best), time.process_time() - c0
 
 
-def dataset_rows(space, seeds: range, table: np.ndarray | None, label: str):
+def dataset_rows(space, seeds: list[int], table: np.ndarray | None, label: str):
     """Per dataset: its name, the table cells of :data:`METHODS` on ``space`` (queries to the
     optimum, mean ± s.e.m. / median, CPU) and the positions of the optimum."""
     from nasopt.benchmarks import NB201
@@ -134,18 +136,19 @@ def dataset_rows(space, seeds: range, table: np.ndarray | None, label: str):
         yield dataset, row, best
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     import nasopt
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seeds", default="1000-1099", help="A-B")
-    ap.add_argument("--out", default="nasopt-bench-out/build_prior")
+    ap.add_argument("--seeds", default="1000-1099", help="A-B or a,b,c")
+    ap.add_argument("--out", default=None, help="path stem of the .md table "
+                    "(default: nasopt-bench-out/build_prior)")
     ap.add_argument("--parts", default="small,large",
                     help="small: the 729-cell sub-spaces; large: all 15,625 cells")
     args = ap.parse_args(argv)
     parts = set(args.parts.split(","))
-    lo, hi = (int(x) for x in args.seeds.split("-"))
-    seeds = range(lo, hi + 1)
+    out = output_path(args.out, "build_prior", "benchmarks/build_prior.py")
+    seeds = parse_seeds(args.seeds)
     lines = [f"`python benchmarks/build_prior.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
              f"Distinct queries until the sub-space's NB201 validation optimum is found, seeds "
              f"{args.seeds} ({len(seeds)}): mean ± s.e.m. / median; CPU s per search (mean) in "
@@ -180,11 +183,10 @@ def main(argv: list[str] | None = None) -> None:
         for dataset, row, _ in dataset_rows(space, seeds, None, "all"):
             lines.append(f"| {dataset} | " + " | ".join(row) + " |")
         lines.append("")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out + ".md").write_text("\n".join(lines))
-    print(f"wrote {args.out}.md")
+    write_markdown(out, lines)
+    return 0
 
 
 if __name__ == "__main__":
     one_thread()
-    main()
+    sys.exit(main())

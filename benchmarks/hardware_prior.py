@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,52 +27,37 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.harness.output import output_path, write_markdown  # noqa: E402
+from benchmarks.harness.runs import parse_seeds  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
-from benchmarks.hardware import bench_of, front_problem, nasopt_loop, regret_curve  # noqa: E402
+from benchmarks.hardware_tuning import search  # noqa: E402
 
-VARIANTS = ("none", "syn-feat", "free-feat", "syn-half")
+#: The WeakNAS options of each variant (``"synflow"``: the packaged log-synflow table).
+VARIANTS: dict[str, dict] = {
+    "none": {"prior": None},
+    "syn-feat": {"prior": "synflow", "prior_init": 0.0},
+    "free-feat": {"prior": "free", "prior_init": 0.0},
+    "syn-half": {"prior": "synflow", "prior_init": 0.5},
+}
 QUERIES = 100
-
-
-def prior_options(variant: str, space) -> dict:
-    """The WeakNAS options of a variant."""
-    from nasopt.proxies.table import nb201_space_scores
-
-    if variant == "none":
-        return {"prior": None}
-    if variant == "free-feat":
-        return {"prior": "free", "prior_init": 0.0}
-    synflow = nb201_space_scores(space)
-    return {"prior": synflow, "prior_init": 0.0 if variant == "syn-feat" else 0.5}
 
 
 def regret(variant: str, device: str, seed: int) -> tuple[float, float]:
     """Regret at :data:`QUERIES` queries and CPU seconds of one search."""
-    from nasopt.core.registry import create
-
-    prob = front_problem("cifar10", device)
-    space = bench_of("cifar10").space
-    c0 = time.process_time()
-    opt = create("weaknas", space, seed=seed, objectives=["max", "min"], **prior_options(variant, space))
-    queried = nasopt_loop(opt, space, QUERIES,
-                          lambda t, i: opt.tell(t, [float(prob.accuracy[i]), float(prob.cost_values[i])]),
-                          lambda q: False)
-    cpu = time.process_time() - c0
-    return float(regret_curve(queried, prob.scores, prob.hv_star)[QUERIES - 1]), cpu
+    res = search(VARIANTS[variant], "cifar10", device, seed, QUERIES)
+    return res["regret"][str(QUERIES)], res["cpu_s"]
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--devices", default="pixel3,raspi4")
     ap.add_argument("--seeds", default="0-9", help="A-B or a,b,c")
     ap.add_argument("--variants", default=",".join(VARIANTS))
-    ap.add_argument("--out", default="nasopt-bench-out/hardware_prior")
+    ap.add_argument("--out", default=None, help="path stem of the .md table "
+                    "(default: nasopt-bench-out/hardware_prior)")
     args = ap.parse_args(argv)
-    if "-" in args.seeds:
-        lo, hi = (int(x) for x in args.seeds.split("-"))
-        seeds = list(range(lo, hi + 1))
-    else:
-        seeds = [int(x) for x in args.seeds.split(",")]
+    out = output_path(args.out, "hardware_prior", "benchmarks/hardware_prior.py")
+    seeds = parse_seeds(args.seeds)
     devices = [d for d in args.devices.split(",") if d]
     variants = [v for v in args.variants.split(",") if v]
     rows = []
@@ -92,11 +76,10 @@ def main(argv: list[str] | None = None) -> None:
           "several objectives and the listed prior.", "",
           "| prior | " + " | ".join(devices) + " |",
           "| --- | " + " | ".join("---" for _ in devices) + " |", *rows, ""]
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out + ".md").write_text("\n".join(md))
-    print(f"wrote {args.out}.md")
+    write_markdown(out, md)
+    return 0
 
 
 if __name__ == "__main__":
     one_thread()
-    main()
+    sys.exit(main())

@@ -36,7 +36,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness.output import output_path  # noqa: E402
+from benchmarks.harness.output import output_path, write_markdown  # noqa: E402
+from benchmarks.harness.runs import parse_seeds  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 from benchmarks.hardware import (  # noqa: E402
     DATASET_NAMES, _fmt, _sem, bench_of, front_problem, nasopt_loop, regret_curve,
@@ -64,14 +65,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 #: Queries at which the regret is reported (those up to ``--budget``, and the budget).
 AT = (50, 100, 200)
-
-
-def parse_seeds(text: str) -> list[int]:
-    """``"A-B"`` (inclusive) or ``"a,b,c"``."""
-    if "-" in text:
-        lo, hi = (int(x) for x in text.split("-"))
-        return list(range(lo, hi + 1))
-    return [int(x) for x in text.split(",") if x]
 
 
 def split_variants(text: str) -> list[str]:
@@ -203,8 +196,7 @@ def main(argv: list[str] | None = None) -> int:
            "| " + " | ".join("---" for _ in variants) + " |",
            "| " + " | ".join(f"{np.mean([x['cpu_s'] for d, c in pairs for x in res[n, d, c]]):.2f}"
                              for n, _ in variants) + " |", ""]
-    Path(out + ".md").write_text("\n".join(md))
-    print(f"wrote {out}.md")
+    write_markdown(out, md)
     return 0
 
 

@@ -340,6 +340,8 @@ TINY_BENCH_ARGS = {
     "long_runs": ["--strategies", "random", "--sizes", "40", "--window", "10", "--repeats", "1"],
     "small_budget": ["--seeds", "1000"],
     "hardware_tuning": ["--costs", "pixel3", "--seeds", "0", "--budget", "25", "--variants", "default,i10"],
+    "hardware_prior": ["--devices", "pixel3", "--seeds", "0,1", "--variants", "none"],
+    "build_prior": ["--parts", "large", "--seeds", "0,1"],
 }
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -354,7 +356,7 @@ def test_experiments_without_out_write_to_a_scratch_folder_not_results(name, nb2
                                                                       monkeypatch, capsys):
     """Run from the repository root, a command of the docs must not overwrite results/."""
     script = importlib.import_module(f"benchmarks.{name}")
-    if name in ("hardware", "hardware_tuning") and not (nb201_data.parent / "nb201_hw_latency.npz").is_file():
+    if name in ("hardware", "hardware_tuning", "hardware_prior") and not (nb201_data.parent / "nb201_hw_latency.npz").is_file():
         pytest.skip("nb201_hw_latency.npz not found beside nb201.npz")
     monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
     if name == "nb101":  # enumerating the 423,624 cells takes minutes: the count is not tested here
@@ -362,6 +364,8 @@ def test_experiments_without_out_write_to_a_scratch_folder_not_results(name, nb2
     if name == "parallel_equivalence":  # needs a Dask cluster: the output path is tested here
         monkeypatch.setattr(script, "run_dask", lambda *args: {"same_trajectory": True})
         monkeypatch.setattr(script, "to_markdown", lambda res: "")
+    if name == "build_prior":  # the large space on one dataset only (seconds, not minutes)
+        monkeypatch.setattr(script, "DATASETS", ("cifar10",))
     if name == "small_budget":  # every init on four tables takes minutes: random search only
         monkeypatch.setattr(script, "SPECS", script.SPECS[:1])
         monkeypatch.setattr(script, "LONG_SPECS", script.LONG_SPECS[:1])

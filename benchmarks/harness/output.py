@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
+from pathlib import Path
 
 #: Folder (relative to the working directory) of the results of a run without ``--out``.
 SCRATCH_DIR = "nasopt-bench-out"
@@ -24,3 +26,11 @@ def output_path(out: str | None, default: str, command: str) -> str:
     print(f"{command}: no --out given, writing to {os.path.abspath(path)}"
           f"{'' if default else os.sep} (--out chooses where)", file=sys.stderr)
     return path
+
+
+def write_markdown(out: str, lines: Iterable[str]) -> None:
+    """Write ``lines`` to ``<out>.md`` (its folder made if needed) and say so on stdout."""
+    path = Path(out + ".md")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+    print(f"wrote {path}")
