@@ -390,6 +390,7 @@ class PriorArgument:
     stored), files record what identifies it, and its cost is reported apart."""
 
     _prior: Prior | None
+    prior_features: bool
     runtime_arguments: tuple[str, ...] = ("journal", "prior")
 
     def _runtime_identity(self) -> dict[str, Any]:
@@ -400,8 +401,7 @@ class PriorArgument:
         """The prior's scores are appended to the predictor's input: there is a prior,
         ``prior_features`` is on, and it is not one for the start only
         (:attr:`Prior.start_pool`)."""
-        return (self._prior is not None and bool(getattr(self, "prior_features", False))
-                and not self._prior.start_pool)
+        return self._prior is not None and self.prior_features and not self._prior.start_pool
 
     def _start_pool(self, exclude: set[str]) -> list[Any] | None:
         """The pool the prior ranks the start within: ``None`` (the whole space) on a
