@@ -8,13 +8,14 @@ Each configuration (``label=JSON options of WeakNAS``) runs on every dataset and
 counts the queries asked until the optimum was among them, whole batches of 10 included
 (1,001 when not found), so its figures are a little above those of ``benchmarks/search.py``,
 which counts the optimum's position. Runs are appended to ``--cache`` (one JSON line each,
-keyed by dataset, options and seed) and never repeated, so configurations can be added one
-at a time. Held-out seeds (1000 and up) are for ``benchmarks/search.py`` only.
+keyed by dataset, options and seed; gzip-compressed when the name ends in ``.gz``, each
+append a gzip member) and never repeated, so configurations can be added one at a time. Held-out seeds (1000 and up) are for ``benchmarks/search.py`` only.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import sys
@@ -43,13 +44,18 @@ def _job(args: tuple) -> tuple:
     return dataset, json.dumps(options, sort_keys=True), seed, queries, run["cpu_s"]
 
 
+def _open_cache(path: str, mode: str):
+    """The cache file in text ``mode`` (``"r"`` or ``"a"``), through gzip for ``.gz``."""
+    return gzip.open(path, mode + "t", encoding="utf-8") if path.endswith(".gz") else open(path, mode)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("configs", nargs="+", help="label=JSON options, e.g. 'h30={\"init\": 30}'")
     p.add_argument("--datasets", default="cifar10,cifar100,imagenet16")
     p.add_argument("--seeds", default="0-29", help="'A-B', a comma-separated list, or a mix")
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--cache", default="results/tune_weaknas_runs.jsonl")
+    p.add_argument("--cache", default="results/tune_weaknas_runs.jsonl.gz")
     args = p.parse_args(argv)
     datasets, seeds = args.datasets.split(","), parse_seeds(args.seeds)
     configs = []
@@ -58,14 +64,14 @@ def main(argv: list[str] | None = None) -> int:
         configs.append((label, json.loads(options)))
     done: dict[tuple, tuple] = {}
     if os.path.exists(args.cache):
-        with open(args.cache) as fh:
+        with _open_cache(args.cache, "r") as fh:
             for line in fh:
                 r = json.loads(line)
                 done[(r["ds"], r["opts"], r["seed"])] = (r["q"], r["cpu"])
     jobs = [(ds, o, s) for _, o in configs for ds in datasets for s in seeds
             if (ds, json.dumps(o, sort_keys=True), s) not in done]
     if jobs:
-        with Pool(args.workers, initializer=one_thread) as pool, open(args.cache, "a") as fh:
+        with Pool(args.workers, initializer=one_thread) as pool, _open_cache(args.cache, "a") as fh:
             for ds, o, s, q, cpu in pool.imap_unordered(_job, jobs):
                 done[(ds, o, s)] = (q, cpu)
                 fh.write(json.dumps({"ds": ds, "opts": o, "seed": s, "q": q, "cpu": cpu}) + "\n")
