@@ -16,7 +16,9 @@ from nasopt.core.pareto import hypervolume, selection_order
 from nasopt.persist import checkpoint as persistence
 from nasopt.spaces import NB201Space
 from nasopt.spaces.product import ProductSpace
-from nasopt.strategies._multi import chebyshev, normalise_columns, pareto_top
+from nasopt.strategies._multi import (
+    chebyshev, normalise_columns, pareto_top, reference_gap, resolve_reference, with_reference,
+)
 
 SPACE = NB201Space()
 #: Small predictors, so that a 60-query run takes a fraction of a second.
@@ -224,7 +226,9 @@ def test_a_space_that_cannot_be_enumerated_is_searched_on_a_pool_with_several_ob
 @pytest.mark.parametrize("selection", ["pareto", "parego"])
 def test_three_objectives_are_learned_and_searched(selection):
     """A third objective (fewer parameters: fewer convolutions) is a third predictor; the
-    front found beats random search's on the accuracy-latency plane's hypervolume."""
+    front found beats random search's hypervolume over the whole range (``reference=None``:
+    the default reference leaves the region below the median accuracy, which this
+    hypervolume counts, to the random start)."""
     def three(arch):
         acc, lat = evaluate(arch)
         return acc, lat, float(arch.count("conv"))
@@ -234,7 +238,8 @@ def test_three_objectives_are_learned_and_searched(selection):
         return hypervolume(pts)
 
     out = {}
-    for name, kw in (("weaknas", {"mo_selection": selection, **FAST}), ("random", {})):
+    for name, kw in (("weaknas", {"mo_selection": selection, "reference": None, **FAST}),
+                     ("random", {})):
         runs = []
         for seed in range(3):
             opt = nasopt.create(name, SPACE, seed=seed, objectives=["max", "min", "min"], **kw)
@@ -301,6 +306,78 @@ def test_a_prior_guides_the_random_start_of_a_multi_objective_run():
     assert len(opt.pareto_front) >= 1
 
 
+def _share_below_median_quality(reference, seeds=range(3)) -> list[float]:
+    """Per seed: the share of the proposals after the random start (60 queries) whose
+    accuracy-like objective is below the median cell's."""
+    median = np.median([evaluate(SPACE[i])[0] for i in range(len(SPACE))])
+    out = []
+    for s in seeds:
+        opt = run(nasopt.create("weaknas", SPACE, seed=s, objectives=["max", "min"],
+                                reference=reference, **FAST), 60)
+        out.append(float(np.mean([t.values[0] < median for t in opt.trials[FAST["init"]:]])))
+    return out
+
+
+def test_the_default_reference_spends_fewer_queries_below_the_median_quality():
+    """``reference="auto"`` (the median on the first objective) ranks the candidates
+    predicted below the median cell after the others: fewer such proposals than without a
+    reference, on every seed (measured: 13-18 % against 30-35 %)."""
+    auto, none = _share_below_median_quality("auto"), _share_below_median_quality(None)
+    assert all(a < n for a, n in zip(auto, none)), (auto, none)
+    assert max(auto) < 0.25, auto
+
+
+def test_a_reference_is_ignored_with_one_objective():
+    def asks(reference):
+        opt = nasopt.create("weaknas", SPACE, seed=1, reference=reference, **FAST)
+        for _ in range(3):
+            for t in opt.ask(10):
+                opt.tell(t, evaluate(t.arch)[0])
+        return [t.arch for t in opt.trials]
+    assert asks("auto") == asks(None) == asks([0.9])
+
+
+@pytest.mark.parametrize("reference, match", [
+    ([0.5], "1 entries for 2 objective"),
+    ([0.5, None, None], "3 entries for 2 objective"),
+    ([1.0, None], "quantiles in \\[0, 1\\)"),
+    ([-0.1, None], "quantiles in"),
+    ([True, None], "quantiles in"),
+    (["median", None], "quantiles in"),
+    ("median", "'auto', None or one quantile"),
+    (0.5, "'auto', None or one quantile"),
+])
+def test_a_bad_reference_is_a_configuration_error(reference, match):
+    with pytest.raises(ConfigurationError, match=match):
+        nasopt.create("weaknas", SPACE, objectives=["max", "min"], reference=reference)
+
+
+def test_reference_quantiles_resolve_per_objective():
+    assert resolve_reference("auto", 2) == (0.5, 0.0)
+    assert resolve_reference("auto", 3) == (0.5, 0.0, 0.0)
+    assert resolve_reference([None, 0.25], 2) == (0.0, 0.25)
+    assert resolve_reference([None, 0.0], 2) is None  # no limit anywhere
+    assert resolve_reference(None, 2) is None and resolve_reference("auto", 1) is None
+
+
+def test_candidates_outside_the_reference_rank_after_inside_and_before_infeasible():
+    """Deb's rule on the folded violations: inside the region of interest and feasible
+    first (however dominated), then outside by their shortfall, then the predicted
+    infeasible ones by their violation."""
+    P = np.array([[0.0, 9.0],   # far below the median quality, cheapest
+                  [0.4, 1.0],   # just below it
+                  [0.6, 0.0],   # above it, dominated by the next two
+                  [0.8, 5.0],
+                  [1.0, 2.0],   # above it, but predicted infeasible
+                  [0.9, 3.0],
+                  [0.1, 8.0]])  # the median quality is 0.6
+    gap = reference_gap(P, resolve_reference("auto", 2))
+    assert gap[[2, 3, 4, 5]].tolist() == [0, 0, 0, 0] and 0 < gap[1] < gap[6] < gap[0]
+    viol = with_reference(np.array([0, 0, 0, 0, 2.0, 0, 0]), gap)
+    assert pareto_top(P, 7, viol).tolist() == [3, 5, 2, 1, 6, 0, 4]
+    assert with_reference(None, gap) is gap and with_reference(viol, None) is viol
+
+
 # ------------------------------------------------------------------ persistence
 @pytest.mark.parametrize("options", [
     {"mo_selection": "pareto"},
@@ -308,7 +385,8 @@ def test_a_prior_guides_the_random_start_of_a_multi_objective_run():
     {"mo_selection": "hvi"},
     {"mo_selection": "pareto", "sampling": "uniform", "exploit": 0.0},
     {"warm_start": True},
-], ids=["pareto", "parego", "hvi", "pareto-uniform", "warm-start"])
+    {"reference": [0.3, 0.2]},
+], ids=["pareto", "parego", "hvi", "pareto-uniform", "warm-start", "reference"])
 def test_a_multi_objective_weaknas_run_saved_or_journaled_continues_identically(tmp_path, options):
     factory = nt.StrategyFactory("weaknas", **{**nt.FAST_OPTIONS["weaknas"], **options})
     nt.check_multi_objective_persists(factory, None, tmp_path)

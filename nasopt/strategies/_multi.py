@@ -11,17 +11,31 @@ before every infeasible one, the infeasible ones by increasing violation), as in
   the 15,625 cells of NAS-Bench-201 costs a few fronts, not all ~340 of them (seconds).
 * :func:`normalise_columns` and :func:`chebyshev`: ParEGO's augmented Chebyshev
   scalarization (Knowles 2006) of normalised scores under one weight vector.
+* :func:`resolve_reference` and :func:`reference_gap`: the reference point of a search as
+  quantiles of the predicted objectives over the candidates (the region of interest), and
+  how far each candidate's predictions fall outside it; :func:`with_reference` folds that
+  into the predicted violations, so that Deb's rule ranks such candidates after the others.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from collections.abc import Sequence
+from numbers import Real
+from typing import Any
+
+from ..core.errors import ConfigurationError
 from ..core.pareto import crowding_distance, front_mask_sorted_2d, nondominated_mask
 
 #: ParEGO's augmentation weight: the weighted sum's share of the Chebyshev scalarization
 #: (it breaks the ties of the max term, so that weakly dominated points lose).
 PAREGO_RHO = 0.05
+#: ``reference="auto"``: the median architecture on the first objective (the quality measure,
+#: e.g. accuracy), no limit on the others (costs such as latency): the front of interest is
+#: that of the architectures better than the typical one, as in the hypervolume regret of
+#: ``benchmarks/hardware.py`` (accuracy normalised from the space's median).
+AUTO_REFERENCE_QUANTILE = 0.5
 
 
 def pareto_top(scores: np.ndarray, k: int, violation: np.ndarray | None = None) -> np.ndarray:
@@ -96,3 +110,62 @@ def hv_improvement_2d(front: np.ndarray, points: np.ndarray, reference: np.ndarr
     width = np.clip(np.minimum(p[:, :1], b[None, :-1]) - b[None, 1:], 0.0, None)
     height = np.clip(p[:, 1:] - h[None, :], 0.0, None)
     return (width * height).sum(axis=1)
+
+
+def resolve_reference(reference: Any, n_objectives: int) -> tuple[float, ...] | None:
+    """The quantile of each objective's reference (``0.0``: no limit) of a strategy's
+    ``reference=`` argument, or ``None`` for no region of interest (``None``, no limit on
+    any objective, or a single objective). ``"auto"``: :data:`AUTO_REFERENCE_QUANTILE` on
+    the first objective, no limit on the others.
+
+    Raises:
+        ConfigurationError: not ``"auto"``, ``None`` or a sequence of ``n_objectives``
+            entries, each ``None`` or a number in ``[0, 1)``.
+    """
+    if reference is None:
+        return None
+    if isinstance(reference, str) and reference == "auto":
+        quantiles = (AUTO_REFERENCE_QUANTILE,) + (0.0,) * (n_objectives - 1)
+    elif isinstance(reference, Sequence) and not isinstance(reference, str):
+        if len(reference) != n_objectives:
+            raise ConfigurationError(
+                f"reference has {len(reference)} entries for {n_objectives} objective(s): "
+                "give one quantile (or None) per objective")
+        for q in reference:
+            if q is not None and (isinstance(q, bool) or not isinstance(q, Real)
+                                  or not 0.0 <= float(q) < 1.0):
+                raise ConfigurationError(
+                    f"reference entries are quantiles in [0, 1) or None, got {q!r} in "
+                    f"{list(reference)!r}")
+        quantiles = tuple(0.0 if q is None else float(q) for q in reference)
+    else:
+        raise ConfigurationError(
+            f"reference must be 'auto', None or one quantile (or None) per objective, got "
+            f"{reference!r}")
+    return quantiles if n_objectives > 1 and any(quantiles) else None
+
+
+def reference_gap(scores: np.ndarray, quantiles: tuple[float, ...] | None) -> np.ndarray | None:
+    """How far each row of predicted ``scores`` (``(n, m)``, larger is better) falls below
+    the reference point: for each objective with a quantile ``q > 0``, the shortfall below
+    the ``q``-quantile of its column, over the column's range, summed over the objectives
+    (``0``: inside the region of interest; ``None`` without a reference)."""
+    if quantiles is None or not len(scores):
+        return None
+    scores = np.asarray(scores, dtype=float)
+    gap = np.zeros(len(scores))
+    for j, q in enumerate(quantiles):
+        if q > 0:
+            col = scores[:, j]
+            span = float(np.ptp(col))
+            gap += np.maximum(np.quantile(col, q) - col, 0.0) / (span if span > 0 else 1.0)
+    return gap
+
+
+def with_reference(violation: np.ndarray | None, gap: np.ndarray | None) -> np.ndarray | None:
+    """Predicted violations that rank, by Deb's rule, the candidates inside the region of
+    interest (``gap == 0``) and feasible first, then those outside it by their ``gap``, then
+    the predicted-infeasible ones by their ``violation``."""
+    if gap is None or violation is None:
+        return violation if gap is None else gap
+    return np.where(violation > 0, gap.max() + 1.0 + violation, gap)
