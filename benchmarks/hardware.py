@@ -83,7 +83,12 @@ FRONT_METHODS: dict[str, tuple[str, str]] = {
     "rea": ("nasopt", "rea"), "random": ("nasopt", "random"),
     "optuna-nsga2": ("optuna", "NSGAIISampler"), "optuna-tpe": ("optuna", "TPESampler"),
     "optuna-random": ("optuna", "RandomSampler"),
+    "weaknas-noref": ("nasopt", "weaknas"),
 }
+#: Options of a front method other than its strategy's defaults. ``weaknas-noref``: WeakNAS
+#: without a region of interest (the multi-objective default before ``reference="auto"``),
+#: to show what the default's reference (the median on accuracy) contributes.
+FRONT_OPTIONS: dict[str, dict[str, Any]] = {"weaknas-noref": {"reference": None}}
 #: Constrained methods: label → (library, name); each runs with the constraint known before
 #: and known after evaluation.
 CONSTRAINED_METHODS: dict[str, tuple[str, str]] = {
@@ -270,14 +275,14 @@ def optuna_front(sampler_name: str, dataset: str, cost: str, seed: int, budget: 
 
 
 def nasopt_front(name: str, dataset: str, cost: str, seed: int, budget: int,
-                 stop: Callable[[list[int]], bool]) -> list[int]:
-    """A nasopt strategy with ``objectives=["max", "min"]`` told ``[accuracy, cost]``, by
-    :func:`nasopt_loop`."""
+                 stop: Callable[[list[int]], bool], options: dict[str, Any] | None = None) -> list[int]:
+    """A nasopt strategy with ``objectives=["max", "min"]`` (and ``options``) told
+    ``[accuracy, cost]``, by :func:`nasopt_loop`."""
     from nasopt.core.registry import create
 
     prob = front_problem(dataset, cost)
     space = bench_of(dataset).space
-    opt = create(name, space, seed=seed, objectives=["max", "min"])
+    opt = create(name, space, seed=seed, objectives=["max", "min"], **(options or {}))
     return nasopt_loop(opt, space, budget,
                        lambda t, i: opt.tell(t, [float(prob.accuracy[i]), float(prob.cost_values[i])]),
                        stop)
@@ -294,7 +299,7 @@ def run_front(method: str, dataset: str, cost: str, seed: int, budget: int) -> d
     if lib == "optuna":
         queried, suggestions = optuna_front(name, dataset, cost, seed, budget, done)
     else:
-        queried = nasopt_front(name, dataset, cost, seed, budget, done)
+        queried = nasopt_front(name, dataset, cost, seed, budget, done, FRONT_OPTIONS.get(method))
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     curve = regret_curve(queried, prob.scores, prob.hv_star)
     return {"indices": queried, "cpu_s": cpu, "wall_s": wall, "suggestions": suggestions,
@@ -556,7 +561,7 @@ def summarize(records: list[dict]) -> dict:
     ``constrained[dataset][device][method][mode]``, plus ``errors`` (methods that could not
     run). Each (dataset, cost or device) is summarized over the seeds that every method (and
     mode) of it finished, so the methods are compared on the same seeds."""
-    out: dict[str, Any] = {"front": {}, "constrained": {}, "errors": {}}
+    out: dict[str, Any] = {"front": {}, "constrained": {}, "errors": {}, "paired": {}}
     tables: dict[tuple, dict[tuple, dict[int, dict]]] = {}
     for r in records:
         if "error" in r:
@@ -579,6 +584,11 @@ def summarize(records: list[dict]) -> dict:
                                   if b <= budget},
                        "queries_to_target": summarize_queries([r["queries_to_target"] for r in runs], budget)}
                 out["front"].setdefault(d, {}).setdefault(t, {})[m] = rec
+                if m.startswith(DEFAULT_METHOD + "-") and (DEFAULT_METHOD, None) in by_method:
+                    base = by_method[(DEFAULT_METHOD, None)]
+                    out["paired"].setdefault(d, {}).setdefault(m, {})[t] = {
+                        str(b): [base[s]["regret"][str(b)] - by_seed[s]["regret"][str(b)]
+                                 for s in sorted(common)] for b in BUDGETS if b <= budget}
             else:
                 short = sum(len(r["indices"]) < budget and r["queries_to_optimum"] is None for r in runs)
                 rec = {"runs": len(runs), "cpu_s": cpu, "short": short,
@@ -639,6 +649,22 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
             for cost, g in goal.items():
                 lines.append(f"| {_cost_label(cost)} | {g['best_optuna']} | {g['optuna_regret']:.3f} | "
                              f"{g['default_regret']:.3f} | {g['ratio']:.2f} | {'yes' if g['ratio'] <= 0.5 else 'no'} |")
+            lines.append("")
+        for variant, by_t in summary.get("paired", {}).get(d, {}).items():
+            at = [b for b in BUDGETS if b <= budget]
+            lines += [f"**{name}: {DEFAULT_METHOD} minus {variant}, paired by seed** (hypervolume "
+                      "regret, mean ± s.e.m. of the per-seed differences; negative: "
+                      f"{DEFAULT_METHOD} lower)", "",
+                      "| cost | n | " + " | ".join(f"{b} queries" for b in at) + " |",
+                      "| --- | --- |" + " --- |" * len(at)]
+            pooled: dict[str, list[float]] = {str(b): [] for b in at}
+            for cost, diffs in by_t.items():
+                for b in at:
+                    pooled[str(b)] += diffs[str(b)]
+                lines.append(f"| {_cost_label(cost)} | {len(diffs[str(at[0])])} | "
+                             + " | ".join(_fmt(_sem(diffs[str(b)])) for b in at) + " |")
+            lines.append(f"| all | {len(pooled[str(at[0])])} | "
+                         + " | ".join(_fmt(_sem(pooled[str(b)])) for b in at) + " |")
             lines.append("")
         lines += [f"**{name}: CPU seconds per search** (process time of the whole search, "
                   f"mean over the runs; a run stops before {budget} queries only at regret 0)", "",
