@@ -7,7 +7,8 @@ on top of its defaults. The table gives the regret at 50, 100 and 200 distinct q
 (mean ± s.e.m. over the seeds) and the CPU seconds per search, per (dataset, cost) pair.
 
 A variant is a name of :data:`VARIANTS` or ``name={json options}``, e.g.
-``--variants default,'b5={"batch": 5}'``; ``"prior": "synflow"`` stands for the packaged
+``--variants default,'b5={"batch": 5}'``; ``"strategy"`` names another strategy than WeakNAS
+(``'renas={"strategy": "renas"}'``); ``"prior": "synflow"`` stands for the packaged
 log-synflow table of the space (:func:`nasopt.proxies.table.nb201_space_scores`). The
 first variant is the base of the paired differences. Run on the tuning seeds only (the
 held-out seeds 2000+ are for ``benchmarks/hardware.py``)::
@@ -94,8 +95,9 @@ def report_points(budget: int) -> list[int]:
 
 
 def search(options: dict[str, Any], dataset: str, cost: str, seed: int, budget: int) -> dict:
-    """One WeakNAS front search of ``budget`` queries: the regret at
-    :func:`report_points`, the CPU seconds and the queried table indices."""
+    """One front search of ``budget`` queries (WeakNAS unless ``options`` name a
+    ``"strategy"``): the regret at :func:`report_points`, the CPU seconds and the queried
+    table indices."""
     from nasopt.core.registry import create
 
     prob = front_problem(dataset, cost)
@@ -104,8 +106,10 @@ def search(options: dict[str, Any], dataset: str, cost: str, seed: int, budget: 
         from nasopt.proxies.table import nb201_space_scores
 
         options = {**options, "prior": nb201_space_scores(space)}
+    options = dict(options)
+    strategy = options.pop("strategy", "weaknas")
     c0 = time.process_time()
-    opt = create("weaknas", space, seed=seed, objectives=["max", "min"], **options)
+    opt = create(strategy, space, seed=seed, objectives=["max", "min"], **options)
     queried = nasopt_loop(opt, space, budget,
                           lambda t, i: opt.tell(t, [float(prob.accuracy[i]), float(prob.cost_values[i])]),
                           lambda q: False)
@@ -162,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                       f"cpu {np.mean([x['cpu_s'] for x in recs]):.2f} s", flush=True)
     cmd = "python benchmarks/hardware_tuning.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     md = [f"`{cmd}`", "",
-          f"WeakNAS with `objectives=[\"max\", \"min\"]` and the variants' options, seeds "
+          f"WeakNAS (or a variant's `strategy`) with `objectives=[\"max\", \"min\"]` and the "
+          f"variants' options, seeds "
           f"{args.seeds} ({len(seeds)}): hypervolume regret (mean ± s.e.m.; lower is better), "
           "NB201 validation accuracy × cost, the normalisation of `benchmarks/hardware.py`.", "",
           "| variant | options |", "| --- | --- |",
