@@ -129,11 +129,34 @@ def test_a_learned_constraint_steers_single_objective_renas_to_feasible_architec
     assert np.mean([t.arch.count("nor_conv_3x3") for t in served]) > 1.2
 
 
+@pytest.mark.parametrize("traverse", [True, False], ids=["traverse", "ea"])
+def test_renas_serves_the_region_above_the_median_predicted_quality_by_default(traverse):
+    """``reference="auto"``: after a fit, every served architecture is predicted at least
+    as accurate as the space's median (the EA path sets its median from 1,000 uniform
+    samples: a little slack); with ``reference=None`` the served spread below it too."""
+    space = [SPACE[i] for i in range(len(SPACE))]
+
+    def served_quantiles(reference, seed):
+        opt = run(nasopt.create("renas", SPACE, seed=seed, objectives=["max", "min"],
+                                reference=reference, **{**EA, "traverse": traverse}), 30)
+        served = opt.ask(10)
+        quality = opt.predictor_(space)[:, 0]
+        mine = opt.predictor_([t.arch for t in served])[:, 0]
+        return (quality[:, None] < mine[None, :]).mean(axis=0)  # each one's quantile
+
+    floor = 0.5 if traverse else 0.45
+    for seed in range(3):
+        assert served_quantiles("auto", seed).min() >= floor - 1e-9
+    assert min(served_quantiles(None, seed).min() for seed in range(3)) < 0.4
+
+
 @pytest.mark.parametrize("traverse", [True, False])
 def test_multi_objective_renas_serves_mostly_feasible_architectures_under_a_told_constraint(traverse):
     """Latency at most 2 (accuracy and latency both grow with convolutions): after a fit,
-    the served top-k are mostly predicted feasible, unlike the unconstrained front."""
-    opt = nasopt.create("renas", SPACE, seed=1, objectives=["max", "min"],
+    the served top-k are mostly predicted feasible, unlike the unconstrained front. Without a
+    region of interest: the default's (6 of 10 feasible here) pulls them towards the
+    feasible boundary, where the most accurate feasible cells are."""
+    opt = nasopt.create("renas", SPACE, seed=1, objectives=["max", "min"], reference=None,
                         **{**EA, "traverse": traverse})
     run(opt, 30, constraint=lambda a: evaluate(a)[1] - 2.0)
     served = opt.ask(10)
@@ -150,8 +173,9 @@ def test_feasibility_threshold_separates_feasible_from_infeasible_scores():
     assert feasibility_threshold(np.array([1.0, 1.0, 2.0]), np.array([False, True, True])) == 1.5
 
 
-def test_multi_objective_renas_is_deterministic_and_persists(tmp_path):
-    kw = dict(seed=3, objectives=["max", "min"], **EA)
+@pytest.mark.parametrize("reference", [None, "auto"])
+def test_multi_objective_renas_is_deterministic_and_persists(tmp_path, reference):
+    kw = dict(seed=3, objectives=["max", "min"], reference=reference, **EA)
     a = run(nasopt.create("renas", SPACE, **kw), 30, constraint=lambda x: evaluate(x)[1] - 3.0)
     half = run(nasopt.create("renas", SPACE, **kw), 15, constraint=lambda x: evaluate(x)[1] - 3.0)
     half.save(str(tmp_path / "r.ckpt"))

@@ -378,6 +378,16 @@ def test_candidates_outside_the_reference_rank_after_inside_and_before_infeasibl
     assert with_reference(None, gap) is gap and with_reference(viol, None) is viol
 
 
+def test_the_reference_is_the_quantile_of_the_predicted_feasible_candidates():
+    """Once a constraint is predicted violated somewhere, the median is that of the
+    predicted-feasible rows: the region of interest stays inside the feasible set."""
+    P = np.column_stack([np.arange(10.0), np.zeros(10)])
+    violation = np.where(np.arange(10) >= 4, 1.0, -1.0)  # rows 0-3 feasible: median 1.5
+    gap = reference_gap(P, (0.5, 0.0), violation)
+    assert (gap[[2, 3]] == 0).all() and (gap[[0, 1]] > 0).all()
+    assert (reference_gap(P, (0.5, 0.0)) > 0).sum() == 5  # over all rows: median 4.5
+
+
 # ------------------------------------------------------------------ persistence
 @pytest.mark.parametrize("options", [
     {"mo_selection": "pareto"},

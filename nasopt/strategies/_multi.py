@@ -11,10 +11,11 @@ before every infeasible one, the infeasible ones by increasing violation), as in
   the 15,625 cells of NAS-Bench-201 costs a few fronts, not all ~340 of them (seconds).
 * :func:`normalise_columns` and :func:`chebyshev`: ParEGO's augmented Chebyshev
   scalarization (Knowles 2006) of normalised scores under one weight vector.
-* :func:`resolve_reference` and :func:`reference_gap`: the reference point of a search as
-  quantiles of the predicted objectives over the candidates (the region of interest), and
-  how far each candidate's predictions fall outside it; :func:`with_reference` folds that
-  into the predicted violations, so that Deb's rule ranks such candidates after the others.
+* :func:`resolve_reference`, :func:`reference_cut`, :func:`gap_below` and
+  :func:`reference_gap`: the reference point of a search as quantiles of the predicted
+  objectives over the candidates (the region of interest), and how far each candidate's
+  predictions fall outside it; :func:`with_reference` folds that into the predicted
+  violations, so that Deb's rule ranks such candidates after the others.
 """
 
 from __future__ import annotations
@@ -145,21 +146,38 @@ def resolve_reference(reference: Any, n_objectives: int) -> tuple[float, ...] | 
     return quantiles if n_objectives > 1 and any(quantiles) else None
 
 
-def reference_gap(scores: np.ndarray, quantiles: tuple[float, ...] | None) -> np.ndarray | None:
+def reference_cut(scores: np.ndarray, quantiles: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The reference point of predicted ``scores`` (``(n, m)``, larger is better): per
+    objective the ``q``-quantile of its column (``-inf`` where ``q`` is 0: no limit), and the
+    column's range (1 where it is 0), by which shortfalls are measured."""
+    scores = np.asarray(scores, dtype=float)
+    cut = np.array([np.quantile(scores[:, j], q) if q > 0 else -np.inf
+                    for j, q in enumerate(quantiles)])
+    span = np.ptp(scores, axis=0)
+    return cut, np.where(span > 0, span, 1.0)
+
+
+def gap_below(scores: np.ndarray, cut: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """How far each row of ``scores`` falls below ``cut``, in units of ``span``, summed over
+    the objectives (0: inside the region of interest)."""
+    short = np.maximum(cut - np.asarray(scores, dtype=float), 0.0)  # 0 where cut is -inf
+    return (short / span).sum(axis=1)
+
+
+def reference_gap(scores: np.ndarray, quantiles: tuple[float, ...] | None,
+                  violation: np.ndarray | None = None) -> np.ndarray | None:
     """How far each row of predicted ``scores`` (``(n, m)``, larger is better) falls below
-    the reference point: for each objective with a quantile ``q > 0``, the shortfall below
-    the ``q``-quantile of its column, over the column's range, summed over the objectives
-    (``0``: inside the region of interest; ``None`` without a reference)."""
+    the reference point of the rows themselves (:func:`reference_cut`, :func:`gap_below`) —
+    of the predicted-feasible rows (``violation <= 0``) when some are, so that a constraint
+    does not move the region of interest outside the feasible set; ``None`` without a
+    reference."""
     if quantiles is None or not len(scores):
         return None
     scores = np.asarray(scores, dtype=float)
-    gap = np.zeros(len(scores))
-    for j, q in enumerate(quantiles):
-        if q > 0:
-            col = scores[:, j]
-            span = float(np.ptp(col))
-            gap += np.maximum(np.quantile(col, q) - col, 0.0) / (span if span > 0 else 1.0)
-    return gap
+    rows = scores
+    if violation is not None and (np.asarray(violation) <= 0).any():
+        rows = scores[np.asarray(violation) <= 0]
+    return gap_below(scores, *reference_cut(rows, quantiles))
 
 
 def with_reference(violation: np.ndarray | None, gap: np.ndarray | None) -> np.ndarray | None:

@@ -294,7 +294,8 @@ class WeakNAS(PriorArgument, Optimizer):
             CIFAR-100 x Pixel 3 / Titan RTX (``results/hardware/mo_tuning_cifar.md``).
         reference: With several objectives, the region of the front that the search
             serves: one quantile per objective (``None`` or 0: no limit) of that objective's
-            predictions over the candidates; a candidate predicted worse than the quantile on
+            predictions over the candidates (the predicted-feasible ones, once a told
+            constraint has been violated); a candidate predicted worse than the quantile on
             some objective ranks after every candidate inside the region (those by how far
             they fall short, as predicted-infeasible ones are ranked by Deb's rule; the
             predicted-infeasible ones still come last). ``"auto"`` (the default): the median
@@ -895,7 +896,7 @@ class WeakNAS(PriorArgument, Optimizer):
         obs = self.space.indices(archs) if pool is None else np.arange(n_all, len(P))
         self._believed = P[obs][viol <= 0], P[obs].min(axis=0) - 0.1 * np.ptp(P[obs], axis=0)
         P = P[:n_all]
-        pviol = with_reference(pviol, reference_gap(P, self._reference))
+        pviol = with_reference(pviol, reference_gap(P, self._reference, pviol))
         self._update_front_stagnation(S, viol)
         taken, key_ok, member = self._candidates(n_all, exclude, pool)
         chosen: list[int] = []
