@@ -83,12 +83,14 @@ FRONT_METHODS: dict[str, tuple[str, str]] = {
     "rea": ("nasopt", "rea"), "random": ("nasopt", "random"),
     "optuna-nsga2": ("optuna", "NSGAIISampler"), "optuna-tpe": ("optuna", "TPESampler"),
     "optuna-random": ("optuna", "RandomSampler"),
-    "weaknas-noref": ("nasopt", "weaknas"),
+    "weaknas-noref": ("nasopt", "weaknas"), "renas-noref": ("nasopt", "renas"),
 }
-#: Options of a front method other than its strategy's defaults. ``weaknas-noref``: WeakNAS
+#: Options of a front method other than its strategy's defaults: ``<strategy>-noref`` runs
 #: without a region of interest (the multi-objective default before ``reference="auto"``),
-#: to show what the default's reference (the median on accuracy) contributes.
-FRONT_OPTIONS: dict[str, dict[str, Any]] = {"weaknas-noref": {"reference": None}}
+#: to show what the default's reference (the median on accuracy) contributes. Each gets a
+#: table of its per-seed differences to its strategy's row when both ran.
+FRONT_OPTIONS: dict[str, dict[str, Any]] = {"weaknas-noref": {"reference": None},
+                                            "renas-noref": {"reference": None}}
 #: Constrained methods: label → (library, name); each runs with the constraint known before
 #: and known after evaluation.
 CONSTRAINED_METHODS: dict[str, tuple[str, str]] = {
@@ -584,8 +586,9 @@ def summarize(records: list[dict]) -> dict:
                                   if b <= budget},
                        "queries_to_target": summarize_queries([r["queries_to_target"] for r in runs], budget)}
                 out["front"].setdefault(d, {}).setdefault(t, {})[m] = rec
-                if m.startswith(DEFAULT_METHOD + "-") and (DEFAULT_METHOD, None) in by_method:
-                    base = by_method[(DEFAULT_METHOD, None)]
+                plain = FRONT_METHODS[m][1] if m in FRONT_OPTIONS else None
+                if plain is not None and (plain, None) in by_method:
+                    base = by_method[(plain, None)]
                     out["paired"].setdefault(d, {}).setdefault(m, {})[t] = {
                         str(b): [base[s]["regret"][str(b)] - by_seed[s]["regret"][str(b)]
                                  for s in sorted(common)] for b in BUDGETS if b <= budget}
@@ -652,9 +655,10 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
             lines.append("")
         for variant, by_t in summary.get("paired", {}).get(d, {}).items():
             at = [b for b in BUDGETS if b <= budget]
-            lines += [f"**{name}: {DEFAULT_METHOD} minus {variant}, paired by seed** (hypervolume "
+            plain = FRONT_METHODS[variant][1]
+            lines += [f"**{name}: {plain} minus {variant}, paired by seed** (hypervolume "
                       "regret, mean ± s.e.m. of the per-seed differences; negative: "
-                      f"{DEFAULT_METHOD} lower)", "",
+                      f"{plain} lower)", "",
                       "| cost | n | " + " | ".join(f"{b} queries" for b in at) + " |",
                       "| --- | --- |" + " --- |" * len(at)]
             pooled: dict[str, list[float]] = {str(b): [] for b in at}
