@@ -313,8 +313,8 @@ class WeakNAS(PriorArgument, Optimizer):
             ``"auto"`` 23 %; paired by seed, the regret at 50 / 100 / 200 queries fell by
             0.020 +- 0.003 / 0.019 +- 0.004 / 0.012 +- 0.002 (0.090 -> 0.071 at 100
             queries); on the held-out seeds of ``docs/hardware.md`` by 0.008-0.027 at 100
-            queries, per dataset and kind of cost. A limit on the cost too (``[0.5, 0.1]``: the 10 %
-            predicted slowest out) did worse (+0.013 +- 0.005 at 100 queries,
+            queries, per dataset and kind of cost. A limit on the cost too (``[0.5, 0.1]``:
+            the 10 % predicted slowest out) did worse (+0.013 +- 0.005 at 100 queries,
             ``results/hardware/mo_tuning_after_reference.md``). The region is the
             predictor's: quantiles of predictions, not of told values, so a ranking loss's
             uncalibrated scale does not matter.
@@ -329,8 +329,9 @@ class WeakNAS(PriorArgument, Optimizer):
     predictor's refits are shortened above :data:`MULTI_FULL_EPOCHS_ROWS` results
     (``full_epochs_rows``, unless ``surrogate_options`` sets it); candidates predicted
     below the median on the first objective rank after the others (``reference``).
-    ``acquisition`` applies to each objective's predictions. A ``prior`` works as with one objective (its
-    scores feed every predictor, and its share of the random start is its top).
+    ``acquisition`` applies to each objective's predictions. A ``prior`` works as with one
+    objective (its scores feed every predictor, and its share of the random start is its
+    top).
 
     **Constraints told with the results** (``tell(..., constraints=[...])``, ``<= 0``
     feasible): once a result violates one, a regression predictor per constraint (the
