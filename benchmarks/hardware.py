@@ -59,7 +59,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks.harness.jsonio import write_json  # noqa: E402
 from benchmarks.harness.output import output_path  # noqa: E402
-from benchmarks.harness.runs import parse_seeds  # noqa: E402
+from benchmarks.harness.runs import parse_list, parse_seeds  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 from nasopt.core.errors import ConfigurationError  # noqa: E402
 from nasopt.core.pareto import hypervolume, nondominated_mask  # noqa: E402
@@ -775,10 +775,6 @@ def plot_fronts(records: list[dict], dataset: str, costs: Sequence[str], seed: i
 
 
 # ====================================================================== entry point
-def _words(text: str) -> list[str]:
-    return [w.strip() for w in text.split(",") if w.strip()]
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python benchmarks/hardware.py",
                                 description=__doc__.split("\n\n")[0],
@@ -813,9 +809,9 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: Sequence[str] | None = None) -> dict:
     """Run the benchmark with command-line ``argv``; returns the JSON-able result it wrote."""
     args = build_parser().parse_args(argv)
-    datasets, costs, methods = _words(args.datasets), _words(args.costs), _words(args.methods)
-    cdatasets, cdevices = _words(args.constrained_datasets), _words(args.constrained_devices)
-    cmethods = _words(args.constrained_methods)
+    datasets, costs, methods = parse_list(args.datasets), parse_list(args.costs), parse_list(args.methods)
+    cdatasets, cdevices = parse_list(args.constrained_datasets), parse_list(args.constrained_devices)
+    cmethods = parse_list(args.constrained_methods)
     for m in methods:
         if m not in FRONT_METHODS:
             raise ConfigurationError(f"unknown front method {m!r}; choose from {', '.join(FRONT_METHODS)}")
@@ -871,7 +867,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
     plotted = False
     if not args.no_plot and datasets and costs:
         dataset = "cifar10" if "cifar10" in datasets else datasets[0]
-        plot_costs = [c for c in _words(args.plot_costs) if c in costs] or costs[:2]
+        plot_costs = [c for c in parse_list(args.plot_costs) if c in costs] or costs[:2]
         seed = seeds[0] if args.plot_seed is None else args.plot_seed
         plotted = plot_fronts(records, dataset, plot_costs, seed, 100, out + ".png")
     if not args.quiet:

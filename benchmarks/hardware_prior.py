@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.harness.output import output_path, write_markdown  # noqa: E402
-from benchmarks.harness.runs import parse_seeds  # noqa: E402
+from benchmarks.harness.runs import parse_list, parse_seeds  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 from benchmarks.hardware_tuning import search  # noqa: E402
 
@@ -58,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     out = output_path(args.out, "hardware_prior", "benchmarks/hardware_prior.py")
     seeds = parse_seeds(args.seeds)
-    devices = [d for d in args.devices.split(",") if d]
-    variants = [v for v in args.variants.split(",") if v]
+    devices, variants = parse_list(args.devices), parse_list(args.variants)
     rows = []
     for variant in variants:
         cells = []

@@ -38,7 +38,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.harness.output import output_path, write_markdown  # noqa: E402
-from benchmarks.harness.runs import parse_seeds  # noqa: E402
+from benchmarks.harness.runs import parse_list, parse_seeds  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 from benchmarks.hardware import (  # noqa: E402
     DATASET_NAMES, _fmt, _sem, bench_of, front_problem, nasopt_loop, regret_curve,
@@ -136,8 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     out = output_path(args.out, "hardware_tuning", "benchmarks/hardware_tuning.py")
     seeds = parse_seeds(args.seeds)
-    datasets = [d for d in args.datasets.split(",") if d]
-    costs = [c for c in args.costs.split(",") if c]
+    datasets, costs = parse_list(args.datasets), parse_list(args.costs)
     variants = [parse_variant(v) for v in split_variants(args.variants)]
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     log = Path(out + ".jsonl")

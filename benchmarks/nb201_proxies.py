@@ -53,6 +53,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.harness.runs import parse_list  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 from nasopt.proxies import PROXIES  # noqa: E402
 from nasopt.proxies.table import DEFAULT_PATH, INPUT_DESCRIPTION, SIZE, VALUE_DTYPES  # noqa: E402
@@ -124,7 +125,7 @@ def select_cells(spec: str, seed: int) -> np.ndarray:
 
 def parse_proxies(text: str) -> list[str]:
     """The proxies of ``--proxies`` (comma-separated), in :data:`~nasopt.proxies.PROXIES` order."""
-    names = [p.strip() for p in text.split(",") if p.strip()]
+    names = parse_list(text)
     bad = [p for p in names if p not in PROXIES]
     if bad or not names:
         raise SystemExit(f"--proxies: unknown {bad}; choose from {','.join(PROXIES)}")

@@ -75,6 +75,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks.harness.jsonio import read_json, write_json  # noqa: E402
 from benchmarks.harness.output import output_path  # noqa: E402
+from benchmarks.harness.runs import parse_list  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 from nasopt.core.errors import ConfigurationError  # noqa: E402
 
@@ -448,13 +449,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet:
             print(Path(f"{args.out}.md").read_text())
         return 0
-    predictors = [p.strip() for p in args.predictors.split(",") if p.strip()]
+    predictors = parse_list(args.predictors)
     unknown = [p for p in predictors if p not in PREDICTORS]
     if unknown:
         raise ConfigurationError(f"unknown predictor(s) {unknown}; choose from {list(PREDICTORS)}")
     if args.repeats < 1 or args.workers < 1 or args.first_repeat < 0:
         raise ConfigurationError("--repeats and --workers must be >= 1, --first-repeat >= 0")
-    datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
+    datasets = parse_list(args.datasets)
     if args.space == "nb101":
         datasets = ["cifar10"]
     elif any(d not in NB201_DATASETS for d in datasets):

@@ -61,6 +61,11 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+def parse_list(text: str) -> list[str]:
+    """A comma-separated option (``"pixel3, raspi4,"``) → its non-empty words, stripped."""
+    return [w.strip() for w in text.split(",") if w.strip()]
+
+
 def parse_seeds(text: str) -> list[int]:
     """``"0-19"``, ``"0,3,5"`` or a mix (``"0-4,9"``) → list of seeds (ranges inclusive)."""
     out: list[int] = []
