@@ -146,11 +146,16 @@ def resolve_reference(reference: Any, n_objectives: int) -> tuple[float, ...] | 
     return quantiles if n_objectives > 1 and any(quantiles) else None
 
 
-def reference_cut(scores: np.ndarray, quantiles: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+def reference_cut(scores: np.ndarray, quantiles: tuple[float, ...],
+                  violation: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The reference point of predicted ``scores`` (``(n, m)``, larger is better): per
     objective the ``q``-quantile of its column (``-inf`` where ``q`` is 0: no limit), and the
-    column's range (1 where it is 0), by which shortfalls are measured."""
+    column's range (1 where it is 0), by which shortfalls are measured — over the
+    predicted-feasible rows (``violation <= 0``) when some are, so that a constraint does not
+    move the region of interest outside the feasible set."""
     scores = np.asarray(scores, dtype=float)
+    if violation is not None and (np.asarray(violation) <= 0).any():
+        scores = scores[np.asarray(violation) <= 0]
     cut = np.array([np.quantile(scores[:, j], q) if q > 0 else -np.inf
                     for j, q in enumerate(quantiles)])
     span = np.ptp(scores, axis=0)
@@ -167,17 +172,11 @@ def gap_below(scores: np.ndarray, cut: np.ndarray, span: np.ndarray) -> np.ndarr
 def reference_gap(scores: np.ndarray, quantiles: tuple[float, ...] | None,
                   violation: np.ndarray | None = None) -> np.ndarray | None:
     """How far each row of predicted ``scores`` (``(n, m)``, larger is better) falls below
-    the reference point of the rows themselves (:func:`reference_cut`, :func:`gap_below`) —
-    of the predicted-feasible rows (``violation <= 0``) when some are, so that a constraint
-    does not move the region of interest outside the feasible set; ``None`` without a
-    reference."""
+    the reference point of the rows themselves (:func:`reference_cut` with ``violation``,
+    :func:`gap_below`); ``None`` without a reference."""
     if quantiles is None or not len(scores):
         return None
-    scores = np.asarray(scores, dtype=float)
-    rows = scores
-    if violation is not None and (np.asarray(violation) <= 0).any():
-        rows = scores[np.asarray(violation) <= 0]
-    return gap_below(scores, *reference_cut(rows, quantiles))
+    return gap_below(scores, *reference_cut(scores, quantiles, violation))
 
 
 def with_reference(violation: np.ndarray | None, gap: np.ndarray | None) -> np.ndarray | None:

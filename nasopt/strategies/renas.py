@@ -717,9 +717,7 @@ class ReNAS(PriorArgument, Optimizer):
             return scorer.score_features(X), scorer.violation_features(X)
 
         scores, base = parts(self.space.sample_many(self._rng, REFERENCE_SAMPLE))
-        if base is not None and (base <= 0).any():
-            scores = scores[base <= 0]  # the predicted-feasible ones' quantiles
-        cut, span = reference_cut(scores, self._reference)
+        cut, span = reference_cut(scores, self._reference, base)  # the predicted-feasible ones'
 
         def violation(archs: Sequence[Any]) -> np.ndarray:
             scores, base = parts(archs)
