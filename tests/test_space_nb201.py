@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from nasopt.core.errors import InvalidArchitectureError
 from nasopt.spaces import NB201Space, space_from_config
-from nasopt.spaces.nb201 import EDGES, OPS, live_op_codes, ops_to_string
+from nasopt.spaces.nb201 import EDGES, OPS, function_labels, live_op_codes, ops_to_string
 
 SPACE = NB201Space()
 indices = st.integers(0, len(SPACE) - 1)
@@ -136,6 +136,46 @@ def test_onehot_live_encodes_cells_that_differ_only_in_dead_edges_alike(i):
     x = SPACE.encode_indices(np.array([i, same_network]), "onehot-live")
     assert x.shape == (2, 30) and np.array_equal(x[0], x[1])
     assert np.array_equal(x[0].reshape(6, 5).argmax(-1), pruned)
+
+
+def _cell_output(codes: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Reference: the cell computed with one fixed nonlinear function per op (``none`` gives
+    zeros), node by node as the network does: ``x_j = sum_i op_ij(x_i)``."""
+    funcs = (np.zeros_like, lambda v: v, np.tanh, lambda v: np.sin(3 * v) + v * v,
+             lambda v: np.sqrt(np.abs(v)))
+    nodes = [x]
+    for j in (1, 2, 3):
+        nodes.append(sum(funcs[codes[k]](nodes[i]) for k, (i, jj) in enumerate(EDGES) if jj == j))
+    return nodes[3]
+
+
+@given(indices, seeds)
+def test_cells_with_one_function_label_compute_the_same_function(i, seed):
+    """A cell and any other cell of its label give the same output, with one nonlinear
+    function per op; a cell also shares the label of its dead edges set to none and of its
+    mirror image without a 1->2 edge."""
+    labels = SPACE.function_classes()
+    mates = np.flatnonzero(labels == labels[i])
+    j = int(np.random.default_rng(seed).choice(mates))
+    codes = SPACE.op_codes[[i, j]]
+    x = np.linspace(-2.0, 2.0, 7)
+    assert np.allclose(_cell_output(codes[0], x), _cell_output(codes[1], x))
+    a = labels[i]
+    pruned = live_op_codes(codes[:1])
+    assert function_labels(pruned)[0] == a
+    if pruned[0, 2] == 0:
+        assert function_labels(pruned[:, [1, 0, 2, 3, 5, 4]])[0] == a
+
+
+def test_the_space_has_8765_function_classes_in_index_order():
+    labels = SPACE.function_classes()
+    assert labels.shape == (len(SPACE),) and labels.dtype == np.int64
+    assert len(np.unique(labels)) == 8765  # 9,445 live cells, mirror images merged
+    assert np.array_equal(labels, function_labels(SPACE.op_codes))
+    # a convolution on a dead edge (2->3 is none, so 1->2 leads nowhere) changes nothing
+    a = SPACE.index("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|skip_connect~0|avg_pool_3x3~1|none~2|")
+    b = SPACE.index("|nor_conv_3x3~0|+|skip_connect~0|none~1|+|skip_connect~0|avg_pool_3x3~1|none~2|")
+    assert labels[a] == labels[b]
 
 
 @pytest.mark.parametrize(

@@ -323,6 +323,26 @@ class SearchSpace(abc.ABC):
         """
         return None
 
+    # ----------------------------------------------------------------- function classes
+    #: The name of an encoding (one of :attr:`encodings`) that encodes what a member computes:
+    #: members of one :meth:`function_classes` label encode alike (up to its symmetries),
+    #: with the width of the default encoding. ``None`` (the default): the space has none.
+    function_encoding: ClassVar[str | None] = None
+
+    def function_classes(self) -> np.ndarray | None:
+        """Finite spaces: a label per member, in index order (int64), equal for members that
+        compute the same function of their input although they are distinct members (they
+        may be built differently and so cost differently, and a benchmark table may hold a
+        separately trained row for each). ``None`` (the default) when the space knows of no
+        such members, as when :meth:`key` already merges them.
+
+        ``NB201Space`` labels the cells that differ only in dead edges (still built, so they
+        cost latency, parameters and FLOPs) or by the mirror image of their two inner nodes
+        (:func:`nasopt.spaces.nb201.function_labels`); its :attr:`function_encoding` is
+        ``"onehot-live"``. Multi-objective WeakNAS uses both (its ``function_aware`` option).
+        """
+        return None
+
     # ----------------------------------------------------------------- plain data
     @abc.abstractmethod
     def to_data(self, arch: Arch) -> Any:

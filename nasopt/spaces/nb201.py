@@ -53,6 +53,25 @@ def live_op_codes(codes: np.ndarray) -> np.ndarray:
     return np.where(live, codes, 0).astype(codes.dtype, copy=False)
 
 
+#: Edge order after the two inner nodes trade places (``0->1`` <-> ``0->2``, ``1->3`` <->
+#: ``2->3``; ``0->3`` stays): the same cell when there is no ``1->2`` edge.
+_MIRROR = (1, 0, 2, 3, 5, 4)
+
+
+def function_labels(codes: np.ndarray) -> np.ndarray:
+    """A label per cell of a batch of op codes ``(N, 6)`` (int64), equal for cells that
+    compute the same function of their input: the base-5 number of the cell's live op codes
+    (:func:`live_op_codes`), the smaller of it and that of its mirror image when the cell has
+    no live ``1->2`` edge (the two inner nodes then play symmetric parts: ``x3 = o03(x0) +
+    o13(o01(x0)) + o23(o02(x0))``). Cells that differ only in dead edges get one label
+    although the dead edges are built (they cost parameters, FLOPs and latency); the 15,625
+    cells fall into 8,765 labels."""
+    live = live_op_codes(np.asarray(codes)).astype(np.int64)
+    label = live @ _POW
+    mirror = live[:, _MIRROR] @ _POW
+    return np.where(live[:, 2] == 0, np.minimum(label, mirror), label)
+
+
 def network_costs(codes: np.ndarray, num_classes: int = 10, C: int = 16, N: int = 5,
                   in_channels: int = 3, resolution: int = 32) -> tuple[np.ndarray, np.ndarray]:
     """Parameter counts and FLOPs of the official NAS-Bench-201 networks of a batch of cells
@@ -139,6 +158,13 @@ def _tables(path: str | None = None) -> tuple[np.ndarray, tuple[str, ...], dict[
     return codes, strings, {s: i for i, s in enumerate(strings)}, official, by_code
 
 
+@functools.lru_cache(maxsize=4)
+def _function_classes(path: str | None) -> np.ndarray:
+    labels = function_labels(_tables(path)[0])
+    labels.flags.writeable = False
+    return labels
+
+
 def _parse(arch: str) -> list[int]:
     nodes = arch.split("+")
     if len(nodes) != 3:
@@ -178,6 +204,7 @@ class NB201Space(SearchSpace):
     type_name = "nb201"
     #: Built in; the ReNAS tensors are registered after the class (:func:`register_encoding`).
     encodings = ("onehot", "ops", "onehot-live")
+    function_encoding = "onehot-live"
 
     def __init__(self, path: str | None = None) -> None:
         """Args:
@@ -249,6 +276,11 @@ class NB201Space(SearchSpace):
     def op_codes(self) -> np.ndarray:
         """``(15625, 6)`` int8 op code per edge for every member, in index order."""
         return self._t[0]
+
+    def function_classes(self) -> np.ndarray:
+        """The :func:`function_labels` of every member, in index order (see
+        :meth:`SearchSpace.function_classes <nasopt.core.space.SearchSpace.function_classes>`)."""
+        return _function_classes(self.path)
 
     # --------------------------------------------------------------- sampling, variation
     def sample(self, rng: np.random.Generator) -> str:
