@@ -232,6 +232,25 @@ def test_batched_mlp_with_a_target_column_per_member_learns_each_members_own_tar
         BatchedMLP(members=2, epochs=1).fit(X, np.column_stack([y, y, y]))
 
 
+@pytest.mark.parametrize("workspace", [None, []])
+def test_batched_mlp_input_groups_give_each_group_of_members_its_own_block_of_columns(workspace):
+    """input_groups=2: members 0-1 read the first block of columns only, members 2-3 the
+    second (each learns its own target from its own block); changing one block moves only
+    its group's predictions."""
+    X, y = _data(n=80, d=4)
+    Z = np.random.default_rng(5).normal(size=X.shape)
+    z = Z[:, 0] - Z[:, 1]
+    est = BatchedMLP(members=4, hidden=(16,), epochs=150, input_groups=2,
+                     random_state=0).fit(np.hstack([X, Z]), np.column_stack([y, y, z, z]))
+    rows = est.predict_members(np.hstack([X, Z]), workspace=workspace)
+    assert min(np.corrcoef(rows[k], y)[0, 1] for k in (0, 1)) > 0.8
+    assert min(np.corrcoef(rows[k], z)[0, 1] for k in (2, 3)) > 0.8
+    moved = est.predict_members(np.hstack([X, Z[::-1]]))
+    assert np.array_equal(moved[:2], rows[:2]) and not np.allclose(moved[2:], rows[2:])
+    with pytest.raises(ConfigurationError, match=r"input_groups \(3\) must divide members \(4\)"):
+        BatchedMLP(members=4, input_groups=3).fit(np.hstack([X, Z]), y)
+
+
 def test_batched_mlp_starts_from_init_weights_of_matching_shape_only():
     X, y = _data()
     first = BatchedMLP(hidden=(16,), epochs=30, random_state=0).fit(X, y)

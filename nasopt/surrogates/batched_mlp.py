@@ -124,6 +124,10 @@ class BatchedMLP(NumpySurrogate):
         times steps) stops growing with ``n``; ``None`` (default): always ``steps``.
     device : ``"cpu"`` only (numpy); anything else raises
         :class:`~nasopt.core.errors.ConfigurationError`. For a GPU use the torch ``"mlp"``.
+    input_groups : the columns of ``X`` are this many inputs side by side (equal widths),
+        and the members as many consecutive groups (equal sizes): group ``g`` reads input
+        ``g`` only (e.g. a predictor per objective, each on its own encoding, in one batched
+        fit; with ``y`` of one column per member). Default 1: every member reads every column.
 
     Learned attributes: ``weights_`` (per layer, weights ``(members, in, out)`` then biases
     ``(members, 1, out)``), ``n_steps_`` (the Adam steps the fit ran), ``n_features_in_``.
@@ -146,6 +150,7 @@ class BatchedMLP(NumpySurrogate):
         warm_epochs: int | None = None,
         full_epochs_rows: int | None = None,
         device: str = "cpu",
+        input_groups: int = 1,
     ) -> None:
         self.members = members
         self.hidden = hidden
@@ -160,9 +165,10 @@ class BatchedMLP(NumpySurrogate):
         self.warm_epochs = warm_epochs
         self.full_epochs_rows = full_epochs_rows
         self.device = device
+        self.input_groups = input_groups
 
     def _check_params(self) -> None:
-        for name, low in (("members", 1), ("epochs", 0), ("pairs", 1)):
+        for name, low in (("members", 1), ("epochs", 0), ("pairs", 1), ("input_groups", 1)):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
                 raise ConfigurationError(f"{name} must be an integer >= {low}, got {value!r}")
@@ -177,6 +183,22 @@ class BatchedMLP(NumpySurrogate):
             raise ConfigurationError(f"hidden must be a sequence of positive ints, got {self.hidden!r}")
         check_loss(self.loss)
         self.check_device()
+        if int(self.members) % int(self.input_groups):
+            raise ConfigurationError(
+                f"input_groups ({self.input_groups}) must divide members ({self.members})")
+
+    def _member_inputs(self, X: np.ndarray) -> np.ndarray:
+        """``X`` ``(n, d)`` as the input of each member: ``(members, n, d)`` (a view when
+        every member reads every column), group ``g`` of the members reading the ``g``-th
+        block of ``d / input_groups`` columns."""
+        K, G = int(self.members), int(self.input_groups)
+        n, d = X.shape
+        if G == 1:
+            return np.broadcast_to(X, (K, n, d))
+        if d % G:
+            raise ValueError(f"X has {d} columns: input_groups={G} needs a multiple of {G}")
+        blocks = X.reshape(n, G, d // G).transpose(1, 0, 2)
+        return np.repeat(blocks, K // G, axis=0)
 
     def fit(self, X: Any, y: Any) -> "BatchedMLP":
         """Train on ``X`` ``(N, ...)`` (flattened per sample) and ``y`` ``(N,)``, or ``y``
@@ -198,7 +220,8 @@ class BatchedMLP(NumpySurrogate):
         rng = _rng(self.random_state)
         X = X.reshape(len(X), -1)
         n, K = len(X), int(self.members)
-        sizes = (X.shape[1], *(int(h) for h in self.hidden), 1)
+        X_k = self._member_inputs(X)
+        sizes = (X_k.shape[2], *(int(h) for h in self.hidden), 1)
         params: list[np.ndarray] = []
         for a, b in zip(sizes[:-1], sizes[1:]):
             bound = 1.0 / math.sqrt(a)
@@ -221,7 +244,6 @@ class BatchedMLP(NumpySurrogate):
         b1, b2, eps = 0.9, 0.999, 1e-8
         rank = self.loss != "mse" and n >= 2
         pairs = int(self.pairs)
-        X_k = np.broadcast_to(X, (K, n, X.shape[1]))
         members = np.arange(K)[:, None]  # row index of each member's pairs
         acts, deltas, masks = _workspace(K, n, sizes)
         for step in range(1, steps + 1):
@@ -277,10 +299,20 @@ class BatchedMLP(NumpySurrogate):
         h = self._validate_predict(X)
         n = len(h)
         h = h.reshape(n, -1)
+        G = int(self.input_groups)
         L = len(self.weights_) // 2
         for k in range(L):  # in place after each product: no second (K, N, width) array
             W = self.weights_[2 * k]
-            if workspace is None or k == L - 1:
+            if k == 0 and G > 1:  # group g of the members on the g-th block of columns
+                shape = (W.shape[0], n, W.shape[2])
+                last = workspace is None or k == L - 1
+                out = np.empty(shape) if last else _buffer(workspace, k, shape)
+                size, width = W.shape[0] // G, h.shape[1] // G
+                for g in range(G):
+                    np.matmul(h[:, g * width:(g + 1) * width], W[g * size:(g + 1) * size],
+                              out=out[g * size:(g + 1) * size])
+                h = out
+            elif workspace is None or k == L - 1:
                 h = h @ W
             else:
                 h = np.matmul(h, W, out=_buffer(workspace, k, (W.shape[0], n, W.shape[2])))
