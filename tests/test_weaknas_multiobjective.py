@@ -17,7 +17,8 @@ from nasopt.persist import checkpoint as persistence
 from nasopt.spaces import NB201Space
 from nasopt.spaces.product import ProductSpace
 from nasopt.strategies._multi import (
-    chebyshev, normalise_columns, pareto_top, reference_gap, resolve_reference, with_reference,
+    after_repeats, chebyshev, class_means, class_representatives, normalise_columns, pareto_top,
+    reference_gap, resolve_reference, with_reference,
 )
 
 SPACE = NB201Space()
@@ -308,12 +309,13 @@ def test_a_prior_guides_the_random_start_of_a_multi_objective_run():
 
 def _share_below_median_quality(reference, seeds=range(3)) -> list[float]:
     """Per seed: the share of the proposals after the random start (60 queries) whose
-    accuracy-like objective is below the median cell's."""
+    accuracy-like objective is below the median cell's (not function-aware: the toy's
+    accuracy counts the convolutions on dead edges too)."""
     median = np.median([evaluate(SPACE[i])[0] for i in range(len(SPACE))])
     out = []
     for s in seeds:
         opt = run(nasopt.create("weaknas", SPACE, seed=s, objectives=["max", "min"],
-                                reference=reference, **FAST), 60)
+                                reference=reference, function_aware=False, **FAST), 60)
         out.append(float(np.mean([t.values[0] < median for t in opt.trials[FAST["init"]:]])))
     return out
 
@@ -325,6 +327,73 @@ def test_the_default_reference_spends_fewer_queries_below_the_median_quality():
     auto, none = _share_below_median_quality("auto"), _share_below_median_quality(None)
     assert all(a < n for a, n in zip(auto, none)), (auto, none)
     assert max(auto) < 0.25, auto
+
+
+def _function_repeats(opt, n: int) -> int:
+    """Run ``opt`` to ``n`` results on a toy whose objectives are functions of the cell's
+    live edges (accuracy) and of all its edges (latency: dead edges are built too); the
+    proposals after the random start whose function class was asked before."""
+    classes = SPACE.function_classes()
+    while len(opt.completed) < n:
+        for t in opt.ask(10):
+            live = SPACE.op_codes[SPACE.index(t.arch)].copy()
+            live_arch = nasopt.spaces.nb201.ops_to_string(
+                nasopt.spaces.nb201.live_op_codes(live[None])[0])
+            acc, _ = evaluate(live_arch)
+            opt.tell(t, [acc, evaluate(t.arch)[1]])
+    labels = classes[SPACE.indices([t.arch for t in opt.trials])]
+    return sum(labels[k] in set(labels[:k]) for k in range(FAST["init"], len(labels)))
+
+
+@pytest.mark.parametrize("selection", ["pareto", "parego", "hvi"])
+def test_a_function_aware_search_never_asks_a_function_twice(selection):
+    """Cells that differ only in dead edges (or mirror images) compute one function: after
+    the random start, the default run asks no function class twice; without
+    ``function_aware`` some are (their predicted accuracies differ)."""
+    repeats = [_function_repeats(nasopt.create(
+        "weaknas", SPACE, seed=s, objectives=["max", "min"], mo_selection=selection, **FAST), 60)
+        for s in range(3)]
+    assert repeats == [0, 0, 0]
+    plain = [_function_repeats(nasopt.create(
+        "weaknas", SPACE, seed=s, objectives=["max", "min"], mo_selection=selection,
+        function_aware=False, **FAST), 60) for s in range(3)]
+    assert sum(plain) > 0, plain
+
+
+@pytest.mark.parametrize("aware, inputs", [(True, ("onehot-live", "onehot")), (False, ("onehot",))])
+def test_the_quality_predictor_of_a_function_aware_run_reads_the_function_encoding(
+        monkeypatch, aware, inputs):
+    """Function-aware: one batched fit in which the accuracy networks read the cells'
+    ``onehot-live`` encoding (dead edges as none) and the latency networks the full
+    ``onehot``; without it every network reads ``onehot``."""
+    from nasopt.surrogates.batched_mlp import BatchedMLP
+
+    seen = []
+    fit = BatchedMLP.fit
+
+    def spy(self, X, y):
+        seen.append((np.asarray(X).copy(), self.input_groups))
+        return fit(self, X, y)
+
+    monkeypatch.setattr(BatchedMLP, "fit", spy)
+    opt = run(nasopt.create("weaknas", SPACE, seed=0, objectives=["max", "min"],
+                            function_aware=aware, **FAST), 30)
+    X, groups = seen[-1]
+    assert groups == len(inputs)
+    rows = SPACE.indices([t.arch for t in opt.trials])[:len(X)]
+    expected = np.hstack([SPACE.encode_indices(rows, name) for name in inputs])
+    assert np.array_equal(X, expected)
+
+
+def test_function_awareness_changes_nothing_with_one_objective():
+    def trajectory(aware):
+        opt = nasopt.create("weaknas", SPACE, seed=3, function_aware=aware, **FAST)
+        while len(opt.completed) < 40:
+            for t in opt.ask(10):
+                opt.tell(t, evaluate(t.arch)[0])
+        return [t.arch for t in opt.trials]
+
+    assert trajectory(True) == trajectory(False)
 
 
 def test_a_reference_is_ignored_with_one_objective():
@@ -433,3 +502,27 @@ def test_chebyshev_prefers_the_point_closest_to_the_ideal_under_the_weights():
     assert int(np.argmax(chebyshev(pts, np.array([0.5, 0.5])))) == 1
     assert int(np.argmax(chebyshev(pts, np.array([0.9, 0.1])))) == 2
     assert int(np.argmax(chebyshev(pts, np.array([0.1, 0.9])))) == 0
+
+
+def test_class_means_give_every_member_of_a_class_its_mean():
+    values = np.array([1.0, 3.0, 10.0, 5.0])
+    assert class_means(values, np.array([0, 0, 1, 0])).tolist() == [3.0, 3.0, 10.0, 3.0]
+
+
+def test_one_representative_per_class_the_predicted_cheapest_among_the_eligible():
+    """Equal quality within a class (column 0): the row with the best cost (column 1) is its
+    representative; rows that are not eligible are never chosen."""
+    scores = np.array([[0.5, -3.0], [0.5, -1.0], [0.9, -2.0], [0.9, -5.0], [0.2, 0.0]])
+    classes = np.array([0, 0, 1, 1, 2])
+    eligible = np.array([True, True, False, True, True])
+    assert np.flatnonzero(class_representatives(scores, classes, eligible)).tolist() == [1, 3, 4]
+
+
+def test_repeats_rank_after_every_other_candidate_and_before_the_infeasible():
+    gap = np.array([0.0, 0.2, 0.0, 0.0])
+    repeated = np.array([False, False, True, False])
+    violation = np.array([0.0, 0.0, 0.0, 0.5])
+    folded = with_reference(violation, after_repeats(gap, repeated))
+    order = np.argsort(folded, kind="stable")
+    assert order.tolist() == [0, 1, 2, 3]
+    assert after_repeats(None, np.zeros(3, dtype=bool)) is None

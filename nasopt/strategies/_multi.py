@@ -16,6 +16,10 @@ before every infeasible one, the infeasible ones by increasing violation), as in
   objectives over the candidates (the region of interest), and how far each candidate's
   predictions fall outside it; :func:`with_reference` folds that into the predicted
   violations, so that Deb's rule ranks such candidates after the others.
+* :func:`class_means`, :func:`class_representatives` and :func:`after_repeats`:
+  architectures known to compute the same function
+  (:meth:`~nasopt.core.space.SearchSpace.function_classes`) share one predicted quality,
+  and only one of each function not asked yet ranks among the new candidates.
 """
 
 from __future__ import annotations
@@ -186,3 +190,36 @@ def with_reference(violation: np.ndarray | None, gap: np.ndarray | None) -> np.n
     if gap is None or violation is None:
         return violation if gap is None else gap
     return np.where(violation > 0, gap.max() + 1.0 + violation, gap)
+
+
+def class_means(values: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Each entry of ``values`` replaced by the mean over the entries of its class
+    (``classes``: a dense label per entry, ``0 .. n_classes - 1``)."""
+    sums = np.bincount(classes, weights=values)
+    return (sums / np.bincount(classes, minlength=len(sums)))[classes]
+
+
+def class_representatives(scores: np.ndarray, classes: np.ndarray,
+                          eligible: np.ndarray) -> np.ndarray:
+    """A mask of one ``eligible`` row per class (dense labels ``classes``): the one with the
+    largest sum of its normalised ``scores`` (``(n, m)``, larger is better; the lowest
+    position among ties); with a quality shared by the class (:func:`class_means`), the
+    predicted cheapest."""
+    total = normalise_columns(np.asarray(scores, dtype=float)).sum(axis=1)
+    rows = np.flatnonzero(eligible)
+    order = rows[np.lexsort((rows, -total[rows], classes[rows]))]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = classes[order[1:]] != classes[order[:-1]]
+    mask = np.zeros(len(classes), dtype=bool)
+    mask[order[first]] = True
+    return mask
+
+
+def after_repeats(gap: np.ndarray | None, repeated: np.ndarray) -> np.ndarray | None:
+    """Shortfalls (:func:`reference_gap`, ``None``: every candidate inside) under which the
+    ``repeated`` candidates rank after every other one, in the same order among themselves
+    (for :func:`with_reference`); ``None`` when nothing is repeated and there is no gap."""
+    if not repeated.any():
+        return gap
+    base = np.zeros(len(repeated)) if gap is None else gap
+    return np.where(repeated, base.max() + 1.0 + base, base)
