@@ -84,13 +84,19 @@ FRONT_METHODS: dict[str, tuple[str, str]] = {
     "optuna-nsga2": ("optuna", "NSGAIISampler"), "optuna-tpe": ("optuna", "TPESampler"),
     "optuna-random": ("optuna", "RandomSampler"),
     "weaknas-noref": ("nasopt", "weaknas"), "renas-noref": ("nasopt", "renas"),
+    "weaknas-nofunc": ("nasopt", "weaknas"),
 }
-#: Options of a front method other than its strategy's defaults: ``<strategy>-noref`` runs
-#: without a region of interest (the multi-objective default before ``reference="auto"``),
-#: to show what the default's reference (the median on accuracy) contributes. Each gets a
-#: table of its per-seed differences to its strategy's row when both ran.
-FRONT_OPTIONS: dict[str, dict[str, Any]] = {"weaknas-noref": {"reference": None},
-                                            "renas-noref": {"reference": None}}
+#: Options of a front method other than its strategy's defaults, to show what a default
+#: contributes: ``<strategy>-noref`` runs without a region of interest and (WeakNAS) without
+#: function classes (the multi-objective default before ``reference="auto"``),
+#: ``weaknas-nofunc`` with the region but without function classes (the default before
+#: ``function_aware``). Each gets a table of its per-seed differences to its strategy's row
+#: when both ran.
+FRONT_OPTIONS: dict[str, dict[str, Any]] = {
+    "weaknas-noref": {"reference": None, "function_aware": False},
+    "renas-noref": {"reference": None},
+    "weaknas-nofunc": {"function_aware": False},
+}
 #: Constrained methods: label → (library, name); each runs with the constraint known before
 #: and known after evaluation.
 CONSTRAINED_METHODS: dict[str, tuple[str, str]] = {

@@ -8,7 +8,9 @@ on top of its defaults. The table gives the regret at 50, 100 and 200 distinct q
 
 A variant is a name of :data:`VARIANTS` or ``name={json options}``, e.g.
 ``--variants default,'b5={"batch": 5}'``; ``"strategy"`` names another strategy than WeakNAS
-(``'renas={"strategy": "renas"}'``); ``"prior": "synflow"`` stands for the packaged
+(``'renas={"strategy": "renas"}'``), ``"objectives": 1`` (the variant ``single``) runs it on
+the accuracy alone, its queries scored the same way (the CPU of a single-objective search
+beside the others); ``"prior": "synflow"`` stands for the packaged
 log-synflow table of the space (:func:`nasopt.proxies.table.nb201_space_scores`). The
 first variant is the base of the paired differences. Run on the tuning seeds only (the
 held-out seeds 2000+ are for ``benchmarks/hardware.py``)::
@@ -63,6 +65,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "enc-live": {"encoding": "onehot-live"},
     "rank": {"target": "rank"},
     "mse": {"loss": "mse"},
+    "nofunc": {"function_aware": False},
+    "single": {"objectives": 1},
 }
 #: Queries at which the regret is reported (those up to ``--budget``, and the budget).
 AT = (50, 100, 200)
@@ -108,11 +112,15 @@ def search(options: dict[str, Any], dataset: str, cost: str, seed: int, budget: 
         options = {**options, "prior": nb201_space_scores(space)}
     options = dict(options)
     strategy = options.pop("strategy", "weaknas")
+    single = options.pop("objectives", 2) == 1  # accuracy alone: the CPU of one objective
     c0 = time.process_time()
-    opt = create(strategy, space, seed=seed, objectives=["max", "min"], **options)
-    queried = nasopt_loop(opt, space, budget,
-                          lambda t, i: opt.tell(t, [float(prob.accuracy[i]), float(prob.cost_values[i])]),
-                          lambda q: False)
+    if single:
+        opt = create(strategy, space, seed=seed, **options)
+        tell = lambda t, i: opt.tell(t, float(prob.accuracy[i]))  # noqa: E731
+    else:
+        opt = create(strategy, space, seed=seed, objectives=["max", "min"], **options)
+        tell = lambda t, i: opt.tell(t, [float(prob.accuracy[i]), float(prob.cost_values[i])])  # noqa: E731
+    queried = nasopt_loop(opt, space, budget, tell, lambda q: False)
     cpu = time.process_time() - c0
     curve = regret_curve(queried, prob.scores, prob.hv_star)
     return {"regret": {str(q): float(curve[min(q, len(curve)) - 1]) for q in report_points(budget)},

@@ -339,7 +339,7 @@ TINY_BENCH_ARGS = {
     "parallel_equivalence": ["--engines", "dask"],
     "long_runs": ["--strategies", "random", "--sizes", "40", "--window", "10", "--repeats", "1"],
     "small_budget": ["--seeds", "1000"],
-    "hardware_tuning": ["--costs", "pixel3", "--seeds", "0", "--budget", "25", "--variants", "default,i10"],
+    "hardware_tuning": ["--costs", "pixel3", "--seeds", "0", "--budget", "25", "--variants", "default,single"],
     "hardware_prior": ["--devices", "pixel3", "--seeds", "0,1", "--variants", "none"],
     "build_prior": ["--parts", "large", "--seeds", "0,1"],
 }
