@@ -70,6 +70,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 #: Queries at which the regret is reported (those up to ``--budget``, and the budget).
 AT = (50, 100, 200)
+#: The queries (after the default random start of 20, up to 100) counted by :func:`repeats`.
+REPEAT_WINDOW = (20, 100)
 
 
 def split_variants(text: str) -> list[str]:
@@ -91,6 +93,18 @@ def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
     if text not in VARIANTS:
         raise SystemExit(f"unknown variant {text!r}: use one of {', '.join(VARIANTS)} or name={{json}}")
     return text, dict(VARIANTS[text])
+
+
+def repeats(indices: list[int], space: Any) -> int:
+    """Queries of :data:`REPEAT_WINDOW` whose function class (``space.function_classes()``)
+    an earlier query had."""
+    labels = space.function_classes()[np.asarray(indices[:REPEAT_WINDOW[1]], dtype=np.int64)]
+    seen = {int(v) for v in labels[:REPEAT_WINDOW[0]]}
+    count = 0
+    for v in labels[REPEAT_WINDOW[0]:]:
+        count += int(v) in seen
+        seen.add(int(v))
+    return count
 
 
 def report_points(budget: int) -> list[int]:
@@ -207,6 +221,13 @@ def main(argv: list[str] | None = None) -> int:
            "| " + " | ".join(n for n, _ in variants) + " |",
            "| " + " | ".join("---" for _ in variants) + " |",
            "| " + " | ".join(f"{np.mean([x['cpu_s'] for d, c in pairs for x in res[n, d, c]]):.2f}"
+                             for n, _ in variants) + " |", ""]
+    md += [f"**Queries {REPEAT_WINDOW[0] + 1}–{REPEAT_WINDOW[1]} that repeat the function of an "
+           "earlier query** (`space.function_classes()`: cells that differ only in dead edges, "
+           "or mirror images; mean per run over the pairs' runs)", "",
+           "| " + " | ".join(n for n, _ in variants) + " |",
+           "| " + " | ".join("---" for _ in variants) + " |",
+           "| " + " | ".join(f"{np.mean([repeats(x['indices'], bench_of(d).space) for d, c in pairs for x in res[n, d, c]]):.1f}"
                              for n, _ in variants) + " |", ""]
     write_markdown(out, md)
     return 0

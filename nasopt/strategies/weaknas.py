@@ -334,9 +334,9 @@ class WeakNAS(PriorArgument, Optimizer):
             so that no query repeats a function while a new one is left. ``False``, a space
             without labels, or one objective: exactly the search without it. Measured on
             the tuning seeds (``benchmarks/hardware_tuning.py``,
-            ``results/hardware/mo_tuning_function.md``): without it 6-19 of the first 100
-            queries repeated the function of an earlier one (NB201, 9 dataset x cost pairs);
-            with it, over the 24 dataset x cost pairs (240 runs each), paired by seed, the
+            ``results/hardware/mo_tuning_function.md``): without it 12.1 of queries 21-100
+            repeated the function of an earlier query on average, with it none; over the
+            24 dataset x cost pairs of NB201 (240 runs each), paired by seed, the
             regret at 50 / 100 / 200 queries fell by 0.021 +- 0.005 / 0.017 +- 0.004 /
             0.007 +- 0.002 (0.071 -> 0.054 at 100 queries), and on the held-out seeds of
             ``docs/hardware.md`` by 0.014-0.027 at 100 queries per dataset and kind of
