@@ -7,6 +7,8 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from .errors import ConfigurationError
 
 
@@ -15,6 +17,13 @@ def check_int(name: str, value: Any, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise ConfigurationError(f"{name} must be an integer >= {low}, got {value!r}")
     return int(value)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` as a ``bool`` when it is ``True`` or ``False`` (numpy's included)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigurationError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def check_fraction(name: str, value: Any) -> float:

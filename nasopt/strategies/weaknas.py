@@ -55,7 +55,8 @@ import numpy as np
 from ..core.errors import ConfigurationError, NumericalError
 from ..core.optimizer import MAX_REJECTIONS, Optimizer
 from ..core.checks import (
-    check_budget, check_choice, check_fraction, check_init_fits, check_int, scaled_init,
+    check_bool, check_budget, check_choice, check_fraction, check_init_fits, check_int,
+    scaled_init,
 )
 from ..core.registry import register_strategy
 from ..core.space import SearchSpace
@@ -421,9 +422,7 @@ class WeakNAS(PriorArgument, Optimizer):
                 "'pareto' or 'parego'")
         self.reference = reference
         self._reference = resolve_reference(reference, self.n_objectives)
-        if not isinstance(function_aware, (bool, np.bool_)):
-            raise ConfigurationError(f"function_aware must be True or False, got {function_aware!r}")
-        self.function_aware = bool(function_aware)
+        self.function_aware = check_bool("function_aware", function_aware)
         defaults = PAPER_DEFAULTS.get(space.type_name, GENERIC_DEFAULTS)
         self.surrogate = check_choice("surrogate", surrogate, INTERNAL + SHARED)
         init_arg = init

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..core.checks import check_bool
 from ..core.errors import ConfigurationError
 from ._renas_dedup import dedup_forward
 from ._torch import TorchSurrogate
@@ -123,8 +124,7 @@ class ReNASPredictor(TorchSurrogate):
 
     def _check_params(self) -> None:
         super()._check_params()
-        if not isinstance(self.dedup_predict, (bool, np.bool_)):
-            raise ConfigurationError(f"dedup_predict must be True or False, got {self.dedup_predict!r}")
+        check_bool("dedup_predict", self.dedup_predict)
 
     def _build(self, input_shape: tuple[int, ...]) -> torch.nn.Module:
         if len(input_shape) == 1:
