@@ -833,7 +833,6 @@ class WeakNAS(PriorArgument, Optimizer):
         (asked or told before, or queued), a test of a candidate position against the keys
         of this call, and the architecture at a position."""
         taken = np.zeros(n_all, dtype=bool)
-        constrained = bool(self.constraints)
         if pool is None:
             seen_archs = [t.arch for t in self._trials.values()] if not self.allow_duplicates else []
             extra = [a for a in self._queue]
