@@ -66,6 +66,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "rank": {"target": "rank"},
     "mse": {"loss": "mse"},
     "nofunc": {"function_aware": False},
+    "noqx": {"quality_exploit": 0.0},
     "single": {"objectives": 1},
 }
 #: Queries at which the regret is reported (those up to ``--budget``, and the budget).

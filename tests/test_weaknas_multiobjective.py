@@ -349,14 +349,15 @@ def _function_repeats(opt, n: int) -> int:
 def test_a_function_aware_search_never_asks_a_function_twice(selection):
     """Cells that differ only in dead edges (or mirror images) compute one function: after
     the random start, the default run asks no function class twice; without
-    ``function_aware`` some are (their predicted accuracies differ)."""
+    ``function_aware`` (and the quality share, whose few neighbours vary by run) some are
+    (their predicted accuracies differ)."""
     repeats = [_function_repeats(nasopt.create(
         "weaknas", SPACE, seed=s, objectives=["max", "min"], mo_selection=selection, **FAST), 60)
         for s in range(3)]
     assert repeats == [0, 0, 0]
     plain = [_function_repeats(nasopt.create(
         "weaknas", SPACE, seed=s, objectives=["max", "min"], mo_selection=selection,
-        function_aware=False, **FAST), 60) for s in range(3)]
+        function_aware=False, quality_exploit=0.0, **FAST), 60) for s in range(3)]
     assert sum(plain) > 0, plain
 
 
@@ -385,25 +386,51 @@ def test_the_quality_predictor_of_a_function_aware_run_reads_the_function_encodi
     assert np.array_equal(X, expected)
 
 
-def test_function_awareness_changes_nothing_with_one_objective():
-    def trajectory(aware):
-        opt = nasopt.create("weaknas", SPACE, seed=3, function_aware=aware, **FAST)
-        while len(opt.completed) < 40:
-            for t in opt.ask(10):
-                opt.tell(t, evaluate(t.arch)[0])
-        return [t.arch for t in opt.trials]
+def _batches_near_the_most_accurate(options: dict, seed: int) -> list[int]:
+    """Per batch after the random start, how many proposals are one-step mutations of the
+    most accurate result told before the batch was asked."""
+    opt = nasopt.create("weaknas", SPACE, seed=seed, objectives=["max", "min"],
+                        **{**FAST, **options})
+    near = []
+    while len(opt.completed) < 70:
+        done = opt.completed
+        batch = opt.ask(10)
+        if len(done) >= FAST["init"]:
+            best = max(done, key=lambda t: t.values[0]).arch
+            codes = SPACE.op_codes[SPACE.indices([t.arch for t in batch] + [best])]
+            near.append(int(((codes[:-1] != codes[-1]).sum(axis=1) == 1).sum()))
+        for t in batch:
+            opt.tell(t, list(evaluate(t.arch)))
+    return near
 
-    assert trajectory(True) == trajectory(False)
+
+def test_the_quality_share_asks_neighbours_of_the_most_accurate_result():
+    """``quality_exploit`` (default 0.2 of a batch of 10): at least two proposals of every
+    batch after the random start are one-step mutations of the most accurate result so far;
+    with ``quality_exploit=0`` the Pareto batches hold fewer such cells."""
+    for seed in range(2):
+        assert min(_batches_near_the_most_accurate({}, seed)) >= 2
+    off = [n for seed in range(2)
+           for n in _batches_near_the_most_accurate({"quality_exploit": 0.0}, seed)]
+    assert min(off) < 2, off
 
 
-def test_a_reference_is_ignored_with_one_objective():
-    def asks(reference):
-        opt = nasopt.create("weaknas", SPACE, seed=1, reference=reference, **FAST)
-        for _ in range(3):
-            for t in opt.ask(10):
-                opt.tell(t, evaluate(t.arch)[0])
-        return [t.arch for t in opt.trials]
-    assert asks("auto") == asks(None) == asks([0.9])
+def _single_objective_trajectory(seed: int, n: int, **options) -> list:
+    opt = nasopt.create("weaknas", SPACE, seed=seed, **FAST, **options)
+    while len(opt.completed) < n:
+        for t in opt.ask(10):
+            opt.tell(t, evaluate(t.arch)[0])
+    return [t.arch for t in opt.trials]
+
+
+@pytest.mark.parametrize("option, values, seed, n", [
+    ("function_aware", [True, False], 3, 40),
+    ("quality_exploit", [None, 0.0, 1.0], 3, 40),
+    ("reference", ["auto", None, [0.9]], 1, 30),
+])
+def test_options_of_several_objectives_change_nothing_with_one_objective(option, values, seed, n):
+    first, *others = [_single_objective_trajectory(seed, n, **{option: v}) for v in values]
+    assert all(t == first for t in others)
 
 
 @pytest.mark.parametrize("reference, match", [
