@@ -66,6 +66,9 @@ from nasopt.core.pareto import hypervolume, nondominated_mask  # noqa: E402
 
 #: Budgets (distinct queries) at which the hypervolume regret is reported.
 BUDGETS: tuple[int, ...] = (50, 100, 200)
+#: Further queries at which a run with a longer ``--budget`` is scored (below its budget; the
+#: budget itself too), for the queries to regret 0.01 on pairs no method reaches in 200.
+LONG_BUDGETS: tuple[int, ...] = (500, 1000)
 #: An Optuna run stops after this many suggestions per query of its budget, distinct or not:
 #: multi-objective TPE converges onto cells it has evaluated and re-suggests them (thousands
 #: of suggestions for 200 distinct cells on the coarse eyeriss / fpga latency tables, each
@@ -206,6 +209,15 @@ def pruned_front_regret(prob: FrontProblem) -> float:
     return 1.0 - hypervolume(prob.scores[pruned]) / prob.hv_star
 
 
+def report_points(budget: int) -> tuple[int, ...]:
+    """The queries at which a run of ``budget`` queries is scored: :data:`BUDGETS` (every one,
+    so that runs of different budgets share them), then, for a budget beyond them, the
+    :data:`LONG_BUDGETS` below it and the budget itself."""
+    if budget <= max(BUDGETS):
+        return BUDGETS
+    return BUDGETS + tuple(b for b in LONG_BUDGETS if b < budget) + (budget,)
+
+
 def first_below(curve: np.ndarray, level: float = TARGET_REGRET) -> int | None:
     """1-based query at which ``curve`` first falls below ``level``; ``None`` if never."""
     hit = np.flatnonzero(curve < level)
@@ -324,7 +336,8 @@ def run_front(method: str, dataset: str, cost: str, seed: int, budget: int) -> d
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     curve = regret_curve(queried, prob.scores, prob.hv_star)
     return {"indices": queried, "cpu_s": cpu, "wall_s": wall, "suggestions": suggestions,
-            "regret": {str(b): float(curve[min(b, len(curve)) - 1]) for b in BUDGETS if len(curve)},
+            "regret": {str(b): float(curve[min(b, len(curve)) - 1]) for b in report_points(budget)
+                       if len(curve)},
             "queries_to_target": first_below(curve),
             "complete": bool(len(curve) and curve[-1] <= 0.0)}
 
@@ -601,8 +614,8 @@ def summarize(records: list[dict]) -> dict:
             if kind == "front":
                 short = sum(len(r["indices"]) < budget and not r["complete"] for r in runs)
                 rec = {"runs": len(runs), "cpu_s": cpu, "short": short,
-                       "regret": {str(b): _sem([r["regret"][str(b)] for r in runs]) for b in BUDGETS
-                                  if b <= budget},
+                       "regret": {str(b): _sem([r["regret"][str(b)] for r in runs])
+                                  for b in report_points(budget) if b <= budget},
                        "queries_to_target": summarize_queries([r["queries_to_target"] for r in runs], budget)}
                 out["front"].setdefault(d, {}).setdefault(t, {})[m] = rec
                 plain = FRONT_METHODS[m][1] if m in FRONT_OPTIONS else None
@@ -610,7 +623,7 @@ def summarize(records: list[dict]) -> dict:
                     base = by_method[(plain, None)]
                     out["paired"].setdefault(d, {}).setdefault(m, {})[t] = {
                         str(b): [base[s]["regret"][str(b)] - by_seed[s]["regret"][str(b)]
-                                 for s in sorted(common)] for b in BUDGETS if b <= budget}
+                                 for s in sorted(common)] for b in report_points(budget) if b <= budget}
             else:
                 short = sum(len(r["indices"]) < budget and r["queries_to_optimum"] is None for r in runs)
                 rec = {"runs": len(runs), "cpu_s": cpu, "short": short,
@@ -632,7 +645,7 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
     for d, by_cost in summary["front"].items():
         methods = list(next(iter(by_cost.values())))
         name = DATASET_NAMES.get(d, d)
-        for b in BUDGETS:
+        for b in report_points(budget):
             if b > budget:
                 continue
             lines += [f"**{name}: hypervolume regret at {b} queries** (mean ± s.e.m.; lower is better)", "",
@@ -679,7 +692,7 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
                              f"{g['default_regret']:.3f} | {g['ratio']:.2f} | {'yes' if g['ratio'] <= 0.5 else 'no'} |")
             lines.append("")
         for variant, by_t in summary.get("paired", {}).get(d, {}).items():
-            at = [b for b in BUDGETS if b <= budget]
+            at = [b for b in report_points(budget) if b <= budget]
             plain = FRONT_METHODS[variant][1]
             lines += [f"**{name}: {plain} minus {variant}, paired by seed** (hypervolume "
                       "regret, mean ± s.e.m. of the per-seed differences; negative: "
@@ -876,7 +889,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
             for d in cdatasets for dev in cdevices}
     data = {
         "benchmark": "nb201", "command": command, "seeds": seeds, "budget": args.budget,
-        "constrained_budget": args.constrained_budget, "budgets": list(BUDGETS),
+        "constrained_budget": args.constrained_budget, "budgets": list(report_points(args.budget)),
         "target_regret": TARGET_REGRET, "front_problems": problems, "constrained_problems": cons,
         "summary": summary, "runs": records, "elapsed_s": elapsed, "jobs": args.jobs,
         "reference_regret_100": REFERENCE_REGRET_100,

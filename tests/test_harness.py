@@ -463,6 +463,14 @@ def test_hardware_regret_curve_is_the_hypervolume_regret_of_every_prefix():
     assert first_below(np.array([0.5, 0.2, 0.009, 0.0])) == 3 and first_below(np.array([0.5])) is None
 
 
+def test_hardware_runs_longer_than_200_queries_are_scored_at_500_1000_and_their_budget_too():
+    from benchmarks.hardware import BUDGETS, report_points
+
+    assert report_points(60) == report_points(200) == BUDGETS == (50, 100, 200)
+    assert report_points(700) == (50, 100, 200, 500, 700)
+    assert report_points(1500) == (50, 100, 200, 500, 1000, 1500)
+
+
 def test_hardware_summary_compares_the_methods_on_the_seeds_every_one_finished():
     from benchmarks.hardware import summarize as hw_summarize
 
