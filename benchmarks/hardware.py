@@ -88,18 +88,21 @@ FRONT_METHODS: dict[str, tuple[str, str]] = {
     "optuna-random": ("optuna", "RandomSampler"),
     "weaknas-noref": ("nasopt", "weaknas"), "renas-noref": ("nasopt", "renas"),
     "weaknas-nofunc": ("nasopt", "weaknas"), "weaknas-noqx": ("nasopt", "weaknas"),
+    "weaknas-strict": ("nasopt", "weaknas"),
 }
 #: Options of a front method other than its strategy's defaults, to show what a default
-#: contributes, each WeakNAS label being an earlier default: ``weaknas-noqx`` without the
-#: quality share (the default before ``quality_exploit``), ``weaknas-nofunc`` without
-#: function classes either (before ``function_aware``), ``<strategy>-noref`` without a
-#: region of interest either (before ``reference="auto"``). Each gets a table of its
-#: per-seed differences to its strategy's row when both ran.
+#: contributes: ``weaknas-strict`` without ``stall_repeats`` (no function asked twice while
+#: a new one is left, even once the front stalls), and earlier defaults: ``weaknas-noqx``
+#: without the quality share either (before ``quality_exploit``), ``weaknas-nofunc``
+#: without function classes either (before ``function_aware``), ``<strategy>-noref``
+#: without a region of interest either (before ``reference="auto"``). Each gets a table of
+#: its per-seed differences to its strategy's row when both ran.
 FRONT_OPTIONS: dict[str, dict[str, Any]] = {
     "weaknas-noref": {"reference": None, "function_aware": False, "quality_exploit": 0.0},
     "renas-noref": {"reference": None},
     "weaknas-nofunc": {"function_aware": False, "quality_exploit": 0.0},
-    "weaknas-noqx": {"quality_exploit": 0.0},
+    "weaknas-noqx": {"quality_exploit": 0.0, "stall_repeats": False},
+    "weaknas-strict": {"stall_repeats": False},
 }
 #: Constrained methods: label → (library, name); each runs with the constraint known before
 #: and known after evaluation.

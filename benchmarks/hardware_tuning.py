@@ -67,6 +67,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "mse": {"loss": "mse"},
     "nofunc": {"function_aware": False},
     "noqx": {"quality_exploit": 0.0},
+    "strict": {"stall_repeats": False},
     "single": {"objectives": 1},
 }
 #: Queries at which the regret is reported (those up to ``--budget``, and the budget).

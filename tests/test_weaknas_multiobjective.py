@@ -361,6 +361,19 @@ def test_a_function_aware_search_never_asks_a_function_twice(selection):
     assert sum(plain) > 0, plain
 
 
+def test_after_the_front_stalls_a_function_is_asked_again_unless_stall_repeats_is_off():
+    """With ``patience=1`` the toy's front stalls once in 200 queries: after it a cell of a
+    function asked before may be asked (the chance of its training may extend the front);
+    with ``stall_repeats=False`` none is, the quality share included."""
+    def repeats(stall_repeats):
+        return _function_repeats(nasopt.create(
+            "weaknas", SPACE, seed=0, objectives=["max", "min"], patience=1,
+            stall_repeats=stall_repeats, **FAST), 200)
+
+    assert repeats(False) == 0
+    assert repeats(True) > 0
+
+
 @pytest.mark.parametrize("aware, inputs", [(True, ("onehot-live", "onehot")), (False, ("onehot",))])
 def test_the_quality_predictor_of_a_function_aware_run_reads_the_function_encoding(
         monkeypatch, aware, inputs):
@@ -426,6 +439,7 @@ def _single_objective_trajectory(seed: int, n: int, **options) -> list:
 @pytest.mark.parametrize("option, values, seed, n", [
     ("function_aware", [True, False], 3, 40),
     ("quality_exploit", [None, 0.0, 1.0], 3, 40),
+    ("stall_repeats", [True, False], 3, 40),
     ("reference", ["auto", None, [0.9]], 1, 30),
 ])
 def test_options_of_several_objectives_change_nothing_with_one_objective(option, values, seed, n):

@@ -359,6 +359,14 @@ class WeakNAS(PriorArgument, Optimizer):
             ``docs/hardware.md`` by 0.014-0.027 at 100 queries per dataset and kind of
             cost (its ``weaknas-noqx`` rows against ``weaknas-nofunc``), at 3.06 s instead
             of 2.88 s per 200-query search (``results/hardware/mo_tuning_cpu_function.md``).
+        stall_repeats: With ``function_aware``, once the front has stalled (``patience``
+            refits in a row without a new member: :attr:`stagnation_level` above 0) the
+            members of functions asked before rank with the new candidates again, by their
+            predictions, until the front moves (default ``True``). A table's members of one
+            function were trained separately, so a member of a function on the front can
+            still extend it by the chance of its training; with ``False`` no function is
+            asked twice while a new one is left, and a long search levels off at the front
+            of one member per function.
 
     **Several objectives** (``objectives=``): one predictor per objective, each fitted on
     that objective's results turned into "larger is better" (with ``"nn"``, the
@@ -431,6 +439,7 @@ class WeakNAS(PriorArgument, Optimizer):
         mo_selection: str = "pareto",
         reference: Any = "auto",
         function_aware: bool = True,
+        stall_repeats: bool = True,
         **optimizer_kw: Any,
     ) -> None:
         super().__init__(space, **optimizer_kw)
@@ -442,6 +451,7 @@ class WeakNAS(PriorArgument, Optimizer):
         self.reference = reference
         self._reference = resolve_reference(reference, self.n_objectives)
         self.function_aware = check_bool("function_aware", function_aware)
+        self.stall_repeats = check_bool("stall_repeats", stall_repeats)
         defaults = PAPER_DEFAULTS.get(space.type_name, GENERIC_DEFAULTS)
         self.surrogate = check_choice("surrogate", surrogate, INTERNAL + SHARED)
         init_arg = init
@@ -985,11 +995,14 @@ class WeakNAS(PriorArgument, Optimizer):
         gap = reference_gap(P, self._reference, pviol)
         self._update_front_stagnation(S, viol)
         taken, key_ok, member = self._candidates(n_all, exclude, pool)
+        blocked = taken  # and, while repeats wait, the members of functions asked before
         if classes is not None:  # one candidate per function not asked yet, then the rest
             asked = np.zeros(int(classes.max()) + 1, dtype=bool)
             asked[classes[taken]] = True
             new = class_representatives(P, classes, ~asked[classes])
-            gap = after_repeats(gap, ~new)
+            if not (self.stall_repeats and self.stagnation_level > 0):
+                gap = after_repeats(gap, ~new)
+                blocked = taken | ~new
         pviol = with_reference(pviol, gap)
         chosen: list[int] = []
         n_exploit = int(round(self._exploit_share * m)) if archs else 0
@@ -1000,16 +1013,18 @@ class WeakNAS(PriorArgument, Optimizer):
             n_parents = max(self.exploit_parents, n_front)
             # the parents share one parent's draws (at least MIN_FRONT_DRAWS each)
             draws = max(EXPLOIT_DRAWS // n_parents, MIN_FRONT_DRAWS)
-            idx = self._neighbours(taken, n_exploit, archs, order, pool, n_parents, draws)
-            idx = idx[~taken[idx]]
+            idx = self._neighbours(blocked, n_exploit, archs, order, pool, n_parents, draws)
+            idx = idx[~blocked[idx]]
             chosen += self._mo_select(P, pviol, idx, key_ok, n_exploit, n_exploit, "greedy")
             taken[chosen] = True
+            blocked[chosen] = True
         n_quality = int(round(self._quality_share * m)) if archs else 0
         if n_quality:
-            got = self._quality_neighbours(P[:, 0], pviol, S[:, 0], viol, taken, key_ok,
+            got = self._quality_neighbours(P[:, 0], pviol, S[:, 0], viol, blocked, key_ok,
                                            n_quality, archs, pool)
             chosen += got
             taken[got] = True
+            blocked[got] = True
         level = self.stagnation_level
         n_top = min(self._top_n << min(level, 60), n_all)
         sampling = self.widen_sampling if level else self.sampling
@@ -1020,10 +1035,11 @@ class WeakNAS(PriorArgument, Optimizer):
     def _quality_neighbours(self, pred: np.ndarray, pviol: np.ndarray | None,
                             quality: np.ndarray, viol: np.ndarray, taken: np.ndarray, key_ok,
                             k: int, archs: list[Any], pool: list[Any] | None) -> list[int]:
-        """``quality_exploit``: up to ``k`` candidate positions among the unseen one-step
-        mutations of the results best on the first objective (``quality``, the feasible
-        results first; :meth:`_neighbours`), by the predicted quality ``pred`` (Deb's rule
-        on ``pviol``, which holds the region of interest and the functions asked before)."""
+        """``quality_exploit``: up to ``k`` candidate positions among the one-step mutations
+        of the results best on the first objective (``quality``, the feasible results first;
+        :meth:`_neighbours`) that ``taken`` leaves (the unseen ones; with ``function_aware``,
+        of functions not asked yet while repeats wait), by the predicted quality ``pred``
+        (Deb's rule on ``pviol``, which holds the region of interest)."""
         order = np.lexsort((-quality, viol > 0))[:MAX_EXPLOIT_PARENTS]
         idx = self._neighbours(taken, k, archs, order, pool, 1)
         idx = idx[~taken[idx]]
