@@ -378,9 +378,9 @@ class WeakNAS(PriorArgument, Optimizer):
     predictor's refits are shortened above :data:`MULTI_FULL_EPOCHS_ROWS` results
     (``full_epochs_rows``, unless ``surrogate_options`` sets it); candidates predicted
     below the median on the first objective rank after the others (``reference``), and a
-    function (a class of ``space.function_classes()``) is asked once (``function_aware``);
-    a ``quality_exploit`` share of each batch goes to the neighbours of the most accurate
-    result.
+    function (a class of ``space.function_classes()``) is asked once while the front moves
+    (``function_aware``, ``stall_repeats``); a ``quality_exploit`` share of each batch goes
+    to the neighbours of the most accurate result.
     ``acquisition`` applies to each objective's predictions. A ``prior`` works as with one
     objective (its scores feed every predictor, and its share of the random start is its
     top).
