@@ -975,8 +975,10 @@ class WeakNAS(PriorArgument, Optimizer):
         Xp = Xc if pool is None else np.vstack([Xc.reshape(n_all, -1), X.reshape(len(X), -1)])
         Y = np.column_stack([self._targets(S[:, j]) for j in range(S.shape[1])])
         P = np.empty((len(Xp), S.shape[1]))
+        # the results' positions among the candidates: in the space, or after the pool
+        obs = self.space.indices(archs) if pool is None else np.arange(n_all, len(P))
         Xf = self._function_inputs() if pool is None else None
-        quality = None if Xf is None else (Xf[self.space.indices(archs)], Xf)
+        quality = None if Xf is None else (Xf[obs], Xf)
         with thread_limit(self.n_threads):
             preds = self._fit_predict(X, Y, Xp, quality=quality)
             pviol = self._predicted_violation(X, Xc)
@@ -989,7 +991,6 @@ class WeakNAS(PriorArgument, Optimizer):
         classes = self._function_classes() if pool is None else None
         if classes is not None:  # the quality is the function's: one prediction per class
             P[:, 0] = class_means(P[:, 0], classes)
-        obs = self.space.indices(archs) if pool is None else np.arange(n_all, len(P))
         self._believed = P[obs][viol <= 0], P[obs].min(axis=0) - 0.1 * np.ptp(P[obs], axis=0)
         P = P[:n_all]
         gap = reference_gap(P, self._reference, pviol)
