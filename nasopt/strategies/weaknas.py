@@ -541,6 +541,7 @@ class WeakNAS(PriorArgument, Optimizer):
         # --- caches (rebuilt on demand)
         self._X_all: np.ndarray | None = None
         self._X_function: np.ndarray | bool | None = None  # see _function_inputs
+        self._X_grouped: tuple | None = None  # see _side_by_side
         self._positions: dict[str, int] | bool | None = None  # see _key_positions
         self._long_checks = 0
         self._workspace: list = []  # see _predict_nn
@@ -732,6 +733,7 @@ class WeakNAS(PriorArgument, Optimizer):
         overrides the strategy's (the constraint predictors regress with ``"mse"`` and
         never warm start)."""
         seeds = member_seeds(self._rng, self.ensemble)
+        Xc_given = Xc
         X, Xc = X.reshape(len(X), -1), Xc.reshape(len(Xc), -1)
         opts = dict(self._surrogate_options)
         loss = self._loss if loss is None else loss
@@ -742,8 +744,8 @@ class WeakNAS(PriorArgument, Optimizer):
             return np.stack([self._fit_predict(Xq if j == 0 else X, y[:, j],
                                                Xcq if j == 0 else Xc, loss) for j in range(k)])
         if k and quality is not None:  # the objectives' inputs side by side, one per group
-            Xq, Xcq = (a.reshape(len(a), -1) for a in quality)
-            X, Xc = np.hstack([Xq] + [X] * (k - 1)), np.hstack([Xcq] + [Xc] * (k - 1))
+            Xq = quality[0].reshape(len(quality[0]), -1)
+            X, Xc = np.hstack([Xq] + [X] * (k - 1)), self._side_by_side(quality[1], Xc_given, k)
             opts["input_groups"] = k
         if self.surrogate == "nn":  # one batched model holds every member (seeds[0])
             init = self._warm if warm else None
@@ -769,6 +771,19 @@ class WeakNAS(PriorArgument, Optimizer):
         model = fit_ensemble(lambda seed: new_surrogate(self.surrogate, seed, **opts),
                              X, y, seeds, bootstrap=self.ensemble > 1)
         return model.predict_members(Xc)
+
+    def _side_by_side(self, first: np.ndarray, rest: np.ndarray, k: int) -> np.ndarray:
+        """The candidates' grouped input: ``first`` then ``k - 1`` copies of ``rest``, each
+        flattened per row, side by side. The last one is kept: on a finite space both are the
+        whole space's cached inputs, the same arrays at every refit (measured: the copy took
+        ~90 ms of a 3.3 s search of 200 queries on NB201)."""
+        kept = self._X_grouped
+        if kept is not None and kept[0] is first and kept[1] is rest and kept[2] == k:
+            return kept[3]
+        grouped = np.hstack([first.reshape(len(first), -1)]
+                            + [rest.reshape(len(rest), -1)] * (k - 1))
+        self._X_grouped = (first, rest, k, grouped)
+        return grouped
 
     def _predict_nn(self, model, Xc: np.ndarray) -> np.ndarray:
         """The ``"nn"`` ensemble's predictions on the candidates, shape (ensemble, m); the
