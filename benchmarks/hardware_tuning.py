@@ -173,17 +173,17 @@ def main(argv: list[str] | None = None) -> int:
     at = report_points(args.budget)
     res: dict[tuple[str, str, str], list[dict]] = {}
     with log.open("a") as fh:
-        for name, opts in variants:
-            for d, c in pairs:
-                recs = []
-                for s in seeds:
+        for d, c in pairs:  # the variants take turns on each seed, in the reverse order on
+            for i, s in enumerate(seeds):  # every other one: a drift of the machine's speed
+                for name, opts in (variants if i % 2 == 0 else variants[::-1]):  # reaches all alike
                     key = record_key(opts, d, c, s, args.budget)
                     if key not in done:
                         done[key] = {"key": key, **search(opts, d, c, s, args.budget)}
                         fh.write(json.dumps(done[key]) + "\n")
                         fh.flush()
-                    recs.append(done[key])
-                res[name, d, c] = recs
+                    res.setdefault((name, d, c), []).append(done[key])
+            for name, _ in variants:
+                recs = res[name, d, c]
                 r = [x["regret"][str(at[-1])] for x in recs]
                 print(f"{name} {d} {c} regret@{at[-1]} {_fmt(_sem(r))} "
                       f"cpu {np.mean([x['cpu_s'] for x in recs]):.2f} s", flush=True)
@@ -219,11 +219,16 @@ def main(argv: list[str] | None = None) -> int:
                      for n, _ in variants[1:]]
             md.append(f"| {q} | " + " | ".join(cells) + " |")
         md.append("")
-    md += [f"**CPU seconds per search** ({args.budget} queries, mean over the pairs' runs)", "",
+    cpu = {n: float(np.mean([x["cpu_s"] for d, c in pairs for x in res[n, d, c]]))
+           for n, _ in variants}
+    md += [f"**CPU seconds per search** ({args.budget} queries, mean over the pairs' runs; the "
+           "variants took turns on every seed; the second row: each variant's mean over the "
+           "first's)", "",
            "| " + " | ".join(n for n, _ in variants) + " |",
            "| " + " | ".join("---" for _ in variants) + " |",
-           "| " + " | ".join(f"{np.mean([x['cpu_s'] for d, c in pairs for x in res[n, d, c]]):.2f}"
-                             for n, _ in variants) + " |", ""]
+           "| " + " | ".join(f"{cpu[n]:.2f}" for n, _ in variants) + " |",
+           "| " + " | ".join(f"{cpu[n] / cpu[variants[0][0]]:.2f}×" for n, _ in variants) + " |",
+           ""]
     md += [f"**Queries {REPEAT_WINDOW[0] + 1}–{REPEAT_WINDOW[1]} that repeat the function of an "
            "earlier query** (`space.function_classes()`: cells that differ only in dead edges, "
            "or mirror images; mean per run over the pairs' runs)", "",
