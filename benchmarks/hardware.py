@@ -76,6 +76,12 @@ LONG_BUDGETS: tuple[int, ...] = (500, 1000)
 MAX_SUGGESTIONS_PER_QUERY = 3
 #: Regret level whose first query is reported ("queries until regret < 0.01").
 TARGET_REGRET = 0.01
+#: The accurate end of the front: a run that has queried no cell above this normalised
+#: accuracy (0: the median cell, 1: the best) by :data:`STUCK_AT` queries has not found the
+#: region of the most accurate cells (the tables count such runs).
+STUCK_ACCURACY = 0.95
+#: The queries at which the runs stuck below :data:`STUCK_ACCURACY` are counted.
+STUCK_AT: tuple[int, ...] = (100, 200)
 DEVICES: tuple[str, ...] = ("pixel3", "raspi4", "eyeriss", "fpga", "gold_6226", "titan_rtx_1")
 #: ``--costs`` words that are not devices, and the NB201 metric they name.
 COST_METRICS = {"params": "params_M", "flops": "flops_M"}
@@ -593,11 +599,14 @@ def _fmt_queries(s: dict) -> str:
     return f"{med} ({s['found']}/{s['runs']})"
 
 
-def summarize(records: list[dict]) -> dict:
+def summarize(records: list[dict],
+              accuracy: Callable[[str, str], np.ndarray] | None = None) -> dict:
     """Per-table summaries: ``front[dataset][cost][method]`` and
     ``constrained[dataset][device][method][mode]``, plus ``errors`` (methods that could not
     run). Each (dataset, cost or device) is summarized over the seeds that every method (and
-    mode) of it finished, so the methods are compared on the same seeds."""
+    mode) of it finished, so the methods are compared on the same seeds. ``accuracy(dataset,
+    cost)``: the normalised accuracy of every cell, for the count of the runs stuck below
+    the accurate end (:func:`stuck_runs`; none without it)."""
     out: dict[str, Any] = {"front": {}, "constrained": {}, "errors": {}, "paired": {}}
     tables: dict[tuple, dict[tuple, dict[int, dict]]] = {}
     for r in records:
@@ -620,6 +629,8 @@ def summarize(records: list[dict]) -> dict:
                        "regret": {str(b): _sem([r["regret"][str(b)] for r in runs])
                                   for b in report_points(budget) if b <= budget},
                        "queries_to_target": summarize_queries([r["queries_to_target"] for r in runs], budget)}
+                if accuracy is not None:
+                    rec["stuck"] = stuck_runs(runs, accuracy(d, t))
                 out["front"].setdefault(d, {}).setdefault(t, {})[m] = rec
                 plain = FRONT_METHODS[m][1] if m in FRONT_OPTIONS else None
                 if plain is not None and (plain, None) in by_method:
@@ -634,6 +645,14 @@ def summarize(records: list[dict]) -> dict:
                        "infeasible_queries": _sem([r["infeasible_queries"] for r in runs])}
                 out["constrained"].setdefault(d, {}).setdefault(t, {}).setdefault(m, {})[mode] = rec
     return out
+
+
+def stuck_runs(runs: list[dict], accuracy: np.ndarray) -> dict[str, int]:
+    """Per point of :data:`STUCK_AT` within the runs' budget: how many of ``runs`` had queried
+    no cell above :data:`STUCK_ACCURACY` on the normalised ``accuracy`` scale by then."""
+    best = [np.maximum.accumulate(accuracy[np.asarray(r["indices"], dtype=int)]) for r in runs]
+    return {str(q): int(sum(len(b) and b[min(q, len(b)) - 1] < STUCK_ACCURACY for b in best))
+            for q in STUCK_AT if q <= runs[0]["budget"]}
 
 
 def _cost_label(cost: str) -> str:
@@ -670,6 +689,17 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
             cells = [_fmt_queries(by_m[m]["queries_to_target"]) if m in by_m else "–" for m in methods]
             lines.append(f"| {_cost_label(cost)} | {_n(by_m)} | " + " | ".join(cells) + " |")
         lines.append("")
+        at = [q for q in STUCK_AT if q <= budget]
+        if at and all("stuck" in v for by_m in by_cost.values() for v in by_m.values()):
+            lines += [f"**{name}: runs stuck below the accurate end** — runs that had queried no "
+                      f"cell above {STUCK_ACCURACY} on the normalised accuracy scale by "
+                      + " / ".join(str(q) for q in at) + " queries", "",
+                      "| cost | n | " + " | ".join(methods) + " |", "| --- | --- |" + " --- |" * len(methods)]
+            for cost, by_m in by_cost.items():
+                cells = [" / ".join(str(by_m[m]["stuck"][str(q)]) for q in at) if m in by_m else "–"
+                         for m in methods]
+                lines.append(f"| {_cost_label(cost)} | {_n(by_m)} | " + " | ".join(cells) + " |")
+            lines.append("")
         lines += [f"**{name}: regret of the front of the cells without dead edges** (one cell "
                   "per function, the cheapest: the floor of a function-aware search)", "",
                   "| cost | regret |", "| --- | --- |"]
@@ -878,7 +908,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
     records = execute(jobs, args.jobs, out + ".runs.jsonl", args.resume or args.tables_only, limit,
                       progress=not args.quiet, run=not args.tables_only)
     elapsed = time.time() - t0
-    summary = summarize(records)
+    summary = summarize(records, lambda d, cost: front_problem(d, cost).scores[:, 0])
     command = "python benchmarks/hardware.py " + shlex.join(sys.argv[1:] if argv is None else list(argv))
     problems = {f"{d}/{c}": {"hv_star": front_problem(d, c).hv_star,
                              "accuracy_median": float(np.median(front_problem(d, c).accuracy)),

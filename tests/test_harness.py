@@ -491,6 +491,27 @@ def test_hardware_summary_compares_the_methods_on_the_seeds_every_one_finished()
     assert s["errors"] == {"front/c": "ConfigurationError: no"}
 
 
+def test_hardware_summary_counts_the_runs_stuck_below_the_accurate_end_at_100_and_200_queries():
+    from benchmarks.hardware import STUCK_ACCURACY, summarize as hw_summarize
+
+    accuracy = np.zeros(300)
+    accuracy[250] = STUCK_ACCURACY + 0.01  # the one cell of the accurate end
+
+    def run(seed, indices):
+        return {"kind": "front", "dataset": "cifar10", "target": "pixel3", "mode": None, "method": "a",
+                "seed": seed, "budget": 200, "cpu_s": 1.0, "regret": {"50": 0.1, "100": 0.1, "200": 0.1},
+                "queries_to_target": None, "indices": indices, "complete": False}
+
+    found_early = [250] + list(range(199))     # at query 1
+    found_late = list(range(150)) + [250] + list(range(150, 199))  # at query 151
+    never = list(range(200))
+    stopped = [250]  # a run that stopped at its first query (regret 0)
+    records = [run(0, found_early), run(1, found_late), run(2, never), run(3, stopped)]
+    s = hw_summarize(records, lambda d, cost: accuracy)
+    assert s["front"]["cifar10"]["pixel3"]["a"]["stuck"] == {"100": 2, "200": 1}
+    assert "stuck" not in hw_summarize(records)["front"]["cifar10"]["pixel3"]["a"]  # no data: no count
+
+
 def test_hardware_benchmark_end_to_end_counts_distinct_queries_and_keeps_constraints(
         nb201_data, nb201_latency_data, tmp_path, monkeypatch):
     pytest.importorskip("optuna")
