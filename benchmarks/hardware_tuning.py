@@ -172,10 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [(d, c) for d in datasets for c in costs]
     at = report_points(args.budget)
     res: dict[tuple[str, str, str], list[dict]] = {}
+    # the variants take turns on each seed (in the reverse order on every other one), so that
+    # a drift of the shared machine's speed reaches every variant's CPU alike
     with log.open("a") as fh:
-        for d, c in pairs:  # the variants take turns on each seed, in the reverse order on
-            for i, s in enumerate(seeds):  # every other one: a drift of the machine's speed
-                for name, opts in (variants if i % 2 == 0 else variants[::-1]):  # reaches all alike
+        for d, c in pairs:
+            for i, s in enumerate(seeds):
+                for name, opts in (variants if i % 2 == 0 else variants[::-1]):
                     key = record_key(opts, d, c, s, args.budget)
                     if key not in done:
                         done[key] = {"key": key, **search(opts, d, c, s, args.budget)}
