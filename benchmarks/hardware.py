@@ -14,7 +14,8 @@ count or the FLOPs): nasopt's ``weaknas``, ``renas``, ``rea`` and ``random`` wit
 ``TPESampler`` and ``RandomSampler`` (ask/tell with ``directions=["maximize",
 "minimize"]``, one categorical parameter per cell edge). Queries are *distinct*
 architectures: an Optuna suggestion of an architecture already evaluated is told its known
-values and not counted (as in ``benchmarks/search.py``). The score of a run after ``n``
+values and not counted (as in ``benchmarks/search.py``; ``optuna-tpe-pruned``: told
+``TrialState.PRUNED`` instead, :data:`PRUNED_REPEATS`). The score of a run after ``n``
 queries is its **hypervolume regret** ``1 - HV / HV*`` (:func:`hv_scores`): accuracy
 normalised from the space's median (0) to its maximum (1), clipped at 0; the cost from its
 maximum (0) to its minimum (1); reference point (0, 0); ``HV*`` the hypervolume of all
@@ -91,7 +92,7 @@ FRONT_METHODS: dict[str, tuple[str, str]] = {
     "weaknas": ("nasopt", "weaknas"), "renas": ("nasopt", "renas"),
     "rea": ("nasopt", "rea"), "random": ("nasopt", "random"),
     "optuna-nsga2": ("optuna", "NSGAIISampler"), "optuna-tpe": ("optuna", "TPESampler"),
-    "optuna-random": ("optuna", "RandomSampler"),
+    "optuna-random": ("optuna", "RandomSampler"), "optuna-tpe-pruned": ("optuna", "TPESampler"),
     "weaknas-noref": ("nasopt", "weaknas"), "renas-noref": ("nasopt", "renas"),
     "weaknas-nofunc": ("nasopt", "weaknas"), "weaknas-noqx": ("nasopt", "weaknas"),
     "weaknas-strict": ("nasopt", "weaknas"),
@@ -110,6 +111,10 @@ FRONT_OPTIONS: dict[str, dict[str, Any]] = {
     "weaknas-noqx": {"quality_exploit": 0.0, "stall_repeats": False},
     "weaknas-strict": {"stall_repeats": False},
 }
+#: Optuna front methods that tell a repeated suggestion ``TrialState.PRUNED`` instead of its
+#: known values (the other way Optuna users skip a repeat): TPE puts pruned trials with the
+#: worse ones, so it is pushed off the cells it has evaluated rather than drawn back to them.
+PRUNED_REPEATS: frozenset[str] = frozenset({"optuna-tpe-pruned"})
 #: Constrained methods: label → (library, name); each runs with the constraint known before
 #: and known after evaluation.
 CONSTRAINED_METHODS: dict[str, tuple[str, str]] = {
@@ -265,8 +270,9 @@ def optuna_loop(study: Any, dataset: str, budget: int, tell: Callable[[Any, int]
     """Ask ``study`` for NB201 cells until ``budget`` distinct ones are queried or
     ``stop(queried)``; ``tell(trial, index)`` tells the trial its result and says whether it
     counts as a query (False for a suggestion rejected for free). A repeated cell is told
-    its known result and not counted again; at most ``MAX_SUGGESTIONS_PER_QUERY * budget``
-    suggestions. Returns the queried indices in order and the number of suggestions."""
+    again (``tell`` decides how) and not counted again; at most
+    ``MAX_SUGGESTIONS_PER_QUERY * budget`` suggestions. Returns the queried indices in order
+    and the number of suggestions."""
     seen: set[int] = set()
     queried: list[int] = []
     suggestions = 0
@@ -301,16 +307,23 @@ def nasopt_loop(opt: Any, space: Any, budget: int, tell: Callable[[Any, int], No
 
 
 def optuna_front(sampler_name: str, dataset: str, cost: str, seed: int, budget: int,
-                 stop: Callable[[list[int]], bool]) -> tuple[list[int], int]:
+                 stop: Callable[[list[int]], bool],
+                 prune_repeats: bool = False) -> tuple[list[int], int]:
     """An Optuna sampler (``optuna.samplers.<sampler_name>(seed=seed)``) on accuracy
-    (maximized) × cost (minimized), by :func:`optuna_loop`."""
+    (maximized) × cost (minimized), by :func:`optuna_loop`. A repeated suggestion is told
+    its known values, or ``TrialState.PRUNED`` with ``prune_repeats``."""
     optuna = _optuna()
     prob = front_problem(dataset, cost)
     sampler = getattr(optuna.samplers, sampler_name)(seed=seed)
     study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+    told: set[int] = set()
 
     def tell(trial: Any, i: int) -> bool:
-        study.tell(trial, [float(prob.accuracy[i]), float(prob.cost_values[i])])
+        if prune_repeats and i in told:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            study.tell(trial, [float(prob.accuracy[i]), float(prob.cost_values[i])])
+            told.add(i)
         return True
 
     return optuna_loop(study, dataset, budget, tell, stop)
@@ -339,7 +352,8 @@ def run_front(method: str, dataset: str, cost: str, seed: int, budget: int) -> d
     t0, c0 = time.perf_counter(), time.process_time()
     suggestions = None
     if lib == "optuna":
-        queried, suggestions = optuna_front(name, dataset, cost, seed, budget, done)
+        queried, suggestions = optuna_front(name, dataset, cost, seed, budget, done,
+                                            method in PRUNED_REPEATS)
     else:
         queried = nasopt_front(name, dataset, cost, seed, budget, done, FRONT_OPTIONS.get(method))
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0

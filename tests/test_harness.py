@@ -550,3 +550,33 @@ def test_hardware_benchmark_end_to_end_counts_distinct_queries_and_keeps_constra
     # --tables-only tabulates the runs file of a longer command without running the rest
     more = hw.run([a if a != "2000-2001" else "2000-2003" for a in argv] + ["--tables-only", "--no-plot"])
     assert more["runs"] == again["runs"] and "| pixel3 | 2 |" in (tmp_path / "h.md").read_text()
+
+
+def test_hardware_tpe_with_pruned_repeats_tells_each_repeat_pruned_and_each_new_cell_its_values(
+        nb201_data, nb201_latency_data, monkeypatch):
+    """``optuna-tpe-pruned``: a suggestion of a cell told before becomes a PRUNED trial (no
+    values), every distinct cell one COMPLETE trial with its accuracy and latency; the plain
+    protocol tells every suggestion its values."""
+    optuna = pytest.importorskip("optuna")
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))
+    import benchmarks.hardware as hw
+
+    studies = []
+    create = optuna.create_study
+    monkeypatch.setattr(optuna, "create_study", lambda **kw: studies.append(create(**kw)) or studies[-1])
+    prob = hw.front_problem("cifar10", "eyeriss")
+    for prune in (True, False):
+        queried, suggestions = hw.optuna_front("TPESampler", "cifar10", "eyeriss", 2000, 80,
+                                               lambda q: False, prune_repeats=prune)
+        trials = studies[-1].trials
+        assert len(trials) == suggestions and len(queried) == len(set(queried))
+        states = [t.state for t in trials]
+        complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+        if prune:
+            assert suggestions > len(queried), "no repeat suggested: the check proves nothing"
+            assert len(complete) == len(queried)
+            assert states.count(optuna.trial.TrialState.PRUNED) == suggestions - len(queried)
+            assert [c.values for c in complete] == [
+                [prob.accuracy[i], prob.cost_values[i]] for i in queried]
+        else:
+            assert len(complete) == suggestions
