@@ -266,20 +266,25 @@ def _optuna() -> Any:
 
 
 def optuna_loop(study: Any, dataset: str, budget: int, tell: Callable[[Any, int], bool],
-                stop: Callable[[list[int]], bool]) -> tuple[list[int], int]:
+                stop: Callable[[list[int]], bool],
+                prune_repeats: bool = False) -> tuple[list[int], int]:
     """Ask ``study`` for NB201 cells until ``budget`` distinct ones are queried or
     ``stop(queried)``; ``tell(trial, index)`` tells the trial its result and says whether it
-    counts as a query (False for a suggestion rejected for free). A repeated cell is told
-    again (``tell`` decides how) and not counted again; at most
-    ``MAX_SUGGESTIONS_PER_QUERY * budget`` suggestions. Returns the queried indices in order
-    and the number of suggestions."""
+    counts as a query (False for a suggestion rejected for free). A repeated query is told
+    its known result by ``tell`` again, or ``TrialState.PRUNED`` with ``prune_repeats``, and
+    not counted again; at most ``MAX_SUGGESTIONS_PER_QUERY * budget`` suggestions. Returns the
+    queried indices in order and the number of suggestions."""
     seen: set[int] = set()
     queried: list[int] = []
     suggestions = 0
+    pruned = _optuna().trial.TrialState.PRUNED if prune_repeats else None
     while len(queried) < budget and suggestions < MAX_SUGGESTIONS_PER_QUERY * budget:
         suggestions += 1
         trial = study.ask()
         i = _suggest_index(trial, dataset)
+        if pruned is not None and i in seen:
+            study.tell(trial, state=pruned)
+            continue
         if not tell(trial, i) or i in seen:
             continue
         seen.add(i)
@@ -316,17 +321,12 @@ def optuna_front(sampler_name: str, dataset: str, cost: str, seed: int, budget: 
     prob = front_problem(dataset, cost)
     sampler = getattr(optuna.samplers, sampler_name)(seed=seed)
     study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
-    told: set[int] = set()
 
     def tell(trial: Any, i: int) -> bool:
-        if prune_repeats and i in told:
-            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-        else:
-            study.tell(trial, [float(prob.accuracy[i]), float(prob.cost_values[i])])
-            told.add(i)
+        study.tell(trial, [float(prob.accuracy[i]), float(prob.cost_values[i])])
         return True
 
-    return optuna_loop(study, dataset, budget, tell, stop)
+    return optuna_loop(study, dataset, budget, tell, stop, prune_repeats)
 
 
 def nasopt_front(name: str, dataset: str, cost: str, seed: int, budget: int,
