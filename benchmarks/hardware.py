@@ -32,7 +32,8 @@ distinct suggestion counts; before: an infeasible suggestion is told its constra
 with a placeholder objective (TPE ranks infeasible trials by violation only) and is not
 counted, since the latency lookup is free.
 
-Writes ``<out>.json.gz`` (settings and every run: queried indices, CPU and wall seconds),
+Writes ``<out>.json.gz`` (settings and every run: queried indices, CPU and wall seconds;
+``elapsed_s`` summed over the invocations a ``--resume`` went on from),
 ``<out>.md`` (tables, the command above them) and ``<out>.png`` (the fronts of one seed at
 100 queries against the true front). Finished runs are appended to ``<out>.runs.jsonl``
 as they come; ``--resume`` skips those already there (a long run that was stopped goes on).
@@ -58,7 +59,7 @@ if not __package__:  # run as `python benchmarks/hardware.py`: the repository ro
 
 import numpy as np  # noqa: E402
 
-from benchmarks.harness.jsonio import write_json  # noqa: E402
+from benchmarks.harness.jsonio import read_json, write_json  # noqa: E402
 from benchmarks.harness.output import output_path  # noqa: E402
 from benchmarks.harness.runs import parse_list, parse_seeds  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
@@ -891,6 +892,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def earlier_elapsed(out: str, resumed: bool) -> float:
+    """The wall seconds ``<out>.json.gz`` records when ``resumed`` goes on from its runs log
+    (``<out>.runs.jsonl`` there too), else 0: a resumed benchmark's ``elapsed_s`` is the sum
+    over the invocations that ran its runs, not the last one's."""
+    if not (resumed and os.path.exists(out + ".runs.jsonl") and os.path.exists(out + ".json.gz")):
+        return 0.0
+    return float(read_json(out + ".json.gz").get("elapsed_s", 0.0))
+
+
 def run(argv: Sequence[str] | None = None) -> dict:
     """Run the benchmark with command-line ``argv``; returns the JSON-able result it wrote."""
     args = build_parser().parse_args(argv)
@@ -917,9 +927,11 @@ def run(argv: Sequence[str] | None = None) -> dict:
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     jobs = make_jobs(datasets, costs, methods, cdatasets, cdevices, cmethods, seeds,
                      args.budget, args.constrained_budget)
+    resumed = args.resume or args.tables_only
+    earlier_s = earlier_elapsed(out, resumed)
     t0 = time.time()
     limit = None if args.time_limit is None else 60.0 * args.time_limit
-    records = execute(jobs, args.jobs, out + ".runs.jsonl", args.resume or args.tables_only, limit,
+    records = execute(jobs, args.jobs, out + ".runs.jsonl", resumed, limit,
                       progress=not args.quiet, run=not args.tables_only)
     elapsed = time.time() - t0
     summary = summarize(records, lambda d, cost: front_problem(d, cost).scores[:, 0])
@@ -938,7 +950,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
         "benchmark": "nb201", "command": command, "seeds": seeds, "budget": args.budget,
         "constrained_budget": args.constrained_budget, "budgets": list(report_points(args.budget)),
         "target_regret": TARGET_REGRET, "front_problems": problems, "constrained_problems": cons,
-        "summary": summary, "runs": records, "elapsed_s": elapsed, "jobs": args.jobs,
+        "summary": summary, "runs": records, "elapsed_s": earlier_s + elapsed, "jobs": args.jobs,
         "reference_regret_100": REFERENCE_REGRET_100,
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count()},

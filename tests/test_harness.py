@@ -547,6 +547,8 @@ def test_hardware_benchmark_end_to_end_counts_distinct_queries_and_keeps_constra
     monkeypatch.setattr(hw, "run_job", lambda job: pytest.fail(f"ran {job} again"))
     again = hw.run(argv + ["--resume", "--no-plot"])
     assert again["runs"] == json.loads(json.dumps(runs))
+    # ... and its elapsed_s keeps the wall time of the invocation that ran them
+    assert again["elapsed_s"] >= data["elapsed_s"] > 0
     # --tables-only tabulates the runs file of a longer command without running the rest
     more = hw.run([a if a != "2000-2001" else "2000-2003" for a in argv] + ["--tables-only", "--no-plot"])
     assert more["runs"] == again["runs"] and "| pixel3 | 2 |" in (tmp_path / "h.md").read_text()
