@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [(d, c) for d in datasets for c in costs]
     at = report_points(args.budget)
     res: dict[tuple[str, str, str], list[dict]] = {}
+    reused = 0  # records of the table taken from the log (run by an earlier invocation)
     # the variants take turns on each seed (in the reverse order on every other one), so that
     # a drift of the shared machine's speed reaches every variant's CPU alike
     with log.open("a") as fh:
@@ -183,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                         done[key] = {"key": key, **search(opts, d, c, s, args.budget)}
                         fh.write(json.dumps(done[key]) + "\n")
                         fh.flush()
+                    else:
+                        reused += 1
                     res.setdefault((name, d, c), []).append(done[key])
             for name, _ in variants:
                 recs = res[name, d, c]
@@ -223,9 +226,12 @@ def main(argv: list[str] | None = None) -> int:
         md.append("")
     cpu = {n: float(np.mean([x["cpu_s"] for d, c in pairs for x in res[n, d, c]]))
            for n, _ in variants}
-    md += [f"**CPU seconds per search** ({args.budget} queries, mean over the pairs' runs; the "
-           "variants took turns on every seed; the second row: each variant's mean over the "
-           "first's)", "",
+    n_runs = sum(len(x) for x in res.values())
+    turns = ("the variants took turns on every seed" if not reused else
+             f"{reused} of the {n_runs} runs come from the log of earlier invocations "
+             "(`--resume`), so the variants did not all take turns")
+    md += [f"**CPU seconds per search** ({args.budget} queries, mean over the pairs' runs; "
+           f"{turns}; the second row: each variant's mean over the first's)", "",
            "| " + " | ".join(n for n, _ in variants) + " |",
            "| " + " | ".join("---" for _ in variants) + " |",
            "| " + " | ".join(f"{cpu[n]:.2f}" for n, _ in variants) + " |",

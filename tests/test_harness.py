@@ -554,6 +554,22 @@ def test_hardware_benchmark_end_to_end_counts_distinct_queries_and_keeps_constra
     assert more["runs"] == again["runs"] and "| pixel3 | 2 |" in (tmp_path / "h.md").read_text()
 
 
+def test_hardware_tuning_cpu_row_says_when_runs_came_from_an_earlier_invocation(
+        nb201_data, nb201_latency_data, tmp_path, monkeypatch):
+    """The variants' CPU is comparable when they took turns in one invocation; a table that
+    joins runs of the log (``--resume``) says how many did not."""
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))
+    import benchmarks.hardware_tuning as tuning
+
+    argv = ["--costs", "pixel3", "--seeds", "0", "--budget", "25", "--out", str(tmp_path / "t")]
+    tuning.main(argv + ["--variants", "default"])
+    assert "the variants took turns on every seed" in (tmp_path / "t.md").read_text()
+    tuning.main(argv + ["--variants", "default,i10", "--resume"])
+    md = (tmp_path / "t.md").read_text()
+    assert "took turns on every seed" not in md
+    assert "1 of the 2 runs come from the log of earlier invocations" in md
+
+
 def test_hardware_tpe_with_pruned_repeats_tells_each_repeat_pruned_and_each_new_cell_its_values(
         nb201_data, nb201_latency_data, monkeypatch):
     """``optuna-tpe-pruned``: a suggestion of a cell told before becomes a PRUNED trial (no
