@@ -96,22 +96,28 @@ FRONT_METHODS: dict[str, tuple[str, str]] = {
     "optuna-random": ("optuna", "RandomSampler"), "optuna-tpe-pruned": ("optuna", "TPESampler"),
     "weaknas-noref": ("nasopt", "weaknas"), "renas-noref": ("nasopt", "renas"),
     "weaknas-nofunc": ("nasopt", "weaknas"), "weaknas-noqx": ("nasopt", "weaknas"),
-    "weaknas-strict": ("nasopt", "weaknas"),
+    "weaknas-strict": ("nasopt", "weaknas"), "weaknas-proxies": ("nasopt", "weaknas"),
 }
 #: Options of a front method other than its strategy's defaults, to show what a default
 #: contributes: ``weaknas-strict`` without ``stall_repeats`` (no function asked twice while
 #: a new one is left, even once the front stalls), and earlier defaults: ``weaknas-noqx``
 #: without the quality share either (before ``quality_exploit``), ``weaknas-nofunc``
 #: without function classes either (before ``function_aware``), ``<strategy>-noref``
-#: without a region of interest either (before ``reference="auto"``). Each gets a table of
-#: its per-seed differences to its strategy's row when both ran.
+#: without a region of interest either (before ``reference="auto"``); and a candidate
+#: default, ``weaknas-proxies``: the zero-cost proxies of the packaged table as predictor
+#: input (:func:`table_prior`). Each gets a table of its per-seed differences to its
+#: strategy's row when both ran.
 FRONT_OPTIONS: dict[str, dict[str, Any]] = {
     "weaknas-noref": {"reference": None, "function_aware": False, "quality_exploit": 0.0},
     "renas-noref": {"reference": None},
     "weaknas-nofunc": {"function_aware": False, "quality_exploit": 0.0},
     "weaknas-noqx": {"quality_exploit": 0.0, "stall_repeats": False},
     "weaknas-strict": {"stall_repeats": False},
+    "weaknas-proxies": {"prior": "proxies", "prior_init": 0},
 }
+#: The zero-cost proxies of the packaged NB201 table (``nasopt/proxies/data/nb201_proxies.npz``)
+#: that a method's ``"prior": "proxies"`` stands for.
+PROXY_NAMES = ("synflow", "naswot", "jacob_cov", "snip", "grad_norm")
 #: Optuna front methods that tell a repeated suggestion ``TrialState.PRUNED`` instead of its
 #: known values (the other way Optuna users skip a repeat): TPE puts pruned trials with the
 #: worse ones, so it is pushed off the cells it has evaluated rather than drawn back to them.
@@ -330,6 +336,25 @@ def optuna_front(sampler_name: str, dataset: str, cost: str, seed: int, budget: 
     return optuna_loop(study, dataset, budget, tell, stop, prune_repeats)
 
 
+def table_prior(options: dict[str, Any], space: Any) -> dict[str, Any]:
+    """``options`` with a ``"prior"`` that names the packaged proxy table replaced by its scores
+    of every cell of ``space`` (JSON-able names for the options of a method or a variant):
+    ``"synflow"``, log synflow (what ``prior="auto"`` takes with one objective), or
+    ``"proxies"``, the :data:`PROXY_NAMES` side by side, each entry the table holds no finite
+    value for (naswot, jacob_cov on a few cells) set to its column's minimum."""
+    name = options.get("prior")
+    if name not in ("synflow", "proxies"):
+        return options
+    from nasopt.proxies.table import nb201_space_scores
+
+    table = nb201_space_scores(space, ("synflow",) if name == "synflow" else PROXY_NAMES)
+    if table is None:
+        raise ConfigurationError(f"prior {name!r} needs an NB201 space and the packaged proxy table")
+    finite = np.isfinite(table)
+    lowest = np.where(finite, table, np.inf).min(axis=0)
+    return {**options, "prior": np.where(finite, table, lowest)}
+
+
 def nasopt_front(name: str, dataset: str, cost: str, seed: int, budget: int,
                  stop: Callable[[list[int]], bool], options: dict[str, Any] | None = None) -> list[int]:
     """A nasopt strategy with ``objectives=["max", "min"]`` (and ``options``) told
@@ -338,7 +363,7 @@ def nasopt_front(name: str, dataset: str, cost: str, seed: int, budget: int,
 
     prob = front_problem(dataset, cost)
     space = bench_of(dataset).space
-    opt = create(name, space, seed=seed, objectives=["max", "min"], **(options or {}))
+    opt = create(name, space, seed=seed, objectives=["max", "min"], **table_prior(options or {}, space))
     return nasopt_loop(opt, space, budget,
                        lambda t, i: opt.tell(t, [float(prob.accuracy[i]), float(prob.cost_values[i])]),
                        stop)

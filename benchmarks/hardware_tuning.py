@@ -11,7 +11,8 @@ A variant is a name of :data:`VARIANTS` or ``name={json options}``, e.g.
 (``'renas={"strategy": "renas"}'``), ``"objectives": 1`` (the variant ``single``) runs it on
 the accuracy alone, its queries scored the same way (the CPU of a single-objective search
 beside the others); ``"prior": "synflow"`` stands for the packaged
-log-synflow table of the space (:func:`nasopt.proxies.table.nb201_space_scores`). The
+log-synflow table of the space, ``"proxies"`` for its five zero-cost proxies
+(:func:`benchmarks.hardware.table_prior`). The
 first variant is the base of the paired differences. Run on the tuning seeds only (the
 held-out seeds 2000+ are for ``benchmarks/hardware.py``)::
 
@@ -43,7 +44,7 @@ from benchmarks.harness.output import output_path, write_markdown  # noqa: E402
 from benchmarks.harness.runs import parse_list, parse_seeds  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 from benchmarks.hardware import (  # noqa: E402
-    DATASET_NAMES, _fmt, _sem, bench_of, front_problem, nasopt_loop, regret_curve,
+    DATASET_NAMES, _fmt, _sem, bench_of, front_problem, nasopt_loop, regret_curve, table_prior,
 )
 
 #: Named option sets (WeakNAS keyword arguments on top of its defaults).
@@ -122,11 +123,7 @@ def search(options: dict[str, Any], dataset: str, cost: str, seed: int, budget: 
 
     prob = front_problem(dataset, cost)
     space = bench_of(dataset).space
-    if options.get("prior") == "synflow":  # the packaged log-synflow table (JSON-able name)
-        from nasopt.proxies.table import nb201_space_scores
-
-        options = {**options, "prior": nb201_space_scores(space)}
-    options = dict(options)
+    options = dict(table_prior(options, space))  # "synflow" / "proxies": the packaged table
     strategy = options.pop("strategy", "weaknas")
     single = options.pop("objectives", 2) == 1  # accuracy alone: the CPU of one objective
     c0 = time.process_time()

@@ -554,6 +554,24 @@ def test_hardware_benchmark_end_to_end_counts_distinct_queries_and_keeps_constra
     assert more["runs"] == again["runs"] and "| pixel3 | 2 |" in (tmp_path / "h.md").read_text()
 
 
+def test_hardware_table_prior_puts_the_packaged_proxies_of_every_cell_in_the_options(
+        nb201_data, monkeypatch):
+    """``"prior": "proxies"`` (the ``weaknas-proxies`` method) is the five zero-cost proxies
+    of every cell, finite where the table failed to measure one; ``"synflow"`` its log-synflow
+    column; other options pass through unchanged."""
+    monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))
+    import benchmarks.hardware as hw
+
+    space = hw.bench_of("cifar10").space
+    assert hw.FRONT_OPTIONS["weaknas-proxies"]["prior"] == "proxies"
+    got = hw.table_prior({"prior": "proxies", "prior_init": 0}, space)
+    assert got["prior"].shape == (len(space), len(hw.PROXY_NAMES)) and got["prior_init"] == 0
+    assert np.isfinite(got["prior"]).all()
+    synflow = hw.table_prior({"prior": "synflow"}, space)["prior"]
+    np.testing.assert_array_equal(synflow.ravel(), got["prior"][:, 0])
+    assert hw.table_prior({"exploit": 0.2}, space) == {"exploit": 0.2}
+
+
 def test_hardware_tuning_cpu_row_says_when_runs_came_from_an_earlier_invocation(
         nb201_data, nb201_latency_data, tmp_path, monkeypatch):
     """The variants' CPU is comparable when they took turns in one invocation; a table that
