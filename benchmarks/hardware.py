@@ -864,13 +864,15 @@ def plot_fronts(records: list[dict], dataset: str, costs: Sequence[str], seed: i
         ax.step(c[o], acc[o], where="post", color="k", lw=1.4, label="true front")
         runs = [r for r in records if r["kind"] == "front" and r["dataset"] == dataset
                 and r["target"] == cost and r["seed"] == seed and "error" not in r]
+        colours = plt.get_cmap("tab10" if len(runs) <= 10 else "tab20").colors
         for k, r in enumerate(runs):
             idx = np.asarray(r["indices"][:at], dtype=np.int64)
             f = idx[nondominated_mask(np.column_stack([acc[idx], -c[idx]]))]
             f = f[np.argsort(c[f])]
             reg = regret_curve(r["indices"][:at], prob.scores, prob.hv_star)[-1]
             ax.step(c[f], acc[f], where="post", lw=1.1, marker="o", ms=3,
-                    label=f"{r['method']} (regret {reg:.3f})", zorder=3 + k)
+                    color=colours[k % len(colours)], label=f"{r['method']} (regret {reg:.3f})",
+                    zorder=3 + k)
         ax.axhline(med, color="0.5", ls=":", lw=1, label="median accuracy (normalised 0)")
         ax.set_ylim(med - 0.5, acc.max() + 0.3)
         unit = " (ms)" if cost_metric(cost).startswith("latency:") else ""
