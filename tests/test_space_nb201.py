@@ -11,7 +11,10 @@ from hypothesis import strategies as st
 
 from nasopt.core.errors import InvalidArchitectureError
 from nasopt.spaces import NB201Space, space_from_config
-from nasopt.spaces.nb201 import EDGES, OPS, function_labels, live_op_codes, ops_to_string
+from nasopt.spaces.nb201 import (
+    EDGES, FUNCTION_FEATURE_NAMES, OPS, function_features, function_labels, live_op_codes,
+    network_costs, ops_to_string,
+)
 
 SPACE = NB201Space()
 indices = st.integers(0, len(SPACE) - 1)
@@ -176,6 +179,39 @@ def test_the_space_has_8765_function_classes_in_index_order():
     a = SPACE.index("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|skip_connect~0|avg_pool_3x3~1|none~2|")
     b = SPACE.index("|nor_conv_3x3~0|+|skip_connect~0|none~1|+|skip_connect~0|avg_pool_3x3~1|none~2|")
     assert labels[a] == labels[b]
+
+
+def test_function_features_are_equal_for_the_cells_of_one_function_class():
+    """The features describe the function a cell computes: every cell of a function class
+    (dead edges, mirror images) gets the same row. They summarise (566 distinct rows for
+    the 8,765 classes), so a predictor reads them beside the one-hot encoding."""
+    features = function_features(SPACE.op_codes)
+    assert features.shape == (len(SPACE), len(FUNCTION_FEATURE_NAMES)) and np.isfinite(features).all()
+    labels = SPACE.function_classes()
+    order = np.argsort(labels, kind="stable")
+    first = np.r_[True, labels[order][1:] != labels[order][:-1]]
+    per_class = features[order][np.maximum.accumulate(np.where(first, np.arange(len(SPACE)), 0))]
+    assert np.array_equal(features[order], per_class)
+    assert len(np.unique(features, axis=0)) == 566
+
+
+@pytest.mark.parametrize("arch, expected", [
+    # a skip from input to output, nothing else: one live path, without convolution
+    ("|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|", [1, 0, 0, 0, 1, 0, 1]),
+    # three 3x3 convolutions in a chain 0->1->2->3, the only path
+    ("|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|none~0|none~1|nor_conv_3x3~2|", [0, 0, 3, 0, 1, 3, 0]),
+    # every edge a 1x1 convolution: four live paths of one to three convolutions
+    ("|nor_conv_1x1~0|+|nor_conv_1x1~0|nor_conv_1x1~1|+|nor_conv_1x1~0|nor_conv_1x1~1|nor_conv_1x1~2|",
+     [0, 6, 0, 0, 4, 3, 0]),
+    # no path reaches the output: nothing is live
+    ("|nor_conv_3x3~0|+|avg_pool_3x3~0|none~1|+|none~0|none~1|none~2|", [0, 0, 0, 0, 0, -1, 0]),
+])
+def test_function_features_of_hand_checked_cells(arch, expected):
+    codes = SPACE.op_codes[[SPACE.index(arch)]]
+    row = function_features(codes)[0]
+    assert row[:7].tolist() == expected
+    params, flops = network_costs(live_op_codes(codes))
+    assert row[7:].tolist() == [np.log1p(params[0]), np.log1p(flops[0])]
 
 
 @pytest.mark.parametrize(

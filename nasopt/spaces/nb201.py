@@ -184,6 +184,39 @@ def _parse(arch: str) -> list[int]:
     return codes
 
 
+#: The four paths of edges (indices into :data:`EDGES`) from the cell's input to its output.
+PATHS: tuple[tuple[int, ...], ...] = ((3,), (0, 4), (1, 5), (0, 2, 5))
+#: Columns of :func:`function_features`.
+FUNCTION_FEATURE_NAMES: tuple[str, ...] = (
+    "live_skip_connect", "live_nor_conv_1x1", "live_nor_conv_3x3", "live_avg_pool_3x3",
+    "live_paths", "most_convs_on_a_path", "conv_free_path", "log_live_params", "log_live_flops")
+
+
+def function_features(codes: np.ndarray) -> np.ndarray:
+    """Summary features of the function each cell of a batch of op codes ``(N, 6)`` computes,
+    ``(N, 9)`` float64, the columns of :data:`FUNCTION_FEATURE_NAMES`: the number of live
+    edges (:func:`live_op_codes`) of each op but ``none``; the number of live paths from the
+    input to the output (0-4, :data:`PATHS`); the most convolutions on one live path (-1
+    without a live path); 1 when some live path has no convolution (the input reaches the
+    output through skips and poolings only), else 0; and ``log(1 + x)`` of the parameter
+    count and FLOPs of the network of the live cell (:func:`network_costs`, dead edges
+    removed). Computed from the live cell alone, they are equal for the cells of one
+    :func:`function_labels` class (mirror images included). What an accuracy predictor
+    trained on ~100 results can hardly infer from a one-hot encoding: with several
+    objectives ``prior="auto"`` feeds them to WeakNAS's predictors (see
+    :func:`nasopt.strategies._prior.auto_source`)."""
+    live = live_op_codes(np.atleast_2d(np.asarray(codes)))
+    counts = [(live == k).sum(axis=1) for k in range(1, N_OPS)]
+    conv = (live == OPS.index("nor_conv_1x1")) | (live == OPS.index("nor_conv_3x3"))
+    alive = np.stack([(live[:, list(p)] != 0).all(axis=1) for p in PATHS], axis=1)
+    convs = np.stack([conv[:, list(p)].sum(axis=1) for p in PATHS], axis=1)
+    convs = np.where(alive, convs, -1)
+    params, flops = network_costs(live)
+    return np.column_stack([*counts, alive.sum(axis=1), convs.max(axis=1), (convs == 0).any(axis=1),
+                            np.log1p(params), np.log1p(flops)]).astype(np.float64)
+
+
+
 @register_space
 class NB201Space(SearchSpace):
     """The 15,625 NAS-Bench-201 cells. Members are official architecture strings.
