@@ -65,6 +65,7 @@ from benchmarks.harness.runs import parse_list, parse_seeds  # noqa: E402
 from benchmarks.harness.threads import one_thread  # noqa: E402
 from nasopt.core.errors import ConfigurationError  # noqa: E402
 from nasopt.core.pareto import hypervolume, nondominated_mask  # noqa: E402
+from nasopt.proxies.table import AUTO_MULTI_PROXIES  # noqa: E402
 
 #: Budgets (distinct queries) at which the hypervolume regret is reported.
 BUDGETS: tuple[int, ...] = (50, 100, 200)
@@ -97,27 +98,35 @@ FRONT_METHODS: dict[str, tuple[str, str]] = {
     "weaknas-noref": ("nasopt", "weaknas"), "renas-noref": ("nasopt", "renas"),
     "weaknas-nofunc": ("nasopt", "weaknas"), "weaknas-noqx": ("nasopt", "weaknas"),
     "weaknas-strict": ("nasopt", "weaknas"), "weaknas-proxies": ("nasopt", "weaknas"),
+    "weaknas-noprior": ("nasopt", "weaknas"),
 }
 #: Options of a front method other than its strategy's defaults, to show what a default
 #: contributes: ``weaknas-strict`` without ``stall_repeats`` (no function asked twice while
-#: a new one is left, even once the front stalls), and earlier defaults: ``weaknas-noqx``
-#: without the quality share either (before ``quality_exploit``), ``weaknas-nofunc``
-#: without function classes either (before ``function_aware``), ``<strategy>-noref``
-#: without a region of interest either (before ``reference="auto"``); and a candidate
-#: default, ``weaknas-proxies``: the zero-cost proxies of the packaged table as predictor
-#: input (:func:`table_prior`). Each gets a table of its per-seed differences to its
+#: a new one is left, even once the front stalls), and earlier defaults: ``weaknas-noprior``
+#: without the automatic prior's predictor inputs (before ``prior="auto"`` fed the proxies
+#: and the function features with several objectives), ``weaknas-noqx`` without the quality
+#: share either (before ``quality_exploit``), ``weaknas-nofunc`` without function classes
+#: either (before ``function_aware``), ``<strategy>-noref`` without a region of interest
+#: either (before ``reference="auto"``); and ``weaknas-proxies``, the five zero-cost proxies
+#: of the packaged table alone as predictor input (:func:`table_prior`; the candidate before
+#: the function features joined them). Each gets a table of its per-seed differences to its
 #: strategy's row when both ran.
 FRONT_OPTIONS: dict[str, dict[str, Any]] = {
-    "weaknas-noref": {"reference": None, "function_aware": False, "quality_exploit": 0.0},
+    "weaknas-noref": {"reference": None, "function_aware": False, "quality_exploit": 0.0,
+                      "prior": None},
     "renas-noref": {"reference": None},
-    "weaknas-nofunc": {"function_aware": False, "quality_exploit": 0.0},
-    "weaknas-noqx": {"quality_exploit": 0.0, "stall_repeats": False},
-    "weaknas-strict": {"stall_repeats": False},
+    "weaknas-nofunc": {"function_aware": False, "quality_exploit": 0.0, "prior": None},
+    "weaknas-noqx": {"quality_exploit": 0.0, "stall_repeats": False, "prior": None},
+    "weaknas-strict": {"stall_repeats": False, "prior": None},
+    "weaknas-noprior": {"prior": None},
     "weaknas-proxies": {"prior": "proxies", "prior_init": 0},
 }
 #: The zero-cost proxies of the packaged NB201 table (``nasopt/proxies/data/nb201_proxies.npz``)
-#: that a method's ``"prior": "proxies"`` stands for.
-PROXY_NAMES = ("synflow", "naswot", "jacob_cov", "snip", "grad_norm")
+#: that a method's ``"prior": "proxies"`` stands for: those of the automatic prior with
+#: several objectives.
+PROXY_NAMES = AUTO_MULTI_PROXIES
+#: The tables a method's or a variant's ``"prior"`` may name (:func:`table_prior`).
+TABLE_PRIORS = ("synflow", "proxies", "function")
 #: Optuna front methods that tell a repeated suggestion ``TrialState.PRUNED`` instead of its
 #: known values (the other way Optuna users skip a repeat): TPE puts pruned trials with the
 #: worse ones, so it is pushed off the cells it has evaluated rather than drawn back to them.
@@ -337,22 +346,33 @@ def optuna_front(sampler_name: str, dataset: str, cost: str, seed: int, budget: 
 
 
 def table_prior(options: dict[str, Any], space: Any) -> dict[str, Any]:
-    """``options`` with a ``"prior"`` that names the packaged proxy table replaced by its scores
-    of every cell of ``space`` (JSON-able names for the options of a method or a variant):
-    ``"synflow"``, log synflow (what ``prior="auto"`` takes with one objective), or
-    ``"proxies"``, the :data:`PROXY_NAMES` side by side, each entry the table holds no finite
-    value for (naswot, jacob_cov on a few cells) set to its column's minimum."""
+    """``options`` with a ``"prior"`` that names tables of NB201 cells replaced by their columns
+    for every cell of ``space`` (JSON-able names for the options of a method or a variant):
+    one of :data:`TABLE_PRIORS` or several joined by ``+`` (side by side, in that order):
+    ``"synflow"``, log synflow of the packaged proxy table (what ``prior="auto"`` takes with
+    one objective); ``"proxies"``, its :data:`PROXY_NAMES`, each entry the table holds no
+    finite value for (naswot, jacob_cov on a few cells) set to its column's minimum;
+    ``"function"``, the cells' :func:`~nasopt.spaces.nb201.function_features`. So
+    ``"proxies+function"`` is the table of ``prior="auto"`` with several objectives. Other
+    options pass through unchanged."""
     name = options.get("prior")
-    if name not in ("synflow", "proxies"):
+    if not isinstance(name, str) or name == "auto" or not set(name.split("+")) <= set(TABLE_PRIORS):
         return options
-    from nasopt.proxies.table import nb201_space_scores
+    from nasopt.proxies.table import lowest_for_non_finite, nb201_space_scores
+    from nasopt.spaces.nb201 import NB201Space, function_features
 
-    table = nb201_space_scores(space, ("synflow",) if name == "synflow" else PROXY_NAMES)
-    if table is None:
-        raise ConfigurationError(f"prior {name!r} needs an NB201 space and the packaged proxy table")
-    finite = np.isfinite(table)
-    lowest = np.where(finite, table, np.inf).min(axis=0)
-    return {**options, "prior": np.where(finite, table, lowest)}
+    columns = []
+    for part in name.split("+"):
+        if part == "function":
+            if not isinstance(space, NB201Space):
+                raise ConfigurationError(f"prior {name!r} needs an NB201 space")
+            columns.append(function_features(space.op_codes))
+            continue
+        table = nb201_space_scores(space, ("synflow",) if part == "synflow" else PROXY_NAMES)
+        if table is None:
+            raise ConfigurationError(f"prior {name!r} needs an NB201 space and the packaged proxy table")
+        columns.append(lowest_for_non_finite(table))
+    return {**options, "prior": np.hstack(columns)}
 
 
 def nasopt_front(name: str, dataset: str, cost: str, seed: int, budget: int,

@@ -4,7 +4,8 @@ NAS-Bench-201 validation accuracy (maximized) × latency on a device (minimized)
 normalisation and regret of ``benchmarks/hardware.py``; WeakNAS with
 ``objectives=["max", "min"]`` and its defaults, with these priors:
 
-* ``none``: no prior (what ``prior="auto"`` gives with several objectives);
+* ``none``: no prior (what ``prior="auto"`` gave with several objectives until it took the
+  proxies and the function features as predictor inputs);
 * ``syn-feat``: log synflow of the packaged proxy table as predictor input only
   (``prior_init=0``);
 * ``free-feat``: the space's params + FLOPs (``prior="free"``) as input only;

@@ -11,7 +11,8 @@ A variant is a name of :data:`VARIANTS` or ``name={json options}``, e.g.
 (``'renas={"strategy": "renas"}'``), ``"objectives": 1`` (the variant ``single``) runs it on
 the accuracy alone, its queries scored the same way (the CPU of a single-objective search
 beside the others); ``"prior": "synflow"`` stands for the packaged
-log-synflow table of the space, ``"proxies"`` for its five zero-cost proxies
+log-synflow table of the space, ``"proxies"`` for its five zero-cost proxies, ``"function"``
+for the cells' function features, and ``"proxies+function"`` for both side by side
 (:func:`benchmarks.hardware.table_prior`). The
 first variant is the base of the paired differences. Run on the tuning seeds only (the
 held-out seeds 2000+ are for ``benchmarks/hardware.py``)::

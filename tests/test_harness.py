@@ -558,7 +558,8 @@ def test_hardware_table_prior_puts_the_packaged_proxies_of_every_cell_in_the_opt
         nb201_data, monkeypatch):
     """``"prior": "proxies"`` (the ``weaknas-proxies`` method) is the five zero-cost proxies
     of every cell, finite where the table failed to measure one; ``"synflow"`` its log-synflow
-    column; other options pass through unchanged."""
+    column; ``"proxies+function"`` the automatic prior of several objectives; other options
+    pass through unchanged."""
     monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))
     import benchmarks.hardware as hw
 
@@ -570,6 +571,13 @@ def test_hardware_table_prior_puts_the_packaged_proxies_of_every_cell_in_the_opt
     synflow = hw.table_prior({"prior": "synflow"}, space)["prior"]
     np.testing.assert_array_equal(synflow.ravel(), got["prior"][:, 0])
     assert hw.table_prior({"exploit": 0.2}, space) == {"exploit": 0.2}
+    # "proxies+function" is the table the default takes with several objectives
+    from nasopt.strategies._prior import resolve_prior
+
+    both = hw.table_prior({"prior": "proxies+function"}, space)["prior"]
+    np.testing.assert_array_equal(both, resolve_prior("auto", space, n_objectives=2).all_scores())
+    with pytest.raises(hw.ConfigurationError, match="NB201"):
+        hw.table_prior({"prior": "function"}, object())
 
 
 def test_hardware_tuning_cpu_row_says_when_runs_came_from_an_earlier_invocation(

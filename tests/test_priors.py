@@ -547,7 +547,8 @@ def test_the_default_prior_is_the_free_features_else_none():
     assert plain._prior is None and "prior" not in state_dict(plain)
     assert plain._surrogate_options == {}
     assert run(plain, 3) == run(WeakNAS(sp, seed=3, init=10, prior=None), 3)
-    # several objectives: none (a single "more promising" score has no direction between them)
+    # several objectives: predictor inputs only, and only on NB201 (a single "more promising"
+    # score has no direction between accuracy and cost): none here
     assert WeakNAS(CostedSpace(), seed=3, objectives=["max", "min"])._prior is None
     # ReNAS keeps no prior by default; "auto" is there on request
     assert ReNAS(CostedSpace(), seed=3, **RENAS)._prior is None

@@ -307,6 +307,32 @@ def test_a_prior_guides_the_random_start_of_a_multi_objective_run():
     assert len(opt.pareto_front) >= 1
 
 
+def test_the_automatic_prior_with_several_objectives_is_predictor_input_only():
+    """On NB201 with several objectives, ``prior="auto"`` (the default) feeds the packaged
+    proxies and the cells' function features to the predictors, and leaves the random start
+    to chance: the start is that of ``prior=None``, the run goes on differently, and the
+    files mark the prior as chosen automatically, for inputs only."""
+    from nasopt.proxies.table import AUTO_MULTI_PROXIES
+    from nasopt.spaces.nb201 import FUNCTION_FEATURE_NAMES, function_features
+
+    auto = nasopt.create("weaknas", SPACE, seed=4, objectives=["max", "min"], **FAST)
+    plain = nasopt.create("weaknas", SPACE, seed=4, objectives=["max", "min"], prior=None, **FAST)
+    inputs = auto._prior.scores([SPACE[i] for i in range(len(SPACE))])
+    assert inputs.shape == (len(SPACE), len(AUTO_MULTI_PROXIES) + len(FUNCTION_FEATURE_NAMES))
+    assert np.isfinite(inputs).all()
+    assert np.array_equal(inputs[:, len(AUTO_MULTI_PROXIES):], function_features(SPACE.op_codes))
+    identity = auto._runtime_identity()["prior"]
+    assert identity["auto"] and identity["inputs_only"] and auto._prior_as_features
+    start = [t.arch for t in auto.ask(FAST["init"])]
+    assert start == [t.arch for t in plain.ask(FAST["init"])]
+    for opt in (auto, plain):
+        for t in opt.trials:
+            opt.tell(t, evaluate(t.arch))
+    assert [t.arch for t in auto.ask(10)] != [t.arch for t in plain.ask(10)]
+    # one objective keeps the log-synflow prior of the start
+    assert nasopt.create("weaknas", SPACE, seed=4)._prior.ranks_start
+
+
 def _share_below_median_quality(reference, seeds=range(3)) -> list[float]:
     """Per seed: the share of the proposals after the random start (60 queries) whose
     accuracy-like objective is below the median cell's (not function-aware: the toy's
@@ -349,15 +375,16 @@ def _function_repeats(opt, n: int) -> int:
 def test_a_function_aware_search_never_asks_a_function_twice(selection):
     """Cells that differ only in dead edges (or mirror images) compute one function: after
     the random start, the default run asks no function class twice; without
-    ``function_aware`` (and the quality share, whose few neighbours vary by run) some are
-    (their predicted accuracies differ)."""
+    ``function_aware`` (and the quality share, whose few neighbours vary by run) and without
+    the automatic prior (whose function features are equal within a class) some are (their
+    predicted accuracies differ)."""
     repeats = [_function_repeats(nasopt.create(
         "weaknas", SPACE, seed=s, objectives=["max", "min"], mo_selection=selection, **FAST), 60)
         for s in range(3)]
     assert repeats == [0, 0, 0]
     plain = [_function_repeats(nasopt.create(
         "weaknas", SPACE, seed=s, objectives=["max", "min"], mo_selection=selection,
-        function_aware=False, quality_exploit=0.0, **FAST), 60) for s in range(3)]
+        function_aware=False, quality_exploit=0.0, prior=None, **FAST), 60) for s in range(3)]
     assert sum(plain) > 0, plain
 
 
@@ -379,7 +406,10 @@ def test_the_quality_predictor_of_a_function_aware_run_reads_the_function_encodi
         monkeypatch, aware, inputs):
     """Function-aware: one batched fit in which the accuracy networks read the cells'
     ``onehot-live`` encoding (dead edges as none) and the latency networks the full
-    ``onehot``; without it every network reads ``onehot``."""
+    ``onehot``; without it every network reads ``onehot``. Each encoding is followed by the
+    automatic prior's inputs (standardized over the space)."""
+    from nasopt.strategies._prior import standardize
+
     from nasopt.surrogates.batched_mlp import BatchedMLP
 
     seen = []
@@ -395,7 +425,8 @@ def test_the_quality_predictor_of_a_function_aware_run_reads_the_function_encodi
     X, groups = seen[-1]
     assert groups == len(inputs)
     rows = SPACE.indices([t.arch for t in opt.trials])[:len(X)]
-    expected = np.hstack([SPACE.encode_indices(rows, name) for name in inputs])
+    Z = standardize(opt._prior.all_scores()).astype(np.float32)[rows]
+    expected = np.hstack([np.hstack([SPACE.encode_indices(rows, name), Z]) for name in inputs])
     assert np.array_equal(X, expected)
 
 

@@ -222,3 +222,37 @@ def nb201_space_scores(space: Any, names: Sequence[str] = AUTO_PROXIES,
     codes = space.op_codes.astype(np.int64)
     official = table._by_code[codes @ _POW]
     return log_scaled(list(names), np.column_stack([table[name][official] for name in names]))
+
+
+#: The proxies of the table that ``prior="auto"`` gives WeakNAS with several objectives on
+#: :class:`~nasopt.spaces.NB201Space`, as predictor inputs (:func:`nb201_space_inputs`).
+AUTO_MULTI_PROXIES: tuple[str, ...] = ("synflow", "naswot", "jacob_cov", "snip", "grad_norm")
+
+
+def lowest_for_non_finite(table: np.ndarray) -> np.ndarray:
+    """``table`` (rows: cells, columns: scores) with each non-finite entry (the table's
+    ``-inf`` of naswot / jacob_cov for cells whose output ignores the input, or NaN) set to
+    its column's lowest finite value, so that it can feed a predictor."""
+    table = np.asarray(table, dtype=np.float64)
+    finite = np.isfinite(table)
+    lowest = np.where(finite, table, np.inf).min(axis=0)
+    return np.where(finite, table, lowest)
+
+
+def nb201_space_inputs(space: Any, path: str | os.PathLike[str] | None = None) -> np.ndarray | None:
+    """Predictor inputs of every member of an :class:`~nasopt.spaces.NB201Space`, in that
+    space's index order, ``(len(space), 14)`` float64: the :data:`AUTO_MULTI_PROXIES` of the
+    table (:func:`nb201_space_scores`, synflow through its logarithm; non-finite entries
+    :func:`lowest_for_non_finite`), then the
+    :func:`~nasopt.spaces.nb201.function_features` of the cells. What ``prior="auto"``
+    stands for with several objectives (:func:`nasopt.strategies._prior.auto_source`).
+
+    ``None`` when ``space`` is not an ``NB201Space`` or the table (``path``, default the
+    packaged one) does not cover every cell for one of the proxies.
+    """
+    from ..spaces.nb201 import function_features
+
+    scores = nb201_space_scores(space, AUTO_MULTI_PROXIES, path)
+    if scores is None:
+        return None
+    return np.hstack([lowest_for_non_finite(scores), function_features(space.op_codes)])

@@ -16,8 +16,9 @@ A prior is one of
   can build its networks, their parameter counts (:class:`~nasopt.proxies.prior.BuiltParams`;
   every member's on a finite space of at most :data:`AUTO_BUILD_LIMIT` members, else those
   of :data:`AUTO_BUILD_POOL` uniform samples ranked for the start only), else no prior;
-  with several objectives no prior (a "higher is more promising" score has no direction
-  between accuracy and cost);
+  with several objectives (where a "higher is more promising" score has no direction
+  between accuracy and cost) predictor inputs only: on ``NB201Space`` five proxies of the
+  packaged table and the cells' function features, elsewhere no prior;
 * ``"free"`` (:data:`FREE`): the space's free features
   (:meth:`~nasopt.core.space.SearchSpace.free_features`, e.g. the parameter count and FLOPs
   of ``NB201Space`` and ``MacroSpace`` networks, counted in closed form), computed again
@@ -72,10 +73,16 @@ def auto_source(space: SearchSpace, n_objectives: int = 1) -> Any:
     order), else :data:`FREE` when the space has free features, else the parameter
     counts of its built networks (:class:`~nasopt.proxies.prior.BuiltParams`) when it can
     build models (:func:`resolve_prior` limits it to the start beyond
-    :data:`AUTO_BUILD_LIMIT` members), else ``None`` (no prior); ``None`` with several
-    objectives."""
+    :data:`AUTO_BUILD_LIMIT` members), else ``None`` (no prior). With several objectives
+    (where a "more promising" score has no direction between accuracy and cost) predictor
+    inputs only, never a ranking of the start (:attr:`Prior.ranks_start` false): on
+    ``NB201Space`` the five proxies of the packaged table and the cells'
+    :func:`~nasopt.spaces.nb201.function_features`
+    (:func:`nasopt.proxies.table.nb201_space_inputs`), elsewhere ``None``."""
     if n_objectives > 1:
-        return None
+        from ..proxies.table import nb201_space_inputs  # numpy only
+
+        return nb201_space_inputs(space)
     from ..proxies.table import nb201_space_scores  # numpy only
 
     scores = nb201_space_scores(space)
@@ -103,10 +110,14 @@ def resolve_prior(prior: Any, space: SearchSpace, n_objectives: int = 1) -> "Pri
         source = auto_source(space, n_objectives)
         if source is None:
             return None
-        from ..proxies.table import AUTO_PROXIES
+        from ..proxies.table import AUTO_MULTI_PROXIES, AUTO_PROXIES
 
         out = Prior(source, space)
-        label = ",".join(AUTO_PROXIES) if out.kind == "array" else out.name
+        if n_objectives > 1:  # inputs only: the proxies and the cells' function features
+            label = ",".join(AUTO_MULTI_PROXIES) + ",function_features"
+            out.ranks_start = False
+        else:
+            label = ",".join(AUTO_PROXIES) if out.kind == "array" else out.name
         out.auto, out.name = True, f"{AUTO}:{label}"
         if out.kind == "callable" and not (space.is_finite and len(space) <= AUTO_BUILD_LIMIT):
             out.start_pool = AUTO_BUILD_POOL  # built networks: too many to build them all
@@ -150,6 +161,10 @@ class Prior:
         #: feeds no predictor features; ``prior="auto"`` sets it (:data:`AUTO_BUILD_POOL`)
         #: where scoring every candidate would cost too much.
         self.start_pool = 0
+        #: When false, the prior ranks no part of the random start (``prior_init`` is
+        #: ignored) and serves as predictor input only; ``prior="auto"`` with several
+        #: objectives sets it (:func:`auto_source`).
+        self.ranks_start = True
         if isinstance(source, str) and source == FREE:
             self._init_free(space)
             return
@@ -243,6 +258,8 @@ class Prior:
         out = self._identity()
         if self.start_pool:
             out["start_pool"] = self.start_pool
+        if not self.ranks_start:
+            out["inputs_only"] = True
         return {**out, "auto": True} if self.auto else out
 
     def _identity(self) -> dict:
@@ -402,6 +419,12 @@ class PriorArgument:
         ``prior_features`` is on, and it is not one for the start only
         (:attr:`Prior.start_pool`)."""
         return self._prior is not None and self.prior_features and not self._prior.start_pool
+
+    @property
+    def _prior_ranks_start(self) -> bool:
+        """The prior draws its ``prior_init`` share of the random start: there is a prior
+        and it is not one for predictor inputs only (:attr:`Prior.ranks_start`)."""
+        return self._prior is not None and self._prior.ranks_start
 
     def _start_pool(self, exclude: set[str]) -> list[Any] | None:
         """The pool the prior ranks the start within: ``None`` (the whole space) on a

@@ -459,7 +459,7 @@ class ReNAS(PriorArgument, Optimizer):
             if left > 0:
                 m = min(left, n - len(out))
                 picks: list[Any] = []
-                if self._prior is not None:  # the first prior_init share of init
+                if self._prior_ranks_start:  # the first prior_init share of init
                     k = min(m, max(0, int(round(self.prior_init * self._init)) - self._init_asked))
                     picks = self._prior_unseen(k, batch) if k else []
                     add(picks)

@@ -253,8 +253,21 @@ class WeakNAS(PriorArgument, Optimizer):
             :data:`~nasopt.strategies._prior.AUTO_BUILD_LIMIT` members every member's,
             each built once at the first fit; else only the start's share, ranked within
             :data:`~nasopt.strategies._prior.AUTO_BUILD_POOL` uniform samples, no features),
-            else none (the run is then exactly that of ``prior=None``); with several
-            objectives none. When ``"auto"`` chose a prior, the
+            else none (the run is then exactly that of ``prior=None``). With several
+            objectives (where a "more promising" score has no direction between accuracy
+            and cost) it is predictor input only and leaves the random start to chance: on
+            ``NB201Space`` the five zero-cost proxies of the packaged table (synflow, naswot,
+            jacob_cov, snip, grad_norm) and the cells'
+            :func:`~nasopt.spaces.nb201.function_features` (live op counts, live paths,
+            convolutions per path, the live network's params and FLOPs), 14 columns
+            (:func:`nasopt.proxies.table.nb201_space_inputs`), elsewhere none. Measured
+            (``docs/hardware.md``): hypervolume regret at 50 / 100 / 200 queries paired by
+            seed with ``prior=None``, -0.027 +- 0.007 / -0.018 +- 0.004 / -0.009 +- 0.002 on
+            the tuning seeds 0-19 (the three datasets x gold_6226 / raspi4;
+            ``results/hardware/mo_tuning_inputs.md``: the proxies alone -0.007 at 100
+            queries, the function features alone -0.004), and -0.023 +- 0.003 / -0.014 +-
+            0.002 / -0.010 +- 0.001 on the 720 held-out runs of the 24 dataset x cost pairs
+            (seeds 2000-2029), at 1.08x the CPU. When ``"auto"`` chose a prior, the
             ``"nn"`` predictor's refits are shortened above :data:`AUTO_FULL_EPOCHS_ROWS`
             results (``full_epochs_rows``, unless ``surrogate_options`` sets it), as in
             that measured preset. Evaluated lazily, at most once per architecture, and cached (the time
@@ -631,7 +644,7 @@ class WeakNAS(PriorArgument, Optimizer):
             n_random = n
         if n_random:
             n_prior = 0
-            if self._prior is not None:  # the first prior_init share of init from the prior
+            if self._prior_ranks_start:  # the first prior_init share of init from the prior
                 n_prior = min(n_random, max(0, int(round(self.prior_init * self._init))
                                             - len(self._trials)))
             if n_prior:
