@@ -216,7 +216,6 @@ def function_features(codes: np.ndarray) -> np.ndarray:
                             np.log1p(params), np.log1p(flops)]).astype(np.float64)
 
 
-
 @register_space
 class NB201Space(SearchSpace):
     """The 15,625 NAS-Bench-201 cells. Members are official architecture strings.

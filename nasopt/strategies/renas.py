@@ -254,7 +254,8 @@ class ReNAS(PriorArgument, Optimizer):
             the architecture, the optimizer unchanged. Without a prior, the run is exactly
             that of a ReNAS without one.
         prior_init: Share (0..1) of ``init`` chosen by the prior (default 0.5); ignored
-            without a prior.
+            without a prior and for ``prior="auto"`` with several objectives (predictor
+            inputs only, as in :class:`~nasopt.strategies.weaknas.WeakNAS`).
         prior_features: Append the standardized prior scores to the predictor's input
             (default ``True``); ignored without a prior.
         reference: With several objectives, the region of interest, as for

@@ -284,7 +284,8 @@ class WeakNAS(PriorArgument, Optimizer):
             optimizer is unchanged. Without a prior, the run is exactly that of a WeakNAS
             without one.
         prior_init: Share (0..1) of the ``init`` start chosen by the prior (default 0.5; the
-            rest uniform); ignored without a prior.
+            rest uniform); ignored without a prior and for the automatic prior of several
+            objectives (predictor inputs only).
         prior_features: Append the standardized prior scores to the predictor's input
             (default ``True``); ignored without a prior.
         mo_selection: With several objectives, how each batch is drawn from the
