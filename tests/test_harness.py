@@ -624,3 +624,27 @@ def test_hardware_tpe_with_pruned_repeats_tells_each_repeat_pruned_and_each_new_
                 [prob.accuracy[i], prob.cost_values[i]] for i in queried]
         else:
             assert len(complete) == suggestions
+
+
+def test_hardware_optuna_runs_stop_at_their_cap_of_suggestions_per_query(monkeypatch):
+    """An Optuna front run asks at most ``per_query`` suggestions per query of its budget:
+    a study that suggests one cell forever stops there with one distinct query, 3 per query
+    by default and 20 for ``optuna-tpe-patient``."""
+    import benchmarks.hardware as hw
+
+    class OneCell:
+        def __init__(self):
+            self.asked = 0
+
+        def ask(self):
+            self.asked += 1
+            return object()
+
+    monkeypatch.setattr(hw, "_suggest_index", lambda trial, dataset: 7)
+    for per_query in (hw.MAX_SUGGESTIONS_PER_QUERY, hw.SUGGESTION_CAPS["optuna-tpe-patient"]):
+        study = OneCell()
+        queried, suggestions = hw.optuna_loop(study, "cifar10", 5, lambda t, i: True,
+                                              lambda q: False, per_query=per_query)
+        assert queried == [7] and suggestions == study.asked == 5 * per_query
+    assert hw.MAX_SUGGESTIONS_PER_QUERY == 3 and hw.FRONT_METHODS["optuna-tpe-patient"] == (
+        "optuna", "TPESampler")
