@@ -362,7 +362,7 @@ def table_prior(options: dict[str, Any], space: Any) -> dict[str, Any]:
     ``"proxies+function"`` is the table of ``prior="auto"`` with several objectives. Other
     options pass through unchanged."""
     name = options.get("prior")
-    if not isinstance(name, str) or name == "auto" or not set(name.split("+")) <= set(TABLE_PRIORS):
+    if not isinstance(name, str) or not set(name.split("+")) <= set(TABLE_PRIORS):
         return options
     from nasopt.proxies.table import lowest_for_non_finite, nb201_space_scores
     from nasopt.spaces.nb201 import NB201Space, function_features
@@ -833,12 +833,14 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
             n = max((s["runs"] for v in by_m.values() for s in v.values()), default=0)
             lines.append(f"| {dev} | {n} | " + " | ".join(cells) + " |")
         lines.append("")
-    short = [f"{d}/{t}/{m}" + (f" ({mode})" if mode else "") + f": {rec['short']} of {rec['runs']}"
-             for kind in ("front", "constrained") for d, by_t in summary[kind].items()
-             for t, by_m in by_t.items() for m, v in by_m.items()
-             for mode, rec in (v.items() if kind == "constrained" else [(None, v)]) if rec["short"]]
+    stopped = [(m, f"{d}/{t}/{m}" + (f" ({mode})" if mode else "") + f": {rec['short']} of {rec['runs']}")
+               for kind in ("front", "constrained") for d, by_t in summary[kind].items()
+               for t, by_m in by_t.items() for m, v in by_m.items()
+               for mode, rec in (v.items() if kind == "constrained" else [(None, v)]) if rec["short"]]
+    short = [label for _, label in stopped]
     if short:
-        caps = "".join(f" ({k}: {v})" for k, v in SUGGESTION_CAPS.items() if f"/{k}:" in " ".join(short))
+        capped = {m for m, _ in stopped}
+        caps = "".join(f" ({k}: {v})" for k, v in SUGGESTION_CAPS.items() if k in capped)
         lines += [f"Runs stopped by the cap of {MAX_SUGGESTIONS_PER_QUERY} suggestions per query of the "
                   f"budget{caps} before their last query (scored with their last query; a constrained one "
                   "counts as not found): " + "; ".join(short) + ".", ""]

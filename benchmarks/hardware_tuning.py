@@ -124,7 +124,7 @@ def search(options: dict[str, Any], dataset: str, cost: str, seed: int, budget: 
 
     prob = front_problem(dataset, cost)
     space = bench_of(dataset).space
-    options = dict(table_prior(options, space))  # "synflow" / "proxies": the packaged table
+    options = dict(table_prior(options, space))  # a named table ("proxies+function", ...)
     strategy = options.pop("strategy", "weaknas")
     single = options.pop("objectives", 2) == 1  # accuracy alone: the CPU of one objective
     c0 = time.process_time()

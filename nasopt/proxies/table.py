@@ -27,7 +27,7 @@ import numpy as np
 
 from ..core.data import load_npz
 from ..core.errors import ConfigurationError, DataError, InvalidArchitectureError
-from ..spaces.nb201 import _POW, N_EDGES, SIZE, _parse, ops_to_string
+from ..spaces.nb201 import _POW, N_EDGES, SIZE, _parse, function_features, ops_to_string
 
 #: The packaged table.
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "nb201_proxies.npz"
@@ -250,8 +250,6 @@ def nb201_space_inputs(space: Any, path: str | os.PathLike[str] | None = None) -
     ``None`` when ``space`` is not an ``NB201Space`` or the table (``path``, default the
     packaged one) does not cover every cell for one of the proxies.
     """
-    from ..spaces.nb201 import function_features
-
     scores = nb201_space_scores(space, AUTO_MULTI_PROXIES, path)
     if scores is None:
         return None
