@@ -74,13 +74,15 @@ BUDGETS: tuple[int, ...] = (50, 100, 200)
 LONG_BUDGETS: tuple[int, ...] = (500, 1000)
 #: An Optuna run stops after this many suggestions per query of its budget, distinct or not:
 #: multi-objective TPE converges onto cells it has evaluated and re-suggests them (thousands
-#: of suggestions for 200 distinct cells on the coarse eyeriss / fpga latency tables, each
-#: dearer than the last); a stopped run keeps the regret of its last query.
+#: of suggestions for 200 distinct cells on the coarse eyeriss / fpga latency tables); a
+#: stopped run keeps the regret of its last query.
 MAX_SUGGESTIONS_PER_QUERY = 3
 #: Optuna front methods allowed more suggestions per query of the budget than
-#: :data:`MAX_SUGGESTIONS_PER_QUERY`: ``optuna-tpe-patient`` is ``optuna-tpe`` (its repeats
-#: told their known values) given 20, for its queries to regret 0.01 where the usual cap
-#: stops it first (on its own, in a long run: each suggestion is dearer than the last).
+#: :data:`MAX_SUGGESTIONS_PER_QUERY`, for TPE's queries to regret 0.01 where the usual cap
+#: stops it first: ``optuna-tpe-patient`` is ``optuna-tpe`` (its repeats told their known
+#: values) given 20. Every TPE front run keeps its past trials incrementally
+#: (:class:`~benchmarks.harness.tpe_incremental.IncrementalMOTPESampler`: Optuna's
+#: suggestions, without the per-suggestion cost that grows with the study).
 SUGGESTION_CAPS: dict[str, int] = {"optuna-tpe-patient": 20}
 #: Regret level whose first query is reported ("queries until regret < 0.01").
 TARGET_REGRET = 0.01
@@ -335,13 +337,19 @@ def nasopt_loop(opt: Any, space: Any, budget: int, tell: Callable[[Any, int], No
 def optuna_front(sampler_name: str, dataset: str, cost: str, seed: int, budget: int,
                  stop: Callable[[list[int]], bool], prune_repeats: bool = False,
                  per_query: int = MAX_SUGGESTIONS_PER_QUERY) -> tuple[list[int], int]:
-    """An Optuna sampler (``optuna.samplers.<sampler_name>(seed=seed)``) on accuracy
-    (maximized) × cost (minimized), by :func:`optuna_loop` (at most ``per_query``
-    suggestions per query of the budget). A repeated suggestion is told its known values, or
-    ``TrialState.PRUNED`` with ``prune_repeats``."""
+    """An Optuna sampler (``optuna.samplers.<sampler_name>(seed=seed)``; TPE as
+    :class:`~benchmarks.harness.tpe_incremental.IncrementalMOTPESampler`, which suggests the
+    same cells) on accuracy (maximized) × cost (minimized), by :func:`optuna_loop` (at most
+    ``per_query`` suggestions per query of the budget). A repeated suggestion is told its
+    known values, or ``TrialState.PRUNED`` with ``prune_repeats``."""
     optuna = _optuna()
     prob = front_problem(dataset, cost)
-    sampler = getattr(optuna.samplers, sampler_name)(seed=seed)
+    if sampler_name == "TPESampler":  # the same suggestions as Optuna's, kept incrementally
+        from benchmarks.harness.tpe_incremental import IncrementalMOTPESampler
+
+        sampler = IncrementalMOTPESampler(seed=seed)
+    else:
+        sampler = getattr(optuna.samplers, sampler_name)(seed=seed)
     study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
 
     def tell(trial: Any, i: int) -> bool:

@@ -342,6 +342,7 @@ TINY_BENCH_ARGS = {
     "hardware_tuning": ["--costs", "pixel3", "--seeds", "0", "--budget", "25", "--variants", "default,single"],
     "hardware_prior": ["--devices", "pixel3", "--seeds", "0,1", "--variants", "none"],
     "build_prior": ["--parts", "large", "--seeds", "0,1"],
+    "tpe_replay": ["tiny_tpe.json.gz"],  # made by a tiny hardware run first (below)
 }
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -356,7 +357,7 @@ def test_experiments_without_out_write_to_a_scratch_folder_not_results(name, nb2
                                                                       monkeypatch, capsys):
     """Run from the repository root, a command of the docs must not overwrite results/."""
     script = importlib.import_module(f"benchmarks.{name}")
-    if name in ("hardware", "hardware_tuning", "hardware_prior") and not (nb201_data.parent / "nb201_hw_latency.npz").is_file():
+    if name in ("hardware", "hardware_tuning", "hardware_prior", "tpe_replay") and not (nb201_data.parent / "nb201_hw_latency.npz").is_file():
         pytest.skip("nb201_hw_latency.npz not found beside nb201.npz")
     monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
     if name == "nb101":  # enumerating the 423,624 cells takes minutes: the count is not tested here
@@ -370,6 +371,12 @@ def test_experiments_without_out_write_to_a_scratch_folder_not_results(name, nb2
         monkeypatch.setattr(script, "SPECS", script.SPECS[:1])
         monkeypatch.setattr(script, "LONG_SPECS", script.LONG_SPECS[:1])
     monkeypatch.chdir(tmp_path)
+    if name == "tpe_replay":  # a results file with TPE runs to replay
+        pytest.importorskip("optuna")
+        from benchmarks import hardware
+
+        hardware.main(["--costs", "pixel3", "--methods", "optuna-tpe", "--seeds", "2000", "--budget", "15",
+                       "--constrained-datasets", "", "--no-plot", "--quiet", "--out", "tiny_tpe"])
     result = script.main(TINY_BENCH_ARGS[name])
     assert result == 0 or isinstance(result, dict)  # nb101 / tfrecord_speed return their record
     assert not (tmp_path / "results").exists()
@@ -641,10 +648,66 @@ def test_hardware_optuna_runs_stop_at_their_cap_of_suggestions_per_query(monkeyp
             return object()
 
     monkeypatch.setattr(hw, "_suggest_index", lambda trial, dataset: 7)
-    for per_query in (hw.MAX_SUGGESTIONS_PER_QUERY, hw.SUGGESTION_CAPS["optuna-tpe-patient"]):
+    for per_query in (hw.MAX_SUGGESTIONS_PER_QUERY, *hw.SUGGESTION_CAPS.values()):
         study = OneCell()
         queried, suggestions = hw.optuna_loop(study, "cifar10", 5, lambda t, i: True,
                                               lambda q: False, per_query=per_query)
         assert queried == [7] and suggestions == study.asked == 5 * per_query
     assert hw.MAX_SUGGESTIONS_PER_QUERY == 3 and hw.FRONT_METHODS["optuna-tpe-patient"] == (
         "optuna", "TPESampler")
+
+
+def _tpe_trace(sampler, n_objectives: int, n_trials: int, prune_repeats: bool = False) -> list:
+    """The cells ``sampler`` suggests in a study of ``n_objectives`` over six categorical
+    edges whose values are coarse (many cells share them), repeats told their values (or
+    pruned)."""
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    table = np.round(np.random.default_rng(0).random((5 ** 6, n_objectives)), 1)
+    directions = ["maximize"] + ["minimize"] * (n_objectives - 1)
+    study = optuna.create_study(directions=directions, sampler=sampler)
+    seen, trace = set(), []
+    for _ in range(n_trials):
+        trial = study.ask()
+        cell = sum("abcde".index(trial.suggest_categorical(f"e{e}", list("abcde"))) * 5 ** e
+                   for e in range(6))
+        trace.append(cell)
+        if prune_repeats and cell in seen:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            study.tell(trial, table[cell].tolist() if n_objectives > 1 else float(table[cell, 0]))
+        seen.add(cell)
+    return trace
+
+
+@pytest.mark.parametrize("n_objectives,n_trials", [(2, 400), (3, 150)])
+def test_incremental_tpe_suggests_exactly_what_optunas_tpe_suggests(n_objectives, n_trials):
+    """The benchmark's multi-objective TPE keeps its past trials in running sums, yet every
+    suggestion equals Optuna's own TPESampler's with the same seed — through repeats told
+    their values, loss vectors shared by several cells, and ties broken by Optuna's rounding."""
+    optuna = pytest.importorskip("optuna")
+    from benchmarks.harness.tpe_incremental import IncrementalMOTPESampler
+
+    from benchmarks.harness.tpe_incremental import SUPPORTED
+
+    if not SUPPORTED:
+        pytest.skip(f"Optuna {optuna.__version__}: the sampler is Optuna's own there")
+    for seed in (0, 1):
+        sampler = IncrementalMOTPESampler(seed=seed)
+        ours = _tpe_trace(sampler, n_objectives, n_trials)
+        assert sampler.covered, "the running sums were not used: the check proves nothing"
+        assert len(set(ours)) < len(ours), "no repeat suggested: the check proves little"
+        assert ours == _tpe_trace(optuna.samplers.TPESampler(seed=seed), n_objectives, n_trials)
+
+
+def test_incremental_tpe_hands_what_it_does_not_cover_to_optuna():
+    """One objective, or a study with pruned trials: the suggestions are still Optuna's."""
+    optuna = pytest.importorskip("optuna")
+    from benchmarks.harness.tpe_incremental import IncrementalMOTPESampler
+
+    assert _tpe_trace(IncrementalMOTPESampler(seed=3), 1, 60) == _tpe_trace(
+        optuna.samplers.TPESampler(seed=3), 1, 60)
+    pruned = IncrementalMOTPESampler(seed=3)
+    assert _tpe_trace(pruned, 2, 120, prune_repeats=True) == _tpe_trace(
+        optuna.samplers.TPESampler(seed=3), 2, 120, prune_repeats=True)
+    assert not pruned.covered
