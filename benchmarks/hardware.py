@@ -80,10 +80,11 @@ MAX_SUGGESTIONS_PER_QUERY = 3
 #: Optuna front methods allowed more suggestions per query of the budget than
 #: :data:`MAX_SUGGESTIONS_PER_QUERY`, for TPE's queries to regret 0.01 where the usual cap
 #: stops it first: ``optuna-tpe-patient`` is ``optuna-tpe`` (its repeats told their known
-#: values) given 20. Every TPE front run keeps its past trials incrementally
+#: values) given 20, ``optuna-tpe-long`` the same given 500, run to each pair's own budget
+#: (``--budget-past``). Every TPE front run keeps its past trials incrementally
 #: (:class:`~benchmarks.harness.tpe_incremental.IncrementalMOTPESampler`: Optuna's
 #: suggestions, without the per-suggestion cost that grows with the study).
-SUGGESTION_CAPS: dict[str, int] = {"optuna-tpe-patient": 20}
+SUGGESTION_CAPS: dict[str, int] = {"optuna-tpe-patient": 20, "optuna-tpe-long": 500}
 #: Regret level whose first query is reported ("queries until regret < 0.01").
 TARGET_REGRET = 0.01
 #: The accurate end of the front: a run that has queried no cell above this normalised
@@ -106,6 +107,7 @@ FRONT_METHODS: dict[str, tuple[str, str]] = {
     "weaknas-nofunc": ("nasopt", "weaknas"), "weaknas-noqx": ("nasopt", "weaknas"),
     "weaknas-strict": ("nasopt", "weaknas"), "weaknas-proxies": ("nasopt", "weaknas"),
     "weaknas-noprior": ("nasopt", "weaknas"), "optuna-tpe-patient": ("optuna", "TPESampler"),
+    "optuna-tpe-long": ("optuna", "TPESampler"),
 }
 #: Options of a front method other than its strategy's defaults, to show what a default
 #: contributes: ``weaknas-strict`` without ``stall_repeats`` (no function asked twice while
@@ -576,17 +578,21 @@ def _safe_job(job: dict) -> dict:
 
 def make_jobs(datasets: Iterable[str], costs: Iterable[str], methods: Iterable[str],
               cdatasets: Iterable[str], cdevices: Iterable[str], cmethods: Iterable[str],
-              seeds: Sequence[int], budget: int, cbudget: int) -> list[dict]:
+              seeds: Sequence[int], budget: int, cbudget: int,
+              pair_budget: dict[tuple[str, str], int] | None = None) -> list[dict]:
     """Every run, seed by seed (a run stopped by ``--time-limit`` keeps whole seeds of every
     table): for each seed the fronts by dataset, cost, method, then the constrained runs by
-    dataset, device, method, mode."""
+    dataset, device, method, mode. A front's budget is ``pair_budget[(dataset, cost)]``
+    where that has one, else ``budget``."""
+    pair_budget = pair_budget or {}
     jobs = []
     for s in seeds:
         for d in datasets:
             for c in costs:
                 for m in methods:
                     jobs.append({"kind": "front", "dataset": d, "target": c, "mode": None,
-                                 "method": m, "seed": int(s), "budget": budget})
+                                 "method": m, "seed": int(s),
+                                 "budget": pair_budget.get((d, c), budget)})
         for d in cdatasets:
             for dev in cdevices:
                 for m in cmethods:
@@ -594,6 +600,26 @@ def make_jobs(datasets: Iterable[str], costs: Iterable[str], methods: Iterable[s
                         jobs.append({"kind": "constrained", "dataset": d, "target": dev,
                                      "mode": mode, "method": m, "seed": int(s), "budget": cbudget})
     return jobs
+
+
+def budgets_past(spec: str, datasets: Sequence[str], costs: Sequence[str]) -> dict[tuple[str, str], int]:
+    """``--budget-past FILE:METHOD``: for each (dataset, cost) pair, one query more than
+    METHOD's median queries to regret :data:`TARGET_REGRET` in the results FILE (a
+    ``.json.gz`` of this benchmark) — a run that has not got there by then needs more
+    queries than that median. Pairs where FILE has no such median are left out."""
+    path, sep, method = spec.rpartition(":")
+    if not sep or not path or not method:
+        raise ConfigurationError(f"--budget-past wants FILE:METHOD, got {spec!r}")
+    if not os.path.exists(path):
+        raise ConfigurationError(f"--budget-past: no file {path!r}")
+    front = read_json(path)["summary"]["front"]
+    out = {}
+    for d in datasets:
+        for c in costs:
+            median = front.get(d, {}).get(c, {}).get(method, {}).get("queries_to_target", {}).get("median")
+            if median is not None:
+                out[(d, c)] = int(np.floor(median)) + 1
+    return out
 
 
 def execute(jobs: list[dict], workers: int, log_path: str | None, resume: bool,
@@ -700,7 +726,7 @@ def summarize(records: list[dict],
             cpu = _sem([r["cpu_s"] for r in runs])
             if kind == "front":
                 short = sum(len(r["indices"]) < budget and not r["complete"] for r in runs)
-                rec = {"runs": len(runs), "cpu_s": cpu, "short": short,
+                rec = {"runs": len(runs), "cpu_s": cpu, "short": short, "budget": budget,
                        "regret": {str(b): _sem([r["regret"][str(b)] for r in runs])
                                   for b in report_points(budget) if b <= budget},
                        "queries_to_target": summarize_queries([r["queries_to_target"] for r in runs], budget)}
@@ -743,7 +769,7 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
         methods = list(next(iter(by_cost.values())))
         name = DATASET_NAMES.get(d, d)
         for b in report_points(budget):
-            if b > budget:
+            if b > budget or not all(str(b) in v["regret"] for by_m in by_cost.values() for v in by_m.values()):
                 continue
             lines += [f"**{name}: hypervolume regret at {b} queries** (mean ± s.e.m.; lower is better)", "",
                       "| cost | n | " + " | ".join(methods) + " |", "| --- | --- |" + " --- |" * len(methods)]
@@ -757,12 +783,17 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
                     cells.append(f"**{cell}**" if v is not None and v[0] == best else cell)
                 lines.append(f"| {_cost_label(cost)} | {_n(by_m)} | " + " | ".join(cells) + " |")
             lines.append("")
+        pair_budgets = {c: max(v.get("budget", budget) for v in by_m.values()) for c, by_m in by_cost.items()}
+        varied = len(set(pair_budgets.values())) > 1
+        within = "the pair's budget *b*" if varied else f"{budget} queries"
         lines += [f"**{name}: queries until the regret is below {TARGET_REGRET}** — median "
-                  f"(runs that got there within {budget} queries)", "",
-                  "| cost | n | " + " | ".join(methods) + " |", "| --- | --- |" + " --- |" * len(methods)]
+                  f"(runs that got there within {within})", "",
+                  "| cost | n |" + (" b |" if varied else "") + " " + " | ".join(methods) + " |",
+                  "| --- | --- |" + (" --- |" if varied else "") + " --- |" * len(methods)]
         for cost, by_m in by_cost.items():
             cells = [_fmt_queries(by_m[m]["queries_to_target"]) if m in by_m else "–" for m in methods]
-            lines.append(f"| {_cost_label(cost)} | {_n(by_m)} | " + " | ".join(cells) + " |")
+            lines.append(f"| {_cost_label(cost)} | {_n(by_m)} |" + (f" {pair_budgets[cost]} |" if varied else "")
+                         + " " + " | ".join(cells) + " |")
         lines.append("")
         at = [q for q in STUCK_AT if q <= budget]
         if at and all("stuck" in v for by_m in by_cost.values() for v in by_m.values()):
@@ -936,6 +967,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", default=",".join(FRONT_METHODS),
                    help="front methods (" + ", ".join(FRONT_METHODS) + ")")
     p.add_argument("--budget", type=int, default=max(BUDGETS), help="distinct queries per front search")
+    p.add_argument("--budget-past", default=None, metavar="FILE:METHOD",
+                   help="each pair's front budget: one query past METHOD's median queries to "
+                        "regret 0.01 in the results FILE (.json.gz); --budget where it has none")
     p.add_argument("--constrained-datasets", default="cifar10", help="datasets of the constrained runs ('' for none)")
     p.add_argument("--constrained-devices", default=",".join(DEVICES), help="devices of the constrained runs")
     p.add_argument("--constrained-methods", default=",".join(CONSTRAINED_METHODS),
@@ -990,8 +1024,9 @@ def run(argv: Sequence[str] | None = None) -> dict:
     seeds = parse_seeds(args.seeds)
     out = output_path(args.out, "hardware", "benchmarks/hardware.py")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    pair_budget = budgets_past(args.budget_past, datasets, costs) if args.budget_past else {}
     jobs = make_jobs(datasets, costs, methods, cdatasets, cdevices, cmethods, seeds,
-                     args.budget, args.constrained_budget)
+                     args.budget, args.constrained_budget, pair_budget)
     resumed = args.resume or args.tables_only
     earlier_s = earlier_elapsed(out, resumed)
     t0 = time.time()

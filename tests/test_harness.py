@@ -636,7 +636,7 @@ def test_hardware_tpe_with_pruned_repeats_tells_each_repeat_pruned_and_each_new_
 def test_hardware_optuna_runs_stop_at_their_cap_of_suggestions_per_query(monkeypatch):
     """An Optuna front run asks at most ``per_query`` suggestions per query of its budget:
     a study that suggests one cell forever stops there with one distinct query, 3 per query
-    by default and 20 for ``optuna-tpe-patient``."""
+    by default, 20 for ``optuna-tpe-patient`` and 500 for ``optuna-tpe-long``."""
     import benchmarks.hardware as hw
 
     class OneCell:
@@ -711,3 +711,24 @@ def test_incremental_tpe_hands_what_it_does_not_cover_to_optuna():
     assert _tpe_trace(pruned, 2, 120, prune_repeats=True) == _tpe_trace(
         optuna.samplers.TPESampler(seed=3), 2, 120, prune_repeats=True)
     assert not pruned.covered
+
+
+def test_hardware_budget_past_gives_each_pair_one_query_past_a_methods_median(tmp_path):
+    """``--budget-past FILE:METHOD``: one query more than METHOD's median queries to regret
+    0.01 per (dataset, cost) in FILE; pairs without a median are left to ``--budget``."""
+    import benchmarks.hardware as hw
+
+    summary = {"front": {"cifar10": {
+        "pixel3": {"weaknas": {"queries_to_target": {"median": 518.0}}},
+        "eyeriss": {"weaknas": {"queries_to_target": {"median": 224.5}}},
+        "fpga": {"weaknas": {"queries_to_target": {"median": None}}}}}}
+    path = tmp_path / "long.json.gz"
+    write_json(str(path), {"summary": summary})
+    budgets = hw.budgets_past(f"{path}:weaknas", ["cifar10", "cifar100"], ["pixel3", "eyeriss", "fpga"])
+    assert budgets == {("cifar10", "pixel3"): 519, ("cifar10", "eyeriss"): 225}
+    jobs = hw.make_jobs(["cifar10"], ["pixel3", "fpga"], ["optuna-tpe-long"], [], [], [], [0], 200,
+                        300, budgets)
+    assert [j["budget"] for j in jobs] == [519, 200]
+    for bad in (str(path), f"{tmp_path}/missing.json.gz:weaknas"):
+        with pytest.raises(ConfigurationError, match="--budget-past"):
+            hw.budgets_past(bad, ["cifar10"], ["pixel3"])
