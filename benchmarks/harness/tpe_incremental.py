@@ -298,11 +298,13 @@ class IncrementalMOTPESampler(TPESampler):
     def _optuna_acquisition(self, name: str, dist: CategoricalDistribution,
                             below_codes: np.ndarray, above_codes: np.ndarray,
                             candidates: np.ndarray) -> np.ndarray:
-        """The acquisition as Optuna computes it (its estimators on the same observations)."""
+        """The acquisition as Optuna computes it: its estimators on the same observations
+        (the below ones weighted alike, as its multi-objective ``_build_parzen_estimator``
+        does), through its own ``_compute_acquisition_func``."""
         space = {name: dist}
         params = self._parzen_estimator_parameters
         mpe_below = self._parzen_estimator_cls({name: below_codes}, space, params,
                                                np.ones(len(below_codes)))
         mpe_above = self._parzen_estimator_cls({name: above_codes}, space, params)
-        samples = {name: candidates.astype(float)}
-        return mpe_below.log_pdf(samples) - mpe_above.log_pdf(samples)
+        return self._compute_acquisition_func({name: candidates.astype(float)}, mpe_below,
+                                              mpe_above)
