@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,16 +32,11 @@ from benchmarks.harness.threads import one_thread  # noqa: E402
 
 
 def replay(run: dict) -> tuple[bool, float]:
-    """Rerun one stored TPE front run (its method's cap, seed, budget); whether it queried
-    the same cells after as many suggestions, and its CPU seconds."""
-    prob = hw.front_problem(run["dataset"], run["target"])
-    per_query = hw.SUGGESTION_CAPS.get(run["method"], hw.MAX_SUGGESTIONS_PER_QUERY)
-    c0 = time.process_time()
-    queried, suggestions = hw.optuna_front("TPESampler", run["dataset"], run["target"], run["seed"],
-                                           run["budget"], hw._front_done(prob),
-                                           run["method"] in hw.PRUNED_REPEATS, per_query)
-    cpu = time.process_time() - c0
-    return queried == run["indices"] and suggestions == run["suggestions"], cpu
+    """Rerun one stored TPE front run (:func:`benchmarks.hardware.run_front`: its method's
+    cap, seed, budget); whether it queried the same cells after as many suggestions, and
+    its CPU seconds."""
+    res = hw.run_front(run["method"], run["dataset"], run["target"], run["seed"], run["budget"])
+    return res["indices"] == run["indices"] and res["suggestions"] == run["suggestions"], res["cpu_s"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
