@@ -147,6 +147,7 @@ CONSTRAINED_METHODS: dict[str, tuple[str, str]] = {
     "optuna-tpe": ("optuna", "TPESampler"),
 }
 MODES = ("before", "after")
+
 #: The nasopt default and Optuna's samplers, for the goal columns of the tables.
 DEFAULT_METHOD = "weaknas"
 OPTUNA_LABELS = tuple(k for k, (lib, _) in FRONT_METHODS.items() if lib == "optuna")
@@ -403,6 +404,17 @@ def nasopt_front(name: str, dataset: str, cost: str, seed: int, budget: int,
     return nasopt_loop(opt, space, budget,
                        lambda t, i: opt.tell(t, [float(prob.accuracy[i]), float(prob.cost_values[i])]),
                        stop)
+
+
+def same_search(method: str) -> str:
+    """The first front method (in :data:`FRONT_METHODS` order) that runs the same search as
+    ``method``: the same sampler or strategy, options and handling of repeats, at most
+    another cap on suggestions (:data:`SUGGESTION_CAPS`). On one seed the runs of such methods
+    are prefixes of each other (``optuna-tpe-long`` runs on where ``optuna-tpe`` stopped)."""
+    def settings(m: str) -> tuple:
+        return FRONT_METHODS[m], m in PRUNED_REPEATS, FRONT_OPTIONS.get(m)
+
+    return next(m for m in FRONT_METHODS if settings(m) == settings(method))
 
 
 def run_front(method: str, dataset: str, cost: str, seed: int, budget: int) -> dict:

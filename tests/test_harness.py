@@ -343,6 +343,7 @@ TINY_BENCH_ARGS = {
     "hardware_prior": ["--devices", "pixel3", "--seeds", "0,1", "--variants", "none"],
     "build_prior": ["--parts", "large", "--seeds", "0,1"],
     "tpe_replay": ["tiny_tpe.json.gz"],  # made by a tiny hardware run first (below)
+    "hardware_ert": ["tiny_tpe.json.gz"],
 }
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -357,7 +358,8 @@ def test_experiments_without_out_write_to_a_scratch_folder_not_results(name, nb2
                                                                       monkeypatch, capsys):
     """Run from the repository root, a command of the docs must not overwrite results/."""
     script = importlib.import_module(f"benchmarks.{name}")
-    if name in ("hardware", "hardware_tuning", "hardware_prior", "tpe_replay") and not (nb201_data.parent / "nb201_hw_latency.npz").is_file():
+    if (name in ("hardware", "hardware_tuning", "hardware_prior", "tpe_replay", "hardware_ert")
+            and not (nb201_data.parent / "nb201_hw_latency.npz").is_file()):
         pytest.skip("nb201_hw_latency.npz not found beside nb201.npz")
     monkeypatch.setenv("NASOPT_DATA", str(nb201_data.parent.resolve()))  # the test chdirs
     if name == "nb101":  # enumerating the 423,624 cells takes minutes: the count is not tested here
@@ -371,7 +373,7 @@ def test_experiments_without_out_write_to_a_scratch_folder_not_results(name, nb2
         monkeypatch.setattr(script, "SPECS", script.SPECS[:1])
         monkeypatch.setattr(script, "LONG_SPECS", script.LONG_SPECS[:1])
     monkeypatch.chdir(tmp_path)
-    if name == "tpe_replay":  # a results file with TPE runs to replay
+    if name in ("tpe_replay", "hardware_ert"):  # a results file with TPE runs
         pytest.importorskip("optuna")
         from benchmarks import hardware
 
@@ -732,3 +734,74 @@ def test_hardware_budget_past_gives_each_pair_one_query_past_a_methods_median(tm
     for bad in (str(path), f"{tmp_path}/missing.json.gz:weaknas"):
         with pytest.raises(ConfigurationError, match="--budget-past"):
             hw.budgets_past(bad, ["cifar10"], ["pixel3"])
+
+
+def test_expected_running_time_counts_the_queries_of_the_runs_that_never_got_there():
+    from benchmarks.harness.metrics import expected_running_time
+
+    # 100 + 300 (all the missing run made) + 200 queries over the two runs that got there
+    assert expected_running_time([100, 300, 200], [True, False, True]) == 300.0
+    assert expected_running_time([40, 60], [True, True]) == 50.0  # all there: the mean
+    assert expected_running_time([100, 300], [False, False]) == float("inf")
+    with pytest.raises(ValueError, match="2 query counts for 3 runs"):
+        expected_running_time([1, 2], [True, True, False])
+
+
+def test_hardware_same_search_joins_the_methods_that_differ_only_in_their_cap_on_suggestions():
+    import benchmarks.hardware as hw
+
+    assert hw.same_search("optuna-tpe-long") == hw.same_search("optuna-tpe-patient") == "optuna-tpe"
+    assert hw.same_search("optuna-tpe-pruned") == "optuna-tpe-pruned"  # repeats handled otherwise
+    assert hw.same_search("weaknas-noprior") == "weaknas-noprior"  # other options
+    assert hw.same_search("weaknas") == "weaknas"
+
+
+def _front_run(method: str, seed: int, indices: list[int], reached: int | None, cost: str = "eyeriss",
+               suggestions: int | None = None) -> dict:
+    return {"kind": "front", "dataset": "cifar10", "target": cost, "method": method, "seed": seed,
+            "indices": indices, "queries_to_target": reached, "suggestions": suggestions}
+
+
+def test_hardware_ert_keeps_a_seeds_longest_run_of_one_search_and_rejects_two_searches(tmp_path):
+    from benchmarks import hardware_ert
+
+    short, long = tmp_path / "short.json.gz", tmp_path / "long.json.gz"
+    write_json(str(short), {"runs": [_front_run("optuna-tpe", 1, [5, 6], None, suggestions=6)]})
+    write_json(str(long), {"runs": [_front_run("optuna-tpe-long", 1, [5, 6, 7, 8], 4, suggestions=900),
+                                    {"kind": "constrained", "seed": 1}]})
+    for files in ([short, long], [long, short]):
+        runs = hardware_ert.merged_runs([str(f) for f in files])
+        assert list(runs) == [("cifar10", "eyeriss", "optuna-tpe")]
+        assert runs["cifar10", "eyeriss", "optuna-tpe"][1]["indices"] == [5, 6, 7, 8]
+    other = tmp_path / "other.json.gz"
+    write_json(str(other), {"runs": [_front_run("optuna-tpe-long", 1, [5, 9, 7], None)]})
+    with pytest.raises(ValueError, match="seed 1: not one search"):
+        hardware_ert.merged_runs([str(short), str(long), str(other)])
+
+
+def test_hardware_ert_says_whether_the_default_needs_the_fewest_queries_by_ert_and_by_the_median():
+    from benchmarks import hardware_ert
+
+    def runs(method, outcomes, cost):  # outcomes: queries to the target, or -queries made
+        return {("cifar10", cost, method): {
+            s: _front_run(method, s, list(range(abs(q))), q if q > 0 else None, cost)
+            for s, q in enumerate(outcomes)}}
+
+    data = {**runs("weaknas", [10, 20], "pixel3"), **runs("optuna-tpe", [-15, -30], "pixel3"),
+            **runs("weaknas", [10, 20], "fpga"), **runs("optuna-tpe", [-5, -8], "fpga"),
+            **runs("weaknas", [10, 20], "raspi4"), **runs("optuna-tpe", [5, 6], "raspi4")}
+    summary = hardware_ert.summarize(data, ["weaknas", "optuna-tpe"])
+    pixel3, fpga, raspi4 = (summary["cifar10", c] for c in ("pixel3", "fpga", "raspi4"))
+    assert pixel3["methods"]["weaknas"]["ert"] == 15.0 and pixel3["methods"]["optuna-tpe"]["spent"] == 45
+    # the misses counted one past their last query: the median is at least (16 + 31) / 2
+    assert pixel3["methods"]["optuna-tpe"]["median"] == (23.5, float("inf"))
+    assert pixel3["ert_first"] is True and pixel3["median_first"] is True
+    assert pixel3["closest"] == ("optuna-tpe", 3.0, False)  # its 45 queries spent: > 3×
+    # TPE missed after 5 and 8 queries: it may still get there before weaknas's median
+    assert fpga["ert_first"] is True and fpga["median_first"] is None
+    assert raspi4["ert_first"] is False and raspi4["median_first"] is False
+    text = "\n".join(hardware_ert.markdown(summary, ["weaknas", "optuna-tpe"], "cmd"))
+    assert "| pixel3 | 15 (2/2) | > 45 (0/2) | yes | optuna-tpe, > 3.0× |" in text
+    assert "| fpga | 15 | ≥ 7.5 | not measured |" in text
+    assert "the fewest expected queries (ERT) on 2 of 3 pairs" in text
+    assert "by the median on 1, not on 1, not measured on 1." in text

@@ -64,6 +64,26 @@ def at_budgets(
     return out
 
 
+def expected_running_time(queries: Sequence[int], reached: Sequence[bool]) -> float:
+    """Expected running time to a target (ERT; Auger & Hansen, CEC 2005; the statistic of the
+    COCO benchmarking platform): every query of every run — up to the target where a run
+    reached it, all it made where it did not — over the number of runs that reached it.
+    With independent restarts until success this is the expected number of queries; it
+    counts the runs that never got there instead of leaving them out. ``inf`` when no run
+    reached the target.
+
+    Raises:
+        ValueError: ``queries`` and ``reached`` differ in length, or a count is negative.
+    """
+    q = np.asarray(queries, dtype=np.float64)
+    hit = np.asarray(reached, dtype=bool)
+    if q.shape != hit.shape:
+        raise ValueError(f"{len(q)} query counts for {len(hit)} runs")
+    if np.any(q < 0):
+        raise ValueError("query counts must be non-negative")
+    return float(q.sum() / hit.sum()) if hit.any() else float("inf")
+
+
 def mean_std(x: Sequence[float]) -> tuple[float, float]:
     """Mean and (population) standard deviation; NaN for an empty sequence."""
     a = np.asarray(x, dtype=np.float64)
