@@ -147,7 +147,6 @@ CONSTRAINED_METHODS: dict[str, tuple[str, str]] = {
     "optuna-tpe": ("optuna", "TPESampler"),
 }
 MODES = ("before", "after")
-
 #: The nasopt default and Optuna's samplers, for the goal columns of the tables.
 DEFAULT_METHOD = "weaknas"
 OPTUNA_LABELS = tuple(k for k, (lib, _) in FRONT_METHODS.items() if lib == "optuna")
@@ -768,7 +767,8 @@ def stuck_runs(runs: list[dict], accuracy: np.ndarray) -> dict[str, int]:
             for q in STUCK_AT if q <= runs[0]["budget"]}
 
 
-def _cost_label(cost: str) -> str:
+def cost_label(cost: str) -> str:
+    """How a table names ``cost``: a device as it is, ``params`` and ``FLOPs``."""
     return {"params": "params", "flops": "FLOPs"}.get(cost, cost)
 
 
@@ -793,7 +793,7 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
                     v = vals.get(m)
                     cell = "–" if v is None else _fmt(v)
                     cells.append(f"**{cell}**" if v is not None and v[0] == best else cell)
-                lines.append(f"| {_cost_label(cost)} | {_n(by_m)} | " + " | ".join(cells) + " |")
+                lines.append(f"| {cost_label(cost)} | {_n(by_m)} | " + " | ".join(cells) + " |")
             lines.append("")
         pair_budgets = {c: max(v.get("budget", budget) for v in by_m.values()) for c, by_m in by_cost.items()}
         varied = len(set(pair_budgets.values())) > 1
@@ -804,7 +804,7 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
                   "| --- | --- |" + (" --- |" if varied else "") + " --- |" * len(methods)]
         for cost, by_m in by_cost.items():
             cells = [_fmt_queries(by_m[m]["queries_to_target"]) if m in by_m else "–" for m in methods]
-            lines.append(f"| {_cost_label(cost)} | {_n(by_m)} |" + (f" {pair_budgets[cost]} |" if varied else "")
+            lines.append(f"| {cost_label(cost)} | {_n(by_m)} |" + (f" {pair_budgets[cost]} |" if varied else "")
                          + " " + " | ".join(cells) + " |")
         lines.append("")
         at = [q for q in STUCK_AT if q <= budget]
@@ -816,12 +816,12 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
             for cost, by_m in by_cost.items():
                 cells = [" / ".join(str(by_m[m]["stuck"][str(q)]) for q in at) if m in by_m else "–"
                          for m in methods]
-                lines.append(f"| {_cost_label(cost)} | {_n(by_m)} | " + " | ".join(cells) + " |")
+                lines.append(f"| {cost_label(cost)} | {_n(by_m)} | " + " | ".join(cells) + " |")
             lines.append("")
         lines += [f"**{name}: regret of the front of the cells without dead edges** (one cell "
                   "per function, the cheapest: the floor of a function-aware search)", "",
                   "| cost | regret |", "| --- | --- |"]
-        lines += [f"| {_cost_label(cost)} | {pruned_front_regret(front_problem(d, cost)):.4f} |"
+        lines += [f"| {cost_label(cost)} | {pruned_front_regret(front_problem(d, cost)):.4f} |"
                   for cost in by_cost]
         lines.append("")
         ref = [(c, m, v) for c, by_m in REFERENCE_REGRET_100.items() if d == "cifar10" and c in by_cost
@@ -839,7 +839,7 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
                       "| cost | best Optuna | its regret | " + DEFAULT_METHOD + " | ratio | ≤ ½ |",
                       "| --- | --- | --- | --- | --- | --- |"]
             for cost, g in goal.items():
-                lines.append(f"| {_cost_label(cost)} | {g['best_optuna']} | {g['optuna_regret']:.3f} | "
+                lines.append(f"| {cost_label(cost)} | {g['best_optuna']} | {g['optuna_regret']:.3f} | "
                              f"{g['default_regret']:.3f} | {g['ratio']:.2f} | {'yes' if g['ratio'] <= 0.5 else 'no'} |")
             lines.append("")
         for variant, by_t in summary.get("paired", {}).get(d, {}).items():
@@ -854,7 +854,7 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
             for cost, diffs in by_t.items():
                 for b in at:
                     pooled[str(b)] += diffs[str(b)]
-                lines.append(f"| {_cost_label(cost)} | {len(diffs[str(at[0])])} | "
+                lines.append(f"| {cost_label(cost)} | {len(diffs[str(at[0])])} | "
                              + " | ".join(_fmt(_sem(diffs[str(b)])) for b in at) + " |")
             lines.append(f"| all | {len(pooled[str(at[0])])} | "
                          + " | ".join(_fmt(_sem(pooled[str(b)])) for b in at) + " |")
@@ -864,7 +864,7 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
                   "| cost | n | " + " | ".join(methods) + " |", "| --- | --- |" + " --- |" * len(methods)]
         for cost, by_m in by_cost.items():
             cells = [f"{by_m[m]['cpu_s'][0]:.2f}" if m in by_m else "–" for m in methods]
-            lines.append(f"| {_cost_label(cost)} | {_n(by_m)} | " + " | ".join(cells) + " |")
+            lines.append(f"| {cost_label(cost)} | {_n(by_m)} | " + " | ".join(cells) + " |")
         lines.append("")
     for d, by_dev in summary["constrained"].items():
         name = DATASET_NAMES.get(d, d)
@@ -957,9 +957,9 @@ def plot_fronts(records: list[dict], dataset: str, costs: Sequence[str], seed: i
         ax.axhline(med, color="0.5", ls=":", lw=1, label="median accuracy (normalised 0)")
         ax.set_ylim(med - 0.5, acc.max() + 0.3)
         unit = " (ms)" if cost_metric(cost).startswith("latency:") else ""
-        ax.set_xlabel(f"{_cost_label(cost)}{unit}")
+        ax.set_xlabel(f"{cost_label(cost)}{unit}")
         ax.set_ylabel(f"{DATASET_NAMES.get(dataset, dataset)} validation accuracy (%)")
-        ax.set_title(f"{_cost_label(cost)}: fronts after {at} queries, seed {seed}")
+        ax.set_title(f"{cost_label(cost)}: fronts after {at} queries, seed {seed}")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()

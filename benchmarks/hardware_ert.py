@@ -179,7 +179,7 @@ def markdown(summary: dict[tuple[str, str], dict], methods: Sequence[str], comma
             for pair in pairs:
                 rec = summary[pair]
                 cells = [cell(rec["methods"][m]) if m in rec["methods"] else "–" for m in methods]
-                lines.append(f"| {hw._cost_label(pair[1])} | " + " | ".join(cells)
+                lines.append(f"| {hw.cost_label(pair[1])} | " + " | ".join(cells)
                              + f" | {_verdict(rec[verdict])} |" + (f" {_closest(rec)} |" if ratio else ""))
             lines.append("")
     recs = list(summary.values())
