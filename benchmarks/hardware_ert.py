@@ -207,9 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         p.error(f"unknown methods {', '.join(unknown)}: choose from {', '.join(hw.FRONT_METHODS)}")
     out = output_path(args.out, "hardware_ert", "benchmarks/hardware_ert.py")
-    summary = summarize(merged_runs(args.files), [hw.same_search(m) for m in methods])
+    searches = list(dict.fromkeys(hw.same_search(m) for m in methods))  # the runs are keyed by search
+    summary = summarize(merged_runs(args.files), searches)
     command = "python benchmarks/hardware_ert.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    lines = markdown(summary, methods, command)
+    lines = markdown(summary, searches, command)
     write_markdown(out, lines)
     print(lines[-2])
     return 0

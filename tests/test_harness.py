@@ -805,3 +805,15 @@ def test_hardware_ert_says_whether_the_default_needs_the_fewest_queries_by_ert_a
     assert "| fpga | 15 | ≥ 7.5 | not measured |" in text
     assert "the fewest expected queries (ERT) on 2 of 3 pairs" in text
     assert "by the median on 1, not on 1, not measured on 1." in text
+
+
+def test_hardware_ert_tabulates_a_method_under_the_search_its_runs_were_merged_into(tmp_path):
+    """``--methods optuna-tpe-long`` names the runs merged under ``optuna-tpe``: they are shown."""
+    from benchmarks import hardware_ert
+
+    path = tmp_path / "runs.json.gz"
+    write_json(str(path), {"runs": [_front_run("weaknas", 1, [1, 2], 2),
+                                    _front_run("optuna-tpe-long", 1, [3, 4, 5], None, suggestions=900)]})
+    out = tmp_path / "e"
+    assert hardware_ert.main([str(path), "--methods", "weaknas,optuna-tpe-long", "--out", str(out)]) == 0
+    assert "| eyeriss | 2 (1/1) | > 3 (0/1) | yes | optuna-tpe, > 1.5× |" in (tmp_path / "e.md").read_text()
