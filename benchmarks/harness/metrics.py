@@ -66,8 +66,9 @@ def at_budgets(
 
 def expected_running_time(queries: Sequence[int], reached: Sequence[bool]) -> float:
     """Expected running time to a target (ERT; Auger & Hansen, CEC 2005; the average runtime,
-    aRT, of the COCO benchmarking platform, Hansen et al., arXiv:1605.03560): every query of every run — up to the target where a run
-    reached it, all it made where it did not — over the number of runs that reached it.
+    aRT, of the COCO benchmarking platform, Hansen et al., arXiv:1605.03560): every query of
+    every run — up to the target where a run reached it, all it made where it did not — over
+    the number of runs that reached it.
     With independent restarts until success this is the expected number of queries; it
     counts the runs that never got there instead of leaving them out. ``inf`` when no run
     reached the target.
