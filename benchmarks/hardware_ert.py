@@ -95,15 +95,19 @@ def median_bounds(runs: Sequence[dict]) -> tuple[float, float]:
     return float(low), float(high)
 
 
+def _ert_or_bound(row: dict) -> tuple[float, bool]:
+    """A method's ERT, or where that is infinite the queries its runs spent (a lower bound), and
+    whether it is infinite: ordering by this puts a finite ERT before an infinite one's bound."""
+    infinite = math.isinf(row["ert"])
+    return (row["spent"] if infinite else row["ert"]), infinite
+
+
 def summarize(runs: dict[Key, dict[int, dict]], methods: Sequence[str]) -> dict[tuple[str, str], dict]:
     """Per (dataset, cost): each method's runs, the runs that got there, ERT, queries spent
     and median bounds; whether the first method has the fewest expected queries (``ert_first``)
     and the lowest median (``median_first``: True, False, or None where not measured)."""
-    order = [*hw.DATASET_NAMES, *hw.DEVICES, *hw.COST_METRICS]
-    pairs = sorted({k[:2] for k in runs},
-                   key=lambda p: tuple((order.index(x), "") if x in order else (len(order), x) for x in p))
     out = {}
-    for pair in pairs:
+    for pair in dict.fromkeys(k[:2] for k in runs):  # in the files' order
         rows = {}
         for m in methods:
             rs = list(runs.get(pair + (m,), {}).values())
@@ -117,13 +121,8 @@ def summarize(runs: dict[Key, dict[int, dict]], methods: Sequence[str]) -> dict[
         if first in rows and others:
             mine = rows[first]
             rec["ert_first"] = all(mine["ert"] < rows[m]["ert"] for m in others)
-            # the peer with the fewest expected queries (a lower bound, its queries spent, where infinite)
-            def least(m: str) -> tuple[float, bool]:
-                finite = math.isfinite(rows[m]["ert"])
-                return (rows[m]["ert"] if finite else rows[m]["spent"]), not finite
-
-            closest = min(others, key=least)
-            bound, infinite = least(closest)
+            closest = min(others, key=lambda m: _ert_or_bound(rows[m]))
+            bound, infinite = _ert_or_bound(rows[closest])
             rec["closest"] = (closest, bound / mine["ert"], not infinite)
             if all(mine["median"][1] < rows[m]["median"][0] for m in others):
                 rec["median_first"] = True
