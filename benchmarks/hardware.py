@@ -781,7 +781,8 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
         methods = list(next(iter(by_cost.values())))
         name = DATASET_NAMES.get(d, d)
         for b in report_points(budget):
-            if b > budget or not all(str(b) in v["regret"] for by_m in by_cost.values() for v in by_m.values()):
+            scored = all(str(b) in v["regret"] for by_m in by_cost.values() for v in by_m.values())
+            if b > budget or not scored:
                 continue
             lines += [f"**{name}: hypervolume regret at {b} queries** (mean ± s.e.m.; lower is better)", "",
                       "| cost | n | " + " | ".join(methods) + " |", "| --- | --- |" + " --- |" * len(methods)]
@@ -804,8 +805,8 @@ def markdown(summary: dict, command: str, budget: int, cbudget: int, seeds: Sequ
                   "| --- | --- |" + (" --- |" if varied else "") + " --- |" * len(methods)]
         for cost, by_m in by_cost.items():
             cells = [_fmt_queries(by_m[m]["queries_to_target"]) if m in by_m else "–" for m in methods]
-            lines.append(f"| {cost_label(cost)} | {_n(by_m)} |" + (f" {pair_budgets[cost]} |" if varied else "")
-                         + " " + " | ".join(cells) + " |")
+            lines.append(f"| {cost_label(cost)} | {_n(by_m)} |"
+                         + (f" {pair_budgets[cost]} |" if varied else "") + " " + " | ".join(cells) + " |")
         lines.append("")
         at = [q for q in STUCK_AT if q <= budget]
         if at and all("stuck" in v for by_m in by_cost.values() for v in by_m.values()):

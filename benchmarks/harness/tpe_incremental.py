@@ -9,10 +9,10 @@ thousands of suggestions for a few hundred distinct cells (hours on two cores).
 suggestions — the same split (Optuna's own non-domination rank and hypervolume subset
 selection, fed the distinct loss vectors), the same random draws in the same order, the
 same acquisition (summed per category; where two categories come within rounding of each
-other, Optuna's own sums decide) — but with the past trials kept in running sums. It covers what the hardware
-benchmark runs (default settings, several objectives, categorical parameters, trials told
-one after the other, no pruned trials or constraints) and hands anything else to Optuna's
-own code. ``tests/test_harness.py`` checks that both give the same cells, and the
+other, Optuna's own sums decide) — but with the past trials kept in running sums. It covers
+what the hardware benchmark runs (default settings, several objectives, categorical
+parameters, trials told one after the other, no pruned trials or constraints) and hands
+anything else to Optuna's own code. ``tests/test_harness.py`` checks that both give the same cells, and the
 hardware benchmark's stored TPE runs were reproduced with it suggestion for suggestion.
 """
 
